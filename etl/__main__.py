@@ -1,0 +1,115 @@
+"""Command line: ``python -m etl demo`` and ``python -m etl load`` (contract in DESIGN.md §2)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from etl.db import default_db_path
+from etl.load import LoadRejected, LoadReport, load_paths
+
+EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
+MAX_PROBLEMS_SHOWN = 20
+
+
+def _progress_callback(total: int):
+    """A rich progress bar on a terminal; nothing when output is piped."""
+    if not sys.stderr.isatty() or total == 0:
+        return None, None
+    from rich.progress import Progress
+
+    progress = Progress(transient=True)
+    task = progress.add_task("Loading", total=total)
+    progress.start()
+
+    def on_file(path: Path) -> None:
+        progress.update(task, advance=1, description=f"Loading {path.name}")
+
+    return on_file, progress
+
+
+def print_report(report: LoadReport) -> None:
+    for f in report.files:
+        if f.status == "unchanged":
+            print(f"{f.path.name}: already loaded (identical file), nothing to do")
+            continue
+        line = f"{f.path.name}: {f.module}, {f.rows_loaded} of {f.rows_read} rows loaded"
+        if f.rows_quarantined:
+            line += f", {f.rows_quarantined} quarantined"
+        print(line)
+    problems = [p for f in report.files for p in f.problems]
+    if problems:
+        print(f"{report.rows_quarantined} row(s) quarantined; see the quarantine table. First problems:")
+        for p in problems[:MAX_PROBLEMS_SHOWN]:
+            print(f"  {p}")
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            print(f"  … and {len(problems) - MAX_PROBLEMS_SHOWN} more")
+
+
+def run_load(paths: list[Path], db: Path) -> int:
+    files = [p for p in paths]
+    total = sum(len(list(p.glob('*.csv'))) if p.is_dir() else 1 for p in files)
+    on_file, progress = _progress_callback(total)
+    try:
+        report = load_paths(paths, db, on_file=on_file)
+    except LoadRejected as exc:
+        print("Load rejected: nothing was loaded.", file=sys.stderr)
+        for p in exc.problems[:MAX_PROBLEMS_SHOWN]:
+            print(f"  {p}", file=sys.stderr)
+        return EXIT_REJECTED
+    except duckdb.IOException as exc:
+        print(f"Load rejected: cannot open the database {db}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_REJECTED
+    finally:
+        if progress:
+            progress.stop()
+    print_report(report)
+    return report.exit_code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from etl.synth import generate
+
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sen2_demo_"))
+    try:
+        paths = generate(out, seed=args.seed, months=args.months, scale=args.scale, start=args.start)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    print(f"Wrote {len(paths)} synthetic SEN2 Blade files to {out}")
+    return run_load([out], Path(args.db))
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    return run_load([Path(p) for p in args.paths], Path(args.db))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m etl", description="Load SEND case extracts into DuckDB.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="generate deterministic synthetic SEN2 extracts and load them")
+    demo.add_argument("--db", default=str(default_db_path()), help="DuckDB file (default: %(default)s)")
+    demo.add_argument("--seed", type=int, default=20230131)
+    demo.add_argument("--months", type=int, default=72, help="months of history from --start (default 72)")
+    demo.add_argument("--start", default="2019-01", help="first month, YYYY-MM (default 2019-01)")
+    demo.add_argument("--scale", choices=["la", "region", "england"], default="la")
+    demo.add_argument("--out", help="folder for the generated CSVs (default: a new temporary folder)")
+    demo.set_defaults(func=cmd_demo)
+    load = sub.add_parser("load", help="load extract files or folders (layout detected from headers)")
+    load.add_argument("paths", nargs="+", help="files or folders")
+    load.add_argument("--db", default=str(default_db_path()), help="DuckDB file (default: %(default)s)")
+    load.set_defaults(func=cmd_load)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

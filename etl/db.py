@@ -1,0 +1,24 @@
+"""The DuckDB file: where it is, and opening it with the schema in place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = Path("data/app.duckdb")
+SCHEMA = Path(__file__).with_name("schema.sql")
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("APP_DB", DEFAULT_DB))
+
+
+def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database for writing, with every table of the schema present."""
+    path = Path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(SCHEMA.read_text())
+    return con

@@ -1,0 +1,157 @@
+"""SEN2 COLLECT "Blade" export: one CSV per module (DOMAIN.md §3.2).
+
+The layout is declared here as data: for each module, its key, its parent and every field with the
+clean column it lands in, its type, whether it is required and its code list. Identifier fields
+(names, birth date, postcode, UPN, ULN) have kind ``identifier``: they are read for validation and
+pseudonymisation and never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OUTCOME_CODES = ("Y", "N", "A", "W", "H")
+ASSESSMENT_CODES = ("Y", "N", "A", "W", "H", "S")
+CEASE_REASONS = tuple(str(i) for i in range(1, 10))
+SEN_TYPES = ("SPLD", "MLD", "SLD", "PMLD", "SEMH", "SLCN", "HI", "VI", "MSI", "PD", "ASD", "OTH", "DS", "NSA")
+SEN_SETTINGS = ("OLA", "OPA", "EHE", "EYP", "OTH", "NEET", "NIEC", "NIEO")
+REVIEW_OUTCOMES = ("A", "C", "M")
+UPN_UNKNOWN = ("UN1", "UN2", "UN3", "UN5", "UN8", "UN9", "UN10")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a module: where it goes and what it must hold."""
+
+    source: str
+    target: str | None
+    kind: str  # id | person_id | text | date | int | flag | code | identifier
+    required: bool = False
+    codes: tuple[str, ...] | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Module:
+    """A SEN2 module: its clean table, key column and parent (foreign key)."""
+
+    name: str
+    table: str
+    key: Field
+    parent: tuple[str, str] | None  # (source column, parent module name)
+    fields: tuple[Field, ...]
+
+    @property
+    def all_fields(self) -> tuple[Field, ...]:
+        return (self.key, *self.fields)
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [f.source for f in self.all_fields if f.required]
+
+
+def _id(source: str, target: str, required: bool = True) -> Field:
+    return Field(source, target, "id", required)
+
+
+MODULES: tuple[Module, ...] = (
+    Module("sen2", "sen2_return", _id("sen2tableid", "sen2_id"), None, (
+        Field("collection", "collection", "text"),
+        Field("year", "year", "int"),
+        Field("referencedate", "reference_date", "date"),
+        Field("lea", "lea", "text"),
+        Field("softwarecode", "software_code", "text"),
+        Field("release", "release", "text"),
+    )),
+    Module("person", "person", Field("persontableid", "person_key", "person_id", True), ("sen2tableid", "sen2"), (
+        _id("sen2tableid", "sen2_id", required=False),
+        Field("surname", None, "identifier"),
+        Field("forename", None, "identifier"),
+        Field("personbirthdate", None, "identifier", required=True),
+        Field("sex", "sex", "text", aliases=("gendercurrent",)),
+        Field("ethnicity", "ethnicity", "text"),
+        Field("postcode", None, "identifier"),
+        Field("upn", None, "identifier"),
+        Field("uniquelearnernumber", None, "identifier"),
+        Field("upnunknown", "upn_unknown", "code", codes=UPN_UNKNOWN),
+    )),
+    Module("requests", "request", _id("requeststableid", "request_id"), ("persontableid", "person"), (
+        Field("persontableid", "person_key", "person_id", True),
+        Field("receiveddate", "received_date", "date", required=True),
+        Field("requestsource", "request_source", "text"),
+        Field("rya", "rya", "text"),
+        Field("requestoutcomedate", "request_outcome_date", "date"),
+        Field("requestoutcome", "request_outcome", "code", codes=OUTCOME_CODES),
+        Field("requestmediation", "request_mediation", "text"),
+        Field("requesttribunal", "request_tribunal", "text"),
+    )),
+    Module("assessment", "assessment", _id("assessmenttableid", "assessment_id"),
+           ("requeststableid", "requests"), (
+        _id("requeststableid", "request_id"),
+        Field("assessmentoutcome", "assessment_outcome", "code", codes=ASSESSMENT_CODES),
+        Field("assessmentoutcomedate", "assessment_outcome_date", "date"),
+        Field("assessmentmediation", "assessment_mediation", "text"),
+        Field("assessmenttribunal", "assessment_tribunal", "text"),
+        Field("othermediation", "other_mediation", "text"),
+        Field("othertribunal", "other_tribunal", "text"),
+        Field("week20", "week20_exception", "flag"),
+    )),
+    Module("namedplan", "named_plan", _id("namedplantableid", "named_plan_id"),
+           ("assessmenttableid", "assessment"), (
+        _id("assessmenttableid", "assessment_id"),
+        Field("startdate", "start_date", "date"),
+        Field("planres", "plan_res", "text"),
+        Field("planwbp", "plan_wbp", "text"),
+        Field("pb", "pb", "text"),
+        Field("oa", "oa", "text"),
+        Field("dp", "dp", "text"),
+        Field("ceasedate", "cease_date", "date"),
+        Field("ceasereason", "cease_reason", "code", codes=CEASE_REASONS),
+    )),
+    Module("plandetail", "plan_detail", _id("plandetailtableid", "plan_detail_id"),
+           ("namedplantableid", "namedplan"), (
+        _id("namedplantableid", "named_plan_id"),
+        Field("urn", "urn", "id", required=False),
+        Field("ukprn", "ukprn", "id", required=False),
+        Field("sensetting", "sen_setting", "code", codes=SEN_SETTINGS),
+        Field("sensettingother", "sen_setting_other", "text"),
+        Field("placementrank", "placement_rank", "int"),
+        Field("senunitindicator", "sen_unit", "text"),
+        Field("resourcedprovisionindicator", "resourced_provision", "text"),
+    )),
+    Module("activeplans", "active_plan", _id("activeplanstableid", "active_plan_id"),
+           ("requeststableid", "requests"), (
+        _id("requeststableid", "request_id"),
+        Field("transferla", "transfer_la", "text"),
+        Field("reviewmeeting", "review_meeting_date", "date"),
+        Field("lastreview", "review_decision_date", "date"),
+        Field("reviewoutcome", "review_outcome", "code", codes=REVIEW_OUTCOMES),
+        Field("reviewdraft", "review_draft", "date"),
+        Field("phasetransferduedate", "phase_transfer_due", "date"),
+        Field("phasetransferfinaldate", "phase_transfer_final", "date"),
+    )),
+    Module("placementdetail", "placement_detail", _id("placementdetailtableid", "placement_detail_id"),
+           ("activeplanstableid", "activeplans"), (
+        _id("activeplanstableid", "active_plan_id"),
+        Field("urn", "urn", "id", required=False),
+        Field("ukprn", "ukprn", "id", required=False),
+        Field("sensetting", "sen_setting", "code", codes=SEN_SETTINGS),
+        Field("sensettingother", "sen_setting_other", "text"),
+        Field("placementrank", "placement_rank", "int"),
+        Field("entrydate", "entry_date", "date"),
+        Field("leavingdate", "leaving_date", "date"),
+        Field("senunitindicator", "sen_unit", "text"),
+        Field("resourcedprovisionindicator", "resourced_provision", "text"),
+        Field("res", "res", "text"),
+        Field("wbp", "wbp", "text"),
+    )),
+    Module("senneed", "sen_need", _id("senneedtableid", "sen_need_id"), ("activeplanstableid", "activeplans"), (
+        _id("activeplanstableid", "active_plan_id"),
+        Field("sentype", "sen_type", "code", required=True, codes=SEN_TYPES),
+        Field("sentyperank", "sen_type_rank", "int"),
+    )),
+)
+
+MODULE_BY_NAME = {m.name: m for m in MODULES}
+LOAD_ORDER = [m.name for m in MODULES]
+DATE_FORMATS = ("%Y-%b-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y", "%d/%m/%Y %H:%M:%S")

@@ -1,0 +1,75 @@
+"""Pseudonymisation at load (DESIGN.md §5).
+
+Person ids become HMAC-SHA256 digests under a secret key that lives outside the database and the
+repository: the environment variable ``APP_PSEUDONYM_KEY`` (64 hex characters) or a key file beside the
+database (``pseudonym.key``, created on first use with owner-only permissions). The same key always gives
+the same pseudonym, so monthly extracts link up; without the key a pseudonym cannot be reversed or re-made.
+The HMAC is computed inside DuckDB SQL so that loading stays vectorised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+KEY_ENV = "APP_PSEUDONYM_KEY"
+KEY_FILE_NAME = "pseudonym.key"
+_BLOCK = 64  # SHA-256 block size in bytes
+
+
+class KeyError_(ValueError):
+    """The pseudonymisation key is present but unusable."""
+
+
+def key_path_for(db_path: Path) -> Path:
+    return Path(db_path).resolve().parent / KEY_FILE_NAME
+
+
+def load_key(db_path: Path) -> bytes:
+    """Return the HMAC key: from the environment, else the key file beside the database (made if absent)."""
+    env = os.environ.get(KEY_ENV)
+    if env:
+        try:
+            key = bytes.fromhex(env.strip())
+        except ValueError as exc:
+            raise KeyError_(f"{KEY_ENV} must be hexadecimal") from exc
+        if len(key) < 16:
+            raise KeyError_(f"{KEY_ENV} must hold at least 16 bytes (32 hex characters)")
+        return key
+    path = key_path_for(db_path)
+    if path.exists():
+        try:
+            return bytes.fromhex(path.read_text().strip())
+        except ValueError as exc:
+            raise KeyError_(f"{path} does not hold a hexadecimal key") from exc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key.hex())
+    return key
+
+
+def _pads(key: bytes) -> tuple[str, str]:
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    inner = bytes(b ^ 0x36 for b in key).hex()
+    outer = bytes(b ^ 0x5C for b in key).hex()
+    return inner, outer
+
+
+def hmac_sql(expr: str, key: bytes) -> str:
+    """A DuckDB SQL expression giving the hex HMAC-SHA256 of the text ``expr`` under ``key``."""
+    inner, outer = _pads(key)
+    return (
+        f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(CAST({expr} AS VARCHAR)))))"
+    )
+
+
+def pseudonym(value: str, key: bytes) -> str:
+    """The same pseudonym in Python (used by tests and by look-ups of a single id)."""
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,234 @@
+"""Monthly KPI series computed in DuckDB SQL, on the statutory definitions of DOMAIN.md §6.
+
+Every method returns one row per month of the data window: ``period`` (first day of the month), ``numerator``,
+``denominator``, ``value`` and, for means, ``median``. A rate's month is the month of its completing event
+(plan issued, decision made). Snapshot counts are taken at the month end. A month with no completing events
+has numerator and denominator 0 and an empty value (never 0%).
+
+The rolling 12-month value sums numerators and denominators over the 12 months ending at the period, so
+December's rolling value is the calendar-year figure DfE would publish from the same records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from kpi.definitions import TABLES_FOR_METHOD, Catalogue, KpiDefinition
+
+ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
+FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
+
+
+@dataclass(frozen=True)
+class DataWindow:
+    """First and last month the loaded records cover."""
+
+    first: date
+    last: date
+
+    @property
+    def months(self) -> int:
+        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
+
+
+def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow | None:
+    """The months the flow data covers: from the first request received in the extract's own period
+    (historical requests, outcome H, only carry the stock of older plans) to the latest dated event."""
+    row = con.execute(
+        """
+        WITH flow AS (SELECT min(received_date) AS first_received FROM request
+                      WHERE request_outcome IS DISTINCT FROM 'H'),
+        events AS (
+            SELECT max(received_date) AS d FROM request
+            UNION ALL SELECT max(request_outcome_date) FROM request
+            UNION ALL SELECT max(assessment_outcome_date) FROM assessment
+            UNION ALL SELECT max(review_meeting_date) FROM active_plan
+            UNION ALL SELECT max(review_decision_date) FROM active_plan)
+        SELECT date_trunc('month', coalesce((SELECT first_received FROM flow),
+                                            (SELECT min(received_date) FROM request))),
+               date_trunc('month', (SELECT max(d) FROM events))
+        """
+    ).fetchone()
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return DataWindow(row[0], row[1])
+
+
+def _months_cte(window: DataWindow) -> str:
+    return (
+        "months AS (SELECT CAST(m AS DATE) AS period, CAST(m + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end "
+        f"FROM range(DATE '{window.first}', DATE '{window.last}' + INTERVAL 1 MONTH, INTERVAL 1 MONTH) t(m))"
+    )
+
+
+def _rate_sql(events: str, window: DataWindow) -> str:
+    """Monthly rate from an ``events`` query yielding (event_date, met BOOLEAN)."""
+    return f"""
+    WITH {_months_cte(window)}, ev AS ({events})
+    SELECT m.period,
+           count(ev.event_date) FILTER (WHERE ev.met) AS numerator,
+           count(ev.event_date) AS denominator,
+           NULL::DOUBLE AS median
+    FROM months m LEFT JOIN ev ON date_trunc('month', ev.event_date) = m.period
+    GROUP BY m.period ORDER BY m.period
+    """
+
+
+def _interval_count_sql(intervals: str, window: DataWindow) -> str:
+    """Count at each month end of intervals (start_date inclusive, end_date exclusive; NULL end = open)."""
+    return f"""
+    WITH {_months_cte(window)}, iv AS ({intervals})
+    SELECT m.period, count(iv.start_date) AS numerator, NULL::BIGINT AS denominator, NULL::DOUBLE AS median
+    FROM months m LEFT JOIN iv
+      ON iv.start_date <= m.month_end AND (iv.end_date IS NULL OR iv.end_date > m.month_end)
+    GROUP BY m.period ORDER BY m.period
+    """
+
+
+def method_sql(kpi: KpiDefinition, window: DataWindow) -> str:
+    """The SQL for one KPI's monthly numerator, denominator (and median) over the data window."""
+    c = kpi.computation
+    if c.method == "plans_issued_within":
+        exceptions = "" if c.exceptions == "include" else "AND NOT coalesce(a.week20_exception, FALSE)"
+        return _rate_sql(
+            f"""SELECT a.assessment_outcome_date AS event_date,
+                       date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
+                FROM assessment a JOIN request r USING (request_id)
+                WHERE {ISSUED} {exceptions}""",
+            window,
+        )
+    if c.method == "request_decisions_within":
+        return _rate_sql(
+            f"""SELECT request_outcome_date AS event_date,
+                       date_diff('day', received_date, request_outcome_date) <= {c.days} AS met
+                FROM request WHERE request_outcome IN ('Y', 'N') AND request_outcome_date IS NOT NULL""",
+            window,
+        )
+    if c.method == "not_issue_within":
+        return _rate_sql(
+            f"""SELECT a.assessment_outcome_date AS event_date,
+                       date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
+                FROM assessment a JOIN request r USING (request_id)
+                WHERE a.assessment_outcome = 'N' AND a.assessment_outcome_date IS NOT NULL""",
+            window,
+        )
+    if c.method == "review_decisions_within":
+        return _rate_sql(
+            f"""SELECT review_decision_date AS event_date,
+                       date_diff('day', review_meeting_date, review_decision_date) <= {c.days} AS met
+                FROM active_plan
+                WHERE review_decision_date IS NOT NULL AND review_meeting_date IS NOT NULL""",
+            window,
+        )
+    if c.method == "weeks_to_issue":
+        return f"""
+        WITH {_months_cte(window)},
+        ev AS (SELECT a.assessment_outcome_date AS event_date,
+                      date_diff('day', r.received_date, a.assessment_outcome_date) / 7.0 AS weeks
+               FROM assessment a JOIN request r USING (request_id) WHERE {ISSUED})
+        SELECT m.period, sum(ev.weeks) AS numerator, count(ev.event_date) AS denominator,
+               median(ev.weeks) AS median
+        FROM months m LEFT JOIN ev ON date_trunc('month', ev.event_date) = m.period
+        GROUP BY m.period ORDER BY m.period
+        """
+    if c.method == "open_assessments_over":
+        # Open and over the limit from the later of the decision to assess and day (limit + 1) after receipt,
+        # until the assessment's final outcome (plan issued, not issued, withdrawn, issued by another LA).
+        return _interval_count_sql(
+            f"""SELECT greatest(r.request_outcome_date, r.received_date + {c.days + 1}) AS start_date,
+                       min(a.assessment_outcome_date) FILTER (
+                           WHERE a.assessment_outcome IN {FINAL_ASSESSMENT_OUTCOMES}) AS end_date
+                FROM request r LEFT JOIN assessment a USING (request_id)
+                WHERE r.request_outcome = 'Y' AND r.request_outcome_date IS NOT NULL
+                GROUP BY r.request_id, r.request_outcome_date, r.received_date""",
+            window,
+        )
+    if c.method == "reviews_overdue":
+        # Anchors: the plan's start and each review meeting. A plan is overdue from the day after
+        # anchor + N months until its next anchor, while it is active (not ceased).
+        return _interval_count_sql(
+            f"""WITH plans AS (
+                    SELECT np.named_plan_id, a.request_id, np.start_date, np.cease_date
+                    FROM named_plan np JOIN assessment a USING (assessment_id)
+                    WHERE np.start_date IS NOT NULL),
+                anchors AS (
+                    SELECT named_plan_id, start_date AS anchor, cease_date FROM plans
+                    UNION
+                    SELECT p.named_plan_id, ap.review_meeting_date, p.cease_date
+                    FROM plans p JOIN active_plan ap USING (request_id)
+                    WHERE ap.review_meeting_date IS NOT NULL AND ap.review_meeting_date >= p.start_date),
+                spans AS (
+                    SELECT anchor, cease_date,
+                           lead(anchor) OVER (PARTITION BY named_plan_id ORDER BY anchor) AS next_anchor
+                    FROM anchors)
+                SELECT CAST(anchor + INTERVAL {c.months} MONTH + INTERVAL 1 DAY AS DATE) AS start_date,
+                       CASE WHEN next_anchor IS NULL THEN cease_date
+                            WHEN cease_date IS NULL THEN next_anchor
+                            ELSE least(next_anchor, cease_date) END AS end_date
+                FROM spans""",
+            window,
+        )
+    raise ValueError(f"unknown computation method {c.method!r}")
+
+
+def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
+    """Values and rolling 12-month values from numerators and denominators."""
+    df = df.copy()
+    num = df["numerator"].astype("float64")
+    if kpi.is_snapshot:
+        df["value"] = num
+        df["rolling_12m"] = float("nan")
+        return df
+    den = df["denominator"].astype("float64")
+    scale = 100.0 if kpi.is_rate else 1.0
+    df["value"] = (scale * num / den).where(den > 0)
+    roll_num = num.rolling(12, min_periods=12).sum()
+    roll_den = den.rolling(12, min_periods=12).sum()
+    df["rolling_12m"] = (scale * roll_num / roll_den).where(roll_den > 0)
+    return df
+
+
+def compute_kpi(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, window: DataWindow) -> pd.DataFrame:
+    """One KPI's monthly series: period (date), numerator, denominator, value, rolling_12m, median."""
+    df = con.execute(method_sql(kpi, window)).df()
+    df = _finish(df, kpi)
+    df.insert(0, "kpi_id", kpi.id)
+    return df[["kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]]
+
+
+def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None) -> pd.DataFrame:
+    """Monthly series for the chosen KPIs (all by default), stacked."""
+    window = data_window(con)
+    columns = ["kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]
+    if window is None:
+        return pd.DataFrame(columns=columns)
+    kpis = [catalogue.get(k) for k in kpi_ids] if kpi_ids else catalogue.kpis
+    frames = [compute_kpi(con, k, window) for k in kpis]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def check_against_database(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[str]:
+    """Stage 3 of validation: each KPI's source tables exist and hold data, and data reach the plan window."""
+    problems: list[str] = []
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    counts: dict[str, int] = {}
+    for kpi in catalogue.kpis:
+        for table in TABLES_FOR_METHOD[kpi.computation.method]:
+            if table not in tables:
+                problems.append(f"kpi {kpi.id}: table {table} is missing from the database (load data first)")
+                continue
+            if table not in counts:
+                counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            if counts[table] == 0:
+                problems.append(f"kpi {kpi.id}: table {table} holds no rows")
+    if not problems:
+        window = data_window(con)
+        start = catalogue.plan_window.start
+        if window is None or f"{window.last:%Y-%m}" < start:
+            last = "no dated records" if window is None else f"data end at {window.last:%Y-%m}"
+            problems.append(f"plan window starts {start} but {last}")
+    return problems

@@ -1,0 +1,263 @@
+"""KPI definitions: the pydantic model of ``kpi_definitions.yaml`` and its staged validation.
+
+Stage 1 (shape): the YAML parses and every field has the right type and vocabulary.
+Stage 2 (references): ids are unique, areas exist, plan dates are in order, units suit the computation.
+Stage 3 (database): the tables each KPI reads exist and hold data in the plan window.
+Each stage reports every problem it finds, not just the first.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "kpi_definitions.yaml"
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_period(value: str) -> str:
+    value = str(value)
+    if not PERIOD_RE.match(value):
+        raise ValueError(f"period must be YYYY-MM, got {value!r}")
+    return value
+
+
+class PlanPoint(_Strict):
+    """A planned value at a month (baseline or milestone)."""
+
+    value: float
+    period: str
+    note: str | None = None
+
+    _period = field_validator("period", mode="before")(_check_period)
+
+
+class Target(PlanPoint):
+    source: str = Field(description="Where the target comes from, e.g. 'England average for 2022 (DfE)'")
+
+
+class Plan(_Strict):
+    """A KPI's 12-month plan: baseline, target, optional milestones and the tolerance for 'within tolerance'."""
+
+    baseline: PlanPoint
+    target: Target
+    milestones: list[PlanPoint] = []
+    tolerance: float = Field(ge=0, description="Distance from the trajectory, in the KPI's unit, still 'within'")
+
+
+# --- computations: one SQL family each (kpi/compute.py) -----------------------------------------------------
+
+class PlansIssuedWithin(_Strict):
+    method: Literal["plans_issued_within"]
+    days: int = Field(gt=0)
+    exceptions: Literal["include", "exclude"]
+
+
+class RequestDecisionsWithin(_Strict):
+    method: Literal["request_decisions_within"]
+    days: int = Field(gt=0)
+
+
+class NotIssueWithin(_Strict):
+    method: Literal["not_issue_within"]
+    days: int = Field(gt=0)
+
+
+class WeeksToIssue(_Strict):
+    method: Literal["weeks_to_issue"]
+
+
+class OpenAssessmentsOver(_Strict):
+    method: Literal["open_assessments_over"]
+    days: int = Field(gt=0)
+
+
+class ReviewDecisionsWithin(_Strict):
+    method: Literal["review_decisions_within"]
+    days: int = Field(gt=0)
+
+
+class ReviewsOverdue(_Strict):
+    method: Literal["reviews_overdue"]
+    months: int = Field(gt=0)
+
+
+Computation = Annotated[
+    PlansIssuedWithin | RequestDecisionsWithin | NotIssueWithin | WeeksToIssue | OpenAssessmentsOver
+    | ReviewDecisionsWithin | ReviewsOverdue,
+    Field(discriminator="method"),
+]
+
+RATE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "review_decisions_within"}
+COUNT_METHODS = {"open_assessments_over", "reviews_overdue"}
+MEAN_METHODS = {"weeks_to_issue"}
+UNIT_FOR_METHOD = {**{m: "percent" for m in RATE_METHODS}, **{m: "count" for m in COUNT_METHODS},
+                   "weeks_to_issue": "weeks"}
+TABLES_FOR_METHOD = {
+    "plans_issued_within": ("request", "assessment"),
+    "request_decisions_within": ("request",),
+    "not_issue_within": ("request", "assessment"),
+    "weeks_to_issue": ("request", "assessment"),
+    "open_assessments_over": ("request", "assessment"),
+    "review_decisions_within": ("active_plan",),
+    "reviews_overdue": ("named_plan", "assessment", "active_plan"),
+}
+
+
+class KpiDefinition(_Strict):
+    """One KPI: what it means, how it is computed, who owns it and what the plan promises."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    short_name: str
+    description: str
+    app_area: str
+    polarity: Literal["up", "down"]
+    unit: Literal["percent", "count", "weeks"]
+    decimals: int = Field(ge=0, le=3)
+    computation: Computation
+    statutory_basis: str
+    source: str
+    owner: str
+    plan: Plan | None = None
+
+    @property
+    def is_rate(self) -> bool:
+        return self.computation.method in RATE_METHODS
+
+    @property
+    def is_snapshot(self) -> bool:
+        """Counts taken at each month end (no rolling 12-month value)."""
+        return self.computation.method in COUNT_METHODS
+
+
+class AppArea(_Strict):
+    id: str
+    name: str
+
+
+class PlanWindow(_Strict):
+    name: str
+    start: str
+    end: str
+    approved: str | None = None
+
+    _periods = field_validator("start", "end", mode="before")(_check_period)
+
+
+class Catalogue(_Strict):
+    """The whole file: the plan window, the APP areas and the KPIs."""
+
+    version: int
+    plan_window: PlanWindow
+    app_areas: list[AppArea]
+    kpis: list[KpiDefinition]
+
+    def get(self, kpi_id: str) -> KpiDefinition:
+        for k in self.kpis:
+            if k.id == kpi_id:
+                return k
+        raise KeyError(kpi_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return [k.id for k in self.kpis]
+
+    def area_name(self, area_id: str) -> str:
+        return next((a.name for a in self.app_areas if a.id == area_id), area_id)
+
+
+class DefinitionError(ValueError):
+    """The definitions file failed validation; ``problems`` lists every reason, ``stage`` says which stage."""
+
+    def __init__(self, stage: str, problems: list[str]):
+        self.stage = stage
+        self.problems = problems
+        super().__init__(f"{stage}: " + "; ".join(problems))
+
+
+def _format_pydantic(exc: ValidationError, raw: dict) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = ".".join(str(x) for x in loc)
+        if len(loc) >= 2 and loc[0] == "kpis" and isinstance(loc[1], int):
+            try:
+                where = f"kpi {raw['kpis'][loc[1]].get('id', '#' + str(loc[1]))}: " + ".".join(str(x) for x in loc[2:])
+            except (KeyError, IndexError, AttributeError, TypeError):
+                pass
+        out.append(f"{where}: {err['msg']}")
+    return out
+
+
+def parse(text: str, source: str = "kpi_definitions.yaml") -> Catalogue:
+    """Stage 1: shape. Raises DefinitionError listing every problem."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DefinitionError("shape", [f"{source} is not valid YAML: {exc}"]) from exc
+    if not isinstance(raw, dict):
+        raise DefinitionError("shape", [f"{source} must hold a mapping with version, plan_window, app_areas, kpis"])
+    try:
+        return Catalogue.model_validate(raw)
+    except ValidationError as exc:
+        raise DefinitionError("shape", _format_pydantic(exc, raw)) from exc
+
+
+def check_references(cat: Catalogue) -> list[str]:
+    """Stage 2: cross-references and plan logic. Returns every problem found."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    areas = {a.id for a in cat.app_areas}
+    if cat.plan_window.start > cat.plan_window.end:
+        problems.append("plan_window: start is after end")
+    for k in cat.kpis:
+        if k.id in seen:
+            problems.append(f"kpi {k.id}: id is used more than once")
+        seen.add(k.id)
+        if k.app_area not in areas:
+            problems.append(f"kpi {k.id}: app_area {k.app_area!r} is not one of {sorted(areas)}")
+        expected_unit = UNIT_FOR_METHOD[k.computation.method]
+        if k.unit != expected_unit:
+            problems.append(
+                f"kpi {k.id}: unit {k.unit!r} does not suit {k.computation.method} (expected {expected_unit})")
+        if k.plan:
+            p = k.plan
+            if p.target.period <= p.baseline.period:
+                problems.append(
+                    f"kpi {k.id}: target period {p.target.period} is not after baseline {p.baseline.period}")
+            last = p.baseline.period
+            for m in p.milestones:
+                if not (p.baseline.period < m.period < p.target.period):
+                    problems.append(f"kpi {k.id}: milestone {m.period} is not between baseline and target")
+                if m.period <= last:
+                    problems.append(f"kpi {k.id}: milestones must be in date order ({m.period})")
+                last = m.period
+            if k.unit == "percent":
+                for point in (p.baseline, p.target, *p.milestones):
+                    if not 0 <= point.value <= 100:
+                        problems.append(
+                            f"kpi {k.id}: planned value {point.value} at {point.period} is not a percentage")
+    return problems
+
+
+def load(path: Path | str = DEFAULT_PATH) -> Catalogue:
+    """Read and validate (stages 1–2) the definitions file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DefinitionError("shape", [f"cannot read {path}: {exc.strerror}"]) from exc
+    cat = parse(text, path.name)
+    problems = check_references(cat)
+    if problems:
+        raise DefinitionError("references", problems)
+    return cat

@@ -1,0 +1,51 @@
+"""Shared fixtures: small deterministic DuckDB files built from hand-made Blade extracts."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.load import load_paths
+from kpi import definitions
+from kpi.series import kpi_series, open_readonly
+from tests.blade import Blade
+
+
+@pytest.fixture(autouse=True)
+def _fixed_key(monkeypatch):
+    """A known pseudonymisation key per test, so no key file is written outside tmp dirs."""
+    monkeypatch.setenv("APP_PSEUDONYM_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+
+
+@pytest.fixture
+def catalogue():
+    return definitions.load()
+
+
+@pytest.fixture
+def build_db(tmp_path):
+    """Write a Blade extract to files, load it, return the database path."""
+    counter = iter(range(1000))
+
+    def _build(blade: Blade):
+        n = next(counter)
+        folder = blade.write(tmp_path / f"extract{n}")
+        db = tmp_path / f"db{n}.duckdb"
+        load_paths([folder], db)
+        return db
+
+    return _build
+
+
+@pytest.fixture
+def series_of(build_db, catalogue):
+    """Load a Blade extract and return one KPI's series indexed by period."""
+
+    def _series(blade: Blade, kpi_id: str):
+        con = open_readonly(build_db(blade))
+        try:
+            df = kpi_series(con, catalogue, [kpi_id])
+        finally:
+            con.close()
+        return df.set_index("period")
+
+    return _series
