@@ -242,6 +242,17 @@ ROW_CONTEXT: dict[str, tuple[str, str]] = {
 }
 
 
+def derived_columns(module: Module, mapping: dict[str, str]) -> dict[str, str]:
+    """Clean columns computed from identifiers before they are dropped (e.g. postcode → district)."""
+    if module.name != "person":
+        return {}
+    postcode = _raw(next(f for f in module.fields if f.source == "postcode"), mapping)
+    compact = f"upper(replace({postcode}, ' ', ''))"
+    # The outward code is everything before the last three characters (the inward code) of a UK postcode.
+    district = f"CASE WHEN length({compact}) BETWEEN 5 AND 7 THEN left({compact}, length({compact}) - 3) END"
+    return {"postcode_district": district}
+
+
 class Loader:
     """Runs one load against an open connection inside a transaction the caller owns."""
 
@@ -277,6 +288,8 @@ class Loader:
                     f"SELECT _row, {_lit(mapping.get(f.source, f.source))} AS column_name, {shown} AS value, "
                     f"{_lit(reason)} AS reason FROM _raw WHERE {cond}"
                 )
+        derived = derived_columns(module, mapping)
+        typed_cols += [f"{sql} AS {name}" for name, sql in derived.items()]
         con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _row, {', '.join(typed_cols)} FROM _raw")
         if module.name == "person":
             con.execute("INSERT INTO _person_dob SELECT person_key, _birth_date FROM _typed")
@@ -318,7 +331,7 @@ class Loader:
         ]
         bad_rows = con.execute("SELECT count(DISTINCT _row) FROM _problems").fetchone()[0]
 
-        target_cols = [f.target for f in module.all_fields if f.target is not None]
+        target_cols = [f.target for f in module.all_fields if f.target is not None] + list(derived)
         if module.name == "requests":
             target_cols.append("age_at_request")
         cols = ", ".join(target_cols)

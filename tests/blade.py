@@ -20,7 +20,10 @@ def blade_date(d: date | str | None) -> str:
     if d is None or d == "":
         return ""
     if isinstance(d, str):
-        d = date.fromisoformat(d)
+        try:
+            d = date.fromisoformat(d)
+        except ValueError:
+            return d  # deliberately bad input, written as given
     return d.strftime("%Y-") + ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
                                 "Dec"][d.month - 1] + d.strftime("-%d 00:00:00")
 

@@ -1,0 +1,198 @@
+"""Loading Blade extracts: exit codes, quarantine, atomic rejection, idempotence, pseudonymisation."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import duckdb
+import pytest
+
+from etl.__main__ import main as etl_main
+from etl.load import LoadRejected, load_paths
+from etl.pseudonymise import pseudonym
+from tests.blade import Blade
+
+KEY = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+
+
+def _sample() -> Blade:
+    b = Blade()
+    r = b.issued_plan("2023-01-02", "2023-05-22")
+    b.review(r, "2024-05-01", "2024-05-20", "M")
+    b.request(b.person(), "2023-02-01", "N", "2023-03-01")
+    return b
+
+
+def _rows(db, sql):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _rewrite(path, edit):
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    edit(rows)
+    fields = list(rows[0].keys())
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_clean_load_exits_0_and_fills_every_module(tmp_path, capsys):
+    folder = _sample().write(tmp_path / "x")
+    db = tmp_path / "app.duckdb"
+    assert etl_main(["load", str(folder), "--db", str(db)]) == 0
+    counts = dict(_rows(db, "SELECT module, sum(rows_loaded) FROM load_log GROUP BY 1"))
+    assert counts["person"] == 2 and counts["requests"] == 2 and counts["assessment"] == 1
+    assert counts["namedplan"] == 1 and counts["activeplans"] == 1
+    assert _rows(db, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert "of 2 rows loaded" in capsys.readouterr().out
+
+
+def test_reloading_an_identical_file_is_a_reported_no_op(tmp_path, capsys):
+    folder = _sample().write(tmp_path / "x")
+    db = tmp_path / "app.duckdb"
+    assert etl_main(["load", str(folder), "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert etl_main(["load", str(folder), "--db", str(db)]) == 0
+    assert "already loaded" in capsys.readouterr().out
+    assert _rows(db, "SELECT count(*) FROM request") == [(2,)]
+    assert _rows(db, "SELECT count(*) FROM load_log") == [(9,)]
+
+
+def test_bad_rows_are_quarantined_with_row_column_and_reason_and_exit_1(tmp_path, capsys):
+    b = _sample()
+    b.request(b.person(), "2023-13-45", "Y", "2023-03-01")  # impossible date
+    b.request(b.person(), "2023-03-01", "Q", "2023-03-20")  # unknown outcome code
+    b.request(b.person(), "2023-03-01", "Y", "2023-02-01")  # decided before received
+    folder = b.write(tmp_path / "x")
+    db = tmp_path / "app.duckdb"
+    assert etl_main(["load", str(folder), "--db", str(db)]) == 1
+    out = capsys.readouterr().out
+    assert "3 row(s) quarantined" in out
+    q = _rows(db, "SELECT source_file, row_number, column_name, reason FROM quarantine ORDER BY row_number")
+    assert [(r[1], r[2]) for r in q] == [(3, "receiveddate"), (4, "requestoutcome"), (5, "requestoutcomedate")]
+    assert q[0][0].endswith("_requests.csv")
+    assert "not a valid date" in q[0][3] and "not a valid code" in q[1][3] and "before" in q[2][3]
+    assert _rows(db, "SELECT count(*) FROM request") == [(2,)]  # the good rows are in
+
+
+def test_children_of_quarantined_rows_are_quarantined_not_orphaned(tmp_path):
+    b = Blade()
+    p = b.person()
+    r = b.request(p, "2023-01-02", "Y", "2030-01-01")  # future date: quarantined
+    b.assessment(r, "Y", "2023-05-01")
+    db = tmp_path / "app.duckdb"
+    report = load_paths([b.write(tmp_path / "x")], db)
+    assert report.exit_code == 1
+    reasons = _rows(db, "SELECT module, reason FROM quarantine ORDER BY module")
+    assert ("assessment", "refers to a requests record that is not loaded") in reasons
+    assert _rows(db, "SELECT count(*) FROM assessment") == [(0,)]
+
+
+def test_unknown_layout_rejects_the_whole_load_and_writes_nothing(tmp_path, capsys):
+    folder = _sample().write(tmp_path / "x")
+    (folder / "notes.csv").write_text("colour,flavour\nred,sweet\n")
+    db = tmp_path / "app.duckdb"
+    assert etl_main(["load", str(folder), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "notes.csv" in err and "unknown layout" in err and "requests (" in err
+    assert not db.exists() or _rows(db, "SELECT count(*) FROM load_log") == [(0,)]
+
+
+def test_missing_required_column_rejects_with_file_and_column(tmp_path, capsys):
+    folder = _sample().write(tmp_path / "x")
+    path = next(folder.glob("*_requests.csv"))
+    _rewrite(path, lambda rows: [r.pop("receiveddate") for r in rows])
+    db = tmp_path / "app.duckdb"
+    assert etl_main(["load", str(folder), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert path.name in err and "receiveddate" in err and "required column" in err
+
+
+def test_missing_path_is_a_clear_error(tmp_path, capsys):
+    assert etl_main(["load", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "a.duckdb")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_failure_mid_load_rolls_everything_back(tmp_path, monkeypatch):
+    folder = _sample().write(tmp_path / "x")
+    db = tmp_path / "app.duckdb"
+    from etl import load as load_mod
+
+    original = load_mod.Loader.load_file
+
+    def explode(self, path, module, mapping, digest):
+        if module.name == "activeplans":
+            raise RuntimeError("disk full")
+        return original(self, path, module, mapping, digest)
+
+    monkeypatch.setattr(load_mod.Loader, "load_file", explode)
+    with pytest.raises(RuntimeError):
+        load_paths([folder], db)
+    assert _rows(db, "SELECT count(*) FROM request") == [(0,)]
+    assert _rows(db, "SELECT count(*) FROM load_log") == [(0,)]
+
+
+def test_a_later_extract_revises_records_with_the_same_id(tmp_path):
+    b = Blade()
+    p = b.person(pid=501)
+    b.request(p, "2023-01-02", "A", None, rid=900)
+    db = tmp_path / "app.duckdb"
+    load_paths([b.write(tmp_path / "jan")], db)
+    b.rows["requests"][0].update(requestoutcome="Y", requestoutcomedate="2023-Feb-10 00:00:00")
+    b.rows["sen2"][0]["year"] = 2026  # a different file, as next month's export would be
+    assert load_paths([b.write(tmp_path / "feb")], db).exit_code == 0
+    assert _rows(db, "SELECT request_outcome, request_outcome_date::VARCHAR FROM request") == [("Y", "2023-02-10")]
+
+
+def test_no_identifier_from_the_extract_reaches_any_table(tmp_path):
+    b = _sample()
+    folder = b.write(tmp_path / "x")
+    db = tmp_path / "app.duckdb"
+    load_paths([folder], db)
+    secrets = set()
+    for person in b.rows["person"]:
+        secrets |= {person["surname"], person["forename"], person["upn"], person["uniquelearnernumber"],
+                    person["postcode"], person["personbirthdate"][:11]}
+    raw_ids = {str(p["persontableid"]) for p in b.rows["person"]}
+    con = duckdb.connect(str(db), read_only=True)
+    tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    dumped = []
+    for t in tables:
+        for row in con.execute(f"SELECT * FROM {t}").fetchall():
+            dumped.extend(str(v) for v in row if v is not None)
+    columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns").fetchall()}
+    con.close()
+    text = "\n".join(dumped)
+    for s in secrets:
+        assert s not in text, f"identifier {s!r} found in the database"
+    assert not columns & {"surname", "forename", "upn", "uniquelearnernumber", "postcode", "personbirthdate"}
+    keys = {r[0] for r in _rows(db, "SELECT person_key FROM person")}
+    assert keys == {pseudonym(i, KEY) for i in raw_ids}
+    assert all(re.fullmatch(r"[0-9a-f]{64}", k) for k in keys)
+    assert _rows(db, "SELECT DISTINCT postcode_district FROM person") == [("LU7",)]
+
+
+def test_age_at_request_is_kept_instead_of_the_birth_date(tmp_path):
+    b = Blade()
+    p = b.person(birth="2014-03-05")
+    b.request(p, "2023-03-04", "A", None)  # the day before the 9th birthday
+    b.request(p, "2023-03-05", "A", None)  # the birthday
+    db = tmp_path / "app.duckdb"
+    load_paths([b.write(tmp_path / "x")], db)
+    assert _rows(db, "SELECT age_at_request FROM request ORDER BY received_date") == [(8,), (9,)]
+
+
+def test_quarantine_never_stores_identifier_values(tmp_path):
+    b = Blade()
+    b.person(birth="2014-02-31")  # impossible birth date: quarantined, value withheld
+    db = tmp_path / "app.duckdb"
+    load_paths([b.write(tmp_path / "x")], db)
+    rows = _rows(db, "SELECT column_name, value FROM quarantine")
+    assert rows == [("personbirthdate", None)]
