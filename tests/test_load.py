@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from etl.__main__ import main as etl_main
-from etl.load import LoadRejected, load_paths
+from etl.load import load_paths
 from etl.pseudonymise import pseudonym
 from tests.blade import Blade
 
