@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import duckdb
@@ -74,7 +73,7 @@ def run_load(paths: list[Path], db: Path) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from etl.synth import generate
 
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sen2_demo_"))
+    out = Path(args.out) if args.out else Path(args.db).resolve().parent / "demo_extract"
     try:
         paths = generate(out, seed=args.seed, months=args.months, scale=args.scale, start=args.start)
     except ValueError as exc:
@@ -97,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--months", type=int, default=72, help="months of history from --start (default 72)")
     demo.add_argument("--start", default="2019-01", help="first month, YYYY-MM (default 2019-01)")
     demo.add_argument("--scale", choices=["la", "region", "england"], default="la")
-    demo.add_argument("--out", help="folder for the generated CSVs (default: a new temporary folder)")
+    demo.add_argument("--out", help="folder for the generated CSVs (default: demo_extract/ beside the database)")
     demo.set_defaults(func=cmd_demo)
     load = sub.add_parser("load", help="load extract files or folders (layout detected from headers)")
     load.add_argument("paths", nargs="+", help="files or folders")
