@@ -11,70 +11,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from etl import db as dbmod
+from etl.formats import OTHER_LAYOUTS
 from etl.formats.sen2_blade import DATE_FORMATS, LOAD_ORDER, MODULE_BY_NAME, MODULES, Field, Module
 from etl.pseudonymise import hmac_sql, load_key
+from etl.report import FileResult, LoadRejected, LoadReport, Problem
 
 LAYOUT = "sen2_blade"
 MAX_AGE_AT_REQUEST = 25
-
-
-@dataclass
-class Problem:
-    """One thing wrong with an input: where it is and which rule it broke."""
-
-    file: str
-    row: int | None
-    column: str | None
-    reason: str
-    value: str | None = None
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f", row {self.row}"
-        if self.column:
-            where += f", column {self.column}"
-        shown = f" (value {self.value!r})" if self.value is not None else ""
-        return f"{where}: {self.reason}{shown}"
-
-
-@dataclass
-class FileResult:
-    path: Path
-    module: str | None
-    status: str  # loaded | quarantined | unchanged
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    problems: list[Problem] = field(default_factory=list)
-
-
-@dataclass
-class LoadReport:
-    files: list[FileResult]
-
-    @property
-    def rows_quarantined(self) -> int:
-        return sum(f.rows_quarantined for f in self.files)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.rows_quarantined else 0
-
-
-class LoadRejected(Exception):
-    """The load was refused as a whole; nothing was written."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems[:5]))
 
 
 def normalise_header(name: str) -> str:
@@ -256,16 +205,14 @@ def derived_columns(module: Module, mapping: dict[str, str]) -> dict[str, str]:
 class Loader:
     """Runs one load against an open connection inside a transaction the caller owns."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, key: bytes, load_id_start: int):
+    def __init__(self, con: duckdb.DuckDBPyConnection, key: bytes):
         self.con = con
         self.key = key
-        self.next_load_id = load_id_start
         con.execute("CREATE OR REPLACE TEMP TABLE _person_dob (person_key VARCHAR, _birth_date DATE)")
 
-    def load_file(self, path: Path, module: Module, mapping: dict[str, str], digest: str) -> FileResult:
+    def load_file(self, path: Path, module: Module, mapping: dict[str, str], load_id: int) -> FileResult:
+        """Validate one Blade module file and insert its good rows; bad rows go to quarantine."""
         con = self.con
-        load_id = self.next_load_id
-        self.next_load_id += 1
         name = path.name
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _raw AS "
@@ -346,11 +293,6 @@ class Loader:
         )
         rows_loaded = rows_read - bad_rows
         status = "quarantined" if bad_rows else "loaded"
-        con.execute(
-            "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, datetime.now(), name, digest, LAYOUT, module.name, rows_read, rows_loaded, bad_rows,
-             "loaded_with_quarantine" if bad_rows else "loaded"],
-        )
         return FileResult(path, module.name, status, rows_read, rows_loaded, bad_rows, problems)
 
 
@@ -366,19 +308,24 @@ def load_paths(
     """
     db_path = Path(db_path)
     files, problems = expand_paths(Path(p) for p in paths)
-    plan: list[tuple[Path, Module, dict[str, str]]] = []
+    plan: list[tuple[Path, object, dict[str, str]]] = []  # (file, Blade Module or other Layout, header map)
     probe = duckdb.connect()
     for path in files:
         try:
             headers = read_header(probe, path)
         except duckdb.Error as exc:
-            problems.append(Problem(path.name, None, None, f"cannot be read as CSV ({str(exc).splitlines()[0]})"))
-            continue
-        module, mapping = detect_module(headers)
+            headers, read_error = None, str(exc).splitlines()[0]
+        module, mapping = detect_module(headers) if headers else (None, {})
         if module is None:
-            problems.append(Problem(
-                path.name, None, None,
-                "unknown layout: headers match no SEN2 Blade module; expected one of " + expected_layouts()))
+            other = next((lay for lay in OTHER_LAYOUTS if lay.matches(path, headers)), None)
+            if other is not None:
+                plan.append((path, other, {}))
+            elif headers is None:
+                problems.append(Problem(path.name, None, None, f"cannot be read as CSV ({read_error})"))
+            else:
+                problems.append(Problem(path.name, None, None, "unknown layout: the headers match no known layout; "
+                                        "expected a SEN2 Blade module: " + expected_layouts()
+                                        + "".join(f"; or {lay.description}" for lay in OTHER_LAYOUTS)))
             continue
         missing = [c for c in module.required_columns if c not in mapping]
         if missing:
@@ -390,24 +337,37 @@ def load_paths(
     if problems:
         raise LoadRejected(problems)
 
-    plan.sort(key=lambda item: (LOAD_ORDER.index(item[1].name), item[0].name))
+    def order(item):
+        handler = item[1]
+        rank = LOAD_ORDER.index(handler.name) if isinstance(handler, Module) else len(LOAD_ORDER)
+        return rank, item[0].name
+
+    plan.sort(key=order)
     key = load_key(db_path)
     con = dbmod.connect(db_path)
     try:
         results: list[FileResult] = []
         con.execute("BEGIN TRANSACTION")
         next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
-        loader = Loader(con, key, next_id)
+        loader = Loader(con, key)
         known = {r[0] for r in con.execute("SELECT file_sha256 FROM load_log").fetchall()}
-        for path, module, mapping in plan:
+        for path, handler, mapping in plan:
             if on_file:
                 on_file(path)
             digest = sha256_of(path)
             if digest in known:
-                results.append(FileResult(path, module.name, "unchanged"))
+                results.append(FileResult(path, handler.name, "unchanged"))
                 continue
-            results.append(loader.load_file(path, module, mapping, digest))
+            if isinstance(handler, Module):
+                result = loader.load_file(path, handler, mapping, next_id)
+                layout = LAYOUT
+            else:
+                result = handler.load(con, path, next_id)
+                layout = handler.layout
+            log_load(con, next_id, result, digest, layout)
+            results.append(result)
             known.add(digest)
+            next_id += 1
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -415,3 +375,13 @@ def load_paths(
     finally:
         con.close()
     return LoadReport(results)
+
+
+def log_load(con: duckdb.DuckDBPyConnection, load_id: int, result: FileResult, digest: str, layout: str) -> None:
+    """One load_log row per file loaded."""
+    con.execute(
+        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, datetime.now(), result.path.name, digest, layout, result.module, result.rows_read,
+         result.rows_loaded, result.rows_quarantined,
+         "loaded_with_quarantine" if result.rows_quarantined else "loaded"],
+    )

@@ -1,0 +1,58 @@
+"""What a load reports: problems found (file, row, column, reason), per-file results, the overall outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an input: where it is and which rule it broke."""
+
+    file: str
+    row: int | None
+    column: str | None
+    reason: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        shown = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{where}: {self.reason}{shown}"
+
+
+@dataclass
+class FileResult:
+    path: Path
+    module: str | None
+    status: str  # loaded | quarantined | unchanged
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    files: list[FileResult]
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.rows_quarantined else 0
+
+
+class LoadRejected(Exception):
+    """The load was refused as a whole; nothing was written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems[:5]))
