@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_DB = Path("data/app.duckdb")
-SCHEMA = Path(__file__).with_name("schema.sql")
+SCHEMA_FILES = sorted(Path(__file__).parent.glob("schema*.sql"))  # schema.sql, then one file per source family
 
 
 def default_db_path() -> Path:
@@ -20,5 +20,6 @@ def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     path = Path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
-    con.execute(SCHEMA.read_text())
+    for schema in SCHEMA_FILES:
+        con.execute(schema.read_text())
     return con
