@@ -48,9 +48,9 @@ def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow | None:
             UNION ALL SELECT max(assessment_outcome_date) FROM assessment
             UNION ALL SELECT max(review_meeting_date) FROM active_plan
             UNION ALL SELECT max(review_decision_date) FROM active_plan)
-        SELECT date_trunc('month', coalesce((SELECT first_received FROM flow),
-                                            (SELECT min(received_date) FROM request))),
-               date_trunc('month', (SELECT max(d) FROM events))
+        SELECT CAST(date_trunc('month', coalesce((SELECT first_received FROM flow),
+                                                 (SELECT min(received_date) FROM request))) AS DATE),
+               CAST(date_trunc('month', (SELECT max(d) FROM events)) AS DATE)
         """
     ).fetchone()
     if row is None or row[0] is None or row[1] is None:
@@ -206,6 +206,11 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
     columns = ["kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]
     if window is None:
         return pd.DataFrame(columns=columns)
+    if catalogue.series_start:
+        start = date.fromisoformat(catalogue.series_start + "-01")
+        if start > window.last:
+            return pd.DataFrame(columns=columns)
+        window = DataWindow(max(window.first, start), window.last)
     kpis = [catalogue.get(k) for k in kpi_ids] if kpi_ids else catalogue.kpis
     frames = [compute_kpi(con, k, window) for k in kpis]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

@@ -154,12 +154,22 @@ class PlanWindow(_Strict):
 
 
 class Catalogue(_Strict):
-    """The whole file: the plan window, the APP areas and the KPIs."""
+    """The whole file: the plan window, the APP areas and the KPIs.
+
+    ``series_start`` is the first month from which the loaded extract is complete. Records dated earlier
+    (requests received before the extract's period for plans issued within it) still count towards later
+    months, but earlier months are not shown as if they were complete. Without it the engine starts at the
+    first month with a request received.
+    """
 
     version: int
+    series_start: str | None = None
     plan_window: PlanWindow
     app_areas: list[AppArea]
     kpis: list[KpiDefinition]
+
+    _series_start = field_validator("series_start", mode="before")(
+        lambda v: None if v is None else _check_period(v))
 
     def get(self, kpi_id: str) -> KpiDefinition:
         for k in self.kpis:

@@ -1,0 +1,363 @@
+"""Formatting helpers and plotly figure builders for the dashboard pages. Pure functions: no Streamlit here.
+
+Colours are the GOV.UK Analysis Function palette. Status is always carried by words and a symbol (and, in
+charts, a marker shape); colour is only a secondary cue.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from kpi.definitions import KpiDefinition, PlanWindow
+from kpi.trajectory import STATUS_ICONS, STATUS_LABELS, is_improvement, month_index, period_of
+
+# GOV.UK Analysis Function palette (https://analysisfunction.civilservice.gov.uk/policy-store/data-visualisation-colours-in-charts/)
+DARK_BLUE = "#12436D"
+TURQUOISE = "#28A197"
+DARK_PINK = "#801650"
+ORANGE = "#F46A25"
+DARK_GREY = "#3D3D3D"
+LIGHT_PURPLE = "#A285D1"
+PLAN_WINDOW_FILL = "rgba(18, 67, 109, 0.07)"  # dark blue, very light
+FONT = "Arial, Helvetica, sans-serif"
+
+STATUS_ORDER = ["on_track", "within_tolerance", "off_track", "no_data"]
+NOT_IN_PLAN = "Not in plan"
+# Marker shapes distinguish status in charts without relying on colour.
+STATUS_MARKERS = {
+    "on_track": ("circle", TURQUOISE),
+    "within_tolerance": ("diamond", ORANGE),
+    "off_track": ("x", DARK_PINK),
+}
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+TABLE_COLUMNS = ["Period", "Numerator", "Denominator", "Value", "Rolling 12-month", "Trajectory", "Target",
+                 "Status"]
+
+
+# --- formatting ---------------------------------------------------------------------------------------------
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def format_number(value, decimals: int = 0) -> str:
+    """A number with thousands separators and fixed decimals; '–' when missing."""
+    if _missing(value):
+        return "–"
+    return f"{float(value):,.{decimals}f}"
+
+
+def format_value(value, unit: str, decimals: int) -> str:
+    """A KPI value in its unit: '48.8%', '1,132', '23.4 weeks'; '–' when missing."""
+    if _missing(value):
+        return "–"
+    text = format_number(value, decimals)
+    if unit == "percent":
+        return f"{text}%"
+    if unit == "weeks":
+        return f"{text} weeks"
+    return text
+
+
+def format_amount(amount, unit: str, decimals: int) -> str:
+    """A difference in the KPI's unit (no sign): '3.2 pts' for percentages, '9' for counts, '0.7 weeks'."""
+    if _missing(amount):
+        return "–"
+    text = format_number(abs(amount), decimals)
+    if unit == "percent":
+        return f"{text} pts"
+    if unit == "weeks":
+        return f"{text} weeks"
+    return text
+
+
+def format_change(delta, unit: str, decimals: int, polarity: str) -> str:
+    """Change since last month with an arrow and its meaning: '▲ 3.2 pts, better', '▼ 9, worse', 'No change'."""
+    if _missing(delta):
+        return "No comparison"
+    if round(abs(delta), decimals) == 0:
+        return "No change"
+    arrow = "▲" if delta > 0 else "▼"
+    better = is_improvement(delta, polarity)
+    return f"{arrow} {format_amount(delta, unit, decimals)}, {'better' if better else 'worse'}"
+
+
+def format_basis(numerator, denominator, unit: str, median=None) -> str:
+    """What the value is made of: '271 of 555' for rates, 'mean of 73 plans' for weeks, 'at month end' for counts."""
+    if unit == "count":
+        return "count at month end"
+    if _missing(denominator) or denominator == 0:
+        return "none in the month"
+    if unit == "weeks":
+        text = f"mean of {format_number(denominator)} plans"
+        if not _missing(median):
+            text += f"; median {format_number(median, 1)}"
+        return text
+    return f"{format_number(numerator)} of {format_number(denominator)}"
+
+
+def format_period(period: str | None) -> str:
+    """'2023-07' → 'July 2023'."""
+    if not period:
+        return "–"
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def format_window(window: PlanWindow) -> str:
+    """The plan's monitoring window: 'February 2023 – January 2024'."""
+    return f"{format_period(window.start)} – {format_period(window.end)}"
+
+
+def format_date(iso: str | None) -> str:
+    """'2023-01-31' → '31 January 2023'."""
+    if not iso:
+        return "–"
+    d = date.fromisoformat(str(iso))
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def plan_month(period: str, window: PlanWindow) -> int | None:
+    """Which month of the plan a period is (1-based), or None outside the window."""
+    n = month_index(period) - month_index(window.start) + 1
+    return n if 1 <= n <= plan_length(window) else None
+
+
+def plan_length(window: PlanWindow) -> int:
+    return month_index(window.end) - month_index(window.start) + 1
+
+
+def stocktakes(window: PlanWindow) -> list[tuple[str, str]]:
+    """The formal stocktake months: six months in and the end of the plan, as (label, period)."""
+    out = []
+    six = period_of(month_index(window.start) + 5)
+    if six < window.end:
+        out.append(("6-month stocktake", six))
+    out.append(("End of plan", window.end))
+    return out
+
+
+def status_text(status: str | None) -> str:
+    """Status as symbol and words: '✔ On track'; 'Not in plan' where the month has no trajectory."""
+    if not status:
+        return NOT_IN_PLAN
+    return f"{STATUS_ICONS[status]} {STATUS_LABELS[status]}"
+
+
+def status_counts(statuses: Iterable[str | None]) -> dict[str, int]:
+    """How many KPIs have each status, in display order, 'not_in_plan' for those without a trajectory."""
+    counts = dict.fromkeys([*STATUS_ORDER, "not_in_plan"], 0)
+    for s in statuses:
+        counts[s if s in counts else "not_in_plan"] += 1
+    return counts
+
+
+def status_summary(statuses: Iterable[str | None], period: str) -> str:
+    """'3 on track · 2 within tolerance · 3 off track in July 2023' (zero counts left out except the main three)."""
+    counts = status_counts(statuses)
+    parts = [f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_ORDER[:3]]
+    if counts["no_data"]:
+        parts.append(f"{counts['no_data']} no data")
+    if counts["not_in_plan"]:
+        parts.append(f"{counts['not_in_plan']} not in plan")
+    return " · ".join(parts) + f" in {format_period(period)}"
+
+
+def recent_periods(period: str, n: int) -> list[str]:
+    """The n months ending at period, oldest first."""
+    end = month_index(period)
+    return [period_of(end - i) for i in range(n - 1, -1, -1)]
+
+
+def plan_points(kpi: KpiDefinition) -> list[tuple[str, str, float, str | None]]:
+    """The plan as (label, period, value, note): baseline, milestones, target."""
+    if kpi.plan is None:
+        return []
+    p = kpi.plan
+    return ([("Baseline", p.baseline.period, p.baseline.value, p.baseline.note)]
+            + [("Milestone", m.period, m.value, m.note) for m in p.milestones]
+            + [("Target", p.target.period, p.target.value, p.target.source)])
+
+
+def polarity_text(polarity: str) -> str:
+    return "Higher is better" if polarity == "up" else "Lower is better"
+
+
+def axis_title(kpi: KpiDefinition) -> str:
+    return {"percent": "Percentage (%)", "weeks": "Weeks", "count": "Number"}[kpi.unit]
+
+
+# --- the table and its download --------------------------------------------------------------------------
+
+def _rounded(values: pd.Series, decimals: int) -> pd.Series:
+    """Round to the KPI's decimals; whole-number columns become integers so they show and export as '91'."""
+    values = pd.to_numeric(values, errors="coerce").astype("Float64")
+    finite = values.dropna()
+    if decimals == 0 or (len(finite) and (finite % 1 == 0).all()):
+        return values.round(0).astype("Int64")
+    return values.round(decimals)
+
+
+def table_frame(rows: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
+    """One KPI's monthly series as the page shows it and the CSV exports it: TABLE_COLUMNS, rounded as displayed."""
+    rows = rows.sort_values("period")
+    out = pd.DataFrame({
+        "Period": rows["period"].astype(str).to_numpy(),
+        "Numerator": _rounded(rows["numerator"], kpi.decimals).to_numpy(),
+        "Denominator": _rounded(rows["denominator"], 0).to_numpy(),
+        "Value": _rounded(rows["value"], kpi.decimals).to_numpy(),
+        "Rolling 12-month": _rounded(rows["rolling_12m"], kpi.decimals).to_numpy(),
+        "Trajectory": _rounded(rows["trajectory"], kpi.decimals).to_numpy(),
+        "Target": _rounded(rows["target"], kpi.decimals).to_numpy(),
+        "Status": [NOT_IN_PLAN if _missing(s) else STATUS_LABELS[s] for s in rows["status"]],
+    })
+    return out[TABLE_COLUMNS]
+
+
+def table_csv(frame: pd.DataFrame) -> bytes:
+    """The table as CSV (UTF-8): blanks for missing values, numbers exactly as rounded for display."""
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def column_formats(frame: pd.DataFrame, decimals: int) -> dict[str, str]:
+    """printf formats that display each numeric table column exactly as it is exported."""
+    return {c: "%d" if pd.api.types.is_integer_dtype(frame[c]) else f"%.{decimals}f"
+            for c in TABLE_COLUMNS[1:-1]}
+
+
+# --- figures --------------------------------------------------------------------------------------------
+
+def _month_start(periods: Iterable[str]) -> list[pd.Timestamp]:
+    return [pd.Timestamp(f"{p}-01") for p in periods]
+
+
+def _base_layout(fig: go.Figure) -> go.Figure:
+    fig.update_layout(template="plotly_white", font={"family": FONT, "color": "#0B0C0C", "size": 14},
+                      hoverlabel={"font": {"family": FONT}})
+    return fig
+
+
+def sparkline(values: Sequence[float | None], periods: Sequence[str], unit: str, decimals: int) -> go.Figure:
+    """A small line of recent monthly values, latest point marked; no axes, hover shows month and value."""
+    x = _month_start(periods)
+    y = [None if _missing(v) else v for v in values]
+    text = [f"{format_period(p)}: {format_value(v, unit, decimals)}" for p, v in zip(periods, y, strict=True)]
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", line={"color": DARK_BLUE, "width": 2}, connectgaps=False,
+                               hovertext=text, hoverinfo="text", name="Monthly value"))
+    last = next((i for i in range(len(y) - 1, -1, -1) if y[i] is not None), None)
+    if last is not None:
+        fig.add_trace(go.Scatter(x=[x[last]], y=[y[last]], mode="markers", hoverinfo="skip", name="Latest",
+                                 marker={"color": DARK_BLUE, "size": 7}))
+    _base_layout(fig)
+    fig.update_layout(height=60, margin={"l": 2, "r": 6, "t": 6, "b": 6}, showlegend=False,
+                      xaxis={"visible": False}, yaxis={"visible": False}, plot_bgcolor="rgba(0,0,0,0)",
+                      paper_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def sparkline_alt(values: Sequence[float | None], periods: Sequence[str], unit: str, decimals: int) -> str:
+    """A text alternative for a sparkline: first and latest values."""
+    pairs = [(p, v) for p, v in zip(periods, values, strict=True) if not _missing(v)]
+    if not pairs:
+        return "No values in the last 13 months"
+    (p0, v0), (p1, v1) = pairs[0], pairs[-1]
+    return (f"Monthly values from {format_value(v0, unit, decimals)} in {format_period(p0)} "
+            f"to {format_value(v1, unit, decimals)} in {format_period(p1)}")
+
+
+def _hover(row, kpi: KpiDefinition) -> str:
+    basis = format_basis(row.numerator, row.denominator, kpi.unit, row.median)
+    lines = [f"<b>{format_period(row.period)}</b>", f"{format_value(row.value, kpi.unit, kpi.decimals)} ({basis})"]
+    if not _missing(row.trajectory):
+        lines.append(f"Trajectory {format_value(row.trajectory, kpi.unit, kpi.decimals)}")
+    if not _missing(row.status):
+        lines.append(status_text(row.status))
+    return "<br>".join(lines)
+
+
+def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, selected: str | None = None,
+                      show_rolling: bool = True, history_months: int = 24) -> go.Figure:
+    """Monthly actual values against the plan: trajectory (dashed), target (dotted), status markers, the rolling
+    12-month line, the plan window shaded and the selected month marked. The view opens on the plan window with
+    ``history_months`` before it; the whole history is there to zoom out to."""
+    rows = rows.sort_values("period").reset_index(drop=True)
+    x = _month_start(rows["period"])
+    fig = go.Figure()
+    d, unit = kpi.decimals, kpi.unit
+
+    if show_rolling and rows["rolling_12m"].notna().any():
+        fig.add_trace(go.Scatter(
+            x=x, y=rows["rolling_12m"], name="Rolling 12 months", mode="lines",
+            line={"color": TURQUOISE, "width": 2}, hovertemplate=f"Rolling 12 months %{{y:,.{d}f}}<extra></extra>"))
+    if rows["median"].notna().any():
+        fig.add_trace(go.Scatter(
+            x=x, y=rows["median"], name="Median (monthly)", mode="lines", line={"color": LIGHT_PURPLE, "width": 2},
+            hovertemplate=f"Median %{{y:,.{d}f}}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=x, y=rows["value"], name="Actual (monthly)", mode="lines+markers", connectgaps=False,
+        line={"color": DARK_BLUE, "width": 2.5}, marker={"color": DARK_BLUE, "size": 5},
+        hovertext=[_hover(r, kpi) for r in rows.itertuples()], hoverinfo="text"))
+
+    if kpi.plan is not None:
+        planned = rows[rows["trajectory"].notna()]
+        fig.add_trace(go.Scatter(
+            x=_month_start(planned["period"]), y=planned["trajectory"], name="Trajectory (plan)", mode="lines",
+            line={"color": ORANGE, "width": 2, "dash": "dash"}, hoverinfo="skip"))
+        points = [p for p in plan_points(kpi) if p[0] != "Target"]
+        fig.add_trace(go.Scatter(
+            x=_month_start(p[1] for p in points), y=[p[2] for p in points], name="Baseline and milestones",
+            mode="markers", marker={"symbol": "square", "size": 9, "color": "white", "line": {"color": ORANGE,
+                                                                                          "width": 2}},
+            hovertext=[f"{label} {format_value(v, unit, d)} ({format_period(p)})" + (f"<br>{note}" if note else "")
+                       for label, p, v, note in points], hoverinfo="text"))
+        target = kpi.plan.target
+        tx = _month_start([target.period])[0]
+        x_start, x_end = min(pd.Timestamp(f"{window.start}-01"), tx), max(x[-1], tx) if x else tx
+        label = f"Target: {format_value(target.value, unit, d)} by {format_period(target.period)}"
+        fig.add_trace(go.Scatter(
+            x=[x_start, tx, x_end], y=[target.value] * 3, name=label, mode="lines+markers",
+            line={"color": DARK_PINK, "width": 1.5, "dash": "dot"},
+            marker={"symbol": "star", "size": [0, 14, 0], "color": DARK_PINK},
+            hovertext=["", f"{label}<br>{target.source}", ""], hoverinfo="text"))
+        for code, (symbol, colour) in STATUS_MARKERS.items():
+            hit = rows[rows["status"] == code]
+            if hit.empty:
+                continue
+            fig.add_trace(go.Scatter(
+                x=_month_start(hit["period"]), y=hit["value"], name=status_text(code), mode="markers",
+                legendgroup="status", hoverinfo="skip",
+                marker={"symbol": symbol, "size": 11, "color": colour, "line": {"color": "white", "width": 1}}))
+
+    fig.add_vrect(x0=pd.Timestamp(f"{window.start}-01"), x1=pd.Timestamp(f"{window.end}-01") + pd.offsets.MonthEnd(1),
+                  fillcolor=PLAN_WINDOW_FILL, line_width=0, layer="below", name="plan window",
+                  annotation_text="APP monitoring window", annotation_position="top left",
+                  annotation_font={"color": DARK_GREY, "size": 12})
+    if selected:
+        sx = pd.Timestamp(f"{selected}-01")
+        fig.add_shape(type="line", x0=sx, x1=sx, y0=0, y1=1, yref="paper", name="selected period",
+                      line={"color": DARK_GREY, "width": 1.5, "dash": "dashdot"})
+        fig.add_annotation(x=sx, y=1, yref="paper", text=f"{format_period(selected)}", showarrow=False,
+                           yanchor="bottom", xanchor="left", font={"color": DARK_GREY, "size": 12})
+
+    _base_layout(fig)
+    start = max(x[0], pd.Timestamp(f"{window.start}-01") - pd.DateOffset(months=history_months)) if x else None
+    end = x[-1] + pd.DateOffset(days=20) if x else None
+    top = max([v for v in (rows["value"].max(), rows["trajectory"].max(), rows["rolling_12m"].max(),
+                           kpi.plan.target.value if kpi.plan else None) if not _missing(v)], default=1)
+    fig.update_layout(
+        height=460, margin={"l": 10, "r": 10, "t": 60, "b": 10}, hovermode="closest",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "xanchor": "left", "x": 0,
+                "font": {"size": 13}},
+        xaxis={"range": [start - pd.DateOffset(days=20), end] if start is not None else None, "title": None,
+               "showgrid": False, "tickformat": "%b %Y", "ticks": "outside"},
+        yaxis={"title": axis_title(kpi), "rangemode": "tozero",
+               "range": [0, 100] if unit == "percent" else [0, top * 1.1], "gridcolor": "#E5E5E5"},
+    )
+    return fig

@@ -1,0 +1,94 @@
+"""The demo end to end: generate → load → engine. December's rolling 12-month value is the calendar-year
+figure, and it must match Central Bedfordshire's published figures (DOMAIN.md §5) within the calibration
+tolerances, computed by the product's own engine rather than by the generator."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from etl.__main__ import main as etl_main
+from kpi import definitions
+from kpi.series import kpi_series, open_readonly
+
+# Calendar year → (requests, plans issued, % incl. exceptions, % excl. exceptions), DOMAIN.md §5.
+PUBLISHED = {
+    2019: (375, 206, 88.3, 88.8),
+    2020: (478, 324, 51.2, 61.9),
+    2021: (618, 474, 10.8, 12.7),
+    2022: (736, 530, 9.4, 12.0),
+    2023: (909, 721, 27.5, 33.4),
+    2024: (944, 649, 42.5, 48.8),
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    db = folder / "app.duckdb"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("APP_PSEUDONYM_KEY", "ab" * 32)
+    try:
+        assert etl_main(["demo", "--db", str(db), "--out", str(folder / "extract")]) == 0
+        con = open_readonly(db)
+        try:
+            series = kpi_series(con, definitions.load())
+        finally:
+            con.close()
+        yield db, series
+    finally:
+        mp.undo()
+
+
+def _december(series, kpi_id, year):
+    return series[(series["kpi_id"] == kpi_id) & (series["period"] == f"{year}-12")].iloc[0]
+
+
+def _scalar(db, sql, params=()):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("year", sorted(PUBLISHED))
+def test_calendar_year_rates_match_published_within_5_points(demo, year):
+    _, series = demo
+    _, _, incl, excl = PUBLISHED[year]
+    assert _december(series, "ehcp_20wk_incl", year)["rolling_12m"] == pytest.approx(incl, abs=5)
+    assert _december(series, "ehcp_20wk_excl", year)["rolling_12m"] == pytest.approx(excl, abs=5)
+
+
+@pytest.mark.parametrize("year", sorted(PUBLISHED))
+def test_calendar_year_counts_match_published_within_10_percent(demo, year):
+    db, series = demo
+    requests, plans, _, _ = PUBLISHED[year]
+    issued = series[(series["kpi_id"] == "ehcp_20wk_incl") & series["period"].str.startswith(str(year))]
+    assert issued["denominator"].sum() == pytest.approx(plans, rel=0.10)
+    received = _scalar(
+        db, "SELECT count(*) FROM request WHERE year(received_date) = ? AND request_outcome IS DISTINCT FROM 'H'",
+        [year])
+    assert received == pytest.approx(requests, rel=0.10)
+
+
+def test_demo_loads_cleanly_and_covers_the_window(demo):
+    db, series = demo
+    assert _scalar(db, "SELECT sum(rows_quarantined) FROM load_log") == 0
+    assert _scalar(db, "SELECT count(DISTINCT module) FROM load_log") == 9
+    assert series["period"].min() == "2019-01" and series["period"].max() == "2024-12"
+    statuses = set(series.loc[series["period"].between("2023-02", "2024-01"), "status"].dropna())
+    assert statuses <= {"on_track", "within_tolerance", "off_track", "no_data"} and statuses
+
+
+def test_rerunning_the_demo_is_a_no_op(demo, capsys):
+    db, _ = demo
+    before = _scalar(db, "SELECT count(*) FROM request")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("APP_PSEUDONYM_KEY", "ab" * 32)
+    try:
+        assert etl_main(["demo", "--db", str(db), "--out", str(db.parent / "extract")]) == 0
+    finally:
+        mp.undo()
+    assert "already loaded" in capsys.readouterr().out
+    assert _scalar(db, "SELECT count(*) FROM request") == before
