@@ -53,6 +53,23 @@ class Plan(_Strict):
     tolerance: float = Field(ge=0, description="Distance from the trajectory, in the KPI's unit, still 'within'")
 
 
+class Recalculation(_Strict):
+    """A process change after which SPC limits are recalculated, with the reason the chart shows."""
+
+    period: str
+    reason: str = Field(min_length=3)
+
+    _period = field_validator("period", mode="before")(_check_period)
+
+
+class SpcSettings(_Strict):
+    """How a KPI's XmR chart is drawn (DESIGN.md §3): rule set, recalculation points, baseline length."""
+
+    method: Literal["mdc", "nhsr"] = "mdc"
+    recalculations: list[Recalculation] = []
+    baseline: int | None = Field(default=None, ge=2, description="Leading months that set the limits")
+
+
 # --- computations: one SQL family each (kpi/compute.py) -----------------------------------------------------
 
 class PlansIssuedWithin(_Strict):
@@ -128,6 +145,7 @@ class KpiDefinition(_Strict):
     source: str
     owner: str
     plan: Plan | None = None
+    spc: SpcSettings = SpcSettings()
 
     @property
     def is_rate(self) -> bool:
@@ -256,7 +274,37 @@ def check_references(cat: Catalogue) -> list[str]:
                     if not 0 <= point.value <= 100:
                         problems.append(
                             f"kpi {k.id}: planned value {point.value} at {point.period} is not a percentage")
+        recalcs = [r.period for r in k.spc.recalculations]
+        if recalcs != sorted(set(recalcs)):
+            problems.append(f"kpi {k.id}: spc recalculations must be in date order without repeats")
+        if cat.series_start and any(r <= cat.series_start for r in recalcs):
+            problems.append(f"kpi {k.id}: an spc recalculation must come after series_start {cat.series_start}")
     return problems
+
+
+MIN_SEGMENT = 12
+
+
+def spc_warnings(cat: Catalogue, first: str, last: str) -> list[str]:
+    """Warnings (not errors) about SPC settings given the months the data cover: a recalculation that leaves
+    fewer than 12 points in a segment gives limits too unstable to judge against (Making Data Count guidance)."""
+    warnings = []
+    for k in cat.kpis:
+        bounds = [first] + [r.period for r in k.spc.recalculations] + [None]
+        for start, nxt in zip(bounds, bounds[1:], strict=False):
+            end_index = month_index(nxt) if nxt else month_index(last) + 1
+            length = end_index - month_index(start)
+            if length < MIN_SEGMENT:
+                warnings.append(f"kpi {k.id}: the SPC segment from {start} has only {max(length, 0)} months "
+                                f"(fewer than {MIN_SEGMENT}); its limits will be unstable")
+        if k.spc.baseline and k.spc.recalculations:
+            warnings.append(f"kpi {k.id}: with a baseline, recalculations are ignored under the mdc rules")
+    return warnings
+
+
+def month_index(period: str) -> int:
+    year, month = period.split("-")
+    return int(year) * 12 + int(month) - 1
 
 
 def load(path: Path | str = DEFAULT_PATH) -> Catalogue:

@@ -7,7 +7,7 @@ so the trajectory holds at the target. Before the baseline month there is no tra
 
 from __future__ import annotations
 
-from kpi.definitions import Plan
+from kpi.definitions import Plan, month_index
 
 ON_TRACK = "on_track"
 WITHIN_TOLERANCE = "within_tolerance"
@@ -24,10 +24,6 @@ STATUS_LABELS = {
 STATUS_ICONS = {ON_TRACK: "✔", WITHIN_TOLERANCE: "◐", OFF_TRACK: "✖", NO_DATA: "–"}
 
 
-def month_index(period: str) -> int:
-    """'YYYY-MM' → months since year 0, for arithmetic on months."""
-    year, month = period.split("-")
-    return int(year) * 12 + int(month) - 1
 
 
 def period_of(index: int) -> str:

@@ -1,0 +1,100 @@
+"""Board summary: SPC over the history with the KPI's settings, forecast verdicts and the sentence read aloud."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from kpi import definitions
+from kpi.board import board, spc_for
+
+PERIODS = [f"{y}-{m:02d}" for y in (2022, 2023) for m in range(1, 13)]
+
+
+def _catalogue(tmp_path, **spc):
+    raw = yaml.safe_load(definitions.DEFAULT_PATH.read_text())
+    raw["kpis"] = [k for k in raw["kpis"] if k["id"] == "ehcp_20wk_excl"]
+    raw["kpis"][0]["spc"] = spc or {"method": "mdc"}
+    path = tmp_path / "defs.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return definitions.load(path)
+
+
+def _series(values, trajectory=None):
+    n = len(values)
+    return pd.DataFrame({
+        "kpi_id": "ehcp_20wk_excl", "period": PERIODS[:n], "numerator": None, "denominator": None,
+        "value": values, "rolling_12m": None, "median": None, "target": 49.2,
+        "trajectory": trajectory or [None] * n, "status": [None] * n,
+    })
+
+
+def test_a_sustained_rise_reads_as_improvement_and_likely(tmp_path):
+    cat = _catalogue(tmp_path)
+    values = [12.0, 11.0, 13.0, 12.0, 11.5, 12.5, 12.0, 13.0, 11.0, 12.0, 12.5, 11.5,
+              20.0, 24.0, 28.0, 31.0, 35.0, 38.0, 42.0]
+    row = board(_series(values), cat, "2023-07").iloc[0]
+    assert row["variation"] == "improvement_high"
+    assert row["forecast_verdict"] == "likely"
+    assert "42.0% in July 2023" in row["sentence"]
+    assert "significant improvement" in row["sentence"]
+    assert "likely to reach the target of 49.2% by January 2024" in row["sentence"]
+
+
+def test_recalculation_starts_new_limits_at_the_configured_month(tmp_path):
+    cat = _catalogue(tmp_path, method="mdc", recalculations=[{"period": "2023-01", "reason": "New triage"}])
+    values = [12.0 + (i % 3) for i in range(12)] + [40.0 + (i % 3) for i in range(7)]
+    periods, result = spc_for(_series(values), cat.get("ehcp_20wk_excl"), "2023-07")
+    pts = result.points
+    assert list(pts["segment"]) == [0] * 12 + [1] * 7
+    assert pts["mean"].iloc[0] == pytest.approx(13.0)
+    assert pts["mean"].iloc[-1] == pytest.approx(sum(40.0 + (i % 3) for i in range(7)) / 7)
+    assert periods[12] == "2023-01"
+
+
+def test_months_without_a_value_are_left_out_of_spc(tmp_path):
+    cat = _catalogue(tmp_path)
+    values = [10.0, None, 12.0] + [11.0] * 12
+    periods, result = spc_for(_series(values), cat.get("ehcp_20wk_excl"), "2023-03")
+    assert "2022-02" not in periods and len(result.points) == 14
+
+
+def test_twelve_points_or_fewer_give_no_icons(tmp_path):
+    cat = _catalogue(tmp_path)
+    row = board(_series([12.0] * 12), cat, "2022-12").iloc[0]
+    assert row["variation"] is None
+    assert row["variation_label"] == "Too few points for SPC"
+
+
+def test_after_the_target_month_the_sentence_says_met_or_missed(tmp_path):
+    cat = _catalogue(tmp_path)
+    values = [20.0] * 24
+    values[PERIODS.index("2023-12")] = 55.0  # irrelevant: the target month is January 2024
+    s = pd.concat([_series(values), _series([50.0]).assign(period="2024-01")], ignore_index=True)
+    row = board(s, cat, "2024-01").iloc[0]
+    assert row["forecast_verdict"] == "met"
+    assert "It met the target of 49.2% by January 2024." in row["sentence"]
+
+
+def test_spc_settings_are_validated(tmp_path):
+    raw = yaml.safe_load(definitions.DEFAULT_PATH.read_text())
+    raw["kpis"][0]["spc"] = {"method": "mdc", "recalculations": [{"period": "2023-05", "reason": "x"}]}
+    path = tmp_path / "d.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(definitions.DefinitionError) as err:
+        definitions.load(path)
+    assert "spc.recalculations.0.reason" in " ".join(err.value.problems)
+    raw["kpis"][0]["spc"] = {"recalculations": [{"period": "2023-05", "reason": "new triage"},
+                                                {"period": "2022-05", "reason": "older"}]}
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(definitions.DefinitionError) as err:
+        definitions.load(path)
+    assert "date order" in " ".join(err.value.problems)
+
+
+def test_short_segments_warn(tmp_path):
+    cat = _catalogue(tmp_path, recalculations=[{"period": "2024-06", "reason": "new triage"}])
+    warnings = definitions.spc_warnings(cat, "2019-01", "2024-12")
+    assert any("from 2024-06 has only 7 months" in w for w in warnings)
+    assert definitions.spc_warnings(definitions.load(), "2019-01", "2024-12") == []
