@@ -1,0 +1,111 @@
+"""The Making Data Count XmR chart as a plotly figure (pure: no Streamlit).
+
+Points are drawn as one trace per point type, each with its own marker shape and a legend entry naming it, so
+the meaning never rests on colour. Mean and process limits are drawn per segment; recalculations are marked
+with their reason; the plan's trajectory and target sit on the same axes; the plan window is shaded.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from kpi.charts import axis_title, format_period, format_value
+from kpi.definitions import KpiDefinition, PlanWindow
+from kpi.spc import XmrResult
+
+POINT_STYLE = {
+    # point_type: (legend name, colour, marker symbol)
+    "common_cause": ("Common cause", "#6F777B", "circle"),
+    "improvement": ("Special cause: improvement", "#12436D", "triangle-up"),
+    "concern": ("Special cause: concern", "#F46A25", "diamond"),
+    "neutral": ("Special cause: neither", "#801650", "square"),
+}
+RULE_NAMES = {"outside": "beyond a process limit", "shift": "run of points on one side of the mean",
+              "trend": "run of rising or falling points", "two_of_three": "two of three near a limit"}
+
+
+def _d(period: str) -> str:
+    """Month → the ISO date plotly places on a date axis."""
+    return f"{period}-01"
+
+
+def _segments(periods: list[str], result: XmrResult, column: str) -> tuple[list, list]:
+    """x/y for a per-segment horizontal line, broken (None) between segments."""
+    xs: list = []
+    ys: list = []
+    pts = result.points.reset_index(drop=True)
+    for _seg, idx in pts.groupby("segment").groups.items():
+        idx = list(idx)
+        xs += [_d(periods[i]) for i in idx] + [None]
+        ys += [float(pts.loc[i, column]) for i in idx] + [None]
+    return xs, ys
+
+
+def _hover(kpi: KpiDefinition, period: str, row) -> str:
+    rules = [name for col, name in RULE_NAMES.items() if bool(row.get(col))]
+    kind = POINT_STYLE[row["point_type"]][0]
+    text = f"{format_period(period)}<br>{format_value(row['value'], kpi.unit, kpi.decimals)}<br>{kind}"
+    if rules:
+        text += "<br>Signal: " + "; ".join(rules)
+    return text
+
+
+def spc_figure(
+    kpi: KpiDefinition,
+    periods: list[str],
+    result: XmrResult,
+    window: PlanWindow | None = None,
+    trajectory: dict[str, float] | None = None,
+    selected: str | None = None,
+) -> go.Figure:
+    """XmR chart over ``periods`` (one per point of ``result``)."""
+    fig = go.Figure()
+    pts = result.points.reset_index(drop=True)
+    if window is not None:
+        fig.add_vrect(x0=_d(window.start), x1=_d(window.end), fillcolor="#28A197", opacity=0.08, line_width=0,
+                      annotation_text="Plan window", annotation_position="top left")
+    dates = [_d(p) for p in periods]
+    fig.add_trace(go.Scatter(x=dates, y=pts["value"], mode="lines", line={"color": "#B1B4B6", "width": 1.5},
+                             name="Monthly value", hoverinfo="skip", showlegend=False))
+    x, y = _segments(periods, result, "mean")
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="Mean", line={"color": "#3D3D3D", "width": 1.5}))
+    if result.points["upl"].notna().any():
+        for col, name in (("upl", "Upper process limit"), ("lpl", "Lower process limit")):
+            x, y = _segments(periods, result, col)
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name,
+                                     line={"color": "#3D3D3D", "width": 1, "dash": "dash"},
+                                     legendgroup="limits", showlegend=col == "upl"))
+        fig.data[-2].name = "Process limits"
+    for ptype, (name, colour, symbol) in POINT_STYLE.items():
+        mask = pts["point_type"] == ptype
+        if not mask.any():
+            continue
+        idx = list(pts.index[mask])
+        fig.add_trace(go.Scatter(
+            x=[dates[i] for i in idx], y=pts.loc[mask, "value"], mode="markers", name=name,
+            marker={"color": colour, "symbol": symbol, "size": 9, "line": {"color": "#FFFFFF", "width": 1}},
+            hovertext=[_hover(kpi, periods[i], pts.loc[i]) for i in idx], hoverinfo="text",
+        ))
+    if trajectory:
+        tx = [p for p in periods if p in trajectory]
+        fig.add_trace(go.Scatter(x=[_d(p) for p in tx], y=[trajectory[p] for p in tx], mode="lines",
+                                 name="Plan trajectory", line={"color": "#28A197", "width": 2, "dash": "dot"}))
+    if kpi.plan is not None:
+        fig.add_hline(y=kpi.plan.target.value, line={"color": "#801650", "width": 1.5, "dash": "longdash"},
+                      annotation_text=f"Target {format_value(kpi.plan.target.value, kpi.unit, kpi.decimals)}",
+                      annotation_position="bottom right")
+    for r in kpi.spc.recalculations:
+        if periods and periods[0] < r.period <= periods[-1]:
+            fig.add_vline(x=_d(r.period), line={"color": "#A285D1", "width": 1.5})
+            fig.add_annotation(x=_d(r.period), y=1, yref="paper", text=f"Limits recalculated: {r.reason}",
+                               showarrow=False, xanchor="left", yanchor="top", font={"size": 10},
+                               textangle=0, bgcolor="rgba(255,255,255,0.8)")
+    if selected and selected in periods:
+        fig.add_vline(x=_d(selected), line={"color": "#0B0C0C", "width": 1, "dash": "dot"})
+    fig.update_layout(
+        height=430, margin={"l": 10, "r": 10, "t": 30, "b": 10}, plot_bgcolor="#FFFFFF",
+        legend={"orientation": "h", "y": -0.15}, hovermode="closest",
+        yaxis={"title": axis_title(kpi), "gridcolor": "#E5E5E5"},
+        xaxis={"type": "date", "title": "Month", "dtick": "M6", "tickformat": "%b %Y"},
+    )
+    return fig
