@@ -146,7 +146,7 @@ def stocktakes(window: PlanWindow) -> list[tuple[str, str]]:
 
 def status_text(status: str | None) -> str:
     """Status as symbol and words: '✔ On track'; 'Not in plan' where the month has no trajectory."""
-    if not status:
+    if _missing(status) or not status:
         return NOT_IN_PLAN
     return f"{STATUS_ICONS[status]} {STATUS_LABELS[status]}"
 
@@ -162,6 +162,8 @@ def status_counts(statuses: Iterable[str | None]) -> dict[str, int]:
 def status_summary(statuses: Iterable[str | None], period: str) -> str:
     """'3 on track · 2 within tolerance · 3 off track in July 2023' (zero counts left out except the main three)."""
     counts = status_counts(statuses)
+    if counts["not_in_plan"] == sum(counts.values()):
+        return f"No KPI has a plan trajectory in {format_period(period)}"
     parts = [f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_ORDER[:3]]
     if counts["no_data"]:
         parts.append(f"{counts['no_data']} no data")
@@ -194,6 +196,19 @@ def axis_title(kpi: KpiDefinition) -> str:
     return {"percent": "Percentage (%)", "weeks": "Weeks", "count": "Number"}[kpi.unit]
 
 
+def blank_unplanned(series: pd.DataFrame) -> pd.DataFrame:
+    """No trajectory in a month means no target and no status in it.
+
+    A guard for ``kpi.series.add_plan`` under pandas 3: a trajectory of None arrives as NaN, so months before the
+    baseline get the target and an 'off_track' status. Harmless once the engine blanks them itself.
+    """
+    out = series.copy()
+    unplanned = out["trajectory"].isna()
+    out["target"] = out["target"].where(~unplanned)
+    out["status"] = out["status"].astype(object).where(~unplanned, None)
+    return out
+
+
 # --- the table and its download --------------------------------------------------------------------------
 
 def _rounded(values: pd.Series, decimals: int) -> pd.Series:
@@ -206,8 +221,9 @@ def _rounded(values: pd.Series, decimals: int) -> pd.Series:
 
 
 def table_frame(rows: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
-    """One KPI's monthly series as the page shows it and the CSV exports it: TABLE_COLUMNS, rounded as displayed."""
-    rows = rows.sort_values("period")
+    """One KPI's monthly series as the page shows it and the CSV exports it: TABLE_COLUMNS, rounded as displayed,
+    newest month first."""
+    rows = rows.sort_values("period", ascending=False)
     out = pd.DataFrame({
         "Period": rows["period"].astype(str).to_numpy(),
         "Numerator": _rounded(rows["numerator"], kpi.decimals).to_numpy(),
@@ -256,8 +272,9 @@ def sparkline(values: Sequence[float | None], periods: Sequence[str], unit: str,
         fig.add_trace(go.Scatter(x=[x[last]], y=[y[last]], mode="markers", hoverinfo="skip", name="Latest",
                                  marker={"color": DARK_BLUE, "size": 7}))
     _base_layout(fig)
-    fig.update_layout(height=60, margin={"l": 2, "r": 6, "t": 6, "b": 6}, showlegend=False,
-                      xaxis={"visible": False}, yaxis={"visible": False}, plot_bgcolor="rgba(0,0,0,0)",
+    fig.update_layout(height=60, margin={"l": 4, "r": 8, "t": 6, "b": 6}, showlegend=False,
+                      xaxis={"visible": False, "range": [x[0] - pd.DateOffset(days=10), x[-1] + pd.DateOffset(days=20)]
+                             if x else None}, yaxis={"visible": False}, plot_bgcolor="rgba(0,0,0,0)",
                       paper_bgcolor="rgba(0,0,0,0)")
     return fig
 
@@ -332,7 +349,7 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
                 continue
             fig.add_trace(go.Scatter(
                 x=_month_start(hit["period"]), y=hit["value"], name=status_text(code), mode="markers",
-                legendgroup="status", hoverinfo="skip",
+                hoverinfo="skip",
                 marker={"symbol": symbol, "size": 11, "color": colour, "line": {"color": "white", "width": 1}}))
 
     fig.add_vrect(x0=pd.Timestamp(f"{window.start}-01"), x1=pd.Timestamp(f"{window.end}-01") + pd.offsets.MonthEnd(1),
@@ -343,8 +360,10 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
         sx = pd.Timestamp(f"{selected}-01")
         fig.add_shape(type="line", x0=sx, x1=sx, y0=0, y1=1, yref="paper", name="selected period",
                       line={"color": DARK_GREY, "width": 1.5, "dash": "dashdot"})
-        fig.add_annotation(x=sx, y=1, yref="paper", text=f"{format_period(selected)}", showarrow=False,
-                           yanchor="bottom", xanchor="left", font={"color": DARK_GREY, "size": 12})
+        late = bool(x) and sx >= x[-1] - pd.DateOffset(months=6)
+        fig.add_annotation(x=sx, y=1, yref="paper", text=f"Selected: {format_period(selected)}", showarrow=False,
+                           yanchor="bottom", xanchor="right" if late else "left", font={"color": DARK_GREY,
+                                                                                            "size": 12})
 
     _base_layout(fig)
     start = max(x[0], pd.Timestamp(f"{window.start}-01") - pd.DateOffset(months=history_months)) if x else None

@@ -1,0 +1,78 @@
+"""APP KPI dashboard: the Streamlit entry point.
+
+Sets up the page, the navigation (Overview, KPI trajectory), the plan header and the sidebar month selector,
+then runs the chosen page. The month and KPI live in the URL (``?period=2023-07&kpi=ehcp_20wk_excl``), so a
+link reopens the same view. Run with ``make run`` or ``streamlit run app.py`` (database from ``APP_DB``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from kpi.charts import format_date, format_period, format_window, plan_length, plan_month, stocktakes
+from pages import _shared as ui
+
+st.set_page_config(page_title="APP KPI dashboard", page_icon=":material/monitoring:", layout="wide")
+st.html(ui.CSS)
+
+page = st.navigation([
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
+])
+
+catalogue = ui.catalogue()
+window = catalogue.plan_window
+approved = f" · approved {format_date(window.approved)}" if window.approved else ""
+
+st.markdown('<p class="app-eyebrow">APP KPI dashboard</p>', unsafe_allow_html=True)
+st.title(window.name, anchor=False)
+subtitle = st.empty()
+subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved}")
+
+db_path = ui.db_path()
+series = ui.load_series_or_explain(db_path)
+if series is None:
+    st.stop()
+
+periods = ui.periods_with_data(series)
+latest = ui.latest_with_data(series)
+
+
+def _period_label(period: str) -> str:
+    n = plan_month(period, window)
+    return format_period(period) + (f" (plan month {n} of {plan_length(window)})" if n else "")
+
+
+def _jump(period: str) -> None:
+    st.session_state["period"] = period
+    ui.write_to_url("period", period)
+
+
+note = ui.choose_from_url("period", periods, latest, format_period, "the month")
+with st.sidebar:
+    period = st.selectbox(
+        "Reporting month", periods, key="period", format_func=_period_label,
+        help="See the dashboard as it stood at the end of any month with data.")
+    st.caption(f"Latest month with data: {format_period(latest)}")
+    jumps = [("Latest month", latest), *stocktakes(window)]
+    for label, p in jumps:
+        if p in periods:
+            st.button(f"{label}: {format_period(p)}", key=f"jump_{label}", on_click=_jump, args=(p,),
+                      disabled=p == period, width="stretch")
+    updated = datetime.fromtimestamp(db_path.stat().st_mtime)
+    st.caption(f"Data: `{db_path}`, updated {updated:%d %B %Y at %H:%M}. "
+               "Management information from SEN2 case records; not official statistics.")
+ui.write_to_url("period", period)
+
+n = plan_month(period, window)
+where = f"month {n} of {plan_length(window)} of the plan" if n else (
+    "before the plan began" if period < window.start else "after the plan's monitoring window")
+subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved} · showing **{format_period(period)}**"
+                  f" ({where})")
+if note:
+    st.info(note, icon=":material/link_off:")
+
+ui.set_context(ui.Context(catalogue=catalogue, series=series, period=period))
+page.run()

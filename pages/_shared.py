@@ -1,0 +1,232 @@
+"""Shared UI for the pages: cached data, the page context, URL-bound choices, empty states and small HTML pieces.
+
+Pages stay thin: they read the context set up by ``app.py`` and lay out widgets, text and figures from
+``kpi.charts``. Nothing here computes a KPI or decides a status; that is the engine's job.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from etl.db import default_db_path
+from kpi import definitions
+from kpi.charts import blank_unplanned
+from kpi.definitions import Catalogue
+from kpi.series import kpi_series, open_readonly
+
+CONTEXT_KEY = "_app_context"
+URL_SEEN_KEY = "_url_seen"  # the URL value each choice last had, to tell new links from old
+
+CSS = """
+<style>
+[data-testid="stMainBlockContainer"] {padding-top: 2.5rem;}
+[data-testid="stMarkdownContainer"] p.kpi-label, [data-testid="stMarkdownContainer"] p.kpi-name,
+[data-testid="stMarkdownContainer"] p.kpi-big, [data-testid="stMarkdownContainer"] p.kpi-mid,
+[data-testid="stMarkdownContainer"] p.kpi-note, [data-testid="stMarkdownContainer"] p.kpi-small {margin-bottom: 0;}
+p.kpi-label {font-size: 0.8rem !important; color: #505A5F; margin: 0 0 0.1rem 0; text-transform: none;}
+p.kpi-name {font-weight: 700; font-size: 1.02rem !important; line-height: 1.3; margin: 0;}
+p.kpi-big {font-size: 1.5rem !important; font-weight: 700; line-height: 1.2; margin: 0; color: #0B0C0C;
+           white-space: nowrap;}
+p.kpi-mid {font-size: 1.15rem !important; font-weight: 600; line-height: 1.3; margin: 0; color: #0B0C0C;}
+p.kpi-small {font-size: 1rem !important; font-weight: 700; line-height: 1.3; margin: 0; color: #0B0C0C;}
+.kpi-unit {font-size: 0.8em; font-weight: 600;}
+p.kpi-note {font-size: 0.85rem !important; color: #505A5F; line-height: 1.35; margin: 0.1rem 0 0 0;}
+.kpi-status {display: inline-block; padding: 0.2rem 0.55rem; border-left: 5px solid #B1B4B6;
+             background: #F3F2F1; color: #0B0C0C; font-weight: 700; font-size: 0.95rem; white-space: nowrap;}
+.kpi-status.on_track {border-color: #28A197; background: #E3F4F2;}
+.kpi-status.within_tolerance {border-color: #F46A25; background: #FDEEE6;}
+.kpi-status.off_track {border-color: #801650; background: #F4E4EC;}
+.kpi-status.no_data {border-color: #3D3D3D; background: #F3F2F1;}
+.kpi-tile {border-left: 6px solid #B1B4B6; padding: 0.35rem 0.8rem; background: #F8F8F8;}
+.kpi-tile.on_track {border-color: #28A197;} .kpi-tile.within_tolerance {border-color: #F46A25;}
+.kpi-tile.off_track {border-color: #801650;} .kpi-tile.no_data {border-color: #3D3D3D;}
+.kpi-tile .count {font-size: 2rem; font-weight: 700; line-height: 1.1;}
+.kpi-tile .what {font-size: 1rem; font-weight: 600;}
+.app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs for one run: the catalogue, the whole series and the chosen month."""
+
+    catalogue: Catalogue
+    series: pd.DataFrame
+    period: str
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """File modification times of the database and its write-ahead log: a new load gives a new cache key."""
+    wal = path.with_name(path.name + ".wal")
+    return path.stat().st_mtime_ns, wal.stat().st_mtime_ns if wal.exists() else 0
+
+
+@st.cache_resource(show_spinner=False)
+def _catalogue(path: str, mtime_ns: int) -> Catalogue:
+    return definitions.load(path)
+
+
+def catalogue() -> Catalogue:
+    """The KPI definitions, reloaded when the YAML file changes."""
+    path = definitions.DEFAULT_PATH
+    return _catalogue(str(path), path.stat().st_mtime_ns)
+
+
+@st.cache_data(show_spinner="Computing the KPI series…", max_entries=8)
+def _series(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int) -> pd.DataFrame:
+    cat = _catalogue(defs_path, defs_mtime_ns)
+    con = open_readonly(db)  # open, compute, close: loads may run while the app is up
+    try:
+        return blank_unplanned(kpi_series(con, cat))
+    finally:
+        con.close()
+
+
+def series(db_path: Path) -> pd.DataFrame:
+    """Every KPI's monthly series from the database, cached until the database file changes."""
+    defs = definitions.DEFAULT_PATH
+    return _series(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns)
+
+
+def db_path() -> Path:
+    return default_db_path()
+
+
+def periods_with_data(df: pd.DataFrame) -> list[str]:
+    """Months of the data window, newest first."""
+    return sorted(df["period"].unique(), reverse=True)
+
+
+def latest_with_data(df: pd.DataFrame) -> str | None:
+    have = df.loc[df["value"].notna(), "period"]
+    return have.max() if len(have) else None
+
+
+# --- empty and error states -----------------------------------------------------------------------------
+
+def empty_state(path: Path, reason: str, detail: str | None = None) -> None:
+    """Tell the user how to get data in, instead of a traceback."""
+    headline = {
+        "missing": f"No database yet at `{path}`.",
+        "empty": f"The database at `{path}` holds no case records yet.",
+        "busy": f"The database at `{path}` is being updated (a load is running).",
+        "unreadable": f"The database at `{path}` could not be read.",
+    }[reason]
+    st.warning(headline, icon=":material/database:")
+    if detail:
+        st.caption(f"Details: {detail}")
+    if reason == "busy":
+        st.markdown("Wait for the load to finish, then reload this page.")
+        return
+    st.markdown(
+        "To explore the dashboard with synthetic demonstration data, run:\n\n"
+        "```sh\nmake run\n```\n\n"
+        f"or build the demo database yourself with `python -m etl demo --db {path}`.\n\n"
+        "To load your own SEN2 extract (COLLECT Blade CSV export), run:\n\n"
+        f"```sh\npython -m etl load PATH --db {path}\n```\n\n"
+        "The dashboard reads the file named by the `APP_DB` environment variable (default `data/app.duckdb`)."
+    )
+
+
+def load_series_or_explain(path: Path) -> pd.DataFrame | None:
+    """The series, or None after showing the right empty state."""
+    try:
+        df = series(path)
+    except FileNotFoundError:
+        empty_state(path, "missing")
+        return None
+    except duckdb.CatalogException:
+        empty_state(path, "empty")
+        return None
+    except duckdb.IOException as exc:
+        busy = "lock" in str(exc).lower()
+        empty_state(path, "busy" if busy else "unreadable", None if busy else str(exc).splitlines()[0])
+        return None
+    except duckdb.Error as exc:
+        empty_state(path, "unreadable", str(exc).splitlines()[0])
+        return None
+    if df.empty or latest_with_data(df) is None:
+        empty_state(path, "empty")
+        return None
+    return df
+
+
+# --- choices bound to the URL ------------------------------------------------------------------------------
+
+def choose_from_url(key: str, options: Sequence[str], default: str, describe: Callable[[str], str],
+                    what: str) -> str | None:
+    """Before the widget keyed ``key`` is drawn: adopt ``?key=`` from the URL when it is new to this session
+    (a shared link, a link from another page), otherwise keep the widget's own value. Returns a note to show
+    when the URL asks for something that is not available: the view falls back, it never fails."""
+    raw = st.query_params.get(key)
+    seen = st.session_state.setdefault(URL_SEEN_KEY, {})
+    note = None
+    if raw is not None and raw != seen.get(key):
+        seen[key] = raw
+        if raw in options:
+            st.session_state[key] = raw
+        else:
+            fallback = st.session_state.get(key) if st.session_state.get(key) in options else default
+            note = f"The link asks for {what} “{raw}”, which is not available. Showing {describe(fallback)} instead."
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+    return note
+
+
+def write_to_url(key: str, value: str) -> None:
+    """After the widget: the URL always names the current choice, so the address reopens this view."""
+    st.query_params[key] = value
+    st.session_state.setdefault(URL_SEEN_KEY, {})[key] = value
+
+
+# --- context -------------------------------------------------------------------------------------------
+
+def set_context(ctx: Context) -> None:
+    st.session_state[CONTEXT_KEY] = ctx
+
+
+def context() -> Context:
+    """The context ``app.py`` prepared for this run."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory or CONTEXT_KEY not in st.session_state:
+        # Until the entrypoint has called st.navigation in a server process, Streamlit treats the pages/ folder
+        # as an old-style multipage app, so the first request for a page's URL (a shared link opened just after a
+        # restart) runs the page on its own. Switch that emulation off and rerun: app.py then runs and brings back
+        # the same page, with the month and KPI from the URL.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return st.session_state[CONTEXT_KEY]
+
+
+# --- small HTML pieces ------------------------------------------------------------------------------------
+
+def esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def cell(label: str, main: str, note: str | None = None, size: str = "big") -> str:
+    """A labelled value: small label above, the value, a muted note below."""
+    shown = esc(main)
+    if main.endswith(" weeks"):  # a smaller unit keeps '23.4 weeks' within its column
+        shown = f'{esc(main.removesuffix(" weeks"))}<span class="kpi-unit"> weeks</span>'
+    out = f'<p class="kpi-label">{esc(label)}</p><p class="kpi-{size}">{shown}</p>'
+    if note:
+        out += f'<p class="kpi-note">{esc(note)}</p>'
+    return out
+
+
+def status_badge(status: str | None, text: str) -> str:
+    """Status in words and symbol; the tint is only a secondary cue."""
+    css = status if isinstance(status, str) and status else "not_in_plan"
+    return f'<span class="kpi-status {esc(css)}">{esc(text)}</span>'

@@ -1,0 +1,106 @@
+"""KPI trajectory: one KPI's monthly values against its plan, its definition, and the data as a table or CSV."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi.charts import (
+    column_formats,
+    format_amount,
+    format_basis,
+    format_change,
+    format_period,
+    format_value,
+    plan_points,
+    polarity_text,
+    status_text,
+    table_csv,
+    table_frame,
+    trajectory_figure,
+)
+from kpi.series import scorecard
+from pages import _shared as ui
+
+ctx = ui.context()
+cat, period = ctx.catalogue, ctx.period
+short = {k.id: k.short_name for k in cat.kpis}
+
+note = ui.choose_from_url("kpi", cat.ids, cat.ids[0], lambda i: short[i], "the KPI")
+kpi_id = st.selectbox("KPI", cat.ids, key="kpi", format_func=short.get, persist_state="session", width=520)
+ui.write_to_url("kpi", kpi_id)
+if note:
+    st.info(note, icon=":material/link_off:")
+
+kpi = cat.get(kpi_id)
+rows = ctx.series[ctx.series["kpi_id"] == kpi_id]
+now = scorecard(rows, cat, period).set_index("kpi_id").loc[kpi_id]
+median = rows.loc[rows["period"] == period, "median"]
+unit, d = kpi.unit, kpi.decimals
+
+st.header(kpi.name, anchor=False)
+st.caption(f"APP area {cat.area_name(kpi.app_area)} · {polarity_text(kpi.polarity)}")
+
+with st.container(border=True):
+    c = st.columns([1.4, 1.2, 1.4, 1.6, 1.6])
+    c[0].markdown(ui.cell(format_period(period), format_value(now.value, unit, d),
+                          format_basis(now.numerator, now.denominator, unit,
+                                       median.iloc[0] if len(median) else None)), unsafe_allow_html=True)
+    c[1].markdown(ui.cell("Trajectory", format_value(now.trajectory, unit, d), "planned for the month"
+                          if pd.notna(now.trajectory) else "no plan this month", size="mid"), unsafe_allow_html=True)
+    c[2].markdown(ui.cell("Target", format_value(now.target, unit, d),
+                          f"by {format_period(now.target_period)}" if now.target_period else "none set", size="mid"),
+                  unsafe_allow_html=True)
+    c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(now.status, status_text(now.status)),
+                  unsafe_allow_html=True)
+    c[4].markdown(ui.cell("Change since last month", format_change(now.change, unit, d, kpi.polarity), size="mid"),
+                  unsafe_allow_html=True)
+
+table = table_frame(rows, kpi)
+controls = st.columns([1, 2, 2], vertical_alignment="bottom")
+view = controls[0].segmented_control("Show as", ["Chart", "Table"], default="Chart", key="view", required=True)
+if view == "Table":
+    st.dataframe(table, hide_index=True, width="stretch", height=440, placeholder="–", column_config={
+        c: st.column_config.NumberColumn(c, format=f) for c, f in column_formats(table, d).items()})
+    unit_note = {"percent": "Value, rolling 12-month, trajectory and target are percentages.",
+                 "weeks": "Numerator is total weeks; value, trajectory and target are mean weeks.",
+                 "count": "Counts at month end; there is no denominator or rolling value."}[unit]
+    st.caption(f"{unit_note} Status compares the month's value with the trajectory.")
+else:
+    has_rolling = bool(rows["rolling_12m"].notna().any())
+    rolling = controls[1].toggle("Show rolling 12-month line", value=True, key="rolling", disabled=not has_rolling,
+                                 help="The rate over the 12 months to each month (December = calendar year)."
+                                 if has_rolling else "Counts at month end have no rolling value.")
+    fig = trajectory_figure(rows, kpi, cat.plan_window, period, show_rolling=rolling and has_rolling)
+    st.plotly_chart(fig, key="trajectory", config={"displaylogo": False,
+                                                   "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
+                    alt=f"Line chart of {kpi.short_name} by month against the plan trajectory and target.")
+    st.caption("The shaded band is the APP monitoring window; the chart opens two years before it (double-click "
+               "the chart to see every month). Marker shape shows status: ● on track, ◆ within tolerance, "
+               "✖ off track. The table view lists every month.")
+controls[2].download_button("Download the monthly figures (CSV)", table_csv(table), file_name=f"{kpi.id}_monthly.csv",
+                            mime="text/csv", icon=":material/download:", key="download")
+
+about, plan = st.columns(2, gap="large")
+with about:
+    st.subheader("About this indicator", anchor=False)
+    st.markdown(kpi.description)
+    st.markdown(
+        f"- **Polarity:** {polarity_text(kpi.polarity)}\n"
+        f"- **Statutory basis:** {kpi.statutory_basis}\n"
+        f"- **Source:** {kpi.source}\n"
+        f"- **Owner:** {kpi.owner}\n"
+        f"- **KPI id:** `{kpi.id}`")
+with plan:
+    st.subheader("The plan", anchor=False)
+    if kpi.plan is None:
+        st.markdown("This KPI is tracked without a plan trajectory.")
+    else:
+        lines = [f"- **{label}:** {format_value(v, unit, d)} "
+                 f"{'in' if label == 'Baseline' else 'by'} {format_period(p)}" + (f" ({txt})" if txt else "")
+                 for label, p, v, txt in plan_points(kpi)]
+        lines.append(f"- **Tolerance:** up to {format_amount(kpi.plan.tolerance, unit, d)} worse than the trajectory"
+                     " counts as within tolerance")
+        st.markdown("\n".join(lines))
+        st.caption("The trajectory runs in a straight line from the baseline through each milestone to the target, "
+                   "and holds at the target after it.")

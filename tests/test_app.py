@@ -1,0 +1,169 @@
+"""The Streamlit pages, run server-side with AppTest on a small hand-built database whose numbers are known.
+
+The extract (``plan_extract``): from January 2022 to September 2023, on the 15th of each month, one plan issued
+100 days after the request (within 20 weeks) and one issued 200 days after (late); June 2023 has two extra late
+plans and August 2023 no timely one. Three requests agreed for assessment in January 2023 stay open.
+So in July 2023: 1 of 2 plans within 20 weeks = 50.0% (June: 1 of 4 = 25.0%, so ▲ 25.0 pts, better), against a
+trajectory of 30.0% (on track); mean weeks to issue (100 + 200) / 2 / 7 = 21.4; 3 open assessments over 20 weeks.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import kpi.charts
+from etl.db import connect
+from tests.blade import Blade
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TRAJECTORY_PAGE = "pages/kpi_trajectory.py"
+
+
+def plan_extract() -> Blade:
+    b = Blade()
+    extra_late = {(2023, 6): 2}
+    no_timely = {(2023, 8)}
+    for i in range(21):  # January 2022 … September 2023
+        year, month = 2022 + i // 12, i % 12 + 1
+        issued = date(year, month, 15)
+        if (year, month) not in no_timely:
+            b.issued_plan((issued - timedelta(days=100)).isoformat(), issued.isoformat())
+        for _ in range(1 + extra_late.get((year, month), 0)):
+            b.issued_plan((issued - timedelta(days=200)).isoformat(), issued.isoformat())
+    for _ in range(3):
+        b.request(b.person(), "2022-12-01", "Y", "2023-01-10")
+    return b
+
+
+@pytest.fixture
+def app_db(build_db, monkeypatch):
+    db = build_db(plan_extract())
+    monkeypatch.setenv("APP_DB", str(db))
+    return db
+
+
+def run_app(query: dict[str, str] | None = None, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query or {})
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [h.value for h in at.header]
+    parts += [i.value for i in at.info] + [w.value for w in at.warning] + [h.value for h in at.title]
+    return re.sub(r"<[^>]+>", "", "\n".join(str(p) for p in parts))  # the words a reader sees
+
+
+def test_overview_shows_hand_computed_values_for_the_chosen_month(app_db):
+    at = run_app({"period": "2023-07"})
+    text = text_of(at)
+    assert "Accelerated Progress Plan 2023–24 (demo area)" in text
+    assert "February 2023 – January 2024" in text
+    assert "Overview: July 2023" in text
+    assert "50.0%" in text and "1 of 2" in text
+    assert "▲ 25.0 pts, better" in text
+    assert "30.0%" in text  # the trajectory for July 2023
+    assert "✔ On track" in text and "– No data" in text
+    assert "21.4 weeks" in text
+    assert "6 on track · 0 within tolerance · 0 off track · 2 no data in July 2023" in text
+    assert "Target 49.2% by January 2024 (England average for 2022 (DfE, June 2023))" in text
+
+
+def test_off_track_month_is_said_in_words(app_db):
+    text = text_of(run_app({"period": "2023-08"}))
+    assert "0.0%" in text and "0 of 1" in text
+    assert "✖ Off track" in text
+    assert "▼ 50.0 pts, worse" in text
+
+
+def test_default_month_is_the_latest_with_data_and_goes_into_the_url(app_db):
+    at = run_app()
+    assert at.sidebar.selectbox(key="period").value == "2023-09"
+    assert at.query_params["period"] == "2023-09"
+    assert "Overview: September 2023" in text_of(at)
+
+
+def test_month_chosen_in_the_sidebar_is_written_to_the_url(app_db):
+    at = run_app({"period": "2023-07"})
+    at.sidebar.selectbox(key="period").set_value("2023-08").run()
+    assert at.query_params["period"] == "2023-08"
+    assert "Overview: August 2023" in text_of(at)
+
+
+def test_stocktake_button_replays_july_2023(app_db):
+    at = run_app()
+    at.button(key="jump_6-month stocktake").click().run()
+    assert at.sidebar.selectbox(key="period").value == "2023-07"
+    assert at.query_params["period"] == "2023-07"
+
+
+def test_invalid_month_in_the_link_falls_back_with_a_note(app_db):
+    at = run_app({"period": "2031-13"})
+    assert at.sidebar.selectbox(key="period").value == "2023-09"
+    assert any("2031-13" in i.value and "September 2023" in i.value for i in at.info)
+
+
+def test_trajectory_page_opens_on_the_kpi_and_month_in_the_link(app_db):
+    at = run_app({"period": "2023-07", "kpi": "ehcp_weeks_to_issue"}, page=TRAJECTORY_PAGE)
+    assert at.selectbox(key="kpi").value == "ehcp_weeks_to_issue"
+    text = text_of(at)
+    assert "Average weeks from request to final EHC plan" in text
+    assert "21.4 weeks" in text and "25.0 weeks" in text  # value and trajectory for July 2023
+    assert "Lower is better" in text
+    assert "SEND Regulations 2014, reg 13(2)" in text
+    assert at.query_params["kpi"] == "ehcp_weeks_to_issue"
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_unknown_kpi_in_the_link_falls_back_with_a_note(app_db):
+    at = run_app({"kpi": "no_such_kpi"}, page=TRAJECTORY_PAGE)
+    assert at.selectbox(key="kpi").value == "ehcp_20wk_excl"
+    assert any("no_such_kpi" in i.value for i in at.info)
+
+
+def test_trajectory_table_and_csv_hold_exactly_the_shown_columns(app_db, monkeypatch):
+    exported: list[bytes] = []
+    original = kpi.charts.table_csv
+    monkeypatch.setattr(kpi.charts, "table_csv", lambda frame: exported.append(original(frame)) or exported[-1])
+    at = run_app({"period": "2023-07", "kpi": "ehcp_20wk_excl"}, page=TRAJECTORY_PAGE)
+    at.segmented_control(key="view").set_value("Table").run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == ["Period", "Numerator", "Denominator", "Value", "Rolling 12-month", "Trajectory",
+                                   "Target", "Status"]
+    july = shown.set_index("Period").loc["2023-07"]
+    assert (july["Numerator"], july["Denominator"], july["Value"]) == (1, 2, 50.0)
+    assert july["Trajectory"] == 30.0 and july["Status"] == "On track"
+    assert shown.set_index("Period").loc["2022-07", "Status"] == "Not in plan"
+    csv = pd.read_csv(io.BytesIO(exported[-1]), dtype={"Period": str})
+    assert list(csv.columns) == list(shown.columns)
+    assert len(csv) == len(shown)
+    assert csv.set_index("Period").loc["2023-07", "Value"] == 50.0
+    assert at.get("download_button")[0].proto.label.startswith("Download")
+
+
+def test_missing_database_shows_how_to_get_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("APP_DB", str(tmp_path / "none.duckdb"))
+    at = run_app()
+    text = text_of(at)
+    assert "No database yet" in text
+    assert "make run" in text and "python -m etl demo" in text and "python -m etl load PATH" in text
+
+
+def test_empty_database_shows_how_to_get_data(tmp_path, monkeypatch):
+    db = tmp_path / "empty.duckdb"
+    connect(db).close()
+    monkeypatch.setenv("APP_DB", str(db))
+    text = text_of(run_app())
+    assert "holds no case records yet" in text and "make run" in text

@@ -1,0 +1,161 @@
+"""Formatting helpers and figure builders in kpi/charts.py: units, change with polarity, status words, traces."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+import pytest
+
+from kpi import charts
+from kpi.series import add_plan
+from kpi.trajectory import month_index, period_of
+
+
+@pytest.mark.parametrize(("value", "unit", "decimals", "expected"), [
+    (48.8, "percent", 1, "48.8%"),
+    (48.84, "percent", 1, "48.8%"),
+    (50, "percent", 1, "50.0%"),
+    (132, "count", 0, "132"),
+    (1234, "count", 0, "1,234"),
+    (23.43, "weeks", 1, "23.4 weeks"),
+    (None, "percent", 1, "–"),
+    (math.nan, "weeks", 1, "–"),
+    (pd.NA, "count", 0, "–"),
+])
+def test_format_value_by_unit(value, unit, decimals, expected):
+    assert charts.format_value(value, unit, decimals) == expected
+
+
+@pytest.mark.parametrize(("delta", "unit", "decimals", "polarity", "expected"), [
+    (3.2, "percent", 1, "up", "▲ 3.2 pts, better"),
+    (-3.2, "percent", 1, "up", "▼ 3.2 pts, worse"),
+    (-9, "count", 0, "down", "▼ 9, better"),
+    (0.7, "weeks", 1, "down", "▲ 0.7 weeks, worse"),
+    (0.0, "percent", 1, "up", "No change"),
+    (0.04, "percent", 1, "up", "No change"),  # rounds to zero as displayed
+    (None, "percent", 1, "up", "No comparison"),
+])
+def test_format_change_says_direction_and_meaning(delta, unit, decimals, polarity, expected):
+    assert charts.format_change(delta, unit, decimals, polarity) == expected
+
+
+def test_format_basis_by_unit():
+    assert charts.format_basis(271, 555, "percent") == "271 of 555"
+    assert charts.format_basis(0, 0, "percent") == "none in the month"
+    assert charts.format_basis(1987.0, 73, "weeks", 24.71) == "mean of 73 plans; median 24.7"
+    assert charts.format_basis(91, None, "count") == "count at month end"
+
+
+def test_periods_windows_and_plan_months(catalogue):
+    window = catalogue.plan_window
+    assert charts.format_period("2023-07") == "July 2023"
+    assert charts.format_window(window) == "February 2023 – January 2024"
+    assert charts.format_date("2023-01-31") == "31 January 2023"
+    assert charts.plan_month("2023-07", window) == 6
+    assert charts.plan_month("2023-01", window) is None
+    assert charts.plan_month("2024-01", window) == 12
+    assert charts.stocktakes(window) == [("6-month stocktake", "2023-07"), ("End of plan", "2024-01")]
+    assert charts.recent_periods("2023-02", 3) == ["2022-12", "2023-01", "2023-02"]
+
+
+def test_status_in_words_and_symbols():
+    assert charts.status_text("on_track") == "✔ On track"
+    assert charts.status_text("within_tolerance") == "◐ Within tolerance"
+    assert charts.status_text("off_track") == "✖ Off track"
+    assert charts.status_text("no_data") == "– No data"
+    assert charts.status_text(None) == "Not in plan"
+    assert charts.status_text(math.nan) == "Not in plan"
+    statuses = ["on_track"] * 3 + ["within_tolerance"] * 2 + ["off_track"] * 3
+    assert charts.status_summary(statuses, "2023-07") == "3 on track · 2 within tolerance · 3 off track in July 2023"
+    assert charts.status_summary(["on_track", None, "no_data"], "2023-07") == (
+        "1 on track · 0 within tolerance · 0 off track · 1 no data · 1 not in plan in July 2023")
+    assert charts.status_summary([None, None], "2021-06") == "No KPI has a plan trajectory in June 2021"
+
+
+def _rows(catalogue, kpi_id="ehcp_20wk_excl"):
+    """A KPI's series as the engine returns it, on made-up values from 2022-01 to 2023-12."""
+    periods = [period_of(month_index("2022-01") + i) for i in range(24)]
+    df = pd.DataFrame({
+        "kpi_id": kpi_id, "period": periods, "numerator": [float(i % 5) for i in range(24)],
+        "denominator": pd.array([10] * 23 + [0], dtype="Int64"),
+    })
+    df["value"] = (100 * df["numerator"] / df["denominator"].astype(float)).where(df["denominator"] > 0)
+    df["rolling_12m"] = df["value"].rolling(12).mean()
+    df["median"] = math.nan
+    return charts.blank_unplanned(add_plan(df, catalogue.get(kpi_id)))
+
+
+def test_blank_unplanned_leaves_months_before_the_baseline_without_target_or_status(catalogue):
+    rows = _rows(catalogue).set_index("period")
+    assert pd.isna(rows.loc["2022-12", "status"]) and pd.isna(rows.loc["2022-12", "target"])
+    assert rows.loc["2023-01", "status"] in {"on_track", "within_tolerance", "off_track"}
+    assert rows.loc["2023-12", "status"] == "no_data"
+
+
+def test_trajectory_figure_has_actual_trajectory_target_status_and_plan_window(catalogue):
+    kpi = catalogue.get("ehcp_20wk_excl")
+    fig = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window, selected="2023-07")
+    names = [t.name for t in fig.data]
+    assert "Actual (monthly)" in names
+    assert "Trajectory (plan)" in names
+    assert "Rolling 12 months" in names
+    assert "Target: 49.2% by January 2024" in names
+    assert "Baseline and milestones" in names
+    assert any(n.endswith("Off track") for n in names)
+    trajectory = fig.data[names.index("Trajectory (plan)")]
+    assert trajectory.line.dash == "dash"
+    assert len(trajectory.x) == 12  # January 2023 (baseline) to December 2023
+    status_traces = [t for t in fig.data if t.name in {charts.status_text(s) for s in charts.STATUS_MARKERS}]
+    assert {t.marker.symbol for t in status_traces} <= {"circle", "diamond", "x"}
+    shapes = {s.name: s for s in fig.layout.shapes}
+    assert pd.Timestamp(shapes["plan window"].x0) == pd.Timestamp("2023-02-01")
+    assert pd.Timestamp(shapes["plan window"].x1) == pd.Timestamp("2024-01-31")
+    assert pd.Timestamp(shapes["selected period"].x0) == pd.Timestamp("2023-07-01")
+    assert list(fig.layout.yaxis.range) == [0, 100]
+
+
+def test_trajectory_figure_without_rolling_line(catalogue):
+    kpi = catalogue.get("ehcp_20wk_excl")
+    fig = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window, show_rolling=False)
+    assert "Rolling 12 months" not in [t.name for t in fig.data]
+
+
+def test_sparkline_is_small_and_bare():
+    periods = charts.recent_periods("2023-07", 13)
+    fig = charts.sparkline([float(i) for i in range(12)] + [None], periods, "percent", 1)
+    assert fig.layout.height <= 80
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    assert fig.data[0].hovertext[0] == "July 2022: 0.0%"
+    assert fig.data[1].y == (11.0,)  # the latest point with a value is marked
+    assert charts.sparkline_alt([1.0, None, 2.5], periods[-3:], "percent", 1) == (
+        "Monthly values from 1.0% in May 2023 to 2.5% in July 2023")
+
+
+def test_table_and_csv_are_rounded_as_displayed(catalogue):
+    kpi = catalogue.get("ehcp_20wk_excl")
+    table = charts.table_frame(_rows(catalogue), kpi)
+    assert list(table.columns) == charts.TABLE_COLUMNS
+    assert table["Period"].iloc[0] == "2023-12"  # newest first
+    row = table.set_index("Period").loc["2023-07"]
+    assert row["Numerator"] == 3 and row["Denominator"] == 10 and row["Value"] == 30.0
+    assert row["Trajectory"] == 30.0 and row["Status"] == "On track"
+    assert table.set_index("Period").loc["2022-06", "Status"] == "Not in plan"
+    assert charts.column_formats(table, kpi.decimals)["Numerator"] == "%d"
+    assert charts.column_formats(table, kpi.decimals)["Value"] == "%.1f"
+    csv = charts.table_csv(table).decode()
+    assert csv.splitlines()[0] == "Period,Numerator,Denominator,Value,Rolling 12-month,Trajectory,Target,Status"
+    back = pd.read_csv(io.StringIO(csv), dtype={"Period": str})
+    assert back.set_index("Period").loc["2023-02", "Trajectory"] == pytest.approx(14.7)  # 12 + (20-12)/3, 1 dp
+    assert "2023-07,3,10,30.0," in csv
+
+
+def test_count_table_has_whole_numbers_and_no_denominator(catalogue):
+    kpi = catalogue.get("ar_overdue")
+    df = pd.DataFrame({"kpi_id": kpi.id, "period": ["2023-06", "2023-07"], "numerator": [120.0, 108.0],
+                       "denominator": pd.array([None, None], dtype="Int64"), "value": [120.0, 108.0],
+                       "rolling_12m": math.nan, "median": math.nan})
+    table = charts.table_frame(charts.blank_unplanned(add_plan(df, kpi)), kpi)
+    assert table["Value"].tolist() == [108, 120]
+    assert "2023-07,108,,108," in charts.table_csv(table).decode()
