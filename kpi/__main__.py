@@ -1,4 +1,4 @@
-"""Command line: ``python -m kpi series`` and ``python -m kpi validate`` (contract in DESIGN.md §2)."""
+"""Command line: ``python -m kpi series | validate | benchmark | reconcile`` (contract in DESIGN.md §2)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,90 @@ def cmd_series(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write(df, fmt: str) -> None:
+    if fmt == "json":
+        json.dump(json.loads(df.to_json(orient="records")), sys.stdout, indent=1)
+        print()
+    else:
+        df.to_csv(sys.stdout, index=False)
+
+
+def _open_published(args: argparse.Namespace):
+    """(catalogue, connection, area) for the published-data commands, or an exit code after a one-line error."""
+    from kpi import area as area_config
+    from kpi.benchmark import BenchmarkError, resolve_area
+
+    try:
+        catalogue = definitions.load(args.definitions)
+    except definitions.DefinitionError as exc:
+        return _fail(f"{args.definitions} is invalid ({exc.stage}): " + "; ".join(exc.problems))
+    try:
+        code = args.area or area_config.load().area_code
+    except area_config.AreaConfigError as exc:
+        return _fail(str(exc))
+    try:
+        con = open_readonly(args.db)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    except duckdb.Error as exc:
+        return _fail(f"cannot open {args.db}: {str(exc).splitlines()[0]}")
+    try:
+        area = resolve_area(con, code)
+    except BenchmarkError as exc:
+        con.close()
+        return _fail(str(exc))
+    return catalogue, con, area
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from etl.formats.dfe_release import KPI_MEASURES
+    from kpi.benchmark import BenchmarkError, benchmark
+
+    opened = _open_published(args)
+    if isinstance(opened, int):
+        return opened
+    catalogue, con, area = opened
+    try:
+        published_ids = sorted({m["kpi_id"] for m in KPI_MEASURES})
+        if args.kpi not in catalogue.ids and args.kpi not in published_ids:
+            return _fail(f"unknown KPI id: {args.kpi}. Known: {', '.join(catalogue.ids)}; "
+                         f"with published figures: {', '.join(published_ids)}")
+        polarity = catalogue.get(args.kpi).polarity if args.kpi in catalogue.ids else None
+        try:
+            df = benchmark(con, args.kpi, area, args.year, polarity)
+        except BenchmarkError as exc:
+            return _fail(str(exc))
+    finally:
+        con.close()
+    dp = (catalogue.get(args.kpi).decimals if args.kpi in catalogue.ids else 1) + 1
+    df["value"] = df["value"].astype("float64").round(dp)
+    for col in ("numerator", "denominator", "rank", "quartile", "neighbour_rank", "n_areas", "n_ranked"):
+        df[col] = df[col].astype("Float64").round(0).astype("Int64")
+    _write(df, args.format)
+    return EXIT_OK
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from kpi.reconcile import ReconcileError, reconcile
+
+    opened = _open_published(args)
+    if isinstance(opened, int):
+        return opened
+    catalogue, con, area = opened
+    try:
+        df = reconcile(con, catalogue, area)
+    except ReconcileError as exc:
+        return _fail(str(exc))
+    finally:
+        con.close()
+    for col in ("local", "published", "difference"):
+        df[col] = df[col].astype("float64").round(2)
+    _write(df, args.format)
+    flagged = int(df["flagged"].sum()) if len(df) else 0
+    print(f"{len(df)} comparisons, {flagged} flagged (over 1 percentage point, or 2% of a count)", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
         catalogue = definitions.load(args.definitions)
@@ -101,12 +185,30 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check kpi_definitions.yaml (shape, references, then the database)")
     v.add_argument("--db", help="also check against this DuckDB file")
     v.set_defaults(func=cmd_validate)
+    b = sub.add_parser("benchmark", help="the area beside England, region and statistical neighbours (DfE published)")
+    b.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
+    b.add_argument("--kpi", required=True, metavar="ID", help="KPI id, e.g. ehcp_20wk_excl")
+    b.add_argument("--area", metavar="CODE", help="DfE LA number or ONS code (default: the home area, area.yaml)")
+    b.add_argument("--year", type=int, metavar="YYYY", help="calendar year (default: the latest published)")
+    b.add_argument("--format", choices=["csv", "json"], default="csv")
+    b.set_defaults(func=cmd_benchmark)
+    r = sub.add_parser("reconcile", help="the area's own calendar-year figures beside DfE's published ones")
+    r.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
+    r.add_argument("--area", metavar="CODE", help="DfE LA number or ONS code (default: the home area, area.yaml)")
+    r.add_argument("--format", choices=["csv", "json"], default="csv")
+    r.set_defaults(func=cmd_reconcile)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly, no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -4,6 +4,19 @@ A layout other than Blade is an object with ``name`` (module name for load_log),
 ``description`` (for the 'unknown layout' message), ``matches(path, headers) -> bool`` (``headers`` is None
 when DuckDB could not sniff the file) and ``load(con, path, load_id) -> etl.report.FileResult``, which inserts
 inside the caller's transaction and reports problems rather than raising for bad rows.
+
+The first layout whose ``matches`` is true takes the file, so the more specific come first.
 """
 
 OTHER_LAYOUTS: list = []
+
+
+def _register_published() -> None:
+    from etl.formats.dfe_release import EesRelease, Sen2Mi, TribunalAppealRate
+    from etl.formats.stat_neighbours import StatNeighbours
+
+    # Sen2Mi before EesRelease: both are tidy CSVs with time_period; SEN2 MI has its own signature columns.
+    OTHER_LAYOUTS.extend([Sen2Mi(), EesRelease(), TribunalAppealRate(), StatNeighbours()])
+
+
+_register_published()
