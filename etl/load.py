@@ -24,6 +24,7 @@ from etl.report import FileResult, LoadRejected, LoadReport, Problem
 
 LAYOUT = "sen2_blade"
 MAX_AGE_AT_REQUEST = 25
+LOADABLE_SUFFIXES = (".csv", ".xlsx")
 
 
 def normalise_header(name: str) -> str:
@@ -32,14 +33,15 @@ def normalise_header(name: str) -> str:
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
-    """Files as given, folders expanded to the CSV files inside them (sorted)."""
+    """Files as given, folders expanded to the CSV and XLSX files inside them (sorted)."""
     files: list[Path] = []
     problems: list[Problem] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() == ".csv")
+            found = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() in LOADABLE_SUFFIXES
+                           and not x.name.startswith("~$"))  # Excel's lock files
             if not found:
-                problems.append(Problem(str(p), None, None, "folder holds no .csv files"))
+                problems.append(Problem(str(p), None, None, "folder holds no .csv or .xlsx files"))
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -311,15 +313,23 @@ def load_paths(
     plan: list[tuple[Path, object, dict[str, str]]] = []  # (file, Blade Module or other Layout, header map)
     probe = duckdb.connect()
     for path in files:
-        try:
-            headers = read_header(probe, path)
-        except duckdb.Error as exc:
-            headers, read_error = None, str(exc).splitlines()[0]
+        if path.suffix.lower() == ".xlsx":  # workbooks: only the registered layouts read them
+            headers, read_error = None, "an .xlsx workbook matching no known layout"
+        else:
+            try:
+                headers = read_header(probe, path)
+            except duckdb.Error as exc:
+                headers, read_error = None, str(exc).splitlines()[0]
         module, mapping = detect_module(headers) if headers else (None, {})
         if module is None:
             other = next((lay for lay in OTHER_LAYOUTS if lay.matches(path, headers)), None)
             if other is not None:
                 plan.append((path, other, {}))
+            elif headers is None and path.suffix.lower() == ".xlsx":
+                problems.append(Problem(path.name, None, None, "unknown layout: the workbook matches no known layout; "
+                                        "expected " + "; or ".join(lay.description for lay in OTHER_LAYOUTS
+                                                                   if "xlsx" in lay.description.lower()
+                                                                   or "workbook" in lay.description.lower())))
             elif headers is None:
                 problems.append(Problem(path.name, None, None, f"cannot be read as CSV ({read_error})"))
             else:

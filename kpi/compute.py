@@ -17,7 +17,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from kpi.definitions import TABLES_FOR_METHOD, Catalogue, KpiDefinition
+from kpi.definitions import MEDIAN_METHODS, TABLES_FOR_METHOD, WAIT_METHODS, Catalogue, KpiDefinition
 
 ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
 FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
@@ -92,6 +92,10 @@ def _interval_count_sql(intervals: str, window: DataWindow) -> str:
 def method_sql(kpi: KpiDefinition, window: DataWindow) -> str:
     """The SQL for one KPI's monthly numerator, denominator (and median) over the data window."""
     c = kpi.computation
+    if c.method in WAIT_METHODS:
+        from kpi.compute_waits import waits_sql
+
+        return waits_sql(c, _months_cte(window))
     if c.method == "plans_issued_within":
         exceptions = "" if c.exceptions == "include" else "AND NOT coalesce(a.week20_exception, FALSE)"
         return _rate_sql(
@@ -179,11 +183,15 @@ def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
     """Values and rolling 12-month values from numerators and denominators."""
     df = df.copy()
     num = df["numerator"].astype("float64")
-    if kpi.is_snapshot:
-        df["value"] = num
+    den = df["denominator"].astype("float64")
+    if kpi.computation.method in MEDIAN_METHODS:  # the month-end median itself; none when nobody waits
+        df["value"] = df["median"].astype("float64")
         df["rolling_12m"] = float("nan")
         return df
-    den = df["denominator"].astype("float64")
+    if kpi.is_snapshot:
+        df["value"] = (100.0 * num / den).where(den > 0) if kpi.is_rate else num
+        df["rolling_12m"] = float("nan")
+        return df
     scale = 100.0 if kpi.is_rate else 1.0
     df["value"] = (scale * num / den).where(den > 0)
     roll_num = num.rolling(12, min_periods=12).sum()
@@ -202,18 +210,34 @@ def compute_kpi(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, window: Data
 
 def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None) -> pd.DataFrame:
     """Monthly series for the chosen KPIs (all by default), stacked."""
-    window = data_window(con)
+    from kpi.compute_waits import waits_window
+
     columns = ["kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]
-    if window is None:
-        return pd.DataFrame(columns=columns)
+    # Each source family has its own months: SEN2 KPIs keep the SEN2 window; waiting-list KPIs the referral
+    # extract's. A family without data gives its KPIs empty rows over the other family's months.
+    windows = {"sen2": data_window(con), "waits": waits_window(con)}
     if catalogue.series_start:
         start = date.fromisoformat(catalogue.series_start + "-01")
-        if start > window.last:
-            return pd.DataFrame(columns=columns)
-        window = DataWindow(max(window.first, start), window.last)
+        windows = {f: (DataWindow(max(w.first, start), w.last) if w and start <= w.last else None)
+                   for f, w in windows.items()}
+    present = [w for w in windows.values() if w is not None]
+    if not present:
+        return pd.DataFrame(columns=columns)
+    overall = DataWindow(min(w.first for w in present), max(w.last for w in present))
     kpis = [catalogue.get(k) for k in kpi_ids] if kpi_ids else catalogue.kpis
-    frames = [compute_kpi(con, k, window) for k in kpis]
+    frames = []
+    for k in kpis:
+        window = windows["waits" if k.computation.method in WAIT_METHODS else "sen2"]
+        frames.append(compute_kpi(con, k, window) if window else _no_data(k, overall))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _no_data(kpi: KpiDefinition, window: DataWindow) -> pd.DataFrame:
+    """Rows for a KPI whose source holds no records: every month present, every value empty (not 0)."""
+    periods = pd.date_range(window.first, window.last, freq="MS").date
+    nan = float("nan")
+    return pd.DataFrame({"kpi_id": kpi.id, "period": periods, "numerator": nan, "denominator": nan, "value": nan,
+                         "rolling_12m": nan, "median": nan})
 
 
 def check_against_database(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[str]:

@@ -107,17 +107,63 @@ class ReviewsOverdue(_Strict):
     months: int = Field(gt=0)
 
 
+# Waiting lists (kpi/compute_waits.py): a wait runs from referral to first contact or removal.
+WaitService = Literal["SALT", "OT", "PHYSIO", "COMMUNITY_PAEDS", "NEURODEVELOPMENTAL", "AUDIOLOGY"]
+
+
+class WaitingOver(_Strict):
+    """% of those waiting at month end who have waited more than ``days``."""
+
+    method: Literal["waiting_over"]
+    service: WaitService
+    days: int = Field(gt=0)
+
+
+class WaitingOverCount(_Strict):
+    """Number waiting at month end who have waited more than ``days``."""
+
+    method: Literal["waiting_over_count"]
+    service: WaitService
+    days: int = Field(gt=0)
+
+
+class WaitingListSize(_Strict):
+    method: Literal["waiting_list_size"]
+    service: WaitService
+
+
+class WaitingMedianWeeks(_Strict):
+    """Median weeks waited so far by those waiting at month end."""
+
+    method: Literal["waiting_median_weeks"]
+    service: WaitService
+
+
+class SeenWithin(_Strict):
+    """% of first contacts in the month that came within ``days`` of referral."""
+
+    method: Literal["seen_within"]
+    service: WaitService
+    days: int = Field(gt=0)
+
+
 Computation = Annotated[
     PlansIssuedWithin | RequestDecisionsWithin | NotIssueWithin | WeeksToIssue | OpenAssessmentsOver
-    | ReviewDecisionsWithin | ReviewsOverdue,
+    | ReviewDecisionsWithin | ReviewsOverdue
+    | WaitingOver | WaitingOverCount | WaitingListSize | WaitingMedianWeeks | SeenWithin,
     Field(discriminator="method"),
 ]
 
-RATE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "review_decisions_within"}
-COUNT_METHODS = {"open_assessments_over", "reviews_overdue"}
+RATE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "review_decisions_within",
+                "waiting_over", "seen_within"}
+COUNT_METHODS = {"open_assessments_over", "reviews_overdue", "waiting_over_count", "waiting_list_size"}
 MEAN_METHODS = {"weeks_to_issue"}
+MEDIAN_METHODS = {"waiting_median_weeks"}
+WAIT_METHODS = {"waiting_over", "waiting_over_count", "waiting_list_size", "waiting_median_weeks", "seen_within"}
+# Taken at each month end (no rolling 12-month value): counts, and the waiting-list rate and median.
+SNAPSHOT_METHODS = COUNT_METHODS | {"waiting_over", "waiting_median_weeks"}
 UNIT_FOR_METHOD = {**{m: "percent" for m in RATE_METHODS}, **{m: "count" for m in COUNT_METHODS},
-                   "weeks_to_issue": "weeks"}
+                   "weeks_to_issue": "weeks", "waiting_median_weeks": "weeks"}
 TABLES_FOR_METHOD = {
     "plans_issued_within": ("request", "assessment"),
     "request_decisions_within": ("request",),
@@ -126,6 +172,7 @@ TABLES_FOR_METHOD = {
     "open_assessments_over": ("request", "assessment"),
     "review_decisions_within": ("active_plan",),
     "reviews_overdue": ("named_plan", "assessment", "active_plan"),
+    **{m: ("referral",) for m in WAIT_METHODS},
 }
 
 
@@ -153,8 +200,8 @@ class KpiDefinition(_Strict):
 
     @property
     def is_snapshot(self) -> bool:
-        """Counts taken at each month end (no rolling 12-month value)."""
-        return self.computation.method in COUNT_METHODS
+        """Values taken at each month end (no rolling 12-month value)."""
+        return self.computation.method in SNAPSHOT_METHODS
 
 
 class AppArea(_Strict):
