@@ -1,4 +1,4 @@
-"""Command line: ``python -m kpi series | validate | benchmark | reconcile`` (contract in DESIGN.md §2)."""
+"""Command line: ``python -m kpi series | validate | benchmark | reconcile | nhs-waits`` (contract in DESIGN.md §2)."""
 
 from __future__ import annotations
 
@@ -173,6 +173,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_nhs_waits(args: argparse.Namespace) -> int:
+    from kpi.nhs_waits import NhsWaitsError, nhs_waits
+
+    try:
+        con = open_readonly(args.db)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    except duckdb.Error as exc:
+        return _fail(f"cannot open {args.db}: {str(exc).splitlines()[0]}")
+    try:
+        df = nhs_waits(con, args.org)
+    except NhsWaitsError as exc:
+        return _fail(str(exc))
+    finally:
+        con.close()
+    df["value"] = df["value"].astype("Float64").round(0).astype("Int64")
+    _write(df, args.format)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kpi", description="APP KPI engine.")
     parser.add_argument("--definitions", default=str(definitions.DEFAULT_PATH), help=argparse.SUPPRESS)
@@ -197,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--area", metavar="CODE", help="DfE LA number or ONS code (default: the home area, area.yaml)")
     r.add_argument("--format", choices=["csv", "json"], default="csv")
     r.set_defaults(func=cmd_reconcile)
+    w = sub.add_parser("nhs-waits", help="NHS England CHS waiting lists by data month, organisation, service, band")
+    w.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
+    w.add_argument("--org", metavar="CODE", help="organisation code (e.g. RYV, QUE, Y61) or name; default all")
+    w.add_argument("--format", choices=["csv", "json"], default="csv")
+    w.set_defaults(func=cmd_nhs_waits)
     return parser
 
 
