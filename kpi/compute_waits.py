@@ -81,3 +81,36 @@ def waits_sql(computation, months_cte: str) -> str:
     SELECT m.period, {select}
     FROM months m LEFT JOIN waiting w ON w.period = m.period
     GROUP BY m.period ORDER BY m.period"""
+
+
+AGE_GROUPS = "CASE WHEN age_years < 5 THEN 'Under 5' WHEN age_years >= 5 THEN '5 and over' ELSE 'Age not recorded' END"
+
+
+def waiting_at(con: duckdb.DuckDBPyConnection, service: str, period: str):
+    """Those waiting for ``service`` at the end of ``period`` (YYYY-MM), by age group at referral: number
+    waiting, median weeks waited so far, % over 18 weeks and number over 52 weeks (same rules as the KPIs)."""
+    return con.execute(f"""
+        WITH me AS (SELECT CAST(strptime(?, '%Y-%m') + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end),
+        w AS (
+            SELECT {AGE_GROUPS} AS age_group, date_diff('day', r.referral_date, me.month_end) AS days
+            FROM referral r, me
+            WHERE r.service = ? AND r.referral_date <= me.month_end
+              AND ({WAIT_END} IS NULL OR {WAIT_END} > me.month_end))
+        SELECT age_group, count(*) AS waiting, median(days) / 7.0 AS median_weeks,
+               100.0 * count(*) FILTER (WHERE days > 126) / count(*) AS pct_over_18wk,
+               count(*) FILTER (WHERE days > 364) AS over_52wk
+        FROM w GROUP BY age_group
+        ORDER BY list_position(['Under 5', '5 and over', 'Age not recorded'], age_group)""",
+                       [period, service]).df()
+
+
+def longest_waits(con: duckdb.DuckDBPyConnection, service: str, period: str, limit: int = 10):
+    """The longest waits at the end of ``period``: weeks waited, referral month, age group, locality.
+    No identifier, not even the pseudonym, leaves the database."""
+    return con.execute(f"""
+        WITH me AS (SELECT CAST(strptime(?, '%Y-%m') + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end)
+        SELECT round(date_diff('day', r.referral_date, me.month_end) / 7.0, 1) AS weeks_waiting,
+               strftime(r.referral_date, '%Y-%m') AS referred, {AGE_GROUPS} AS age_group, r.locality
+        FROM referral r, me
+        WHERE r.service = ? AND r.referral_date <= me.month_end AND ({WAIT_END} IS NULL OR {WAIT_END} > me.month_end)
+        ORDER BY r.referral_date, r.locality LIMIT {int(limit)}""", [period, service]).df()
