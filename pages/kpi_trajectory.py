@@ -49,7 +49,8 @@ with st.container(border=True):
     c[1].markdown(ui.cell("Trajectory", format_value(now.trajectory, unit, d), "planned for the month"
                           if pd.notna(now.trajectory) else "no plan this month", size="mid"), unsafe_allow_html=True)
     c[2].markdown(ui.cell("Target", format_value(now.target, unit, d),
-                          f"by {format_period(now.target_period)}" if now.target_period else "none set", size="mid"),
+                          f"by {format_period(now.target_period)}" if isinstance(now.target_period, str) else "none set",
+                          size="mid"),
                   unsafe_allow_html=True)
     c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(now.status, status_text(now.status)),
                   unsafe_allow_html=True)

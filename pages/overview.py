@@ -50,7 +50,7 @@ for area in cat.app_areas:
         kpi = cat.get(r.kpi_id)
         unit, d = r.unit, r.decimals
         target = (f"Target {format_value(r.target, unit, d)} by {format_period(r.target_period)}"
-                  f" ({r.target_source})" if r.target_period else "No plan target")
+                  f" ({r.target_source})" if isinstance(r.target_period, str) else "No plan target")
         with st.container(border=True, key=f"kpi_{r.kpi_id}"):
             c = st.columns(COLUMNS, vertical_alignment="center")
             c[0].markdown(f'<p class="kpi-name">{ui.esc(kpi.name)}</p><p class="kpi-note">{ui.esc(target)}</p>',
