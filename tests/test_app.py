@@ -77,7 +77,7 @@ def test_overview_shows_hand_computed_values_for_the_chosen_month(app_db):
     assert "✔ On track" in text and "– No data" in text
     assert "21.4 weeks" in text
     # 2 SEN2 KPIs without review data, 2 planned waiting-list KPIs without a referral extract
-    assert "6 on track · 0 within tolerance · 0 off track · 4 no data in July 2023" in text
+    assert "6 on track · 0 within tolerance · 0 off track · 4 no data · 29 not in plan in July 2023" in text
     assert "Target 49.2% by January 2024 (England average for 2022 (DfE, June 2023))" in text
 
 
