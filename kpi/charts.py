@@ -95,6 +95,8 @@ def format_basis(numerator, denominator, unit: str, median=None) -> str:
         return "count at month end"
     if _missing(denominator) or denominator == 0:
         return "none in the month"
+    if unit == "weeks" and _missing(numerator) and not _missing(median):  # a median KPI (waiting lists)
+        return f"median of {format_number(denominator)} waiting"
     if unit == "weeks":
         text = f"mean of {format_number(denominator)} plans"
         if not _missing(median):

@@ -48,9 +48,9 @@ with st.container(border=True):
                                        median.iloc[0] if len(median) else None)), unsafe_allow_html=True)
     c[1].markdown(ui.cell("Trajectory", format_value(now.trajectory, unit, d), "planned for the month"
                           if pd.notna(now.trajectory) else "no plan this month", size="mid"), unsafe_allow_html=True)
+    planned = isinstance(now.target_period, str)  # NaN, not None, for an unplanned KPI under pandas 3
     c[2].markdown(ui.cell("Target", format_value(now.target, unit, d),
-                          f"by {format_period(now.target_period)}" if isinstance(now.target_period, str) else "none set",
-                          size="mid"),
+                          f"by {format_period(now.target_period)}" if planned else "none set", size="mid"),
                   unsafe_allow_html=True)
     c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(now.status, status_text(now.status)),
                   unsafe_allow_html=True)
