@@ -72,3 +72,11 @@ def test_without_nhs_workbooks_the_page_says_how_to_load_them(tmp_path, monkeypa
     monkeypatch.setenv("APP_DB", str(db))
     at = run_app({"period": "2023-01"}, page=PAGE)
     assert any("No NHS England Community Health Services workbooks are loaded" in i.value for i in at.info)
+
+
+def test_trajectory_page_shows_an_unplanned_waiting_list_kpi(waits_app):
+    at = run_app({"period": "2023-01", "kpi": "wait_median_weeks_salt"}, page="pages/kpi_trajectory.py")
+    text = text_of(at)
+    assert "Median weeks waited so far for speech and language therapy" in text
+    assert "18.1 weeks" in text and "median of 6 waiting" in text
+    assert "none set" in text and "tracked without a plan trajectory" in text
