@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from etl.db import default_db_path
-from etl.load import LoadRejected, LoadReport, load_paths
+from etl.load import LOADABLE_SUFFIXES, LoadRejected, LoadReport, load_paths
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
 MAX_PROBLEMS_SHOWN = 20
@@ -51,7 +51,8 @@ def print_report(report: LoadReport) -> None:
 
 def run_load(paths: list[Path], db: Path) -> int:
     files = [p for p in paths]
-    total = sum(len(list(p.glob('*.csv'))) if p.is_dir() else 1 for p in files)
+    total = sum(sum(1 for x in p.iterdir() if x.suffix.lower() in LOADABLE_SUFFIXES) if p.is_dir() else 1
+                for p in files)
     on_file, progress = _progress_callback(total)
     try:
         report = load_paths(paths, db, on_file=on_file)

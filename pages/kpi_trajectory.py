@@ -19,6 +19,7 @@ from kpi.charts import (
     table_frame,
     trajectory_figure,
 )
+from kpi.definitions import MEDIAN_METHODS
 from kpi.series import scorecard
 from pages import _shared as ui
 
@@ -64,7 +65,9 @@ if view == "Table":
     st.dataframe(table, hide_index=True, width="stretch", height=440, placeholder="–", column_config={
         c: st.column_config.NumberColumn(c, format=f) for c, f in column_formats(table, d).items()})
     unit_note = {"percent": "Value, rolling 12-month, trajectory and target are percentages.",
-                 "weeks": "Numerator is total weeks; value, trajectory and target are mean weeks.",
+                 "weeks": "Value is the median weeks waited by those waiting at month end (the denominator)."
+                 if kpi.computation.method in MEDIAN_METHODS else
+                 "Numerator is total weeks; value, trajectory and target are mean weeks.",
                  "count": "Counts at month end; there is no denominator or rolling value."}[unit]
     st.caption(f"{unit_note} Status compares the month's value with the trajectory.")
 else:

@@ -126,3 +126,19 @@ def test_cli_exit_codes_and_one_line_messages(tmp_path, capsys):
     assert etl_main(["load", str(junk), "--db", str(db)]) == 2
     err = capsys.readouterr().err
     assert "junk.xlsx" in err and "unknown layout" in err and "Traceback" not in err
+
+
+def test_same_child_in_sen2_and_the_referral_extract_gets_the_same_pseudonym_from_the_key_file(tmp_path,
+                                                                                             monkeypatch):
+    from tests.blade import Blade
+
+    monkeypatch.delenv("APP_PSEUDONYM_KEY")
+    b = Blade()
+    pid = b.person(pid=4242)
+    b.request(pid, "2023-01-05", "Y", "2023-02-01")
+    folder = b.write(tmp_path / "extract")
+    write_csv(folder / "referrals.csv", [referral("4242", "SALT", "2023-01-10")])
+    db = tmp_path / "db" / "app.duckdb"
+    load_paths([folder], db)
+    assert (db.parent / "pseudonym.key").exists()
+    assert _rows(db, "SELECT count(*) FROM referral r JOIN person p ON p.person_key = r.patient_key") == [(1,)]
