@@ -103,7 +103,8 @@ else:
         st.subheader("Longest waits", anchor=False)
         st.dataframe(query("longest", service, period, 10).rename(columns={
             "weeks_waiting": "Weeks waiting", "referred": "Referred (month)", "age_group": "Age group",
-            "locality": "Locality"}), hide_index=True, width="stretch")
+            "locality": "Locality"}), hide_index=True, width="stretch",
+            column_config={"Weeks waiting": st.column_config.NumberColumn(format="%.1f")})
         st.caption("The ten children who have waited longest at the month end. No name or identifier is shown.")
 
 st.subheader("Beside NHS England's published waiting lists", anchor=False)
@@ -114,7 +115,7 @@ if orgs.empty:
     st.info("No NHS England Community Health Services workbooks are loaded. Load them with "
             f"`python -m etl load PATH/nhs_chs/ --db {db}`.", icon=":material/database:")
 elif nhs_key is None:
-    st.info(f"NHS England's Community Health Services collection has no line for {label.lower()}.",
+    st.info(f"NHS England's Community Health Services collection has no line for {label[0].lower() + label[1:]}.",
             icon=":material/info:")
 else:
     codes = list(orgs["org_code"])
@@ -136,7 +137,10 @@ else:
                         config={"displaylogo": False},
                         alt=f"Stacked bars of the NHS England weeks-waiting bands for {names[org]}, {service_name}, "
                             "by data month.")
-        st.dataframe(comparison(table, summary), hide_index=True, width="stretch", placeholder="–")
+        compared = comparison(table, summary)
+        st.dataframe(compared, hide_index=True, width="stretch", placeholder="–", column_config={
+            c: st.column_config.NumberColumn(format="%.1f" if "%" in c else "localized")
+            for c in compared.columns if c.startswith(("Local:", "NHS:"))})
         st.caption("NHS months are the data months (read from the workbook titles, not the publication month). "
                    "Blank: not submitted or suppressed. 'NHS bands add up' says whether the published weeks-waiting "
                    "bands sum to the published total; NHS England warns they may not.")

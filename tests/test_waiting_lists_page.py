@@ -63,7 +63,7 @@ def test_service_from_the_link_and_a_month_with_nobody_waiting(waits_app):
 
 def test_neurodevelopmental_has_no_nhs_line(waits_app):
     at = run_app({"period": "2023-04", "service": "NEURODEVELOPMENTAL"}, page=PAGE)
-    assert any("no line for neurodevelopmental" in i.value for i in at.info)
+    assert any("no line for neurodevelopmental (autism and ADHD) assessment" in i.value for i in at.info)
 
 
 def test_without_nhs_workbooks_the_page_says_how_to_load_them(tmp_path, monkeypatch):
