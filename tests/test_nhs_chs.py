@@ -210,3 +210,20 @@ def test_hand_built_no_month_rejects_and_reload_replaces(tmp_path):
                         "AND service_key = ? ORDER BY band", [SALT])
     assert suppressed == [(None, "suppressed", None), (None, "not_submitted", None)]  # '>52' then 'total'
     assert not any(math.isnan(v) for (v,) in _q(db, "SELECT value FROM nhs_chs_wait WHERE value IS NOT NULL"))
+
+
+def test_hand_built_tables_with_different_months_reject_and_unknown_workbooks_are_named(tmp_path):
+    path = _workbook(tmp_path / "mixed.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["Table 4g"]["B1"] = "Number waiting over 52 weeks (over 365 days) by service, February 2023"
+    wb.save(path)
+    with pytest.raises(LoadRejected) as exc:
+        load_paths([path], tmp_path / "h.duckdb")
+    assert "different data months" in str(exc.value) and "Table 4g: February 2023" in str(exc.value)
+    other = tmp_path / "other.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["name", "score"])
+    wb.save(other)
+    with pytest.raises(LoadRejected) as exc:
+        load_paths([other], tmp_path / "h.duckdb")
+    assert "other.xlsx: unknown layout: the workbook matches no known layout" in str(exc.value)
