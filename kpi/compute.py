@@ -260,4 +260,10 @@ def check_against_database(con: duckdb.DuckDBPyConnection, catalogue: Catalogue)
         if window is None or f"{window.last:%Y-%m}" < start:
             last = "no dated records" if window is None else f"data end at {window.last:%Y-%m}"
             problems.append(f"plan window starts {start} but {last}")
+        if any(k.computation.method in WAIT_METHODS for k in catalogue.kpis):
+            from kpi.compute_waits import waits_window
+
+            waits = waits_window(con)
+            if waits is not None and f"{waits.last:%Y-%m}" < start:
+                problems.append(f"plan window starts {start} but the referral data end at {waits.last:%Y-%m}")
     return problems

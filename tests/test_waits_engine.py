@@ -131,3 +131,21 @@ def test_both_families_keep_their_own_months(tmp_path, catalogue):
     sen2 = _series(db, catalogue, "ehcp_20wk_excl")
     assert (sen2.index.min(), sen2.index.max()) == ("2022-11", "2023-01")  # unchanged by the referral data
     assert _series(db, catalogue, "waiting_list_size_salt").loc["2023-01", "value"] == 6
+
+
+def test_validate_reports_referral_data_ending_before_the_plan(tmp_path, capsys):
+    from kpi.__main__ import main as kpi_main
+
+    b = Blade()
+    r = b.issued_plan("2023-01-04", "2023-05-03")
+    b.review(r, "2023-06-01", "2023-06-20", "M")
+    folder = b.write(tmp_path / "blade")
+    write_csv(folder / "referrals.csv", [referral("Z1", "SALT", "2021-03-01", seen="2021-06-01")])
+    db = tmp_path / "v.duckdb"
+    load_paths([folder], db)
+    assert kpi_main(["validate", "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert "plan window starts 2023-02 but the referral data end at 2021-06" in err
+    write_csv(folder / "referrals.csv", [referral("Z1", "SALT", "2021-03-01", seen="2023-06-01")])
+    load_paths([folder], db)
+    assert kpi_main(["validate", "--db", str(db)]) == 0
