@@ -49,6 +49,10 @@ p.kpi-note {font-size: 0.85rem !important; color: #505A5F; line-height: 1.35; ma
 .kpi-tile.off_track {border-color: #801650;} .kpi-tile.no_data {border-color: #3D3D3D;}
 .kpi-tile .count {font-size: 2rem; font-weight: 700; line-height: 1.1;}
 .kpi-tile .what {font-size: 1rem; font-weight: 600;}
+.kpi-icon {display: flex; align-items: center; gap: 0.45rem; font-size: 0.85rem; line-height: 1.25;}
+.kpi-icon img {flex: none;}
+p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4; margin: 0;
+                border-left: 3px solid #B1B4B6; padding-left: 0.6rem;}
 .app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
 </style>
 """
@@ -230,3 +234,11 @@ def status_badge(status: str | None, text: str) -> str:
     """Status in words and symbol; the tint is only a secondary cue."""
     css = status if isinstance(status, str) and status else "not_in_plan"
     return f'<span class="kpi-status {esc(css)}">{esc(text)}</span>'
+
+
+def icon_cell(label: str, svg: str, text: str) -> str:
+    """A labelled icon with its meaning written beside it (the icon is never the only cue)."""
+    from kpi.icons import data_uri
+
+    return (f'<p class="kpi-label">{esc(label)}</p><div class="kpi-icon"><img src="{data_uri(svg)}" '
+            f'alt="{esc(text)}" width="34" height="34"/><span>{esc(text)}</span></div>')

@@ -1,10 +1,13 @@
-"""KPI trajectory: one KPI's monthly values against its plan, its definition, and the data as a table or CSV."""
+"""KPI trajectory: one KPI's monthly values against its plan, its Making Data Count XmR chart over the whole
+history with variation, assurance and the forecast for the target month, its definition, and the data as a table
+or CSV."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from kpi.board import board_row, spc_for
 from kpi.charts import (
     column_formats,
     format_amount,
@@ -19,7 +22,9 @@ from kpi.charts import (
     table_frame,
     trajectory_figure,
 )
+from kpi.icons import assurance_svg, variation_svg
 from kpi.series import scorecard
+from kpi.spc_chart import spc_figure, spc_method_text
 from pages import _shared as ui
 
 ctx = ui.context()
@@ -80,6 +85,27 @@ else:
                "✖ off track. The table view lists every month.")
 controls[2].download_button("Download the monthly figures (CSV)", table_csv(table), file_name=f"{kpi.id}_monthly.csv",
                             mime="text/csv", icon=":material/download:", key="download")
+
+st.subheader("Statistical process control", anchor=False, divider="gray")
+spc_periods, spc = spc_for(rows, kpi, period)
+summary = board_row(rows, kpi, period)
+icons = st.columns([1.3, 1.3, 1.6, 3.2], vertical_alignment="center")
+icons[0].markdown(ui.icon_cell("Variation", variation_svg(summary["variation"], 34), summary["variation_label"]),
+                  unsafe_allow_html=True)
+icons[1].markdown(ui.icon_cell("Assurance", assurance_svg(summary["assurance"], 34), summary["assurance_label"]),
+                  unsafe_allow_html=True)
+icons[2].markdown(ui.cell("Forecast for the target month", summary["forecast_label"], summary["forecast_note"],
+                          size="small"), unsafe_allow_html=True)
+icons[3].markdown(f'<p class="kpi-sentence">{ui.esc(summary["sentence"])}</p>', unsafe_allow_html=True)
+if spc is None:
+    st.info("Too few months with a value for an XmR chart yet.", icon=":material/info:")
+else:
+    plan_path = dict(zip(rows["period"], rows["trajectory"], strict=True))
+    plan_path = {p: float(v) for p, v in plan_path.items() if pd.notna(v)}
+    st.plotly_chart(spc_figure(kpi, spc_periods, spc, cat.plan_window, plan_path, period), key="spc",
+                    config={"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
+                    alt=f"XmR chart of {kpi.short_name}: {summary['variation_label']}; {summary['assurance_label']}.")
+    st.caption(spc_method_text(kpi, spc_periods, spc))
 
 about, plan = st.columns(2, gap="large")
 with about:
