@@ -1,6 +1,6 @@
 """APP KPI dashboard: the Streamlit entry point.
 
-Sets up the page, the navigation (Overview, KPI trajectory), the plan header and the sidebar month selector,
+Sets up the page, the navigation (Overview, KPI trajectory, Benchmarks), the plan header and the sidebar month selector,
 then runs the chosen page. The month and KPI live in the URL (``?period=2023-07&kpi=ehcp_20wk_excl``), so a
 link reopens the same view. Run with ``make run`` or ``streamlit run app.py`` (database from ``APP_DB``).
 """
@@ -20,6 +20,7 @@ st.html(ui.CSS)
 page = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
+    st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
 ])
 
 catalogue = ui.catalogue()

@@ -144,6 +144,23 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _benchmark_target_problems(con, catalogue) -> list[str]:
+    """Benchmark targets against the published data, when some is loaded (for the configured home area)."""
+    from kpi import area as area_config
+    from kpi.benchmark import BenchmarkError, require_published, resolve_area
+    from kpi.comparison import target_problems
+
+    try:
+        require_published(con)
+    except BenchmarkError:
+        return []  # nothing published loaded: nothing to check the targets against
+    try:
+        area = resolve_area(con, area_config.load().area_code)
+    except (area_config.AreaConfigError, BenchmarkError) as exc:
+        return [f"home area: {exc}"]
+    return target_problems(con, catalogue, area)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
         catalogue = definitions.load(args.definitions)
@@ -161,7 +178,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"database check failed: {str(exc).splitlines()[0]}", file=sys.stderr)
             return EXIT_PROBLEMS
         try:
-            problems = check_against_database(con, catalogue)
+            problems = check_against_database(con, catalogue) + _benchmark_target_problems(con, catalogue)
         finally:
             con.close()
         if problems:

@@ -242,3 +242,95 @@ def icon_cell(label: str, svg: str, text: str) -> str:
 
     return (f'<p class="kpi-label">{esc(label)}</p><div class="kpi-icon"><img src="{data_uri(svg)}" '
             f'alt="{esc(text)}" width="34" height="34"/><span>{esc(text)}</span></div>')
+
+
+# --- published comparators (DfE) ------------------------------------------------------------------------------
+
+def home_area_code() -> tuple[str | None, str | None]:
+    """(the configured home area's code, None) or (None, the configuration problem in words)."""
+    from kpi import area as area_config
+
+    try:
+        return area_config.load().area_code, None
+    except area_config.AreaConfigError as exc:
+        return None, str(exc)
+
+
+def _with_readonly(db: str, fn: Callable, *args):
+    con = open_readonly(db)
+    try:
+        return fn(con, *args)
+    finally:
+        con.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _kpi_comparison(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, kpi_id: str,
+                    area_code: str):
+    from kpi.comparison import kpi_comparison
+
+    kpi = _catalogue(defs_path, defs_mtime_ns).get(kpi_id)
+    return _with_readonly(db, kpi_comparison, kpi, area_code)
+
+
+def kpi_comparison(db_path: Path, kpi_id: str, area_code: str):
+    """The KPI's published comparators for the home area (kpi.comparison.KpiComparison), cached per load."""
+    defs = definitions.DEFAULT_PATH
+    return _kpi_comparison(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, kpi_id, area_code)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _comparable(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int) -> list[str]:
+    from kpi.comparison import comparable_kpis
+
+    return _with_readonly(db, comparable_kpis, _catalogue(defs_path, defs_mtime_ns))
+
+
+def comparable_kpis(db_path: Path) -> list[str]:
+    defs = definitions.DEFAULT_PATH
+    return _comparable(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _benchmark_table(db: str, stamp: tuple[int, int], kpi_id: str, area_code: str, year: int, polarity: str):
+    from kpi.benchmark import BenchmarkError, benchmark
+
+    try:
+        return _with_readonly(db, benchmark, kpi_id, area_code, year, polarity), None
+    except BenchmarkError as exc:
+        return None, str(exc)
+
+
+def benchmark_table(db_path: Path, kpi_id: str, area_code: str, year: int, polarity: str):
+    """(the benchmark table for a year, None) or (None, why not)."""
+    return _benchmark_table(str(db_path), _stamp(db_path), kpi_id, area_code, year, polarity)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _reconciliation(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, area_code: str):
+    from kpi.benchmark import BenchmarkError, resolve_area
+    from kpi.reconcile import ReconcileError, reconcile
+
+    cat = _catalogue(defs_path, defs_mtime_ns)
+    try:
+        return _with_readonly(db, lambda con: reconcile(con, cat, resolve_area(con, area_code))), None
+    except (ReconcileError, BenchmarkError) as exc:
+        return None, str(exc)
+
+
+def reconciliation(db_path: Path, area_code: str):
+    """(the reconciliation table, None) or (None, why not)."""
+    defs = definitions.DEFAULT_PATH
+    return _reconciliation(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, area_code)
+
+
+def comparison_table(wide: pd.DataFrame) -> None:
+    """The year-by-year comparison table (kpi.comparison.comparison_wide) with values to one decimal place and the
+    quartile in words."""
+    from kpi.benchmark_charts import quartile_text
+
+    shown = wide.assign(Quartile=[quartile_text(q) for q in wide["Quartile"]])
+    numbers = [c for c in shown.columns if c not in ("Year", "Rank", "Of", "Quartile")]
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_config={
+        "Year": st.column_config.NumberColumn(format="%d", pinned=True),
+        **{c: st.column_config.NumberColumn(c, format="%.1f") for c in numbers}})

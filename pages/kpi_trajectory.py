@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from kpi.benchmark_charts import comparison_figure
 from kpi.board import board_row, spc_for
 from kpi.charts import (
     column_formats,
@@ -22,12 +23,14 @@ from kpi.charts import (
     table_frame,
     trajectory_figure,
 )
+from kpi.comparison import comparison_wide, local_calendar_years
 from kpi.icons import assurance_svg, variation_svg
 from kpi.series import scorecard
 from kpi.spc_chart import spc_figure, spc_method_text
 from pages import _shared as ui
 
 ctx = ui.context()
+ctx_db = ui.db_path()
 cat, period = ctx.catalogue, ctx.period
 short = {k.id: k.short_name for k in cat.kpis}
 
@@ -107,6 +110,29 @@ else:
                     alt=f"XmR chart of {kpi.short_name}: {summary['variation_label']}; {summary['assurance_label']}.")
     st.caption(spc_method_text(kpi, spc_periods, spc))
 
+st.subheader("Compared with England and similar areas", anchor=False, divider="gray")
+area_code, area_problem = ui.home_area_code()
+comparison = ui.kpi_comparison(ctx_db, kpi_id, area_code) if area_code else None
+if comparison is None:
+    st.warning(f"The home area is not configured: {area_problem}", icon=":material/location_off:")
+elif comparison.problem:
+    st.caption(comparison.problem)
+else:
+    local = local_calendar_years(rows) if kpi.is_rate else local_calendar_years(rows.iloc[0:0])
+    st.plotly_chart(comparison_figure(kpi, comparison.area, comparison.history, local,
+                                      kpi.plan.target.value if kpi.plan else None), key="comparison",
+                    config={"displaylogo": False},
+                    alt=f"Line chart of {kpi.short_name} by calendar year for {comparison.area.name}, England, "
+                        "the region and statistical neighbours.")
+    st.caption(f"Calendar years. {comparison.area.name}'s line from its case records is December's rolling "
+               "12-month value (the figure DfE would publish from the same records); the others are DfE's "
+               "published figures. Rank is among all English local areas with a value (1 = best).")
+    wide = comparison_wide(comparison.history, local, comparison.area)
+    with st.expander("Rank and quartile by year (table)"):
+        ui.comparison_table(wide)
+    st.page_link("pages/benchmarks.py", label="Every neighbour, rank and reconciliation on the Benchmarks page",
+                 icon=":material/leaderboard:", query_params={"kpi": kpi_id})
+
 about, plan = st.columns(2, gap="large")
 with about:
     st.subheader("About this indicator", anchor=False)
@@ -128,5 +154,7 @@ with plan:
         lines.append(f"- **Tolerance:** up to {format_amount(kpi.plan.tolerance, unit, d)} worse than the trajectory"
                      " counts as within tolerance")
         st.markdown("\n".join(lines))
+        if comparison is not None and comparison.target is not None:
+            st.markdown(comparison.target.sentence(kpi))
         st.caption("The trajectory runs in a straight line from the baseline through each milestone to the target, "
                    "and holds at the target after it.")
