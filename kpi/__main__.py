@@ -95,28 +95,38 @@ def _open_published(args: argparse.Namespace):
     return catalogue, con, area
 
 
-def cmd_benchmark(args: argparse.Namespace) -> int:
-    from etl.formats.dfe_release import KPI_MEASURES
-    from kpi.benchmark import BenchmarkError, benchmark
-
+def _with_published(args: argparse.Namespace, compute, errors: tuple[type[Exception], ...]):
+    """Open the database for a published-data command and run ``compute(catalogue, con, area)``; the result, or an
+    exit code after a one-line error (the connection is always closed)."""
     opened = _open_published(args)
     if isinstance(opened, int):
         return opened
     catalogue, con, area = opened
     try:
+        return compute(catalogue, con, area)
+    except errors as exc:
+        return _fail(str(exc))
+    finally:
+        con.close()
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from etl.formats.dfe_release import KPI_MEASURES
+    from kpi.benchmark import BenchmarkError, benchmark
+
+    def compute(catalogue, con, area):
         published_ids = sorted({m["kpi_id"] for m in KPI_MEASURES})
         if args.kpi not in catalogue.ids and args.kpi not in published_ids:
             return _fail(f"unknown KPI id: {args.kpi}. Known: {', '.join(catalogue.ids)}; "
                          f"with published figures: {', '.join(published_ids)}")
-        polarity = catalogue.get(args.kpi).polarity if args.kpi in catalogue.ids else None
-        try:
-            df = benchmark(con, args.kpi, area, args.year, polarity)
-        except BenchmarkError as exc:
-            return _fail(str(exc))
-    finally:
-        con.close()
-    dp = (catalogue.get(args.kpi).decimals if args.kpi in catalogue.ids else 1) + 1
-    df["value"] = df["value"].astype("float64").round(dp)
+        known = args.kpi in catalogue.ids
+        df = benchmark(con, args.kpi, area, args.year, catalogue.get(args.kpi).polarity if known else None)
+        df["value"] = df["value"].astype("float64").round((catalogue.get(args.kpi).decimals if known else 1) + 1)
+        return df
+
+    df = _with_published(args, compute, (BenchmarkError,))
+    if isinstance(df, int):
+        return df
     for col in ("numerator", "denominator", "rank", "quartile", "neighbour_rank", "n_areas", "n_ranked"):
         df[col] = df[col].astype("Float64").round(0).astype("Int64")
     _write(df, args.format)
@@ -126,16 +136,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from kpi.reconcile import ReconcileError, reconcile
 
-    opened = _open_published(args)
-    if isinstance(opened, int):
-        return opened
-    catalogue, con, area = opened
-    try:
-        df = reconcile(con, catalogue, area)
-    except ReconcileError as exc:
-        return _fail(str(exc))
-    finally:
-        con.close()
+    df = _with_published(args, lambda catalogue, con, area: reconcile(con, catalogue, area), (ReconcileError,))
+    if isinstance(df, int):
+        return df
     for col in ("local", "published", "difference"):
         df[col] = df[col].astype("float64").round(2)
     _write(df, args.format)
