@@ -20,6 +20,8 @@ st.html(ui.CSS)
 page = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
+    st.Page("pages/explore.py", title="Explore", icon=":material/bar_chart:"),
+    st.Page("pages/explain.py", title="Explain this number", icon=":material/manage_search:"),
 ])
 
 catalogue = ui.catalogue()
