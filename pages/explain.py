@@ -58,7 +58,7 @@ st.subheader("Definition", anchor=False)
 st.markdown(kpi.description)
 st.markdown(f"- **Statutory basis:** {kpi.statutory_basis}\n- **Source:** {kpi.source}\n"
             f"- **Owner:** {kpi.owner}\n- **KPI id:** `{kpi.id}`")
-with st.expander("The definition as written in kpi_definitions.yaml"):
+with st.expander("The definition from kpi_definitions.yaml, every field as the engine reads it"):
     st.code(xp.definition_yaml(kpi), language="yaml")
 
 st.subheader("The SQL that produced it", anchor=False)

@@ -129,5 +129,5 @@ notes = ["Each event is grouped by the characteristics of the request behind it:
 if kpi.is_snapshot:
     notes.append("This KPI is a count at month end: for a run of months it is the count at the end of the last.")
 st.caption(" ".join(notes))
-st.page_link("pages/explain.py", label=f"Explain {short[kpi_id]} in {format_period(span.end)}",
+st.page_link("pages/explain.py", label=f"Explain this number: {short[kpi_id]}, {format_period(span.end)}",
              icon=":material/manage_search:", query_params={"kpi": kpi_id, "period": span.end})
