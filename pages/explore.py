@@ -27,6 +27,9 @@ short = {k.id: k.short_name for k in cat.kpis}
 months = ui.periods_with_data(ctx.series)  # newest first
 dims = ui.db_call(ex.available_dimensions)
 labels = {d.id: d.label for d in dims}
+if not labels:
+    st.warning("The loaded records hold no characteristic to break the KPIs down by.", icon=":material/database:")
+    st.stop()
 
 st.header("Explore", anchor=False)
 st.caption("For analysts: exact figures from the pseudonymised case records, broken down and filtered. "
