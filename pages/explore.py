@@ -41,10 +41,10 @@ notes = [ui.choose_from_url("kpi", cat.ids, cat.ids[0], short.get, "the KPI"),
          ui.choose_from_url("by", list(labels), next(iter(labels)), labels.get, "the breakdown"),
          ui.choose_from_url("compare", ["no", "yes"], "no", str, "comparison")]
 row = st.columns([2.4, 1.1, 1.1, 1.8], vertical_alignment="bottom")
-kpi_id = row[0].selectbox("KPI", cat.ids, key="kpi", format_func=short.get)
-start = row[1].selectbox("From", months, key="start", format_func=format_period)
-end = row[2].selectbox("To", months, key="end", format_func=format_period)
-by = row[3].selectbox("Break down by", list(labels), key="by", format_func=labels.get)
+kpi_id = row[0].selectbox("KPI", cat.ids, key="kpi", format_func=short.get, persist_state="session")
+start = row[1].selectbox("From", months, key="start", format_func=format_period, persist_state="session")
+end = row[2].selectbox("To", months, key="end", format_func=format_period, persist_state="session")
+by = row[3].selectbox("Break down by", list(labels), key="by", format_func=labels.get, persist_state="session")
 for key, value in (("kpi", kpi_id), ("start", start), ("end", end), ("by", by)):
     ui.write_to_url(key, value)
 if start > end:
@@ -54,15 +54,16 @@ span = ex.Span(start, end)
 
 row = st.columns([1.6, 1.1, 1.1, 1.8], vertical_alignment="bottom")
 compare_on = row[0].radio("Compare with another period", ["no", "yes"], key="compare", horizontal=True,
-                          format_func={"no": "No", "yes": "Yes"}.get) == "yes"
+                          format_func={"no": "No", "yes": "Yes"}.get, persist_state="session") == "yes"
 ui.write_to_url("compare", "yes" if compare_on else "no")
 compare = None
 if compare_on:
     default = ex.default_comparison(span, months)
     notes += [ui.choose_from_url("cmp_start", months, default.start, format_period, "the comparison's first month"),
               ui.choose_from_url("cmp_end", months, default.end, format_period, "the comparison's last month")]
-    c_start = row[1].selectbox("Compare from", months, key="cmp_start", format_func=format_period)
-    c_end = row[2].selectbox("Compare to", months, key="cmp_end", format_func=format_period)
+    c_start = row[1].selectbox("Compare from", months, key="cmp_start", format_func=format_period,
+                               persist_state="session")
+    c_end = row[2].selectbox("Compare to", months, key="cmp_end", format_func=format_period, persist_state="session")
     ui.write_to_url("cmp_start", c_start)
     ui.write_to_url("cmp_end", c_end)
     compare = ex.Span(min(c_start, c_end), max(c_start, c_end))
@@ -81,7 +82,7 @@ with st.expander("Filters", expanded=any(st.query_params.get_all(f"f_{d}") for d
         dropped = ui.choose_many_from_url(f"f_{dim_id}", options)
         if dropped:
             notes.append(f"The link filters {label.lower()} by {', '.join(dropped)}, which the data do not hold.")
-        chosen = cols[i % 3].multiselect(label, options, key=f"f_{dim_id}", placeholder="All")
+        chosen = cols[i % 3].multiselect(label, options, key=f"f_{dim_id}", placeholder="All", persist_state="session")
         ui.write_many_to_url(f"f_{dim_id}", chosen)
         if chosen:
             filters[dim_id] = tuple(chosen)

@@ -4,6 +4,8 @@ tests/explore_fixture.py (March 2023: 4 plans issued, 2 within 20 weeks; April 2
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -152,3 +154,10 @@ def test_explain_a_count_lists_the_records_open_at_month_end(app_db):
     records = at.dataframe[-1].value
     assert records[["Request received", "Over the limit from", "Until"]].values.tolist() == [
         ["2022-10-01", "2023-02-19", "2023-03-10"]]
+
+
+def test_the_pages_hold_no_sql():
+    root = Path(__file__).resolve().parent.parent / "pages"
+    for name in ("explore.py", "explain.py"):
+        text = (root / name).read_text()
+        assert not re.search(r"\b(SELECT|FROM|WHERE)\b|\.execute\(|duckdb", text), name
