@@ -1,8 +1,9 @@
 """APP KPI dashboard: the Streamlit entry point.
 
-Sets up the page, the navigation (Overview, KPI trajectory, Benchmarks), the plan header and the sidebar month selector,
-then runs the chosen page. The month and KPI live in the URL (``?period=2023-07&kpi=ehcp_20wk_excl``), so a
-link reopens the same view. Run with ``make run`` or ``streamlit run app.py`` (database from ``APP_DB``).
+Sets up the page, the navigation (Overview, KPI trajectory, Benchmarks, Explore, Explain this number), the plan
+header and the sidebar month selector, then runs the chosen page. The month and KPI live in the URL
+(``?period=2023-07&kpi=ehcp_20wk_excl``), so a link reopens the same view. Run with ``make run`` or
+``streamlit run app.py`` (database from ``APP_DB``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ page = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
     st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
+    st.Page("pages/explore.py", title="Explore", icon=":material/bar_chart:"),
+    st.Page("pages/explain.py", title="Explain this number", icon=":material/manage_search:"),
 ])
 
 catalogue = ui.catalogue()

@@ -193,6 +193,52 @@ def write_to_url(key: str, value: str) -> None:
     st.session_state.setdefault(URL_SEEN_KEY, {})[key] = value
 
 
+def choose_many_from_url(key: str, options: Sequence[str]) -> list[str]:
+    """Like ``choose_from_url`` for a multiselect: adopt the repeated ``?key=a&key=b`` values that are new to this
+    session, keeping only those available. Returns the values that were asked for but are not available."""
+    raw = st.query_params.get_all(key)
+    seen = st.session_state.setdefault(URL_SEEN_KEY, {})
+    dropped: list[str] = []
+    if raw and raw != seen.get(key):
+        seen[key] = raw
+        st.session_state[key] = [v for v in raw if v in options]
+        dropped = [v for v in raw if v not in options]
+    st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
+    return dropped
+
+
+def write_many_to_url(key: str, values: Sequence[str]) -> None:
+    """After a multiselect: the URL names its values (the key is left out when none are chosen)."""
+    if values:
+        st.query_params[key] = list(values)
+    elif key in st.query_params:
+        del st.query_params[key]
+    st.session_state.setdefault(URL_SEEN_KEY, {})[key] = list(values)
+
+
+def forget_url(key: str) -> None:
+    """Remove a choice from the URL (it no longer applies to the view)."""
+    if key in st.query_params:
+        del st.query_params[key]
+    st.session_state.setdefault(URL_SEEN_KEY, {}).pop(key, None)
+
+
+@st.cache_data(show_spinner="Querying the case records…", max_entries=64)
+def _db_call(db: str, stamp: tuple[int, int], name: str, args: tuple, _fn: Callable) -> object:
+    con = open_readonly(db)  # open, query, close: loads may run while the app is up
+    try:
+        return _fn(con, *args)
+    finally:
+        con.close()
+
+
+def db_call(fn: Callable, *args):
+    """``fn(con, *args)`` on a read-only connection to the dashboard's database, cached until the database file
+    changes. For the engine's query functions (kpi.explore, kpi.explain); args must be hashable values."""
+    path = db_path()
+    return _db_call(str(path), _stamp(path), f"{fn.__module__}.{fn.__qualname__}", args, fn)
+
+
 # --- context -------------------------------------------------------------------------------------------
 
 def set_context(ctx: Context) -> None:

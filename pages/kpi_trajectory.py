@@ -48,6 +48,8 @@ unit, d = kpi.unit, kpi.decimals
 
 st.header(kpi.name, anchor=False)
 st.caption(f"APP area {cat.area_name(kpi.app_area)} · {polarity_text(kpi.polarity)}")
+st.page_link("pages/explain.py", label=f"Explain the {format_period(period)} figure: its SQL, counts, loads and "
+             "records", icon=":material/manage_search:", query_params={"kpi": kpi_id, "period": period})
 
 with st.container(border=True):
     c = st.columns([1.4, 1.2, 1.4, 1.6, 1.6])
