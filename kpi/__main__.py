@@ -1,4 +1,4 @@
-"""Command line: ``python -m kpi series | validate | benchmark | reconcile`` (contract in DESIGN.md §2)."""
+"""Command line: ``python -m kpi series | validate | benchmark | reconcile | sql`` (contract in DESIGN.md §2)."""
 
 from __future__ import annotations
 
@@ -173,6 +173,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    """The analysts' read-only SQL sandbox (kpi/sql_sandbox.py): exit 0 and the result, 2 and a reason if refused."""
+    from kpi.sql_sandbox import SqlRefused, run_query
+
+    if args.max_rows < 1 or args.timeout <= 0:
+        return _fail("--max-rows must be at least 1 and --timeout above 0")
+    try:
+        result = run_query(args.db, args.query, row_limit=args.max_rows, time_limit_s=args.timeout)
+    except SqlRefused as exc:
+        return _fail(f"refused: {exc}" if not str(exc).startswith(("refused", "stopped")) else str(exc))
+    _write(result.frame, args.format)
+    if result.notice:
+        print(result.notice, file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kpi", description="APP KPI engine.")
     parser.add_argument("--definitions", default=str(definitions.DEFAULT_PATH), help=argparse.SUPPRESS)
@@ -197,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--area", metavar="CODE", help="DfE LA number or ONS code (default: the home area, area.yaml)")
     r.add_argument("--format", choices=["csv", "json"], default="csv")
     r.set_defaults(func=cmd_reconcile)
+    q = sub.add_parser("sql", help="one read-only SELECT in the analysts' sandbox (no files, row and time limits)")
+    q.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
+    q.add_argument("--query", required=True, metavar="SQL", help="a single SELECT (or WITH … SELECT) statement")
+    q.add_argument("--format", choices=["csv", "json"], default="csv")
+    q.add_argument("--max-rows", type=int, default=5000, metavar="N", help="row limit (default: %(default)s)")
+    q.add_argument("--timeout", type=float, default=10.0, metavar="S", help="time limit in s (default: %(default)s)")
+    q.set_defaults(func=cmd_sql)
     return parser
 
 
