@@ -46,11 +46,21 @@ def cmd_series(args: argparse.Namespace) -> int:
         return _fail(f"{args.db} holds no SEN2 tables: load data with `python -m etl load` first")
     finally:
         con.close()
+    suppressed = args.role is not None and not _exact(args.role)
+    if args.role is not None:
+        opened = _series_for_role(df, catalogue, args.role)
+        if isinstance(opened, int):
+            return opened
+        df, symbol = opened
     for kpi_id in df["kpi_id"].unique():
         dp = catalogue.get(kpi_id).decimals + 1
         mask = df["kpi_id"] == kpi_id
         for col in ("value", "rolling_12m", "median", "trajectory"):
             df.loc[mask, col] = df.loc[mask, col].astype("float64").round(dp)
+    if suppressed:
+        from kpi.suppress import display_frame
+
+        df = display_frame(df, symbol)
     if args.format == "json":
         records = json.loads(df.to_json(orient="records"))
         json.dump(records, sys.stdout, indent=1)
@@ -58,6 +68,26 @@ def cmd_series(args: argparse.Namespace) -> int:
     else:
         df.to_csv(sys.stdout, index=False)
     return EXIT_OK
+
+
+def _exact(role: str) -> bool:
+    from kpi import roles
+
+    try:
+        return roles.exact_figures(role, roles.load().roles)
+    except roles.AccessConfigError:
+        return False  # the error itself is reported by _series_for_role
+
+
+def _series_for_role(df, catalogue, role: str):
+    """(the series as ``role`` sees it, the suppression symbol), or an exit code after a one-line error."""
+    from kpi import roles
+
+    try:
+        config = roles.load(catalogue=catalogue)
+    except roles.AccessConfigError as exc:
+        return _fail(str(exc))
+    return roles.series_for_role(df, catalogue, role, config), config.suppression.symbol
 
 
 def _write(df, fmt: str) -> None:
@@ -197,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
     s.add_argument("--kpi", nargs="+", metavar="ID", help="KPI id(s); default all")
     s.add_argument("--format", choices=["csv", "json"], default="csv")
+    s.add_argument("--role", choices=["leadership", "monitor", "analyst"],
+                   help="the series as that role sees it: small counts suppressed (access.yaml) except for analysts")
     s.set_defaults(func=cmd_series)
     v = sub.add_parser("validate", help="check kpi_definitions.yaml (shape, references, then the database)")
     v.add_argument("--db", help="also check against this DuckDB file")

@@ -292,6 +292,8 @@ def sparkline_alt(values: Sequence[float | None], periods: Sequence[str], unit: 
 def _hover(row, kpi: KpiDefinition) -> str:
     basis = format_basis(row.numerator, row.denominator, kpi.unit, row.median)
     lines = [f"<b>{format_period(row.period)}</b>", f"{format_value(row.value, kpi.unit, kpi.decimals)} ({basis})"]
+    if row.status == "suppressed":  # kpi/suppress.py: never 'none in the month' for a hidden small count
+        lines[1] = "c: suppressed (small numbers)"
     if not _missing(row.trajectory):
         lines.append(f"Trajectory {format_value(row.trajectory, kpi.unit, kpi.decimals)}")
     if not _missing(row.status):
