@@ -173,3 +173,11 @@ def _explain(exc: duckdb.Error) -> str:
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def tables(db_path: Path | str) -> pd.DataFrame:
+    """The tables and views an analyst can query, with their columns, through the sandbox itself."""
+    return run_query(db_path, f"""
+        SELECT table_name AS "table", string_agg(column_name, ', ' ORDER BY ordinal_position) AS columns
+        FROM information_schema.columns WHERE table_catalog = '{ALIAS}' AND table_schema = 'main'
+        GROUP BY table_name ORDER BY table_name""", row_limit=1000).frame
