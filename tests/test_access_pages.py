@@ -126,3 +126,62 @@ def test_audit_log_records_sign_in_and_page_views_with_parameters_and_shows_them
     assert "Audit log" in text_of(at)
     shown = at.dataframe[-1].value
     assert {"sign_in", "page_view"} <= set(shown["event"])
+
+
+# --- OIDC sign-in (st.login / st.user), simulated by AppTest ---------------------------------------------------
+
+AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-only",
+                 "client_id": "test", "client_secret": "test",
+                 "server_metadata_url": "https://login.example.com/.well-known/openid-configuration"}}
+
+
+def run_signed(user: dict, query: dict | None = None, page: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets.update(AUTH)
+    at.user = user
+    at.query_params.update(query or {})
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_signed_out_sees_only_a_sign_in_button(app_db):
+    at = run_signed({"is_logged_in": False})
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert "Overview" not in text_of(at) and not at.sidebar.selectbox
+    assert audit.read_log(audit.audit_path(app_db)).empty
+
+
+def test_signed_in_monitor_by_email_domain(app_db):
+    at = run_signed({"is_logged_in": True, "email": "a.monitor@education.gov.uk", "email_verified": True},
+                    {"period": "2023-07"})
+    assert "Signed in as a.monitor@education.gov.uk — monitor" in sidebar_text(at)
+    assert "Sign out" in [b.label for b in at.sidebar.button]
+    assert nav(at) == {"overview", "kpi_trajectory"}
+    assert "1 of 2" not in text_of(at) and "⊘ Suppressed (small numbers)" in text_of(at)
+    log = audit.read_log(audit.audit_path(app_db), event="sign_in")
+    assert log[["who", "role"]].values.tolist() == [["a.monitor@education.gov.uk", "monitor"]]
+
+
+def test_signed_in_analyst_by_roles_claim_gets_exact_figures_and_the_console(app_db):
+    at = run_signed({"is_logged_in": True, "email": "data@centralbedfordshire.gov.uk", "roles": ["app-analyst"]},
+                    {"period": "2023-07"})
+    assert "Signed in as data@centralbedfordshire.gov.uk — analyst" in sidebar_text(at)
+    assert "1 of 2" in text_of(at)
+    at.switch_page(SQL_PAGE).run()
+    assert at.text_area(key="sql_text") is not None
+
+
+def test_signed_in_without_a_role_is_refused_and_audited(app_db):
+    at = run_signed({"is_logged_in": True, "email": "someone@gmail.com"})
+    assert any("someone@gmail.com has no role in this dashboard" in e.value for e in at.error)
+    assert [b.label for b in at.button] == ["Sign out"]
+    assert "Overview" not in text_of(at)
+    log = audit.read_log(audit.audit_path(app_db))
+    assert log[["event", "who", "role"]].values.tolist() == [["access_denied", "someone@gmail.com", "none"]]
