@@ -51,7 +51,7 @@ def cmd_series(args: argparse.Namespace) -> int:
         opened = _series_for_role(df, catalogue, args.role)
         if isinstance(opened, int):
             return opened
-        df, symbol = opened
+        df = opened
     for kpi_id in df["kpi_id"].unique():
         dp = catalogue.get(kpi_id).decimals + 1
         mask = df["kpi_id"] == kpi_id
@@ -60,7 +60,7 @@ def cmd_series(args: argparse.Namespace) -> int:
     if suppressed:
         from kpi.suppress import display_frame
 
-        df = display_frame(df, symbol)
+        df = display_frame(df)
     if args.format == "json":
         records = json.loads(df.to_json(orient="records"))
         json.dump(records, sys.stdout, indent=1)
@@ -80,14 +80,14 @@ def _exact(role: str) -> bool:
 
 
 def _series_for_role(df, catalogue, role: str):
-    """(the series as ``role`` sees it, the suppression symbol), or an exit code after a one-line error."""
+    """The series as ``role`` sees it, or an exit code after a one-line error."""
     from kpi import roles
 
     try:
         config = roles.load(catalogue=catalogue)
     except roles.AccessConfigError as exc:
         return _fail(str(exc))
-    return roles.series_for_role(df, catalogue, role, config), config.suppression.symbol
+    return roles.series_for_role(df, catalogue, role, config)
 
 
 def _write(df, fmt: str) -> None:

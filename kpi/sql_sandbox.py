@@ -145,6 +145,9 @@ def run_query(db_path: Path | str, sql: str, row_limit: int = DEFAULT_ROW_LIMIT,
         if relation is None:  # not a query after all (the parser check should make this impossible)
             raise SqlRefused("only SELECT queries are allowed")
         frame = relation.limit(row_limit + 1).df()
+        for name, kind in zip(relation.columns, relation.types, strict=True):
+            if str(kind) == "DATE":  # shown and exported as 2024-10-07, not as a midnight timestamp
+                frame[name] = frame[name].dt.date
     except duckdb.Error as exc:
         if timed_out.is_set() or isinstance(exc, duckdb.InterruptException):
             raise SqlRefused(f"stopped: the query ran longer than the {time_limit_s:g}-second limit") from None

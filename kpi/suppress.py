@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kpi.trajectory import SUPPRESSED  # the status of a month whose rate is suppressed
 
+SYMBOL = "c"  # what a suppressed cell shows: DfE's convention, fixed so every page and export reads the same
 FIELDS = ["numerator", "denominator", "value", "rolling_12m", "median", "status"]
 
 
@@ -65,7 +66,6 @@ class SuppressionRule(BaseModel):
 
     min_count: int = Field(1, ge=1, description="smallest count suppressed (zero is always shown)")
     max_count: int = Field(4, ge=1, description="largest count suppressed")
-    symbol: str = Field("c", min_length=1, description="what a suppressed cell shows (DfE uses c)")
     complement: bool = Field(True, description="treat denominator − numerator as a cell too")
     nested: list[NestedPair] = Field(default_factory=list)
     same_events: list[list[str]] = Field(default_factory=list)
@@ -234,7 +234,7 @@ def suppress_series(series: pd.DataFrame, units: dict[str, str], rule: Suppressi
     return out
 
 
-def display_frame(suppressed: pd.DataFrame, symbol: str = DEFAULT_RULE.symbol) -> pd.DataFrame:
+def display_frame(suppressed: pd.DataFrame, symbol: str = SYMBOL) -> pd.DataFrame:
     """The suppressed series for export: every hidden number written as the symbol ("c"), the status as
     'suppressed', other cells as they are."""
     out = suppressed.drop(columns=["suppressed"]).astype(object)

@@ -20,7 +20,7 @@ STATUS_LABELS = {
     WITHIN_TOLERANCE: "Within tolerance",
     OFF_TRACK: "Off track",
     NO_DATA: "No data",
-    SUPPRESSED: "Suppressed (small numbers)",
+    SUPPRESSED: "Suppressed",
 }
 # Icons are text symbols so status never relies on colour alone.
 STATUS_ICONS = {ON_TRACK: "✔", WITHIN_TOLERANCE: "◐", OFF_TRACK: "✖", NO_DATA: "–", SUPPRESSED: "⊘"}

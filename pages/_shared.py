@@ -286,6 +286,8 @@ def page_id(page) -> str:
 def require(page: str) -> User:
     """At the top of a restricted page: the user, or a stop with a message if the role may not open it."""
     user = st.session_state.get(USER_KEY)
+    if user is None:  # a page opened on its own (a link just after a restart): rerun through app.py to sign in
+        user = context().user
     if user is None or not roles.can_see(user.role, page, access_config().roles):
         st.error("This page is not available to your role.", icon=":material/lock:")
         st.stop()
@@ -299,7 +301,7 @@ def sidebar_identity(user: User) -> None:
         st.markdown(f":material/person: **{esc(user.label)}**")
         if not roles.exact_figures(user.role, access_config().roles):
             rule = access_config().suppression
-            st.caption(f"Small numbers ({rule.min_count}–{rule.max_count}) are shown as “{rule.symbol}” to protect "
+            st.caption(f"Small numbers ({rule.min_count}–{rule.max_count}) are shown as “c” to protect "
                        "children's privacy, and so are figures that would give them away.")
         if user.signed_in:
             st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")

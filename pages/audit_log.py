@@ -23,9 +23,11 @@ log = audit_log.read_log(path, limit=1000, event=None if event == "all" else eve
 if log.empty:
     st.info("No events recorded yet.", icon=":material/history:")
 else:
-    st.dataframe(log, hide_index=True, width="stretch", height=480, column_config={
+    st.dataframe(log, hide_index=True, width="stretch", height=min(520, 38 + 35 * len(log)), column_config={
         "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "detail": st.column_config.TextColumn("Detail", width="large")})
+        "who": "Who", "role": "Role", "event": "Event", "page": "Page", "outcome": "Outcome",
+        "detail": st.column_config.TextColumn("Detail (parameters, file, SQL)", width="large"),
+        "session_id": "Session"})
     st.caption(f"The latest {len(log):,} events." if len(log) == 1000 else f"{len(log):,} events.")
     st.download_button("Download the audit log (CSV)", table_csv(log), file_name="audit_log.csv", mime="text/csv",
                        icon=":material/download:", key="audit_download", on_click=ui.audit_download,

@@ -16,7 +16,7 @@ def config():
 
 def test_shipped_config_names_real_kpis(catalogue):
     cfg = roles.load(catalogue=catalogue)
-    assert cfg.suppression.min_count == 1 and cfg.suppression.max_count == 4 and cfg.suppression.symbol == "c"
+    assert cfg.suppression.min_count == 1 and cfg.suppression.max_count == 4
     assert cfg.roles.local_role == "analyst"
 
 

@@ -229,3 +229,8 @@ def test_cli_timeout_exit_2(no_trace, capsys):
     assert kpi_main(["sql", "--db", str(no_trace), "--query", "SELECT count(*) FROM range(100000000000) a",
                      "--timeout", "0.3"]) == 2
     assert "stopped: the query ran longer than the 0.3-second limit" in capsys.readouterr().err
+
+
+def test_dates_come_back_as_dates(no_trace):
+    r = run_query(no_trace, "SELECT DATE '2024-10-07' AS d, TIMESTAMP '2024-10-07 12:30:00' AS t")
+    assert str(r.frame.loc[0, "d"]) == "2024-10-07" and str(r.frame.loc[0, "t"]) == "2024-10-07 12:30:00"
