@@ -234,3 +234,16 @@ def test_cli_timeout_exit_2(no_trace, capsys):
 def test_dates_come_back_as_dates(no_trace):
     r = run_query(no_trace, "SELECT DATE '2024-10-07' AS d, TIMESTAMP '2024-10-07 12:30:00' AS t")
     assert str(r.frame.loc[0, "d"]) == "2024-10-07" and str(r.frame.loc[0, "t"]) == "2024-10-07 12:30:00"
+
+
+@pytest.mark.parametrize("sql", ["SELECT * FROM checkpoint()", "SELECT * FROM force_checkpoint()"])
+def test_checkpoint_functions_inside_a_select_change_nothing(no_trace, sql):
+    try:
+        run_query(no_trace, sql)
+    except SqlRefused:
+        pass  # refused or a no-op on the read-only attachment: either way the no_trace fixture checks the files
+
+
+def test_a_query_over_the_memory_limit_fails_cleanly_without_spilling(no_trace):
+    with pytest.raises(SqlRefused, match="Out of Memory"):
+        run_query(no_trace, "SELECT list(range) FROM range(50000000)", memory_limit="64MB")
