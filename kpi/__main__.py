@@ -1,4 +1,4 @@
-"""Command line: ``python -m kpi series | validate | benchmark | reconcile`` (contract in DESIGN.md §2)."""
+"""Command line: ``python -m kpi series | validate | benchmark | reconcile | sql`` (contract in DESIGN.md §2)."""
 
 from __future__ import annotations
 
@@ -46,11 +46,21 @@ def cmd_series(args: argparse.Namespace) -> int:
         return _fail(f"{args.db} holds no SEN2 tables: load data with `python -m etl load` first")
     finally:
         con.close()
+    suppressed = args.role is not None and not _exact(args.role)
+    if args.role is not None:
+        opened = _series_for_role(df, catalogue, args.role)
+        if isinstance(opened, int):
+            return opened
+        df = opened
     for kpi_id in df["kpi_id"].unique():
         dp = catalogue.get(kpi_id).decimals + 1
         mask = df["kpi_id"] == kpi_id
         for col in ("value", "rolling_12m", "median", "trajectory"):
             df.loc[mask, col] = df.loc[mask, col].astype("float64").round(dp)
+    if suppressed:
+        from kpi.suppress import display_frame
+
+        df = display_frame(df)
     if args.format == "json":
         records = json.loads(df.to_json(orient="records"))
         json.dump(records, sys.stdout, indent=1)
@@ -58,6 +68,26 @@ def cmd_series(args: argparse.Namespace) -> int:
     else:
         df.to_csv(sys.stdout, index=False)
     return EXIT_OK
+
+
+def _exact(role: str) -> bool:
+    from kpi import roles
+
+    try:
+        return roles.exact_figures(role, roles.load().roles)
+    except roles.AccessConfigError:
+        return False  # the error itself is reported by _series_for_role
+
+
+def _series_for_role(df, catalogue, role: str):
+    """The series as ``role`` sees it, or an exit code after a one-line error."""
+    from kpi import roles
+
+    try:
+        config = roles.load(catalogue=catalogue)
+    except roles.AccessConfigError as exc:
+        return _fail(str(exc))
+    return roles.series_for_role(df, catalogue, role, config)
 
 
 def _write(df, fmt: str) -> None:
@@ -193,6 +223,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    """The analysts' read-only SQL sandbox (kpi/sql_sandbox.py): exit 0 and the result, 2 and a reason if refused."""
+    from kpi.sql_sandbox import SqlRefused, run_query
+
+    if args.max_rows < 1 or args.timeout <= 0:
+        return _fail("--max-rows must be at least 1 and --timeout above 0")
+    try:
+        result = run_query(args.db, args.query, row_limit=args.max_rows, time_limit_s=args.timeout)
+    except SqlRefused as exc:
+        return _fail(f"refused: {exc}" if not str(exc).startswith(("refused", "stopped")) else str(exc))
+    _write(result.frame, args.format)
+    if result.notice:
+        print(result.notice, file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kpi", description="APP KPI engine.")
     parser.add_argument("--definitions", default=str(definitions.DEFAULT_PATH), help=argparse.SUPPRESS)
@@ -201,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
     s.add_argument("--kpi", nargs="+", metavar="ID", help="KPI id(s); default all")
     s.add_argument("--format", choices=["csv", "json"], default="csv")
+    s.add_argument("--role", choices=["leadership", "monitor", "analyst"],
+                   help="the series as that role sees it: small counts suppressed (access.yaml) except for analysts")
     s.set_defaults(func=cmd_series)
     v = sub.add_parser("validate", help="check kpi_definitions.yaml (shape, references, then the database)")
     v.add_argument("--db", help="also check against this DuckDB file")
@@ -217,6 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--area", metavar="CODE", help="DfE LA number or ONS code (default: the home area, area.yaml)")
     r.add_argument("--format", choices=["csv", "json"], default="csv")
     r.set_defaults(func=cmd_reconcile)
+    q = sub.add_parser("sql", help="one read-only SELECT in the analysts' sandbox (no files, row and time limits)")
+    q.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
+    q.add_argument("--query", required=True, metavar="SQL", help="a single SELECT (or WITH … SELECT) statement")
+    q.add_argument("--format", choices=["csv", "json"], default="csv")
+    q.add_argument("--max-rows", type=int, default=5000, metavar="N", help="row limit (default: %(default)s)")
+    q.add_argument("--timeout", type=float, default=10.0, metavar="S", help="time limit in s (default: %(default)s)")
+    q.set_defaults(func=cmd_sql)
     return parser
 
 

@@ -79,7 +79,9 @@ def sentence(kpi: KpiDefinition, row: dict, forecast: Forecast | None, variation
     """A plain-English summary a chair could read aloud."""
     fmt = lambda v: format_value(v, kpi.unit, kpi.decimals)  # noqa: E731
     month = format_period(row["period"])
-    if row["value"] is None:
+    if row["status"] == "suppressed":
+        text = f"{kpi.short_name}: the {month} figure is suppressed (small numbers)."
+    elif row["value"] is None:
         text = f"{kpi.short_name}: no value for {month}."
     else:
         text = f"{kpi.short_name} was {fmt(row['value'])} in {month}"

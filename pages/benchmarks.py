@@ -91,7 +91,8 @@ st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_
     "Rank": st.column_config.NumberColumn(format="%d")})
 st.download_button(f"Download the {year} benchmark table (CSV)", shown.to_csv(index=False).encode("utf-8"),
                    file_name=f"{kpi_id}_benchmark_{year}.csv", mime="text/csv", icon=":material/download:",
-                   key="bench_download")
+                   key="bench_download", on_click=ui.audit_download,
+                   args=("benchmarks", f"{kpi_id}_benchmark_{year}.csv", len(shown)))
 st.caption("Rank is among all English local areas with a published value (1 = best; ties share the best rank). "
            "Quartile 1 is the best quarter. Neighbours pooled = their numerators summed over their denominators.")
 
@@ -113,8 +114,11 @@ st.subheader("Reconciliation with DfE", anchor=False, divider="gray")
 st.markdown(f"{area.name}'s own calendar-year figures, computed from its case records, beside what DfE published "
             f"for it. Flagged: a rate more than {RATE_TOLERANCE_PP:g} percentage point apart, or a count more than "
             f"{COUNT_TOLERANCE:.0%} apart — the check to make before and after the statutory return.")
-recon, why = ui.reconciliation(db, area_code)
-if recon is None:
+recon, why = ui.reconciliation(db, area_code) if ui.sees_exact_figures() else (None, None)
+if not ui.sees_exact_figures():
+    st.info("The reconciliation compares exact counts from the case records, so it is shown to analysts only.",
+            icon=":material/lock:")
+elif recon is None:
     st.info(f"No reconciliation: {why}.", icon=":material/info:")
 elif recon.empty:
     st.info("No complete calendar year of case records overlaps DfE's published years.", icon=":material/info:")
@@ -134,4 +138,5 @@ else:
                "figure; counts with DfE's published counts.")
     st.download_button("Download the reconciliation (CSV)", r.to_csv(index=False).encode("utf-8"),
                        file_name="reconciliation.csv", mime="text/csv", icon=":material/download:",
-                       key="recon_download")
+                       key="recon_download", on_click=ui.audit_download, args=("benchmarks", "reconciliation.csv",
+                                                                                len(r)))

@@ -53,9 +53,11 @@ st.page_link("pages/explain.py", label=f"Explain the {format_period(period)} fig
 
 with st.container(border=True):
     c = st.columns([1.4, 1.2, 1.4, 1.6, 1.6])
-    c[0].markdown(ui.cell(format_period(period), format_value(now.value, unit, d),
+    hidden = now.status == "suppressed"
+    c[0].markdown(ui.cell(format_period(period), format_value(now.value, unit, d, suppressed=hidden),
                           format_basis(now.numerator, now.denominator, unit,
-                                       median.iloc[0] if len(median) else None)), unsafe_allow_html=True)
+                                       median.iloc[0] if len(median) else None, suppressed=hidden)),
+                  unsafe_allow_html=True)
     c[1].markdown(ui.cell("Trajectory", format_value(now.trajectory, unit, d), "planned for the month"
                           if pd.notna(now.trajectory) else "no plan this month", size="mid"), unsafe_allow_html=True)
     c[2].markdown(ui.cell("Target", format_value(now.target, unit, d),
@@ -89,7 +91,8 @@ else:
                "the chart to see every month). Marker shape shows status: ● on track, ◆ within tolerance, "
                "✖ off track. The table view lists every month.")
 controls[2].download_button("Download the monthly figures (CSV)", table_csv(table), file_name=f"{kpi.id}_monthly.csv",
-                            mime="text/csv", icon=":material/download:", key="download")
+                            mime="text/csv", icon=":material/download:", key="download", on_click=ui.audit_download,
+                            args=("kpi_trajectory", f"{kpi.id}_monthly.csv", len(table)))
 
 st.subheader("Statistical process control", anchor=False, divider="gray")
 spc_periods, spc = spc_for(rows, kpi, period)

@@ -36,7 +36,8 @@ st.markdown(f"**{status_summary(card['status'], period)}**. Each KPI's value for
             "the plan's trajectory for that month.")
 
 counts = status_counts(card["status"])
-tiles = [s for s in STATUS_ORDER if s != "no_data" or counts[s]] + (["not_in_plan"] if counts["not_in_plan"] else [])
+tiles = [s for s in STATUS_ORDER if s != "no_data" or counts[s]] + (["suppressed"] if counts["suppressed"] else [])
+tiles += ["not_in_plan"] if counts["not_in_plan"] else []
 for col, code in zip(st.columns(len(tiles)), tiles, strict=True):
     label = status_text(None if code == "not_in_plan" else code)
     col.markdown(f'<div class="kpi-tile {code}"><div class="count">{counts[code]}</div>'
@@ -52,7 +53,8 @@ ordered = sort_board(card, cat, sort_key)
 table = board_table(ordered, cat)
 controls[2].download_button("Download the board summary (CSV)", table.to_csv(index=False).encode("utf-8"),
                             file_name=f"board_summary_{period}.csv", mime="text/csv", icon=":material/download:",
-                            key="board_download")
+                            key="board_download", on_click=ui.audit_download,
+                            args=("overview", f"board_summary_{period}.csv", len(table)))
 
 COLUMNS = [2.9, 1.3, 1.25, 1.75, 1.6, 1.6]
 
@@ -72,9 +74,10 @@ def kpi_card(r, show_area: bool) -> None:
                        icon=":material/show_chart:", query_params={"kpi": r.kpi_id, "period": period})
         c[0].page_link("pages/explain.py", label="Explain this number", icon=":material/manage_search:",
                        query_params={"kpi": r.kpi_id, "period": period})
-        c[1].markdown(ui.cell(format_period(period), format_value(r.value, unit, d),
-                              format_basis(r.numerator, r.denominator, unit, medians.get(r.kpi_id))),
-                      unsafe_allow_html=True)
+        hidden = r.status == "suppressed"
+        c[1].markdown(ui.cell(format_period(period), format_value(r.value, unit, d, suppressed=hidden),
+                              format_basis(r.numerator, r.denominator, unit, medians.get(r.kpi_id),
+                                           suppressed=hidden)), unsafe_allow_html=True)
         c[2].markdown(ui.cell("Trajectory", format_value(r.trajectory, unit, d),
                               "planned for the month" if pd.notna(r.trajectory) else "no plan this month",
                               size="mid"), unsafe_allow_html=True)
@@ -124,7 +127,8 @@ else:
 
 st.caption("Status compares the month's value with the plan's trajectory for that month: ✔ On track (as good as "
            "planned or better), ◐ Within tolerance (worse than planned by no more than the KPI's tolerance), "
-           "✖ Off track (worse than that), – No data (the plan expects a value but none was recorded). "
+           "✖ Off track (worse than that), – No data (the plan expects a value but none was recorded), ⊘ Suppressed "
+           "(figures of 1 to 4 children are shown as c outside the analysts' team). "
            "Rates are percentages of the events completed in the month. Variation (Making Data Count): whether the "
            "latest month is ordinary or a special cause (improvement or concern) against the XmR chart's limits. "
            "Assurance: whether the process limits show the target will be met consistently, missed consistently, "
