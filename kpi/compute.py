@@ -17,7 +17,15 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from kpi.definitions import MEDIAN_METHODS, TABLES_FOR_METHOD, WAIT_METHODS, Catalogue, KpiDefinition
+from kpi.definitions import (
+    COUNT_METHODS,
+    MEDIAN_METHODS,
+    RATE_METHODS,
+    TABLES_FOR_METHOD,
+    WAIT_METHODS,
+    Catalogue,
+    KpiDefinition,
+)
 
 ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
 FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
@@ -89,94 +97,99 @@ def _interval_count_sql(intervals: str, window: DataWindow) -> str:
     """
 
 
-def method_sql(kpi: KpiDefinition, window: DataWindow) -> str:
-    """The SQL for one KPI's monthly numerator, denominator (and median) over the data window."""
+def events_sql(kpi: KpiDefinition) -> str:
+    """The per-event rows behind one KPI, before they are counted into months (Explore and Explain use them too).
+
+    Every row names its ``request_id`` and ``clock_start`` (the date the statutory clock started). Rates yield one
+    row per completing event: ``event_date`` and ``met``; the mean yields ``event_date`` and ``weeks``; counts at
+    month end yield one interval per record: counted from ``start_date`` (inclusive) until ``end_date``
+    (exclusive; NULL = still counted).
+    """
     c = kpi.computation
     if c.method in WAIT_METHODS:
-        from kpi.compute_waits import waits_sql
-
-        return waits_sql(c, _months_cte(window))
+        raise ValueError(f"{kpi.id} is a waiting-list KPI: its rows are referrals (kpi/compute_waits.py), not "
+                         "SEN2 events")
     if c.method == "plans_issued_within":
         exceptions = "" if c.exceptions == "include" else "AND NOT coalesce(a.week20_exception, FALSE)"
-        return _rate_sql(
-            f"""SELECT a.assessment_outcome_date AS event_date,
+        return f"""SELECT r.request_id, r.received_date AS clock_start, a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
                 FROM assessment a JOIN request r USING (request_id)
-                WHERE {ISSUED} {exceptions}""",
-            window,
-        )
+                WHERE {ISSUED} {exceptions}"""
     if c.method == "request_decisions_within":
-        return _rate_sql(
-            f"""SELECT request_outcome_date AS event_date,
+        return f"""SELECT request_id, received_date AS clock_start, request_outcome_date AS event_date,
                        date_diff('day', received_date, request_outcome_date) <= {c.days} AS met
-                FROM request WHERE request_outcome IN ('Y', 'N') AND request_outcome_date IS NOT NULL""",
-            window,
-        )
+                FROM request WHERE request_outcome IN ('Y', 'N') AND request_outcome_date IS NOT NULL"""
     if c.method == "not_issue_within":
-        return _rate_sql(
-            f"""SELECT a.assessment_outcome_date AS event_date,
+        return f"""SELECT r.request_id, r.received_date AS clock_start, a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
                 FROM assessment a JOIN request r USING (request_id)
-                WHERE a.assessment_outcome = 'N' AND a.assessment_outcome_date IS NOT NULL""",
-            window,
-        )
+                WHERE a.assessment_outcome = 'N' AND a.assessment_outcome_date IS NOT NULL"""
     if c.method == "review_decisions_within":
-        return _rate_sql(
-            f"""SELECT review_decision_date AS event_date,
+        return f"""SELECT request_id, review_meeting_date AS clock_start, review_decision_date AS event_date,
                        date_diff('day', review_meeting_date, review_decision_date) <= {c.days} AS met
                 FROM active_plan
-                WHERE review_decision_date IS NOT NULL AND review_meeting_date IS NOT NULL""",
-            window,
-        )
+                WHERE review_decision_date IS NOT NULL AND review_meeting_date IS NOT NULL"""
     if c.method == "weeks_to_issue":
+        return f"""SELECT r.request_id, r.received_date AS clock_start, a.assessment_outcome_date AS event_date,
+                       date_diff('day', r.received_date, a.assessment_outcome_date) / 7.0 AS weeks
+                FROM assessment a JOIN request r USING (request_id) WHERE {ISSUED}"""
+    if c.method == "open_assessments_over":
+        # Open and over the limit from the later of the decision to assess and day (limit + 1) after receipt,
+        # until the assessment's final outcome (plan issued, not issued, withdrawn, issued by another LA).
+        return f"""SELECT r.request_id, r.received_date AS clock_start,
+                       greatest(r.request_outcome_date, r.received_date + {c.days + 1}) AS start_date,
+                       min(a.assessment_outcome_date) FILTER (
+                           WHERE a.assessment_outcome IN {FINAL_ASSESSMENT_OUTCOMES}) AS end_date
+                FROM request r LEFT JOIN assessment a USING (request_id)
+                WHERE r.request_outcome = 'Y' AND r.request_outcome_date IS NOT NULL
+                GROUP BY r.request_id, r.request_outcome_date, r.received_date"""
+    if c.method == "reviews_overdue":
+        # Anchors: the plan's start and each review meeting. A plan is overdue from the day after
+        # anchor + N months until its next anchor, while it is active (not ceased).
+        return f"""WITH plans AS (
+                    SELECT np.named_plan_id, a.request_id, np.start_date, np.cease_date
+                    FROM named_plan np JOIN assessment a USING (assessment_id)
+                    WHERE np.start_date IS NOT NULL),
+                anchors AS (
+                    SELECT named_plan_id, request_id, start_date AS anchor, cease_date FROM plans
+                    UNION
+                    SELECT p.named_plan_id, p.request_id, ap.review_meeting_date, p.cease_date
+                    FROM plans p JOIN active_plan ap USING (request_id)
+                    WHERE ap.review_meeting_date IS NOT NULL AND ap.review_meeting_date >= p.start_date),
+                spans AS (
+                    SELECT request_id, anchor, cease_date,
+                           lead(anchor) OVER (PARTITION BY named_plan_id ORDER BY anchor) AS next_anchor
+                    FROM anchors)
+                SELECT request_id, anchor AS clock_start,
+                       CAST(anchor + INTERVAL {c.months} MONTH + INTERVAL 1 DAY AS DATE) AS start_date,
+                       CASE WHEN next_anchor IS NULL THEN cease_date
+                            WHEN cease_date IS NULL THEN next_anchor
+                            ELSE least(next_anchor, cease_date) END AS end_date
+                FROM spans"""
+    raise ValueError(f"unknown computation method {c.method!r}")
+
+
+def method_sql(kpi: KpiDefinition, window: DataWindow) -> str:
+    """The SQL for one KPI's monthly numerator, denominator (and median) over the data window."""
+    method = kpi.computation.method
+    if method in WAIT_METHODS:
+        from kpi.compute_waits import waits_sql
+
+        return waits_sql(kpi.computation, _months_cte(window))
+    if method in RATE_METHODS:
+        return _rate_sql(events_sql(kpi), window)
+    if method in COUNT_METHODS:
+        return _interval_count_sql(events_sql(kpi), window)
+    if method == "weeks_to_issue":
         return f"""
         WITH {_months_cte(window)},
-        ev AS (SELECT a.assessment_outcome_date AS event_date,
-                      date_diff('day', r.received_date, a.assessment_outcome_date) / 7.0 AS weeks
-               FROM assessment a JOIN request r USING (request_id) WHERE {ISSUED})
+        ev AS ({events_sql(kpi)})
         SELECT m.period, sum(ev.weeks) AS numerator, count(ev.event_date) AS denominator,
                median(ev.weeks) AS median
         FROM months m LEFT JOIN ev ON date_trunc('month', ev.event_date) = m.period
         GROUP BY m.period ORDER BY m.period
         """
-    if c.method == "open_assessments_over":
-        # Open and over the limit from the later of the decision to assess and day (limit + 1) after receipt,
-        # until the assessment's final outcome (plan issued, not issued, withdrawn, issued by another LA).
-        return _interval_count_sql(
-            f"""SELECT greatest(r.request_outcome_date, r.received_date + {c.days + 1}) AS start_date,
-                       min(a.assessment_outcome_date) FILTER (
-                           WHERE a.assessment_outcome IN {FINAL_ASSESSMENT_OUTCOMES}) AS end_date
-                FROM request r LEFT JOIN assessment a USING (request_id)
-                WHERE r.request_outcome = 'Y' AND r.request_outcome_date IS NOT NULL
-                GROUP BY r.request_id, r.request_outcome_date, r.received_date""",
-            window,
-        )
-    if c.method == "reviews_overdue":
-        # Anchors: the plan's start and each review meeting. A plan is overdue from the day after
-        # anchor + N months until its next anchor, while it is active (not ceased).
-        return _interval_count_sql(
-            f"""WITH plans AS (
-                    SELECT np.named_plan_id, a.request_id, np.start_date, np.cease_date
-                    FROM named_plan np JOIN assessment a USING (assessment_id)
-                    WHERE np.start_date IS NOT NULL),
-                anchors AS (
-                    SELECT named_plan_id, start_date AS anchor, cease_date FROM plans
-                    UNION
-                    SELECT p.named_plan_id, ap.review_meeting_date, p.cease_date
-                    FROM plans p JOIN active_plan ap USING (request_id)
-                    WHERE ap.review_meeting_date IS NOT NULL AND ap.review_meeting_date >= p.start_date),
-                spans AS (
-                    SELECT anchor, cease_date,
-                           lead(anchor) OVER (PARTITION BY named_plan_id ORDER BY anchor) AS next_anchor
-                    FROM anchors)
-                SELECT CAST(anchor + INTERVAL {c.months} MONTH + INTERVAL 1 DAY AS DATE) AS start_date,
-                       CASE WHEN next_anchor IS NULL THEN cease_date
-                            WHEN cease_date IS NULL THEN next_anchor
-                            ELSE least(next_anchor, cease_date) END AS end_date
-                FROM spans""",
-            window,
-        )
-    raise ValueError(f"unknown computation method {c.method!r}")
+    raise ValueError(f"unknown computation method {method!r}")
 
 
 def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
@@ -208,6 +221,19 @@ def compute_kpi(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, window: Data
     return df[["kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]]
 
 
+def series_window(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, window: DataWindow | None = None
+                  ) -> DataWindow | None:
+    """The months the series covers: the data window (SEN2's unless ``window`` is given), starting no earlier than
+    the catalogue's ``series_start``."""
+    window = data_window(con) if window is None else window
+    if window is None or not catalogue.series_start:
+        return window
+    start = date.fromisoformat(catalogue.series_start + "-01")
+    if start > window.last:
+        return None
+    return DataWindow(max(window.first, start), window.last)
+
+
 def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None) -> pd.DataFrame:
     """Monthly series for the chosen KPIs (all by default), stacked."""
     from kpi.compute_waits import waits_window
@@ -215,11 +241,9 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
     columns = ["kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]
     # Each source family has its own months: SEN2 KPIs keep the SEN2 window; waiting-list KPIs the referral
     # extract's. A family without data gives its KPIs empty rows over the other family's months.
-    windows = {"sen2": data_window(con), "waits": waits_window(con)}
-    if catalogue.series_start:
-        start = date.fromisoformat(catalogue.series_start + "-01")
-        windows = {f: (DataWindow(max(w.first, start), w.last) if w and start <= w.last else None)
-                   for f, w in windows.items()}
+    waits = waits_window(con)
+    windows = {"sen2": series_window(con, catalogue),
+               "waits": series_window(con, catalogue, waits) if waits else None}
     present = [w for w in windows.values() if w is not None]
     if not present:
         return pd.DataFrame(columns=columns)

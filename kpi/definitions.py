@@ -40,8 +40,16 @@ class PlanPoint(_Strict):
     _period = field_validator("period", mode="before")(_check_period)
 
 
+class TargetBenchmark(_Strict):
+    """A target set as a published benchmark: checked against DfE's figures when they are loaded."""
+
+    of: Literal["england", "region", "neighbours_pooled", "neighbours_median"]
+    year: int = Field(ge=2010, le=2100, description="Calendar year of the published figure")
+
+
 class Target(PlanPoint):
     source: str = Field(description="Where the target comes from, e.g. 'England average for 2022 (DfE)'")
+    benchmark: TargetBenchmark | None = None
 
 
 class Plan(_Strict):
@@ -245,6 +253,11 @@ class Catalogue(_Strict):
     @property
     def ids(self) -> list[str]:
         return [k.id for k in self.kpis]
+
+    @property
+    def event_ids(self) -> list[str]:
+        """KPIs computed from SEN2 case events (Explore and Explain read their rows); not the waiting lists."""
+        return [k.id for k in self.kpis if k.computation.method not in WAIT_METHODS]
 
     def area_name(self, area_id: str) -> str:
         return next((a.name for a in self.app_areas if a.id == area_id), area_id)

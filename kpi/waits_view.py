@@ -123,3 +123,11 @@ def comparison(local: pd.DataFrame, nhs: pd.DataFrame) -> pd.DataFrame:
         "NHS: over 52 weeks": merged["over_52wk_nhs"],
         "NHS bands add up": merged["bands_differ"].map({True: "✖ No", False: "✔ Yes"}).fillna("–"),
     })
+
+
+def suppressed_in(series: pd.DataFrame, service: str, period: str) -> dict[str, bool]:
+    """For each of the service's KPIs ('size', 'over18', …), whether its value for the month is suppressed
+    (small numbers, for roles without exact figures: kpi/suppress.py)."""
+    ids = kpi_ids(service)
+    rows = series[(series["period"] == period) & series["kpi_id"].isin(ids.values())].set_index("kpi_id")["status"]
+    return {key: rows.get(kpi_id) == "suppressed" for key, kpi_id in ids.items()}

@@ -9,7 +9,15 @@ from kpi.charts import format_number, format_period, format_value, status_text, 
 from kpi.compute_waits import longest_waits, waiting_at
 from kpi.nhs_waits import NHS_SERVICE, PROVIDER_CAVEAT, nhs_summary, nhs_waits, organisations
 from kpi.series import open_readonly
-from kpi.waits_view import SERVICE_LABELS, comparison, kpi_ids, local_bands_alt, local_bands_figure, nhs_bands_figure
+from kpi.waits_view import (
+    SERVICE_LABELS,
+    comparison,
+    kpi_ids,
+    local_bands_alt,
+    local_bands_figure,
+    nhs_bands_figure,
+    suppressed_in,
+)
 from kpi.waits_view import service_table as local_table
 from pages import _shared as ui
 
@@ -58,23 +66,31 @@ else:
     over18 = ctx.series[(ctx.series["kpi_id"] == ids["over18"]) & (ctx.series["period"] == period)]
     status = over18["status"].iloc[0] if len(over18) else None
 
+    hidden = suppressed_in(ctx.series, service, period)  # small numbers, for roles without exact figures
+
     def _num(key: str):
         return None if row is None or pd.isna(row[key]) else row[key]
 
+    def _count(key: str, kpi: str) -> str:
+        return "c" if hidden[kpi] and _num(key) is None else format_number(_num(key))
+
     with st.container(border=True, key="waits_now"):
         c = st.columns([1.2, 1.5, 1.3, 1.2, 1.5])
-        c[0].markdown(ui.cell("Waiting at month end", format_number(_num("waiting")), label), unsafe_allow_html=True)
-        c[1].markdown(ui.cell("Waiting over 18 weeks", format_value(_num("pct_over_18wk"), "percent", 1),
-                              f"{format_number(_num('over_18wk'))} of {format_number(_num('waiting'))}"),
+        c[0].markdown(ui.cell("Waiting at month end", _count("waiting", "size"), label), unsafe_allow_html=True)
+        c[1].markdown(ui.cell("Waiting over 18 weeks",
+                              format_value(_num("pct_over_18wk"), "percent", 1, suppressed=hidden["over18"]),
+                              f"{_count('over_18wk', 'over18')} of {_count('waiting', 'size')}"),
                       unsafe_allow_html=True)
         if isinstance(status, str):
             c[1].markdown(ui.status_badge(status, status_text(status)), unsafe_allow_html=True)
-        c[2].markdown(ui.cell("Median wait so far", format_value(_num("median_weeks"), "weeks", 1),
+        c[2].markdown(ui.cell("Median wait so far",
+                              format_value(_num("median_weeks"), "weeks", 1, suppressed=hidden["median"]),
                               "of those waiting"), unsafe_allow_html=True)
-        c[3].markdown(ui.cell("Waiting over 52 weeks", format_number(_num("over_52wk")), "children"),
+        c[3].markdown(ui.cell("Waiting over 52 weeks", _count("over_52wk", "over52"), "children"),
                       unsafe_allow_html=True)
-        c[4].markdown(ui.cell("Seen within 18 weeks", format_value(_num("pct_seen_within_18wk"), "percent", 1),
-                              f"of {format_number(_num('first_contacts'))} first contacts in the month"),
+        c[4].markdown(ui.cell("Seen within 18 weeks",
+                              format_value(_num("pct_seen_within_18wk"), "percent", 1, suppressed=hidden["seen"]),
+                              f"of {_count('first_contacts', 'seen')} first contacts in the month"),
                       unsafe_allow_html=True)
 
     st.plotly_chart(local_bands_figure(table, label), key="local_bands", config={"displaylogo": False},
@@ -89,23 +105,28 @@ else:
     st.caption("The shaded band is the APP monitoring window. Marker shape shows status: ● on track, ◆ within "
                "tolerance, ✖ off track. More KPIs for this service are on the Overview and KPI trajectory pages.")
 
-    ages, longest = st.columns([1.25, 1], gap="medium")
-    with ages:
-        st.subheader("By age at referral", anchor=False)
-        by_age = query("waiting_at", service, period)
-        st.dataframe(by_age.rename(columns={"age_group": "Age group", "waiting": "Waiting",
-                                            "median_weeks": "Median weeks", "pct_over_18wk": "% over 18 weeks",
-                                            "over_52wk": "Over 52 weeks"}),
-                     hide_index=True, width="stretch", column_config={
-                         "Median weeks": st.column_config.NumberColumn(format="%.1f"),
-                         "% over 18 weeks": st.column_config.NumberColumn(format="%.1f")})
-    with longest:
-        st.subheader("Longest waits", anchor=False)
-        st.dataframe(query("longest", service, period, 10).rename(columns={
-            "weeks_waiting": "Weeks waiting", "referred": "Referred (month)", "age_group": "Age group",
-            "locality": "Locality"}), hide_index=True, width="stretch",
-            column_config={"Weeks waiting": st.column_config.NumberColumn(format="%.1f")})
-        st.caption("The ten children who have waited longest at the month end. No name or identifier is shown.")
+    if not ui.sees_exact_figures():
+        st.caption("The breakdown by age and the longest individual waits are shown to analysts only: they hold "
+                   "small numbers of children.")
+    else:
+        ages, longest = st.columns([1.25, 1], gap="medium")
+        with ages:
+            st.subheader("By age at referral", anchor=False)
+            by_age = query("waiting_at", service, period)
+            st.dataframe(by_age.rename(columns={"age_group": "Age group", "waiting": "Waiting",
+                                                "median_weeks": "Median weeks", "pct_over_18wk": "% over 18 weeks",
+                                                "over_52wk": "Over 52 weeks"}),
+                         hide_index=True, width="stretch", column_config={
+                             "Median weeks": st.column_config.NumberColumn(format="%.1f"),
+                             "% over 18 weeks": st.column_config.NumberColumn(format="%.1f")})
+        with longest:
+            st.subheader("Longest waits", anchor=False)
+            st.dataframe(query("longest", service, period, 10).rename(columns={
+                "weeks_waiting": "Weeks waiting", "referred": "Referred (month)", "age_group": "Age group",
+                "locality": "Locality"}), hide_index=True, width="stretch",
+                column_config={"Weeks waiting": st.column_config.NumberColumn(format="%.1f")})
+            st.caption("The ten children who have waited longest at the month end. No name or identifier is "
+                       "shown.")
 
 st.subheader("Beside NHS England's published waiting lists", anchor=False)
 st.warning(PROVIDER_CAVEAT, icon=":material/info:")
