@@ -72,8 +72,9 @@ def kpi_card(r, show_area: bool) -> None:
                       unsafe_allow_html=True)
         c[0].page_link("pages/kpi_trajectory.py", label="Trajectory, SPC and definition",
                        icon=":material/show_chart:", query_params={"kpi": r.kpi_id, "period": period})
-        c[0].page_link("pages/explain.py", label="Explain this number", icon=":material/manage_search:",
-                       query_params={"kpi": r.kpi_id, "period": period})
+        if ui.can_open("explain"):
+            c[0].page_link("pages/explain.py", label="Explain this number", icon=":material/manage_search:",
+                           query_params={"kpi": r.kpi_id, "period": period})
         hidden = r.status == "suppressed"
         c[1].markdown(ui.cell(format_period(period), format_value(r.value, unit, d, suppressed=hidden),
                               format_basis(r.numerator, r.denominator, unit, medians.get(r.kpi_id),
