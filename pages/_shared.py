@@ -287,6 +287,12 @@ def pages_for(user: User | None, pages: Mapping[str, st.Page]) -> list:
     return [pages[pid] for pid in allowed]
 
 
+def can_open(page: str) -> bool:
+    """Whether this session's role has the page (an access.yaml id) in its navigation: links to pages the role
+    cannot open are not drawn."""
+    return roles.can_see(current_role(), page, access_config().roles)
+
+
 def page_id(page) -> str:
     """The access.yaml id of a page from :func:`pages_for`."""
     return st.session_state.get("_page_ids", {}).get(page.title, page.title)

@@ -14,6 +14,7 @@ from pages import _shared as ui
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+ui.require("explain")  # analysts only (access.yaml): pseudonymous records
 ctx = ui.context()
 cat, period = ctx.catalogue, ctx.period
 short = {k.id: k.short_name for k in cat.kpis}

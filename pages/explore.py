@@ -21,6 +21,7 @@ from pages import _shared as ui
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+ui.require("explore")  # analysts only (access.yaml): exact figures
 ctx = ui.context()
 cat = ctx.catalogue
 short = {k.id: k.short_name for k in cat.kpis}

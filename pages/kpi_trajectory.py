@@ -49,9 +49,9 @@ unit, d = kpi.unit, kpi.decimals
 
 st.header(kpi.name, anchor=False)
 st.caption(f"APP area {cat.area_name(kpi.app_area)} · {polarity_text(kpi.polarity)}")
-if kpi_id in cat.event_ids:  # Explain reads SEN2 events; the waiting lists are referrals
-    st.page_link("pages/explain.py", label=f"Explain the {format_period(period)} figure: its SQL, counts, loads and "
-                 "records", icon=":material/manage_search:", query_params={"kpi": kpi_id, "period": period})
+if ui.can_open("explain") and kpi_id in cat.event_ids:  # Explain reads SEN2 events; waits are referrals
+    st.page_link("pages/explain.py", label=f"Explain the {format_period(period)} figure: its SQL, counts, loads "
+                 "and records", icon=":material/manage_search:", query_params={"kpi": kpi_id, "period": period})
 
 with st.container(border=True):
     c = st.columns([1.4, 1.2, 1.4, 1.6, 1.6])
@@ -140,8 +140,9 @@ else:
     wide = comparison_wide(comparison.history, local, comparison.area)
     with st.expander("Rank and quartile by year (table)"):
         ui.comparison_table(wide)
-    st.page_link("pages/benchmarks.py", label="Every neighbour, rank and reconciliation on the Benchmarks page",
-                 icon=":material/leaderboard:", query_params={"kpi": kpi_id})
+    if ui.can_open("benchmarks"):
+        st.page_link("pages/benchmarks.py", label="Every neighbour, rank and reconciliation on the Benchmarks page",
+                     icon=":material/leaderboard:", query_params={"kpi": kpi_id})
 
 about, plan = st.columns(2, gap="large")
 with about:

@@ -72,7 +72,7 @@ def kpi_card(r, show_area: bool) -> None:
                       unsafe_allow_html=True)
         c[0].page_link("pages/kpi_trajectory.py", label="Trajectory, SPC and definition",
                        icon=":material/show_chart:", query_params={"kpi": r.kpi_id, "period": period})
-        if r.kpi_id in cat.event_ids:  # Explain reads SEN2 events; the waiting lists are referrals
+        if ui.can_open("explain") and r.kpi_id in cat.event_ids:  # Explain reads SEN2 events, not referrals
             c[0].page_link("pages/explain.py", label="Explain this number", icon=":material/manage_search:",
                            query_params={"kpi": r.kpi_id, "period": period})
         hidden = r.status == "suppressed"

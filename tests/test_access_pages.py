@@ -32,7 +32,7 @@ def test_local_mode_is_labelled_and_analysts_see_every_page_and_exact_figures(ap
     at = run_app({"period": "2023-07"})
     assert "Local single-user mode — analyst" in sidebar_text(at)
     assert "shown as “c”" not in sidebar_text(at)
-    assert nav(at) == {"overview", "kpi_trajectory", "sql_console", "audit_log"}
+    assert nav(at) == {"overview", "kpi_trajectory", "benchmarks", "explore", "explain", "sql_console", "audit_log"}
     assert "50.0%" in text_of(at) and "1 of 2" in text_of(at)
 
 
@@ -43,7 +43,7 @@ def test_preview_as_monitor_or_leadership_suppresses_and_hides_analyst_pages(app
     side = sidebar_text(at)
     assert f"Local single-user mode — previewing as {role} (APP_ROLE)" in side
     assert "Small numbers (1–4) are shown as “c”" in side
-    assert nav(at) == {"overview", "kpi_trajectory"}
+    assert nav(at) == {"overview", "kpi_trajectory", "benchmarks"}  # waiting lists / data quality: not built yet
     text = text_of(at)
     assert "1 of 2" not in text and "50.0%" not in text
     assert "⊘ Suppressed" in text
@@ -62,7 +62,7 @@ def test_a_monitor_cannot_reach_the_sql_console_or_the_audit_log(app_db, monkeyp
     at = run_app({"period": "2023-07"})
     for page in (SQL_PAGE, AUDIT_PAGE):  # not registered with st.navigation at all for this role
         with pytest.raises(ValueError, match="Could not find a navigation page.*Known pages: .*overview.py'"
-                                             ", '.*kpi_trajectory.py'\\]"):
+                                             ", '.*kpi_trajectory.py', '.*benchmarks.py'\\]"):
             at.switch_page(page)
 
 
@@ -148,7 +148,7 @@ def test_signed_in_monitor_by_email_domain(app_db):
                     {"period": "2023-07"})
     assert "Signed in as a.monitor@education.gov.uk — monitor" in sidebar_text(at)
     assert "Sign out" in [b.label for b in at.sidebar.button]
-    assert nav(at) == {"overview", "kpi_trajectory"}
+    assert nav(at) == {"overview", "kpi_trajectory", "benchmarks"}
     assert "1 of 2" not in text_of(at) and "⊘ Suppressed" in text_of(at)
     log = audit.read_log(audit.audit_path(app_db), event="sign_in")
     assert log[["who", "role"]].values.tolist() == [["a.monitor@education.gov.uk", "monitor"]]
