@@ -64,7 +64,7 @@ def test_records_match_the_headline_for_every_kpi(build_db, catalogue):
     try:
         series = kpi_series(con, catalogue).set_index(["kpi_id", "period"])
         periods = sorted(series.index.get_level_values("period").unique())
-        for kpi in catalogue.kpis:
+        for kpi in map(catalogue.get, catalogue.event_ids):  # the waiting lists have no SEN2 event rows
             for period in periods[::3]:
                 head = series.loc[(kpi.id, period)]
                 recs = xp.records(con, kpi, period)

@@ -49,7 +49,7 @@ def test_every_kpi_breakdown_adds_up_to_the_headline_every_month(varied, catalog
     assert window.months > 24
     periods = sorted(series.index.get_level_values("period").unique())
     checked = 0
-    for kpi in catalogue.kpis:
+    for kpi in map(catalogue.get, catalogue.event_ids):  # the waiting lists have no SEN2 event rows
         assert series.loc[kpi.id, "numerator"].fillna(0).sum() > 0, f"{kpi.id}: fixture has no events"
         for i, period in enumerate(periods):
             by = ex.DIMENSIONS[i % len(ex.DIMENSIONS)].id  # every dimension, in turn, over the months
@@ -68,14 +68,14 @@ def test_every_kpi_breakdown_adds_up_to_the_headline_every_month(varied, catalog
             if not pd.isna(head["median"]):
                 assert t["median"] == pytest.approx(head["median"])
             checked += 1
-    assert checked == len(catalogue.kpis) * len(periods)
+    assert checked == len(catalogue.event_ids) * len(periods)
 
 
 def test_a_range_of_months_sums_the_months_and_a_count_is_taken_at_its_end(varied, catalogue):
     series = kpi_series(varied, catalogue).set_index(["kpi_id", "period"])
     span = Span("2022-07", "2022-12")
     months = [f"2022-{m:02d}" for m in range(7, 13)]
-    for kpi in catalogue.kpis:
+    for kpi in map(catalogue.get, catalogue.event_ids):  # the waiting lists have no SEN2 event rows
         t = total(ex.breakdown(varied, kpi, "sex", span))
         rows = series.loc[[(kpi.id, p) for p in months]]
         if kpi.is_snapshot:

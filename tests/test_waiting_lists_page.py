@@ -84,3 +84,15 @@ def test_trajectory_page_shows_an_unplanned_waiting_list_kpi(waits_app):
     assert any("median weeks waited by those waiting" in c.value for c in at.caption)
     jan = at.dataframe[0].value.set_index("Period").loc["2023-01"]
     assert jan["Denominator"] == 6 and jan["Value"] == pytest.approx(18.1)
+
+
+def test_leadership_sees_suppressed_small_numbers_and_no_individual_waits(waits_app, monkeypatch):
+    monkeypatch.setenv("APP_ROLE", "leadership")
+    at = run_app({"period": "2023-01"}, page=PAGE)
+    text = text_of(at)
+    assert "Waiting at month end6" in text  # 6 is not a small number
+    assert "Waiting over 52 weekscchildren" in text  # 1 child: suppressed, shown as c
+    assert "Waiting over 18 weekscc of 6" in text and "⊘ Suppressed" in text
+    assert "shown to analysts only" in text
+    assert "By age at referral" not in text and "Longest waits" not in text
+    assert len(at.dataframe) == 1  # only the NHS comparison (published figures)
