@@ -80,6 +80,7 @@ def test_trajectory_page_shows_an_unplanned_waiting_list_kpi(waits_app):
     assert "Median weeks waited so far for speech and language therapy" in text
     assert "18.1 weeks" in text and "median of 6 waiting" in text
     assert "none set" in text and "tracked without a plan trajectory" in text
+    assert "DfE publishes no figure for therapy and assessment waiting lists" in text
     at.segmented_control(key="view").set_value("Table").run()
     assert any("median weeks waited by those waiting" in c.value for c in at.caption)
     jan = at.dataframe[0].value.set_index("Period").loc["2023-01"]
