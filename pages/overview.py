@@ -44,14 +44,18 @@ for col, code in zip(st.columns(len(tiles)), tiles, strict=True):
                  f'<div class="what">{ui.esc(label)}</div></div>', unsafe_allow_html=True)
 
 st.write("")
-controls = st.columns([1, 1.6, 2.4], vertical_alignment="bottom")
+controls = st.columns([1, 1.6, 1.5, 2.1], vertical_alignment="bottom")
 view = controls[0].segmented_control("Show as", ["Cards", "Table"], default="Cards", key="board_view",
                                      required=True)
 sort_key = controls[1].selectbox("Order", list(SORT_KEYS), format_func=SORT_KEYS.get, key="board_sort",
                                  help="Put what the meeting should discuss first at the top.")
-ordered = sort_board(card, cat, sort_key)
+unplanned = [k.id for k in cat.kpis if k.plan is None]
+show_all = controls[2].toggle(f"Include the {len(unplanned)} KPIs without a plan", key="board_all",
+                              disabled=not unplanned, help="KPIs tracked for context, with no trajectory or target "
+                              "in the APP (for example waiting lists by service).")
+ordered = sort_board(card if show_all else card[~card["kpi_id"].isin(unplanned)], cat, sort_key)
 table = board_table(ordered, cat)
-controls[2].download_button("Download the board summary (CSV)", table.to_csv(index=False).encode("utf-8"),
+controls[3].download_button("Download the board summary (CSV)", table.to_csv(index=False).encode("utf-8"),
                             file_name=f"board_summary_{period}.csv", mime="text/csv", icon=":material/download:",
                             key="board_download", on_click=ui.audit_download,
                             args=("overview", f"board_summary_{period}.csv", len(table)))
@@ -116,8 +120,11 @@ elif sort_key == "plan":
     for area in cat.app_areas:
         rows = ordered[ordered["app_area"] == area.name]
         st.subheader(area.name, anchor=False, divider="gray")
+        hidden = int(card.loc[card["app_area"] == area.name, "kpi_id"].isin(unplanned).sum()) if not show_all else 0
         if rows.empty:
-            st.caption("No KPI for this APP area is in the dashboard yet.")
+            st.caption(f"{hidden} KPIs in this area are tracked without a plan: turn on “Include the "
+                       f"{len(unplanned)} KPIs without a plan” above to see them." if hidden
+                       else "No KPI for this APP area is in the dashboard yet.")
             continue
         for r in rows.itertuples():
             kpi_card(r, show_area=False)

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 import kpi.charts
 from etl.db import connect
+from kpi import definitions
 from tests.blade import Blade
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -197,7 +198,11 @@ def test_board_table_view_is_sortable_and_downloads_what_it_shows(app_db):
     # extract) before on track, and the KPIs tracked without a plan last
     assert list(shown["Status"][:4]) == ["– No data"] * 4
     assert set(shown["Status"][4:10]) == {"✔ On track"}
-    assert set(shown["Status"][10:]) == {"Not in plan"}
+    assert len(shown) == 10  # KPIs without a plan are left out until asked for
+    at.toggle(key="board_all").set_value(True).run()
+    everything = at.dataframe[0].value
+    assert len(everything) == len(definitions.load().kpis)
+    assert set(everything["Status"][10:]) == {"Not in plan"}  # and then come last, worst first
     july = shown.set_index("KPI").loc["EHCPs within 20 weeks (excl. exceptions)"]
     assert (july["Value"], july["Trajectory"]) == ("50.0%", "30.0%")
     download = at.get("download_button")[0]
