@@ -24,7 +24,7 @@ demo: $(STAMP)
 	@if [ -d "$(PUBLISHED)/dfe_ehcp_2025" ]; then \
 	  echo "Loading DfE published statistics from $(PUBLISHED)"; \
 	  $(PY) -m etl load $(PUBLISHED)/dfe_ehcp_2025 $(PUBLISHED)/dfe_sen2_mi_2014-2022.csv \
-	    $(PUBLISHED)/statistical_neighbours.csv --db $(DB) >/dev/null; \
+	    $(PUBLISHED)/statistical_neighbours.csv $(PUBLISHED)/nhs_chs --db $(DB) >/dev/null; \
 	fi
 
 run: $(STAMP) $(DB)

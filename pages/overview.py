@@ -44,13 +44,13 @@ for col, code in zip(st.columns(len(tiles)), tiles, strict=True):
                  f'<div class="what">{ui.esc(label)}</div></div>', unsafe_allow_html=True)
 
 st.write("")
-controls = st.columns([1, 1.6, 1.5, 2.1], vertical_alignment="bottom")
+controls = st.columns([0.9, 1.4, 1.8, 1.9], vertical_alignment="bottom")
 view = controls[0].segmented_control("Show as", ["Cards", "Table"], default="Cards", key="board_view",
                                      required=True)
 sort_key = controls[1].selectbox("Order", list(SORT_KEYS), format_func=SORT_KEYS.get, key="board_sort",
                                  help="Put what the meeting should discuss first at the top.")
 unplanned = [k.id for k in cat.kpis if k.plan is None]
-show_all = controls[2].toggle(f"Include the {len(unplanned)} KPIs without a plan", key="board_all",
+show_all = controls[2].toggle(f"Add {len(unplanned)} KPIs without a plan", key="board_all",
                               disabled=not unplanned, help="KPIs tracked for context, with no trajectory or target "
                               "in the APP (for example waiting lists by service).")
 ordered = sort_board(card if show_all else card[~card["kpi_id"].isin(unplanned)], cat, sort_key)
@@ -122,8 +122,8 @@ elif sort_key == "plan":
         st.subheader(area.name, anchor=False, divider="gray")
         hidden = int(card.loc[card["app_area"] == area.name, "kpi_id"].isin(unplanned).sum()) if not show_all else 0
         if rows.empty:
-            st.caption(f"{hidden} KPIs in this area are tracked without a plan: turn on “Include the "
-                       f"{len(unplanned)} KPIs without a plan” above to see them." if hidden
+            st.caption(f"{hidden} KPIs in this area are tracked without a plan: turn on “Add {len(unplanned)} "
+                       "KPIs without a plan” above to see them." if hidden
                        else "No KPI for this APP area is in the dashboard yet.")
             continue
         for r in rows.itertuples():
