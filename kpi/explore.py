@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from kpi.compute import COUNT_METHODS, RATE_METHODS, events_sql
-from kpi.definitions import KpiDefinition
+from kpi.definitions import MEDIAN_METHODS, KpiDefinition
 
 NOT_RECORDED = "Not recorded"
 TOTAL = "Total"
@@ -203,8 +203,10 @@ def default_comparison(span: Span, available: list[str]) -> Span:
 # --- the breakdown ------------------------------------------------------------------------------------------
 
 def family(kpi: KpiDefinition) -> str:
-    """'rate', 'mean' or 'count': how a KPI's events add up."""
+    """'rate', 'mean', 'median' (waiting-list median weeks) or 'count': how a KPI's events add up."""
     method = kpi.computation.method
+    if method in MEDIAN_METHODS:
+        return "median"
     return "rate" if method in RATE_METHODS else "count" if method in COUNT_METHODS else "mean"
 
 

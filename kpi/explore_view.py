@@ -13,13 +13,20 @@ import plotly.graph_objects as go
 
 from kpi.charts import DARK_BLUE, FONT, TURQUOISE, _base_layout, _rounded, format_period, format_value
 from kpi.definitions import KpiDefinition
-from kpi.explore import TOTAL, Span, dimension, family
+from kpi.explore import DIMENSION_BY_ID, TOTAL, Span, family
+from kpi.explore_waits import WAIT_DIMENSION_BY_ID
 
 MEASURES = {  # family -> (numerator, denominator, value, median) column headings; None = not shown
     "rate": ("Numerator", "Denominator", "Rate (%)", None),
     "mean": ("Total weeks", "Plans issued", "Mean weeks", "Median weeks"),
     "count": (None, None, "Count at month end", None),
+    "median": (None, "Waiting", "Median weeks waited", None),
 }
+
+
+def _label(by: str) -> str:
+    """The heading of a breakdown's group column (SEN2 or waiting-list dimension)."""
+    return (DIMENSION_BY_ID.get(by) or WAIT_DIMENSION_BY_ID[by]).label
 
 
 def span_label(span: Span) -> str:
@@ -47,7 +54,7 @@ def _decimals(kpi: KpiDefinition, col: str) -> int:
 def breakdown_table(df: pd.DataFrame, kpi: KpiDefinition, by: str, span: Span,
                     compare: Span | None = None) -> pd.DataFrame:
     """The breakdown as the page shows it and the files hold it: one row per group, then the total."""
-    out = pd.DataFrame({dimension(by).label: df["group"].astype(str).to_numpy()})
+    out = pd.DataFrame({_label(by): df["group"].astype(str).to_numpy()})
     heads = _headings(kpi)
     if compare is None:
         for col, head in heads:
@@ -66,7 +73,7 @@ def chart_frame(df: pd.DataFrame, kpi: KpiDefinition, by: str, span: Span, compa
     rows = []
     for suffix, s in (("", span), ("_b", compare)) if compare else (("", span),):
         for _, r in df.iterrows():
-            rows.append({dimension(by).label: r["group"], "Period": span_label(s), "Value": r["value" + suffix],
+            rows.append({_label(by): r["group"], "Period": span_label(s), "Value": r["value" + suffix],
                          "Numerator": r["numerator" + suffix], "Denominator": r["denominator" + suffix]})
     out = pd.DataFrame(rows)
     out["Value"] = _rounded(out["Value"], kpi.decimals)
@@ -84,7 +91,7 @@ def _bar_text(value, unit: str, decimals: int) -> str:
 def breakdown_figure(frame: pd.DataFrame, kpi: KpiDefinition, by: str) -> go.Figure:
     """Horizontal bars of the value for each group (two bars per group when comparing, told apart by pattern and
     legend as well as colour); the total as a labelled dashed line for the first period."""
-    label = dimension(by).label
+    label = _label(by)
     periods = list(dict.fromkeys(frame["Period"]))
     fig = go.Figure()
     bars = frame[frame[label] != TOTAL]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi import explore as ex
+from kpi import explore_waits as exw
 from kpi.charts import format_basis, format_change, format_period, format_value, table_csv
 from kpi.explore_view import (
     breakdown_figure,
@@ -26,23 +27,25 @@ ctx = ui.context()
 cat = ctx.catalogue
 short = {k.id: k.short_name for k in cat.kpis}
 months = ui.periods_with_data(ctx.series)  # newest first
-dims = ui.db_call(ex.available_dimensions)
-labels = {d.id: d.label for d in dims}
-if not labels:
-    st.warning("The loaded records hold no characteristic to break the KPIs down by.", icon=":material/database:")
-    st.stop()
 
 st.header("Explore", anchor=False)
-st.caption("For analysts: exact figures from the pseudonymised case records, broken down and filtered. "
-           "Every total equals the headline figure for the same months.")
+st.caption("For analysts: exact figures from the pseudonymised case records and referral extracts, broken down and "
+           "filtered. Every total equals the headline figure for the same months.")
 
-notes = [ui.choose_from_url("kpi", cat.event_ids, cat.event_ids[0], short.get, "the KPI"),
-         ui.choose_from_url("start", months, ctx.period, format_period, "the first month"),
-         ui.choose_from_url("end", months, ctx.period, format_period, "the last month"),
-         ui.choose_from_url("by", list(labels), next(iter(labels)), labels.get, "the breakdown"),
-         ui.choose_from_url("compare", ["no", "yes"], "no", str, "comparison")]
+# The KPI decides the rows and so the characteristics: SEN2 events (kpi.explore) or referrals (kpi.explore_waits).
+notes = [ui.choose_from_url("kpi", cat.ids, cat.ids[0], short.get, "the KPI")]
+engine = exw if exw.is_wait_kpi(cat.get(st.session_state["kpi"])) else ex
+dims = ui.db_call(engine.available_dimensions)
+labels = {d.id: d.label for d in dims}
+if not labels:
+    st.warning("The loaded records hold no characteristic to break this KPI down by.", icon=":material/database:")
+    st.stop()
+notes += [ui.choose_from_url("start", months, ctx.period, format_period, "the first month"),
+          ui.choose_from_url("end", months, ctx.period, format_period, "the last month"),
+          ui.choose_from_url("by", list(labels), next(iter(labels)), labels.get, "the breakdown"),
+          ui.choose_from_url("compare", ["no", "yes"], "no", str, "comparison")]
 row = st.columns([2.4, 1.1, 1.1, 1.8], vertical_alignment="bottom")
-kpi_id = row[0].selectbox("KPI", cat.event_ids, key="kpi", format_func=short.get, persist_state="session")
+kpi_id = row[0].selectbox("KPI", cat.ids, key="kpi", format_func=short.get, persist_state="session")
 start = row[1].selectbox("From", months, key="start", format_func=format_period, persist_state="session")
 end = row[2].selectbox("To", months, key="end", format_func=format_period, persist_state="session")
 by = row[3].selectbox("Break down by", list(labels), key="by", format_func=labels.get, persist_state="session")
@@ -79,7 +82,7 @@ filters: dict[str, tuple[str, ...]] = {}
 with st.expander("Filters", expanded=any(st.query_params.get_all(f"f_{d}") for d in labels)):
     cols = st.columns(3)
     for i, (dim_id, label) in enumerate(labels.items()):
-        options = ui.db_call(ex.dimension_values, dim_id)
+        options = ui.db_call(engine.dimension_values, dim_id)
         dropped = ui.choose_many_from_url(f"f_{dim_id}", options)
         if dropped:
             notes.append(f"The link filters {label.lower()} by {', '.join(dropped)}, which the data do not hold.")
@@ -91,7 +94,7 @@ for note in filter(None, notes):
     st.info(note, icon=":material/info:")
 
 kpi = cat.get(kpi_id)
-df = ui.db_call(ex.breakdown, kpi, by, span, compare, filters)
+df = ui.db_call(engine.breakdown, kpi, by, span, compare, filters)
 table = breakdown_table(df, kpi, by, span, compare)
 bars = chart_frame(df, kpi, by, span, compare)
 t = df.iloc[-1]
@@ -126,7 +129,10 @@ dl[0].download_button("Table (CSV)", table_csv(table), file_name=f"{name}.csv", 
 dl[1].download_button("Table (Excel)", excel_bytes(table, "Breakdown"), file_name=f"{name}.xlsx", mime=XLSX,
                       icon=":material/download:", key="table_xlsx")
 
-notes = ["Each event is grouped by the characteristics of the request behind it: age at the request, the child's "
+notes = ["Each referral is grouped by its service, the child's age at referral and locality. Broken down by service, "
+         "the KPI's measure is shown for every service; otherwise the breakdown is within the KPI's own service."
+         if engine is exw else
+         "Each event is grouped by the characteristics of the request behind it: age at the request, the child's "
          "sex, ethnicity group and postcode district, the request source, and the primary need and placement on "
          "the request's latest active-plan record.",
          "Missing or blank values are grouped as “Not recorded”, never dropped; a group with no events in a period "
@@ -134,5 +140,6 @@ notes = ["Each event is grouped by the characteristics of the request behind it:
 if kpi.is_snapshot:
     notes.append("This KPI is a count at month end: for a run of months it is the count at the end of the last.")
 st.caption(" ".join(notes))
-st.page_link("pages/explain.py", label=f"Explain this number: {short[kpi_id]}, {format_period(span.end)}",
-             icon=":material/manage_search:", query_params={"kpi": kpi_id, "period": span.end})
+if kpi_id in cat.event_ids:  # Explain reads SEN2 events; the waiting lists have their own page
+    st.page_link("pages/explain.py", label=f"Explain this number: {short[kpi_id]}, {format_period(span.end)}",
+                 icon=":material/manage_search:", query_params={"kpi": kpi_id, "period": span.end})
