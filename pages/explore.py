@@ -138,7 +138,7 @@ notes = ["Each referral is grouped by its service, the child's age at referral a
          "Missing or blank values are grouped as “Not recorded”, never dropped; a group with no events in a period "
          "has no value (–), never 0%."]
 if kpi.is_snapshot:
-    notes.append("This KPI is a count at month end: for a run of months it is the count at the end of the last.")
+    notes.append("This KPI is taken at month end: for a run of months it is the figure at the end of the last.")
 st.caption(" ".join(notes))
 if kpi_id in cat.event_ids:  # Explain reads SEN2 events; the waiting lists have their own page
     st.page_link("pages/explain.py", label=f"Explain this number: {short[kpi_id]}, {format_period(span.end)}",
