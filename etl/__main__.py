@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 
 from etl.db import default_db_path
-from etl.load import LoadRejected, LoadReport, load_paths
+from etl.load import LoadRejected, LoadReport, expand_paths, load_paths
+from etl.pseudonymise import KeyError_
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
 MAX_PROBLEMS_SHOWN = 20
@@ -34,12 +35,17 @@ def _progress_callback(total: int):
 def print_report(report: LoadReport) -> None:
     for f in report.files:
         if f.status == "unchanged":
-            print(f"{f.path.name}: already loaded (identical file), nothing to do")
+            print(f"{f.name}: already loaded (identical file), nothing to do")
             continue
-        line = f"{f.path.name}: {f.module}, {f.rows_loaded} of {f.rows_read} rows loaded"
+        line = f"{f.name}: {f.module}, {f.rows_loaded} of {f.rows_read} rows loaded"
         if f.rows_quarantined:
             line += f", {f.rows_quarantined} quarantined"
         print(line)
+    warnings = report.all_warnings
+    if warnings:
+        print(f"{len(warnings)} warning(s):")
+        for w in warnings[:MAX_PROBLEMS_SHOWN]:
+            print(f"  warning: {w}")
     problems = [p for f in report.files for p in f.problems]
     if problems:
         print(f"{report.rows_quarantined} row(s) quarantined; see the quarantine table. First problems:")
@@ -51,7 +57,7 @@ def print_report(report: LoadReport) -> None:
 
 def run_load(paths: list[Path], db: Path) -> int:
     files = [p for p in paths]
-    total = sum(len(list(p.glob('*.csv'))) if p.is_dir() else 1 for p in files)
+    total = len(expand_paths(files)[0])
     on_file, progress = _progress_callback(total)
     try:
         report = load_paths(paths, db, on_file=on_file)
@@ -62,6 +68,9 @@ def run_load(paths: list[Path], db: Path) -> int:
         return EXIT_REJECTED
     except duckdb.IOException as exc:
         print(f"Load rejected: cannot open the database {db}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_REJECTED
+    except KeyError_ as exc:
+        print(f"Load rejected: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     finally:
         if progress:

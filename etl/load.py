@@ -9,6 +9,7 @@ by the newer extract's version (monthly extracts revise earlier records).
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -17,13 +18,19 @@ from pathlib import Path
 import duckdb
 
 from etl import db as dbmod
+from etl import sources as src
 from etl.formats import OTHER_LAYOUTS
-from etl.formats.sen2_blade import DATE_FORMATS, LOAD_ORDER, MODULE_BY_NAME, MODULES, Field, Module
+from etl.formats import sen2_human as human
+from etl.formats.local_extracts import LOCAL_MODULES
+from etl.formats.sen2_blade import DATE_FORMATS, MODULE_BY_NAME, MODULES, Field, Module
 from etl.pseudonymise import hmac_sql, load_key
 from etl.report import FileResult, LoadRejected, LoadReport, Problem
 
 LAYOUT = "sen2_blade"
 MAX_AGE_AT_REQUEST = 25
+ALL_MODULES: tuple[Module, ...] = MODULES + LOCAL_MODULES
+ALL_BY_NAME = {m.name: m for m in ALL_MODULES}
+INPUT_SUFFIXES = (".csv", *src.EXCEL_SUFFIXES)  # what a folder is expanded to
 
 
 def normalise_header(name: str) -> str:
@@ -32,14 +39,15 @@ def normalise_header(name: str) -> str:
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
-    """Files as given, folders expanded to the CSV files inside them (sorted)."""
+    """Files as given, folders expanded to the CSV and Excel files inside them (sorted)."""
     files: list[Path] = []
     problems: list[Problem] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() == ".csv")
+            found = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() in INPUT_SUFFIXES
+                           and not x.name.startswith("~$"))  # ~$name.xlsx: Excel's lock file of an open workbook
             if not found:
-                problems.append(Problem(str(p), None, None, "folder holds no .csv files"))
+                problems.append(Problem(str(p), None, None, "folder holds no .csv or .xlsx files"))
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -56,20 +64,34 @@ def read_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
-def detect_module(headers: list[str]) -> tuple[Module | None, dict[str, str]]:
-    """Pick the module whose own key and required columns are present and which matches most columns.
+def field_names(module: Module, f: Field) -> list[str]:
+    """Every normalised header a field is recognised by: its name, aliases and human headings."""
+    names = [f.source, *f.aliases, *human.headings(module.name, f.source)]
+    return list(dict.fromkeys(normalise_header(n) for n in names))
 
+
+def _map_module(module: Module, present: dict[str, str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for f in module.all_fields:
+        for name in field_names(module, f):
+            if name in present:
+                mapping[f.source] = present[name]
+                break
+    return mapping
+
+
+def detect_module(headers: list[str]) -> tuple[Module | None, dict[str, str]]:
+    """Pick the module whose own key is present and which matches the largest share of its columns.
+
+    SEN2 modules (Blade names or human headings) and the local extracts compete; ties go to the first declared.
     Returns the module and a map from each field's source name to the header as written in the file.
     """
-    present = {normalise_header(h): h for h in headers}
+    present: dict[str, str] = {}
+    for h in headers:
+        present.setdefault(normalise_header(h), h)
     best: tuple[float, Module | None, dict[str, str]] = (0.0, None, {})
-    for module in MODULES:
-        mapping: dict[str, str] = {}
-        for f in module.all_fields:
-            for name in (f.source, *f.aliases):
-                if name in present:
-                    mapping[f.source] = present[name]
-                    break
+    for module in ALL_MODULES:
+        mapping = _map_module(module, present)
         if module.key.source not in mapping:
             continue
         score = len(mapping) / len(module.all_fields)
@@ -78,8 +100,29 @@ def detect_module(headers: list[str]) -> tuple[Module | None, dict[str, str]]:
     return best[1], best[2]
 
 
+def looks_like_header(cells: list[str]) -> bool:
+    """A row is a header when a module's key and at least one more of its columns are in it."""
+    module, mapping = detect_module(cells)
+    return module is not None and len(mapping) >= 2
+
+
+def layout_of(module: Module, source: src.Source, mapping: dict[str, str]) -> str:
+    """The layout name for load_log: Blade, the Excel template, module CSVs with human headings, or local."""
+    if module.layout != LAYOUT:
+        return module.layout
+    if source.is_excel:
+        return human.LAYOUT_TEMPLATE
+    blade_names = {normalise_header(n) for f in module.all_fields for n in (f.source, *f.aliases)}
+    if any(normalise_header(h) not in blade_names for h in mapping.values()):
+        return human.LAYOUT_MODULE_CSV
+    return LAYOUT
+
+
 def expected_layouts() -> str:
-    return "; ".join(f"{m.name} ({', '.join(m.required_columns)})" for m in MODULES)
+    blade = "; ".join(f"{m.name} ({', '.join(m.required_columns)})" for m in MODULES)
+    return (f"a SEN2 Blade module: {blade}; or the same modules with the DfE template's headings (Excel "
+            "workbook with a sheet per module, or one CSV per module: Person ID, Requests Record ID, Date Request "
+            "Was Received, …); or a local extract: " + "; ".join(m.description for m in LOCAL_MODULES))
 
 
 def sha256_of(path: Path) -> str:
@@ -128,8 +171,12 @@ def typed_expr(f: Field, raw: str, key: bytes) -> str:
             f"CASE WHEN lower({raw}) IN ('1', '1.0', 'true', 'y', 'yes') THEN TRUE "
             f"WHEN lower({raw}) IN ('0', '0.0', 'false', 'n', 'no') THEN FALSE END"
         )
-    if f.kind == "code":
-        return f"upper({raw})"
+    if f.kind == "code":  # 'Requires Improvement' → REQUIRES_IMPROVEMENT; 'social care' → SOCIAL_CARE
+        return rf"upper(regexp_replace({raw}, '[\s_-]+', '_', 'g'))"
+    if f.kind == "number":
+        return rf"TRY_CAST(replace({raw}, ',', '') AS DOUBLE)"
+    if f.kind == "period":
+        return rf"CAST(try_strptime(regexp_extract({raw}, '^(\d{{4}}-\d{{1,2}})$', 1) || '-01', '%Y-%m-%d') AS DATE)"
     return raw
 
 
@@ -138,12 +185,17 @@ def field_checks(f: Field, raw: str, typed: str) -> list[tuple[str, str]]:
     checks: list[tuple[str, str]] = []
     if f.required:
         checks.append((f"{raw} IS NULL", "required value is missing"))
-    if f.kind in ("date", "int", "flag") or f.source == "personbirthdate":
-        what = {"date": "not a valid date", "int": "not a whole number", "flag": "not a 0/1 flag"}
+    errors = ", ".join(_lit(e) for e in src.EXCEL_ERRORS)
+    checks.append((f"upper({raw}) IN ({errors})", "an Excel error cell (the formula behind it failed)"))
+    if f.kind in ("date", "int", "flag", "number", "period") or f.source == "personbirthdate":
+        what = {"date": "not a valid date", "int": "not a whole number", "flag": "not a 0/1 flag",
+                "number": "not a number", "period": "not a month written YYYY-MM"}
         reason = what.get(f.kind, "not a valid date")
-        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", reason))
-    if f.kind == "date":
+        checks.append((f"{raw} IS NOT NULL AND upper({raw}) NOT IN ({errors}) AND {typed} IS NULL", reason))
+    if f.kind == "date" or f.source == "personbirthdate":
         checks.append((f"{typed} > current_date", "date is in the future"))
+    if f.kind == "period":
+        checks.append((f"{typed} > current_date", "period is in the future"))
     if f.kind == "code" and f.codes:
         codes = ", ".join(f"'{c}'" for c in f.codes)
         checks.append(
@@ -210,16 +262,13 @@ class Loader:
         self.key = key
         con.execute("CREATE OR REPLACE TEMP TABLE _person_dob (person_key VARCHAR, _birth_date DATE)")
 
-    def load_file(self, path: Path, module: Module, mapping: dict[str, str], load_id: int) -> FileResult:
-        """Validate one Blade module file and insert its good rows; bad rows go to quarantine."""
+    def load_file(self, source: src.Source, module: Module, mapping: dict[str, str], load_id: int) -> FileResult:
+        """Validate one module's table (a CSV or a sheet) and insert its good rows; bad rows go to quarantine."""
         con = self.con
-        name = path.name
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _raw AS "
-            "SELECT row_number() OVER () AS _row, * FROM read_csv(?, all_varchar=true, header=true)",
-            [str(path)],
-        )
+        name = source.name
+        columns = src.materialise(con, source)
         rows_read = con.execute("SELECT count(*) FROM _raw").fetchone()[0]
+        warnings = self._column_warnings(module, mapping, columns, name)
 
         typed_cols, checks = [], []
         for f in module.all_fields:
@@ -235,25 +284,35 @@ class Loader:
                     f"SELECT _row, {_lit(mapping.get(f.source, f.source))} AS column_name, {shown} AS value, "
                     f"{_lit(reason)} AS reason FROM _raw WHERE {cond}"
                 )
+        checks.append("SELECT _row, '(beyond the last heading)', NULL, "
+                      "'row has more cells than the header has columns' FROM _raw WHERE _extra IS NOT NULL")
         derived = derived_columns(module, mapping)
-        typed_cols += [f"{sql} AS {name}" for name, sql in derived.items()]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _row, {', '.join(typed_cols)} FROM _raw")
+        typed_cols += [f"{sql} AS {name_}" for name_, sql in derived.items()]
+        key_col = module.key_column
+        record_key = ""
+        if module.key_parts:
+            complete = " AND ".join(f"{p} IS NOT NULL" for p in module.key_parts)
+            parts = ", ".join(f"CAST({p} AS VARCHAR)" for p in module.key_parts)
+            record_key = f", CASE WHEN {complete} THEN concat_ws('|', {parts}) END AS record_key"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT *{record_key} FROM "
+                    f"(SELECT _row, {', '.join(typed_cols)} FROM _raw)")
         if module.name == "person":
             con.execute("INSERT INTO _person_dob SELECT person_key, _birth_date FROM _typed")
 
         ctx_cols, ctx_join = ROW_CONTEXT.get(module.name, ("NULL AS _none", ""))
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ctx AS SELECT t.*, {ctx_cols} FROM _typed t {ctx_join}")
-        key_col = module.key.target
-        key_header = mapping[module.key.source]
-        key_shown = "NULL" if module.key.kind == "person_id" else key_col
+        key_header = ", ".join(mapping.get(_source_of(module, p), p) for p in module.key_parts) \
+            if module.key_parts else mapping[module.key.source]
+        key_shown = "NULL" if module.key.kind == "person_id" or module.key_parts else key_col
         checks.append(
             f"SELECT _row, {_lit(key_header)}, {key_shown}, 'duplicate key: the same id appears on more than one row' "
             f"FROM _typed WHERE {key_col} IN "
             f"(SELECT {key_col} FROM _typed WHERE {key_col} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)"
         )
-        for cond, column, reason in ROW_RULES.get(module.name, []):
+        for cond, column, reason in [*ROW_RULES.get(module.name, []), *module.rules]:
             checks.append(
-                f"SELECT _row, {_lit(mapping.get(column, column))}, NULL, {_lit(reason)} FROM _ctx WHERE {cond}"
+                f"SELECT _row, {_lit(mapping.get(_source_of(module, column), column))}, NULL, {_lit(reason)} "
+                f"FROM _ctx WHERE {cond}"
             )
         if module.parent:
             fk_source, parent_name = module.parent
@@ -279,12 +338,16 @@ class Loader:
         bad_rows = con.execute("SELECT count(DISTINCT _row) FROM _problems").fetchone()[0]
 
         target_cols = [f.target for f in module.all_fields if f.target is not None] + list(derived)
+        if module.key_parts:
+            target_cols.append("record_key")
         if module.name == "requests":
             target_cols.append("age_at_request")
+        target_cols = list(dict.fromkeys(target_cols))
         cols = ", ".join(target_cols)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _good AS SELECT * FROM _ctx WHERE _row NOT IN (SELECT _row FROM _problems)"
         )
+        record_revisions(con, module, target_cols, load_id)
         con.execute(f"DELETE FROM {module.table} WHERE {key_col} IN (SELECT {key_col} FROM _good)")
         con.execute(f"INSERT INTO {module.table} ({cols}, load_id) SELECT {cols}, {load_id} FROM _good")
         con.execute(
@@ -293,7 +356,118 @@ class Loader:
         )
         rows_loaded = rows_read - bad_rows
         status = "quarantined" if bad_rows else "loaded"
-        return FileResult(path, module.name, status, rows_read, rows_loaded, bad_rows, problems)
+        return FileResult(source.path, module.name, status, rows_read, rows_loaded, bad_rows, problems,
+                          warnings=warnings, source_name=name)
+
+    def _column_warnings(self, module: Module, mapping: dict[str, str], columns: list[str],
+                         name: str) -> list[Problem]:
+        """Columns the layout does not use: reported for local extracts, and wherever values sit under a blank
+        heading (trailing empty columns are dropped without a word)."""
+        used = set(mapping.values())
+        out = []
+        for col in columns:
+            if col in used:
+                continue
+            if col.startswith("_blank_"):
+                filled = self.con.execute(f"SELECT count(*) FROM _raw WHERE nullif(trim({_q(col)}), '') "
+                                          "IS NOT NULL").fetchone()[0]
+                if filled:
+                    out.append(Problem(name, None, f"column {col.removeprefix('_blank_')}",
+                                       f"{filled} value(s) under a blank heading were ignored"))
+            elif module.exact_columns:
+                out.append(Problem(name, None, col, f"column is not part of the {module.name} layout: ignored"))
+        return out
+
+
+def _source_of(module: Module, target: str) -> str:
+    """The source column of a target (for naming the column a rule blames), else the name as given."""
+    return next((f.source for f in module.all_fields if f.target == target), target)
+
+
+def record_revisions(con: duckdb.DuckDBPyConnection, module: Module, cols: list[str], load_id: int) -> None:
+    """Before records are superseded by id, keep the earlier values of those that changed (DESIGN: revisions)."""
+    key = module.key_column
+    compare = [c for c in cols if c != key]
+    if not compare:
+        return
+    changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in compare)
+    names = ", ".join(f"CASE WHEN o.{c} IS DISTINCT FROM n.{c} THEN {_lit(c)} END" for c in compare)
+    values = ", ".join(f"{_lit(c)}, o.{c}" for c in compare)
+    con.execute(
+        f"INSERT INTO record_revision (load_id, revised_at, module, table_name, record_key, previous_load_id, "
+        f"changed_columns, previous_values) "
+        f"SELECT {load_id}, now()::TIMESTAMP, {_lit(module.name)}, {_lit(module.table)}, CAST(o.{key} AS VARCHAR), "
+        f"o.load_id, concat_ws(', ', {names}), CAST(json_object({values}) AS VARCHAR) "
+        f"FROM {module.table} o JOIN _good n ON o.{key} = n.{key} WHERE {changed}"
+    )
+
+
+PlanItem = tuple[src.Source | Path, object, dict[str, str]]  # (table, Module or other Layout, header map)
+
+
+def plan_file(path: Path) -> tuple[list[PlanItem], list[Problem], list[Problem]]:
+    """What to load from one file: its tables with their modules, or a registered layout; else problems.
+
+    Returns (plan items, file-level problems, warnings).
+    """
+    try:
+        sources = src.open_sources(path, looks_like_header)
+        source_error = None
+    except src.SourceError as exc:
+        sources, source_error = [], str(exc)
+    items: list[PlanItem] = []
+    problems: list[Problem] = []
+    unmatched: list[src.Source] = []
+    for source in sources:
+        module, mapping = detect_module(source.headers)
+        if module is None:
+            unmatched.append(source)
+            continue
+        missing = [c for c in module.required_columns if c not in mapping]
+        if missing:
+            problems.append(Problem(source.name, None, ", ".join(missing),
+                                    f"required column(s) missing for the {module.name} module"))
+            continue
+        items.append((source, module, mapping))
+    if items or problems:
+        warnings = [Problem(s.name, None, None, "sheet ignored: its headings match no known layout")
+                    for s in unmatched]
+        return items, problems, warnings
+    other = _other_layout(path)
+    if other is not None:
+        return [(path, other, {})], [], []
+    if source_error is not None:
+        return [], [Problem(path.name, None, None, source_error)], []
+    return [], [Problem(path.name, None, None, "unknown layout: the headers match no known layout; expected "
+                        + expected_layouts() + "".join(f"; or {lay.description}" for lay in OTHER_LAYOUTS))], []
+
+
+def _other_layout(path: Path):
+    """The first registered non-SEN2 layout (published data, …) that recognises the file."""
+    headers = None
+    if not src.is_excel(path):
+        probe = duckdb.connect()
+        try:
+            headers = read_header(probe, path)
+        except duckdb.Error:
+            headers = None
+        finally:
+            probe.close()
+    for lay in OTHER_LAYOUTS:
+        try:
+            if lay.matches(path, headers):
+                return lay
+        except Exception:  # a layout's sniffing must not turn an unreadable file into a traceback
+            continue
+    return None
+
+
+def _order(item: PlanItem) -> tuple[int, str]:
+    """Parents before children (the Blade module order), then local extracts, then other layouts."""
+    handler = item[1]
+    names = [m.name for m in ALL_MODULES]
+    rank = names.index(handler.name) if isinstance(handler, Module) else len(names)
+    return rank, item[0].name
 
 
 def load_paths(
@@ -303,70 +477,61 @@ def load_paths(
 ) -> LoadReport:
     """Load files and folders into the database in one transaction.
 
-    Raises :class:`LoadRejected` (nothing written) when any input cannot be read or recognised.
-    ``on_file`` is called as each file starts (for a progress bar).
+    Raises :class:`LoadRejected` (nothing written) when any input cannot be read or recognised, or fails
+    while loading. ``on_file`` is called as each table starts (for a progress bar).
     """
     db_path = Path(db_path)
     files, problems = expand_paths(Path(p) for p in paths)
-    plan: list[tuple[Path, object, dict[str, str]]] = []  # (file, Blade Module or other Layout, header map)
-    probe = duckdb.connect()
+    plan: list[PlanItem] = []
+    warnings: list[Problem] = []
     for path in files:
-        try:
-            headers = read_header(probe, path)
-        except duckdb.Error as exc:
-            headers, read_error = None, str(exc).splitlines()[0]
-        module, mapping = detect_module(headers) if headers else (None, {})
-        if module is None:
-            other = next((lay for lay in OTHER_LAYOUTS if lay.matches(path, headers)), None)
-            if other is not None:
-                plan.append((path, other, {}))
-            elif headers is None:
-                problems.append(Problem(path.name, None, None, f"cannot be read as CSV ({read_error})"))
-            else:
-                problems.append(Problem(path.name, None, None, "unknown layout: the headers match no known layout; "
-                                        "expected a SEN2 Blade module: " + expected_layouts()
-                                        + "".join(f"; or {lay.description}" for lay in OTHER_LAYOUTS)))
-            continue
-        missing = [c for c in module.required_columns if c not in mapping]
-        if missing:
-            problems.append(Problem(path.name, None, ", ".join(missing),
-                                    f"required column(s) missing for the {module.name} module"))
-            continue
-        plan.append((path, module, mapping))
-    probe.close()
+        items, file_problems, file_warnings = plan_file(path)
+        plan += items
+        problems += file_problems
+        warnings += file_warnings
     if problems:
         raise LoadRejected(problems)
 
-    def order(item):
-        handler = item[1]
-        rank = LOAD_ORDER.index(handler.name) if isinstance(handler, Module) else len(LOAD_ORDER)
-        return rank, item[0].name
-
-    plan.sort(key=order)
+    plan.sort(key=_order)
     key = load_key(db_path)
     con = dbmod.connect(db_path)
+    who = _who()
     try:
         results: list[FileResult] = []
         con.execute("BEGIN TRANSACTION")
         next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
         loader = Loader(con, key)
-        known = {r[0] for r in con.execute("SELECT file_sha256 FROM load_log").fetchall()}
-        for path, handler, mapping in plan:
+        logged = con.execute("SELECT file_sha256, module FROM load_log").fetchall()
+        known_files = {r[0] for r in logged}
+        known_sheets = {(r[0], r[1]) for r in logged}
+        digests: dict[Path, str] = {}
+        for item, handler, mapping in plan:
+            path = item.path if isinstance(item, src.Source) else item
             if on_file:
                 on_file(path)
-            digest = sha256_of(path)
-            if digest in known:
-                results.append(FileResult(path, handler.name, "unchanged"))
+            if path not in digests:
+                digests[path] = sha256_of(path)
+            digest = digests[path]
+            sheet = isinstance(item, src.Source) and item.is_excel
+            if ((digest, handler.name) in known_sheets) if sheet else (digest in known_files):
+                results.append(FileResult(path, handler.name, "unchanged", source_name=item.name))
                 continue
-            if isinstance(handler, Module):
-                result = loader.load_file(path, handler, mapping, next_id)
-                layout = LAYOUT
-            else:
-                result = handler.load(con, path, next_id)
-                layout = handler.layout
-            log_load(con, next_id, result, digest, layout)
+            started = datetime.now()
+            try:
+                if isinstance(handler, Module):
+                    result = loader.load_file(item, handler, mapping, next_id)
+                    layout = layout_of(handler, item, mapping)
+                else:
+                    result = handler.load(con, path, next_id)
+                    layout = handler.layout
+            except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError) as exc:
+                raise LoadRejected([Problem(item.name, None, None,
+                                            f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
+            log_load(con, next_id, result, digest, layout, started, who)
             results.append(result)
-            known.add(digest)
+            known_sheets.add((digest, handler.name))
+            if not sheet:
+                known_files.add(digest)
             next_id += 1
         con.execute("COMMIT")
     except BaseException:
@@ -374,14 +539,29 @@ def load_paths(
         raise
     finally:
         con.close()
-    return LoadReport(results)
+    return LoadReport(results, warnings)
 
 
-def log_load(con: duckdb.DuckDBPyConnection, load_id: int, result: FileResult, digest: str, layout: str) -> None:
-    """One load_log row per file loaded."""
+def _who() -> str:
+    """Who ran the load (the operating-system account), for load_log."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def log_load(con: duckdb.DuckDBPyConnection, load_id: int, result: FileResult, digest: str, layout: str,
+             started: datetime | None = None, who: str | None = None) -> None:
+    """One load_log row per file (or sheet) loaded, and its warnings."""
+    finished = datetime.now()
     con.execute(
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, datetime.now(), result.path.name, digest, layout, result.module, result.rows_read,
-         result.rows_loaded, result.rows_quarantined,
-         "loaded_with_quarantine" if result.rows_quarantined else "loaded"],
+        "INSERT INTO load_log (load_id, loaded_at, source_file, file_sha256, layout, module, rows_read, "
+        "rows_loaded, rows_quarantined, status, started_at, finished_at, loaded_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, finished, result.source_name or result.path.name, digest, layout, result.module,
+         result.rows_read, result.rows_loaded, result.rows_quarantined,
+         "loaded_with_quarantine" if result.rows_quarantined else "loaded", started or finished, finished,
+         who or _who()],
     )
+    for w in result.warnings:
+        con.execute("INSERT INTO load_warning VALUES (?, ?, ?, ?)", [load_id, w.file, w.column, w.reason])
