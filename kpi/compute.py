@@ -17,6 +17,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from kpi import compute_local
 from kpi.definitions import TABLES_FOR_METHOD, Catalogue, KpiDefinition
 
 ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
@@ -172,11 +173,17 @@ def method_sql(kpi: KpiDefinition, window: DataWindow) -> str:
                 FROM spans""",
             window,
         )
+    local = compute_local.method_sql(kpi, _months_cte(window), lambda ev: _rate_sql(ev, window),
+                                     lambda iv: _interval_count_sql(iv, window))
+    if local is not None:
+        return local
     raise ValueError(f"unknown computation method {c.method!r}")
 
 
 def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
     """Values and rolling 12-month values from numerators and denominators."""
+    if kpi.computation.method == "kpi_return":
+        return compute_local.finish_return(df, kpi)
     df = df.copy()
     num = df["numerator"].astype("float64")
     if kpi.is_snapshot:

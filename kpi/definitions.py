@@ -107,15 +107,48 @@ class ReviewsOverdue(_Strict):
     months: int = Field(gt=0)
 
 
+# Local extracts (kpi/compute_local.py)
+class AdviceWithin(_Strict):
+    method: Literal["advice_within"]
+    days: int = Field(gt=0)
+    advice_type: Literal["EP", "HEALTH", "SOCIAL_CARE", "OTHER"]
+
+
+AuditGradeCode = Literal["OUTSTANDING", "GOOD", "REQUIRES_IMPROVEMENT", "INADEQUATE"]
+
+
+class AuditGrade(_Strict):
+    method: Literal["audit_grade"]
+    grades: list[AuditGradeCode] = Field(min_length=1)
+    plan_types: list[Literal["NEW", "AMENDED"]] = []  # empty: every audit
+
+
+class AwaitingPlacement(_Strict):
+    method: Literal["awaiting_placement"]
+
+
+class ReducedTimetable(_Strict):
+    method: Literal["reduced_timetable"]
+
+
+class KpiReturn(_Strict):
+    """Values reported by another team in the KPI returns extract, under this KPI's id."""
+
+    method: Literal["kpi_return"]
+
+
 Computation = Annotated[
     PlansIssuedWithin | RequestDecisionsWithin | NotIssueWithin | WeeksToIssue | OpenAssessmentsOver
-    | ReviewDecisionsWithin | ReviewsOverdue,
+    | ReviewDecisionsWithin | ReviewsOverdue
+    | AdviceWithin | AuditGrade | AwaitingPlacement | ReducedTimetable | KpiReturn,
     Field(discriminator="method"),
 ]
 
-RATE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "review_decisions_within"}
-COUNT_METHODS = {"open_assessments_over", "reviews_overdue"}
+RATE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "review_decisions_within",
+                "advice_within", "audit_grade"}
+COUNT_METHODS = {"open_assessments_over", "reviews_overdue", "awaiting_placement", "reduced_timetable"}
 MEAN_METHODS = {"weeks_to_issue"}
+ANY_UNIT_METHODS = {"kpi_return"}  # the unit is whatever the returning team reports
 UNIT_FOR_METHOD = {**{m: "percent" for m in RATE_METHODS}, **{m: "count" for m in COUNT_METHODS},
                    "weeks_to_issue": "weeks"}
 TABLES_FOR_METHOD = {
@@ -126,6 +159,11 @@ TABLES_FOR_METHOD = {
     "open_assessments_over": ("request", "assessment"),
     "review_decisions_within": ("active_plan",),
     "reviews_overdue": ("named_plan", "assessment", "active_plan"),
+    "advice_within": ("advice_request",),
+    "audit_grade": ("ehcp_audit",),
+    "awaiting_placement": ("placement_need",),
+    "reduced_timetable": ("reduced_timetable",),
+    "kpi_return": ("kpi_return",),
 }
 
 
@@ -149,12 +187,14 @@ class KpiDefinition(_Strict):
 
     @property
     def is_rate(self) -> bool:
-        return self.computation.method in RATE_METHODS
+        return self.computation.method in RATE_METHODS or (
+            self.computation.method in ANY_UNIT_METHODS and self.unit == "percent")
 
     @property
     def is_snapshot(self) -> bool:
         """Counts taken at each month end (no rolling 12-month value)."""
-        return self.computation.method in COUNT_METHODS
+        return self.computation.method in COUNT_METHODS or (
+            self.computation.method in ANY_UNIT_METHODS and self.unit == "count")
 
 
 class AppArea(_Strict):
@@ -253,8 +293,8 @@ def check_references(cat: Catalogue) -> list[str]:
         seen.add(k.id)
         if k.app_area not in areas:
             problems.append(f"kpi {k.id}: app_area {k.app_area!r} is not one of {sorted(areas)}")
-        expected_unit = UNIT_FOR_METHOD[k.computation.method]
-        if k.unit != expected_unit:
+        expected_unit = UNIT_FOR_METHOD.get(k.computation.method)
+        if expected_unit is not None and k.unit != expected_unit:
             problems.append(
                 f"kpi {k.id}: unit {k.unit!r} does not suit {k.computation.method} (expected {expected_unit})")
         if k.plan:

@@ -76,7 +76,7 @@ def test_overview_shows_hand_computed_values_for_the_chosen_month(app_db):
     assert "30.0%" in text  # the trajectory for July 2023
     assert "✔ On track" in text and "– No data" in text
     assert "21.4 weeks" in text
-    assert "6 on track · 0 within tolerance · 0 off track · 2 no data in July 2023" in text
+    assert "6 on track · 0 within tolerance · 0 off track · 10 no data in July 2023" in text
     assert "Target 49.2% by January 2024 (England average for 2022 (DfE, June 2023))" in text
 
 
