@@ -81,14 +81,16 @@ def run_load(paths: list[Path], db: Path) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from etl.synth import generate
+    from etl.synth_local import generate_local
 
     out = Path(args.out) if args.out else Path(args.db).resolve().parent / "demo_extract"
     try:
         paths = generate(out, seed=args.seed, months=args.months, scale=args.scale, start=args.start)
+        local = generate_local(out, seed=args.seed)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
-    print(f"Wrote {len(paths)} synthetic SEN2 Blade files to {out}")
+    print(f"Wrote {len(paths)} synthetic SEN2 Blade files and {len(local)} local extracts to {out}")
     return run_load([out], Path(args.db))
 
 
