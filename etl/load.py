@@ -322,7 +322,8 @@ class Loader:
                 shown = "NULL" if fk_field.kind == "person_id" else fk_field.target
                 checks.append(
                     f"SELECT _row, {_lit(mapping[fk_source])}, {shown}, "
-                    f"'refers to a {parent.name} record that is not loaded' FROM _typed t "
+                    f"'refers to {'an' if parent.name[0] in 'aeiou' else 'a'} {parent.name} record that is not "
+                    "loaded' FROM _typed t "
                     f"WHERE {fk_field.target} IS NOT NULL AND NOT EXISTS "
                     f"(SELECT 1 FROM {parent.table} p WHERE p.{parent.key.target} = t.{fk_field.target})"
                 )

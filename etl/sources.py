@@ -254,24 +254,32 @@ def _csv_rows(source: Source):
 
 
 def _duckdb_csv(con: duckdb.DuckDBPyConnection, source: Source, names: list[str]) -> bool:
-    """The fast path; False when DuckDB cannot read the file strictly (ragged rows, odd quoting)."""
+    """The fast path; False when DuckDB cannot read the file strictly (ragged rows, odd quoting).
+
+    The strict read runs on a private connection: a failed statement would abort the caller's transaction.
+    """
     columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
-    try:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _raw0 AS SELECT row_number() OVER () AS _line, * FROM read_csv("
-            f"?, header=false, skip={source.header_index + 1}, delim={_lit(source.delimiter)}, quote='\"', "
-            f"escape='\"', columns={columns}, strict_mode=true, auto_detect=false, null_padding=false)",
-            [str(source.path)],
-        )
-    except duckdb.Error:
-        return False
     blank = " AND ".join(f"nullif(trim({_q(n)}), '') IS NULL" for n in names) or "FALSE"
     cols = ", ".join(_q(n) for n in names)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER (ORDER BY _line) AS _row, {cols}, "
-        f"CAST(NULL AS VARCHAR) AS _extra FROM _raw0 WHERE NOT ({blank})"
-    )
-    con.execute("DROP TABLE _raw0")
+    probe = duckdb.connect()
+    try:
+        table = probe.sql(
+            f"SELECT row_number() OVER () AS _row, {cols}, CAST(NULL AS VARCHAR) AS _extra FROM ("
+            "SELECT row_number() OVER () AS _line, * FROM read_csv("
+            f"{_lit(str(source.path))}, header=false, skip={source.header_index + 1}, "
+            f"delim={_lit(source.delimiter)}, quote='\"', escape='\"', columns={columns}, "
+            "strict_mode=true, auto_detect=false, null_padding=false)) "
+            f"WHERE NOT ({blank}) ORDER BY _line"
+        ).to_arrow_table()
+    except duckdb.Error:
+        return False
+    finally:
+        probe.close()
+    con.register("_csv_table", table)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _csv_table")
+    finally:
+        con.unregister("_csv_table")
     return True
 
 
