@@ -9,6 +9,7 @@ by the newer extract's version (monthly extracts revise earlier records).
 
 from __future__ import annotations
 
+import csv
 import getpass
 import hashlib
 from collections.abc import Callable, Iterable
@@ -525,7 +526,7 @@ def load_paths(
                 else:
                     result = handler.load(con, path, next_id)
                     layout = handler.layout
-            except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError) as exc:
+            except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
                 raise LoadRejected([Problem(item.name, None, None,
                                             f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
             log_load(con, next_id, result, digest, layout, started, who)

@@ -177,32 +177,28 @@ def _cell_text(v) -> str | None:
 
 def open_workbook(path: Path, is_header: Callable[[list[str]], bool] | None = None) -> list[Source]:
     """One Source per sheet that holds anything. Raises SourceError when the file is not a readable workbook."""
-    import zipfile
-
     from openpyxl import load_workbook
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
-        raise SourceError(f"cannot be read as an Excel workbook ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0] if str(exc) else 'damaged file'})") from exc
     sources = []
     try:
-        for ws in wb.worksheets:
-            rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-            while rows and not _filled(rows[-1]):
-                rows.pop()
-            if not rows:
-                continue
-            index = find_header(rows, is_header)
-            if index is None:
-                continue  # a sheet with a note in one cell and nothing else: no table in it
-            headers = [(h or "").strip() for h in rows[index]]
-            sources.append(Source(path, headers, ws.title, index, rows=rows[index + 1:]))
-    except Exception as exc:  # openpyxl raises many types for damaged parts of a workbook
-        raise SourceError(f"cannot be read as an Excel workbook ({type(exc).__name__})") from exc
-    finally:
-        wb.close()
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            for ws in wb.worksheets:
+                rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+                while rows and not _filled(rows[-1]):
+                    rows.pop()
+                if not rows:
+                    continue
+                index = find_header(rows, is_header)
+                if index is None:
+                    continue  # a sheet with a note in one cell and nothing else: no table in it
+                headers = [(h or "").strip() for h in rows[index]]
+                sources.append(Source(path, headers, ws.title, index, rows=rows[index + 1:]))
+        finally:
+            wb.close()
+    except Exception as exc:  # zipfile, zlib, XML and openpyxl errors alike: the file is not a readable workbook
+        detail = str(exc).splitlines()[0][:120] if str(exc) else "damaged file"
+        raise SourceError(f"cannot be read as an Excel workbook ({type(exc).__name__}: {detail})") from exc
     return sources
 
 
