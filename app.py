@@ -20,6 +20,7 @@ st.html(ui.CSS)
 page = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
+    st.Page("pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
 ])
 
 catalogue = ui.catalogue()

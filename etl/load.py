@@ -231,11 +231,15 @@ ROW_RULES: dict[str, list[tuple[str, str, str]]] = {
 
 # Extra columns some rules need, joined from elsewhere in the same load or the database.
 ROW_CONTEXT: dict[str, tuple[str, str]] = {
+    # Age from the birth date in this load's person file; when the person file is not in the load, the age
+    # already stored for the same request received on the same day is kept (the birth date itself is never stored).
     "requests": (
-        "_birth_date, CAST(date_diff('year', _birth_date, received_date) - "
-        "CASE WHEN strftime(received_date, '%m%d') < strftime(_birth_date, '%m%d') THEN 1 ELSE 0 END AS INTEGER) "
-        "AS age_at_request",
-        "LEFT JOIN (SELECT person_key AS _pk, _birth_date FROM _person_dob) d ON d._pk = t.person_key",
+        "_birth_date, coalesce(CAST(date_diff('year', _birth_date, received_date) - "
+        "CASE WHEN strftime(received_date, '%m%d') < strftime(_birth_date, '%m%d') THEN 1 ELSE 0 END AS INTEGER), "
+        "_stored_age) AS age_at_request",
+        "LEFT JOIN (SELECT person_key AS _pk, _birth_date FROM _person_dob) d ON d._pk = t.person_key "
+        "LEFT JOIN (SELECT request_id AS _rid, received_date AS _rd, age_at_request AS _stored_age FROM request) s "
+        "ON s._rid = t.request_id AND s._rd = t.received_date",
     ),
     "assessment": (
         "r.received_date AS _received_date",
@@ -262,6 +266,16 @@ class Loader:
         self.con = con
         self.key = key
         con.execute("CREATE OR REPLACE TEMP TABLE _person_dob (person_key VARCHAR, _birth_date DATE)")
+
+    def collect_birth_dates(self, source: src.Source, mapping: dict[str, str]) -> None:
+        """Read only the birth dates of a person file that is not loaded again (unchanged), so that the requests
+        loaded beside it still get their age at request and the birth-after-request check."""
+        module = MODULE_BY_NAME["person"]
+        src.materialise(self.con, source)
+        key, birth = module.key, next(f for f in module.fields if f.source == "personbirthdate")
+        self.con.execute(
+            f"INSERT INTO _person_dob SELECT {typed_expr(key, _raw(key, mapping), self.key)}, "
+            f"{typed_expr(birth, _raw(birth, mapping), self.key)} FROM _raw")
 
     def load_file(self, source: src.Source, module: Module, mapping: dict[str, str], load_id: int) -> FileResult:
         """Validate one module's table (a CSV or a sheet) and insert its good rows; bad rows go to quarantine."""
@@ -517,6 +531,8 @@ def load_paths(
             sheet = isinstance(item, src.Source) and item.is_excel
             if ((digest, handler.name) in known_sheets) if sheet else (digest in known_files):
                 results.append(FileResult(path, handler.name, "unchanged", source_name=item.name))
+                if isinstance(handler, Module) and handler.name == "person":
+                    loader.collect_birth_dates(item, mapping)
                 continue
             started = datetime.now()
             try:
