@@ -16,18 +16,26 @@ EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
 MAX_PROBLEMS_SHOWN = 20
 
 
-def _progress_callback(total: int):
-    """A rich progress bar on a terminal; nothing when output is piped."""
-    if not sys.stderr.isatty() or total == 0:
-        return None, None
-    from rich.progress import Progress
+def _progress_callback(total: int, console=None):
+    """A rich progress bar (on stderr) while files load, when stderr is a terminal; nothing when it is piped or
+    redirected, so logs and scripts see only the report. One step per file (a workbook's sheets share one)."""
+    from rich.console import Console
 
-    progress = Progress(transient=True)
+    console = console or Console(stderr=True)
+    if not console.is_terminal or total == 0:
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console, transient=True)
     task = progress.add_task("Loading", total=total)
     progress.start()
+    seen: set[Path] = set()
 
     def on_file(path: Path) -> None:
-        progress.update(task, advance=1, description=f"Loading {path.name}")
+        """Called as each table starts: files already started (other sheets of a workbook) do not count again."""
+        seen.add(path)
+        progress.update(task, completed=len(seen) - 1, description=f"Loading {path.name}")
 
     return on_file, progress
 
