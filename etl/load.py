@@ -370,10 +370,27 @@ class Loader:
             "INSERT INTO quarantine SELECT ?, ?, ?, _row, column_name, value, reason FROM _problems",
             [load_id, name, module.name],
         )
+        con.execute(
+            f"INSERT INTO quarantine_row SELECT ?, ?, ?, _row, CAST({self._row_json(module, mapping)} AS VARCHAR) "
+            "FROM _raw WHERE _row IN (SELECT _row FROM _problems) ORDER BY _row",
+            [load_id, name, module.name],
+        )
         rows_loaded = rows_read - bad_rows
         status = "quarantined" if bad_rows else "loaded"
         return FileResult(source.path, module.name, status, rows_read, rows_loaded, bad_rows, problems,
                           warnings=warnings, source_name=name)
+
+    def _row_json(self, module: Module, mapping: dict[str, str]) -> str:
+        """A quarantined row as read, as JSON: person ids pseudonymised, other identifiers left out."""
+        parts = []
+        for f in module.all_fields:
+            if f.source not in mapping or f.kind == "identifier":
+                continue
+            raw = _raw(f, mapping)
+            value = typed_expr(f, raw, self.key) if f.kind == "person_id" else raw
+            parts.append(f"{_lit(mapping[f.source])}, {value}")
+        parts.append("'(beyond the last heading)', _extra")
+        return f"json_object({', '.join(parts)})"
 
     def _column_warnings(self, module: Module, mapping: dict[str, str], columns: list[str],
                          name: str) -> list[Problem]:

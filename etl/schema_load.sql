@@ -24,3 +24,13 @@ CREATE TABLE IF NOT EXISTS record_revision (
     changed_columns   VARCHAR NOT NULL,   -- e.g. 'request_outcome, request_outcome_date'
     previous_values   VARCHAR NOT NULL    -- JSON of the superseded clean values (already pseudonymised)
 );
+
+-- Each quarantined row of a SEN2 or local extract as read (text), with identifiers handled as everywhere else:
+-- person ids pseudonymised, names / birth date / postcode / UPN / ULN left out. One row per quarantined row.
+CREATE TABLE IF NOT EXISTS quarantine_row (
+    load_id      INTEGER NOT NULL,
+    source_file  VARCHAR NOT NULL,
+    module       VARCHAR NOT NULL,
+    row_number   INTEGER NOT NULL,
+    row_values   VARCHAR NOT NULL     -- JSON: heading as written → value as read
+);

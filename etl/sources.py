@@ -49,7 +49,7 @@ class Source:
     header_index: int = 0          # 0-based line/row of the header in the file or sheet
     encoding: str = "utf-8"
     delimiter: str = ","
-    rows: list[list[str | None]] | None = field(default=None, repr=False)  # workbook sheets only
+    rows: list[list[str | None]] | None = field(default=None, repr=False)  # given rows (else read when loaded)
 
     @property
     def name(self) -> str:
@@ -176,30 +176,51 @@ def _cell_text(v) -> str | None:
 
 
 def open_workbook(path: Path, is_header: Callable[[list[str]], bool] | None = None) -> list[Source]:
-    """One Source per sheet that holds anything. Raises SourceError when the file is not a readable workbook."""
-    from openpyxl import load_workbook
-
+    """One Source per sheet with a table in its first rows. Only those first rows are read here (a large workbook
+    of another layout costs little); a sheet's data rows are read when it is loaded. Raises SourceError when the
+    file is not a readable workbook."""
     sources = []
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = _open_book(path)
         try:
             for ws in wb.worksheets:
-                rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-                while rows and not _filled(rows[-1]):
-                    rows.pop()
-                if not rows:
-                    continue
-                index = find_header(rows, is_header)
+                head = [[_cell_text(v) for v in row]
+                        for row in ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
+                index = find_header(head, is_header)
                 if index is None:
-                    continue  # a sheet with a note in one cell and nothing else: no table in it
-                headers = [(h or "").strip() for h in rows[index]]
-                sources.append(Source(path, headers, ws.title, index, rows=rows[index + 1:]))
+                    continue  # an empty sheet, or a note in one cell: no table in it
+                headers = [(h or "").strip() for h in head[index]]
+                sources.append(Source(path, headers, ws.title, index))
         finally:
             wb.close()
     except Exception as exc:  # zipfile, zlib, XML and openpyxl errors alike: the file is not a readable workbook
-        detail = str(exc).splitlines()[0][:120] if str(exc) else "damaged file"
-        raise SourceError(f"cannot be read as an Excel workbook ({type(exc).__name__}: {detail})") from exc
+        raise _workbook_error(exc) from exc
     return sources
+
+
+def _open_book(path: Path):
+    from openpyxl import load_workbook
+
+    return load_workbook(path, read_only=True, data_only=True)
+
+
+def _workbook_error(exc: Exception) -> SourceError:
+    detail = str(exc).splitlines()[0][:120] if str(exc) else "damaged file"
+    return SourceError(f"cannot be read as an Excel workbook ({type(exc).__name__}: {detail})")
+
+
+def sheet_rows(source: Source) -> list[list[str | None]]:
+    """The data rows of a workbook sheet (everything below its header), as text."""
+    try:
+        wb = _open_book(source.path)
+        try:
+            ws = wb[source.sheet]
+            return [[_cell_text(v) for v in row]
+                    for row in ws.iter_rows(min_row=source.header_index + 2, values_only=True)]
+        finally:
+            wb.close()
+    except Exception as exc:
+        raise _workbook_error(exc) from exc
 
 
 def open_sources(path: Path, is_header: Callable[[list[str]], bool] | None = None) -> list[Source]:
@@ -234,7 +255,7 @@ def materialise(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
     """
     names = _unique(source.headers)
     if source.is_excel:
-        _from_rows(con, names, source.rows or [])
+        _from_rows(con, names, source.rows if source.rows is not None else sheet_rows(source))
     elif not (source.encoding == "utf-8" and _duckdb_csv(con, source, names)):
         _from_rows(con, names, _csv_rows(source))
     return names

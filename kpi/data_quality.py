@@ -84,11 +84,20 @@ def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def quarantine_rows(con: duckdb.DuckDBPyConnection, limit: int = 5000) -> pd.DataFrame:
-    """Quarantined rows with their reasons (identifier values were never stored), newest load first."""
-    return _df(con, """
-        SELECT load_id AS "Load", source_file AS "File", module AS "Module", row_number AS "Row",
-               column_name AS "Column", value AS "Value as read", reason AS "Reason"
-        FROM quarantine ORDER BY load_id DESC, source_file, row_number, column_name LIMIT ?""", [limit])
+    """Quarantined values with their reasons and the whole row as read (identifiers were never stored; person
+    ids show as "(pseudonym)"), newest load first."""
+    has_rows = _has(con, "quarantine_row")
+    row_col = "r.row_values" if has_rows else "NULL"
+    join = ("LEFT JOIN quarantine_row r ON r.load_id = q.load_id AND r.source_file = q.source_file "
+            "AND r.row_number = q.row_number") if has_rows else ""
+    df = _df(con, f"""
+        SELECT q.load_id AS "Load", q.source_file AS "File", q.module AS "Module", q.row_number AS "Row",
+               q.column_name AS "Column", q.value AS "Value as read", q.reason AS "Reason", {row_col} AS "Row as read"
+        FROM quarantine q {join}
+        ORDER BY q.load_id DESC, q.source_file, q.row_number, q.column_name LIMIT ?""", [limit])
+    df["Row as read"] = df["Row as read"].astype("string").str.replace(r'"[0-9a-f]{64}"', '"(pseudonym)"',
+                                                                       regex=True)
+    return df
 
 
 def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

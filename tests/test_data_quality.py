@@ -68,6 +68,8 @@ def test_history_quarantine_and_revisions(quality_db):
     assert history["Loaded by"].notna().all()
     assert q[["Module", "Row", "Column", "Value as read"]].values.tolist() == [["requests", 3, "receiveddate",
                                                                                "2023-13-01"]]
+    assert '"receiveddate":"2023-13-01"' in q["Row as read"].iloc[0]
+    assert '"persontableid":"(pseudonym)"' in q["Row as read"].iloc[0]
     revised = rev[rev["Module"] == "requests"]
     assert revised["Record"].tolist() == ["900"]
     assert revised["Changed"].iloc[0] == "request_outcome_date, request_outcome"

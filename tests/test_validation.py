@@ -226,3 +226,26 @@ def test_a_workbook_written_by_hand_with_floats_and_dates(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT request_id, age_at_request FROM request").fetchall() == [("30", 8)]
     con.close()
+
+
+def test_a_quarantined_row_is_kept_as_read_with_identifiers_pseudonymised(tmp_path):
+    import json
+
+    from etl.pseudonymise import pseudonym
+
+    b = Blade()
+    b.person(pid=77, birth="2014-02-31")           # impossible birth date: the person row is quarantined
+    b.request(77, "2023-03-01", "Q", None, rid=5)  # bad code (and its person is not loaded)
+    db = tmp_path / "a.duckdb"
+    load_paths([b.write(tmp_path / "x")], db)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = {m: json.loads(v) for m, v in con.execute("SELECT module, row_values FROM quarantine_row").fetchall()}
+    con.close()
+    key = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+    assert rows["requests"]["requestoutcome"] == "Q" and rows["requests"]["requeststableid"] == "5"
+    assert rows["requests"]["persontableid"] == pseudonym("77", key)
+    person = rows["person"]
+    assert person["persontableid"] == pseudonym("77", key) and person["sex"] == "F"
+    for identifier in ("surname", "forename", "personbirthdate", "postcode", "upn", "uniquelearnernumber"):
+        assert identifier not in person
+    assert "Featherstonehaugh" not in json.dumps(rows) and "2014-Feb-31" not in json.dumps(rows)
