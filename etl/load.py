@@ -285,24 +285,27 @@ class Loader:
         rows_read = con.execute("SELECT count(*) FROM _raw").fetchone()[0]
         warnings = self._column_warnings(module, mapping, columns, name)
 
-        typed_cols, checks = [], []
-        for f in module.all_fields:
+        # One pass computes every field's raw text (_rN) and typed value (_tN); every per-field rule is then one
+        # vectorised scan of that table (a list of problem structs per row, unnested), not one scan per rule.
+        chk_cols, typed_cols, field_problems = [], [], []
+        for i, f in enumerate(module.all_fields):
             raw = _raw(f, mapping)
-            typed = typed_expr(f, raw, self.key)
+            chk_cols += [f"{raw} AS _r{i}", f"{typed_expr(f, raw, self.key)} AS _t{i}"]
             if f.target is not None:
-                typed_cols.append(f"{typed} AS {f.target}")
+                typed_cols.append(f"_t{i} AS {f.target}")
             elif f.source == "personbirthdate":
-                typed_cols.append(f"{typed} AS _birth_date")
-            shown = "NULL" if f.kind in ("identifier", "person_id") else raw
-            for cond, reason in field_checks(f, raw, typed):
-                checks.append(
-                    f"SELECT _row, {_lit(mapping.get(f.source, f.source))} AS column_name, {shown} AS value, "
-                    f"{_lit(reason)} AS reason FROM _raw WHERE {cond}"
-                )
-        checks.append("SELECT _row, '(beyond the last heading)', NULL, "
-                      "'row has more cells than the header has columns' FROM _raw WHERE _extra IS NOT NULL")
+                typed_cols.append(f"_t{i} AS _birth_date")
+            shown = "CAST(NULL AS VARCHAR)" if f.kind in ("identifier", "person_id") else f"_r{i}"
+            for cond, reason in field_checks(f, f"_r{i}", f"_t{i}"):
+                field_problems.append(_problem_struct(cond, mapping.get(f.source, f.source), shown, reason))
+        field_problems.append(_problem_struct("_extra IS NOT NULL", "(beyond the last heading)", "NULL",
+                                              "row has more cells than the header has columns"))
         derived = derived_columns(module, mapping)
-        typed_cols += [f"{sql} AS {name_}" for name_, sql in derived.items()]
+        chk_cols += [f"{sql} AS _d_{name_}" for name_, sql in derived.items()]
+        typed_cols += [f"_d_{name_} AS {name_}" for name_ in derived]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _chk AS SELECT _row, _extra, {', '.join(chk_cols)} FROM _raw")
+        checks = ["SELECT _row, p.column_name, p.value, p.reason FROM (SELECT _row, "
+                  f"unnest([{', '.join(field_problems)}]) AS p FROM _chk) WHERE p IS NOT NULL"]
         key_col = module.key_column
         record_key = ""
         if module.key_parts:
@@ -310,7 +313,7 @@ class Loader:
             parts = ", ".join(f"CAST({p} AS VARCHAR)" for p in module.key_parts)
             record_key = f", CASE WHEN {complete} THEN concat_ws('|', {parts}) END AS record_key"
         con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT *{record_key} FROM "
-                    f"(SELECT _row, {', '.join(typed_cols)} FROM _raw)")
+                    f"(SELECT _row, {', '.join(typed_cols)} FROM _chk)")
         if module.name == "person":
             con.execute("INSERT INTO _person_dob SELECT person_key, _birth_date FROM _typed")
 
@@ -410,6 +413,12 @@ class Loader:
             elif module.exact_columns:
                 out.append(Problem(name, None, col, f"column is not part of the {module.name} layout: ignored"))
         return out
+
+
+def _problem_struct(cond: str, column: str, shown: str, reason: str) -> str:
+    """One rule as a list element: the problem when the condition holds, else NULL."""
+    return (f"CASE WHEN {cond} THEN struct_pack(column_name := {_lit(column)}, value := CAST({shown} AS VARCHAR), "
+            f"reason := {_lit(reason)}) END")
 
 
 def _source_of(module: Module, target: str) -> str:
