@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DB ?= data/app.duckdb
+# DfE's published statistics, loaded into the demo database when present (beside the checkout in development
+# and CI; a user downloads them from DfE and loads them with `python -m etl load`).
+PUBLISHED ?= ../shared/data
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint demo browser clean
@@ -14,10 +17,15 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 $(DB): | $(STAMP)
-	$(PY) -m etl demo --db $(DB)
+	$(MAKE) demo
 
 demo: $(STAMP)
 	$(PY) -m etl demo --db $(DB)
+	@if [ -d "$(PUBLISHED)/dfe_ehcp_2025" ]; then \
+	  echo "Loading DfE published statistics from $(PUBLISHED)"; \
+	  $(PY) -m etl load $(PUBLISHED)/dfe_ehcp_2025 $(PUBLISHED)/dfe_sen2_mi_2014-2022.csv \
+	    $(PUBLISHED)/statistical_neighbours.csv --db $(DB) >/dev/null; \
+	fi
 
 run: $(STAMP) $(DB)
 	APP_DB=$(DB) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true --browser.gatherUsageStats false

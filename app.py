@@ -1,8 +1,9 @@
 """APP KPI dashboard: the Streamlit entry point.
 
-Sets up the page, the navigation (Overview, KPI trajectory), the plan header and the sidebar month selector,
-then runs the chosen page. The month and KPI live in the URL (``?period=2023-07&kpi=ehcp_20wk_excl``), so a
-link reopens the same view. Run with ``make run`` or ``streamlit run app.py`` (database from ``APP_DB``).
+Sets up the page, the navigation (Overview, KPI trajectory, Benchmarks, Waiting lists, Explore, Explain this
+number), the plan header and the sidebar month selector, then runs the chosen page. The month and KPI live in the URL
+(``?period=2023-07&kpi=ehcp_20wk_excl``), so a link reopens the same view. Run with ``make run`` or
+``streamlit run app.py`` (database from ``APP_DB``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,20 @@ from pages import _shared as ui
 st.set_page_config(page_title="APP KPI dashboard", page_icon=":material/monitoring:", layout="wide")
 st.html(ui.CSS)
 
-page = st.navigation([
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
-    st.Page("pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
-])
+user = ui.current_user()  # OIDC sign-in, or local single-user mode; None: sign-in prompt or no access shown
+page = st.navigation(ui.pages_for(user, {  # ids as in access.yaml: a role's pages, no others, are in the navigation
+    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    "kpi_trajectory": st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
+    "benchmarks": st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
+    "waiting_lists": st.Page("pages/waiting_lists.py", title="Waiting lists", icon=":material/hourglass_top:"),
+    "data_quality": st.Page("pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
+    "explore": st.Page("pages/explore.py", title="Explore", icon=":material/bar_chart:"),
+    "explain": st.Page("pages/explain.py", title="Explain this number", icon=":material/manage_search:"),
+    "sql_console": st.Page("pages/sql_console.py", title="SQL console", icon=":material/terminal:"),
+    "audit_log": st.Page("pages/audit_log.py", title="Audit log", icon=":material/policy:"),
+}))
+if user is None:
+    st.stop()
 
 catalogue = ui.catalogue()
 window = catalogue.plan_window
@@ -53,6 +63,7 @@ def _jump(period: str) -> None:
 
 note = ui.choose_from_url("period", periods, latest, format_period, "the month")
 with st.sidebar:
+    ui.sidebar_identity(user)
     period = st.selectbox(
         "Reporting month", periods, key="period", format_func=_period_label,
         help="See the dashboard as it stood at the end of any month with data.")
@@ -75,5 +86,6 @@ subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved} · s
 if note:
     st.info(note, icon=":material/link_off:")
 
-ui.set_context(ui.Context(catalogue=catalogue, series=series, period=period))
+ui.set_context(ui.Context(catalogue=catalogue, series=series, period=period, user=user))
 page.run()
+ui.audit_page_view(page)

@@ -99,6 +99,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     print(f"Wrote {len(paths)} synthetic SEN2 Blade files and {len(local)} local extracts to {out}")
+    from etl.synth_waits import generate as generate_waits
+
+    waits = generate_waits(out, seed=args.seed, start=args.start, months=args.months)
+    print(f"Wrote the synthetic waiting-list referral extract {waits.name}")
     return run_load([out], Path(args.db))
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_DB = Path("data/app.duckdb")
-SCHEMA_FILES = sorted(Path(__file__).parent.glob("schema*.sql"))  # schema.sql, then one file per source family
+# schema.sql, then one file per source family; the audit log has its own file (kpi/audit.py), not this database.
+AUDIT_SCHEMA = Path(__file__).parent / "schema_audit.sql"
+SCHEMA_FILES = [p for p in sorted(Path(__file__).parent.glob("schema*.sql")) if p != AUDIT_SCHEMA]
 
 
 def default_db_path() -> Path:

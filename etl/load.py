@@ -32,6 +32,7 @@ MAX_AGE_AT_REQUEST = 25
 ALL_MODULES: tuple[Module, ...] = MODULES + LOCAL_MODULES
 ALL_BY_NAME = {m.name: m for m in ALL_MODULES}
 INPUT_SUFFIXES = (".csv", *src.EXCEL_SUFFIXES)  # what a folder is expanded to
+LOADABLE_SUFFIXES = INPUT_SUFFIXES  # the name main uses
 
 
 def normalise_header(name: str) -> str:
@@ -479,8 +480,11 @@ def plan_file(path: Path) -> tuple[list[PlanItem], list[Problem], list[Problem]]
     if other is not None:
         return [(path, other, {})], [], []
     if source_error is not None:
+        if src.is_excel(path):
+            source_error = f"unknown layout: the workbook matches no known layout ({source_error})"
         return [], [Problem(path.name, None, None, source_error)], []
-    return [], [Problem(path.name, None, None, "unknown layout: the headers match no known layout; expected "
+    what = "the workbook matches" if src.is_excel(path) else "the headers match"
+    return [], [Problem(path.name, None, None, f"unknown layout: {what} no known layout; expected "
                         + expected_layouts() + "".join(f"; or {lay.description}" for lay in OTHER_LAYOUTS))], []
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m kpi series | validate | benchmark | reconcile`` (contract in DESIGN.md §2)."""
+"""Command line: ``python -m kpi series | validate | benchmark | reconcile | sql | nhs-waits`` (DESIGN.md §2)."""
 
 from __future__ import annotations
 
@@ -46,11 +46,21 @@ def cmd_series(args: argparse.Namespace) -> int:
         return _fail(f"{args.db} holds no SEN2 tables: load data with `python -m etl load` first")
     finally:
         con.close()
+    suppressed = args.role is not None and not _exact(args.role)
+    if args.role is not None:
+        opened = _series_for_role(df, catalogue, args.role)
+        if isinstance(opened, int):
+            return opened
+        df = opened
     for kpi_id in df["kpi_id"].unique():
         dp = catalogue.get(kpi_id).decimals + 1
         mask = df["kpi_id"] == kpi_id
         for col in ("value", "rolling_12m", "median", "trajectory"):
             df.loc[mask, col] = df.loc[mask, col].astype("float64").round(dp)
+    if suppressed:
+        from kpi.suppress import display_frame
+
+        df = display_frame(df)
     if args.format == "json":
         records = json.loads(df.to_json(orient="records"))
         json.dump(records, sys.stdout, indent=1)
@@ -58,6 +68,26 @@ def cmd_series(args: argparse.Namespace) -> int:
     else:
         df.to_csv(sys.stdout, index=False)
     return EXIT_OK
+
+
+def _exact(role: str) -> bool:
+    from kpi import roles
+
+    try:
+        return roles.exact_figures(role, roles.load().roles)
+    except roles.AccessConfigError:
+        return False  # the error itself is reported by _series_for_role
+
+
+def _series_for_role(df, catalogue, role: str):
+    """The series as ``role`` sees it, or an exit code after a one-line error."""
+    from kpi import roles
+
+    try:
+        config = roles.load(catalogue=catalogue)
+    except roles.AccessConfigError as exc:
+        return _fail(str(exc))
+    return roles.series_for_role(df, catalogue, role, config)
 
 
 def _write(df, fmt: str) -> None:
@@ -95,28 +125,38 @@ def _open_published(args: argparse.Namespace):
     return catalogue, con, area
 
 
-def cmd_benchmark(args: argparse.Namespace) -> int:
-    from etl.formats.dfe_release import KPI_MEASURES
-    from kpi.benchmark import BenchmarkError, benchmark
-
+def _with_published(args: argparse.Namespace, compute, errors: tuple[type[Exception], ...]):
+    """Open the database for a published-data command and run ``compute(catalogue, con, area)``; the result, or an
+    exit code after a one-line error (the connection is always closed)."""
     opened = _open_published(args)
     if isinstance(opened, int):
         return opened
     catalogue, con, area = opened
     try:
+        return compute(catalogue, con, area)
+    except errors as exc:
+        return _fail(str(exc))
+    finally:
+        con.close()
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from etl.formats.dfe_release import KPI_MEASURES
+    from kpi.benchmark import BenchmarkError, benchmark
+
+    def compute(catalogue, con, area):
         published_ids = sorted({m["kpi_id"] for m in KPI_MEASURES})
         if args.kpi not in catalogue.ids and args.kpi not in published_ids:
             return _fail(f"unknown KPI id: {args.kpi}. Known: {', '.join(catalogue.ids)}; "
                          f"with published figures: {', '.join(published_ids)}")
-        polarity = catalogue.get(args.kpi).polarity if args.kpi in catalogue.ids else None
-        try:
-            df = benchmark(con, args.kpi, area, args.year, polarity)
-        except BenchmarkError as exc:
-            return _fail(str(exc))
-    finally:
-        con.close()
-    dp = (catalogue.get(args.kpi).decimals if args.kpi in catalogue.ids else 1) + 1
-    df["value"] = df["value"].astype("float64").round(dp)
+        known = args.kpi in catalogue.ids
+        df = benchmark(con, args.kpi, area, args.year, catalogue.get(args.kpi).polarity if known else None)
+        df["value"] = df["value"].astype("float64").round((catalogue.get(args.kpi).decimals if known else 1) + 1)
+        return df
+
+    df = _with_published(args, compute, (BenchmarkError,))
+    if isinstance(df, int):
+        return df
     for col in ("numerator", "denominator", "rank", "quartile", "neighbour_rank", "n_areas", "n_ranked"):
         df[col] = df[col].astype("Float64").round(0).astype("Int64")
     _write(df, args.format)
@@ -126,22 +166,32 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from kpi.reconcile import ReconcileError, reconcile
 
-    opened = _open_published(args)
-    if isinstance(opened, int):
-        return opened
-    catalogue, con, area = opened
-    try:
-        df = reconcile(con, catalogue, area)
-    except ReconcileError as exc:
-        return _fail(str(exc))
-    finally:
-        con.close()
+    df = _with_published(args, lambda catalogue, con, area: reconcile(con, catalogue, area), (ReconcileError,))
+    if isinstance(df, int):
+        return df
     for col in ("local", "published", "difference"):
         df[col] = df[col].astype("float64").round(2)
     _write(df, args.format)
     flagged = int(df["flagged"].sum()) if len(df) else 0
     print(f"{len(df)} comparisons, {flagged} flagged (over 1 percentage point, or 2% of a count)", file=sys.stderr)
     return EXIT_OK
+
+
+def _benchmark_target_problems(con, catalogue) -> list[str]:
+    """Benchmark targets against the published data, when some is loaded (for the configured home area)."""
+    from kpi import area as area_config
+    from kpi.benchmark import BenchmarkError, require_published, resolve_area
+    from kpi.comparison import target_problems
+
+    try:
+        require_published(con)
+    except BenchmarkError:
+        return []  # nothing published loaded: nothing to check the targets against
+    try:
+        area = resolve_area(con, area_config.load().area_code)
+    except (area_config.AreaConfigError, BenchmarkError) as exc:
+        return [f"home area: {exc}"]
+    return target_problems(con, catalogue, area)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -161,7 +211,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"database check failed: {str(exc).splitlines()[0]}", file=sys.stderr)
             return EXIT_PROBLEMS
         try:
-            problems = check_against_database(con, catalogue)
+            problems = check_against_database(con, catalogue) + _benchmark_target_problems(con, catalogue)
         finally:
             con.close()
         if problems:
@@ -173,6 +223,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    """The analysts' read-only SQL sandbox (kpi/sql_sandbox.py): exit 0 and the result, 2 and a reason if refused."""
+    from kpi.sql_sandbox import SqlRefused, run_query
+
+    if args.max_rows < 1 or args.timeout <= 0:
+        return _fail("--max-rows must be at least 1 and --timeout above 0")
+    try:
+        result = run_query(args.db, args.query, row_limit=args.max_rows, time_limit_s=args.timeout)
+    except SqlRefused as exc:
+        return _fail(f"refused: {exc}" if not str(exc).startswith(("refused", "stopped")) else str(exc))
+    _write(result.frame, args.format)
+    if result.notice:
+        print(result.notice, file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_nhs_waits(args: argparse.Namespace) -> int:
+    from kpi.nhs_waits import NhsWaitsError, nhs_waits
+
+    try:
+        con = open_readonly(args.db)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    except duckdb.Error as exc:
+        return _fail(f"cannot open {args.db}: {str(exc).splitlines()[0]}")
+    try:
+        df = nhs_waits(con, args.org)
+    except NhsWaitsError as exc:
+        return _fail(str(exc))
+    finally:
+        con.close()
+    df["value"] = df["value"].astype("Float64").round(0).astype("Int64")
+    _write(df, args.format)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kpi", description="APP KPI engine.")
     parser.add_argument("--definitions", default=str(definitions.DEFAULT_PATH), help=argparse.SUPPRESS)
@@ -181,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
     s.add_argument("--kpi", nargs="+", metavar="ID", help="KPI id(s); default all")
     s.add_argument("--format", choices=["csv", "json"], default="csv")
+    s.add_argument("--role", choices=["leadership", "monitor", "analyst"],
+                   help="the series as that role sees it: small counts suppressed (access.yaml) except for analysts")
     s.set_defaults(func=cmd_series)
     v = sub.add_parser("validate", help="check kpi_definitions.yaml (shape, references, then the database)")
     v.add_argument("--db", help="also check against this DuckDB file")
@@ -197,6 +285,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--area", metavar="CODE", help="DfE LA number or ONS code (default: the home area, area.yaml)")
     r.add_argument("--format", choices=["csv", "json"], default="csv")
     r.set_defaults(func=cmd_reconcile)
+    q = sub.add_parser("sql", help="one read-only SELECT in the analysts' sandbox (no files, row and time limits)")
+    q.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
+    q.add_argument("--query", required=True, metavar="SQL", help="a single SELECT (or WITH … SELECT) statement")
+    q.add_argument("--format", choices=["csv", "json"], default="csv")
+    q.add_argument("--max-rows", type=int, default=5000, metavar="N", help="row limit (default: %(default)s)")
+    q.add_argument("--timeout", type=float, default=10.0, metavar="S", help="time limit in s (default: %(default)s)")
+    q.set_defaults(func=cmd_sql)
+    w = sub.add_parser("nhs-waits", help="NHS England CHS waiting lists by data month, organisation, service, band")
+    w.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
+    w.add_argument("--org", metavar="CODE", help="organisation code (e.g. RYV, QUE, Y61) or name; default all")
+    w.add_argument("--format", choices=["csv", "json"], default="csv")
+    w.set_defaults(func=cmd_nhs_waits)
     return parser
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpi.charts import format_period, format_value
+from kpi.charts import format_period, format_value, status_text
 from kpi.definitions import Catalogue, KpiDefinition
 from kpi.forecast import LIKELY, MET, NOT_MET, TOO_FEW, UNCERTAIN, UNLIKELY, Forecast, forecast_target
 from kpi.series import scorecard
@@ -79,7 +79,9 @@ def sentence(kpi: KpiDefinition, row: dict, forecast: Forecast | None, variation
     """A plain-English summary a chair could read aloud."""
     fmt = lambda v: format_value(v, kpi.unit, kpi.decimals)  # noqa: E731
     month = format_period(row["period"])
-    if row["value"] is None:
+    if row["status"] == "suppressed":
+        text = f"{kpi.short_name}: the {month} figure is suppressed (small numbers)."
+    elif row["value"] is None:
         text = f"{kpi.short_name}: no value for {month}."
     else:
         text = f"{kpi.short_name} was {fmt(row['value'])} in {month}"
@@ -103,34 +105,111 @@ def sentence(kpi: KpiDefinition, row: dict, forecast: Forecast | None, variation
     return text
 
 
+def board_row(rows: pd.DataFrame, kpi: KpiDefinition, period: str, current: pd.Series | None = None) -> dict:
+    """One KPI's variation, assurance, forecast and sentence for ``period`` (``rows``: that KPI's series)."""
+    rows = rows.sort_values("period")
+    if current is None:
+        at = rows[rows["period"] == period]
+        current = at.iloc[0] if len(at) else pd.Series({"value": None, "trajectory": None, "status": None})
+    _, spc = spc_for(rows, kpi, period)
+    variation = spc.variation_icon if spc is not None else None
+    assurance = spc.assurance if spc is not None else None
+    fc = forecast_for(rows, kpi, period)
+    row = {"period": period, "value": _opt(current["value"]), "trajectory": _opt(current["trajectory"]),
+           "status": current["status"]}
+    return {
+        "kpi_id": kpi.id,
+        "variation": variation,
+        "variation_label": VARIATION_LABELS[variation],
+        "assurance": assurance,
+        "assurance_label": ASSURANCE_LABELS[assurance],
+        "forecast": fc.value if fc else None,
+        "forecast_lower": fc.lower if fc else None,
+        "forecast_upper": fc.upper if fc else None,
+        "forecast_verdict": fc.verdict if fc else None,
+        "forecast_label": FORECAST_LABELS[fc.verdict] if fc else "No target",
+        "forecast_note": forecast_note(fc.value, fc.lower, fc.upper, fc.verdict, kpi.unit, kpi.decimals)
+        if fc else None,
+        "sentence": sentence(kpi, row, fc, variation),
+    }
+
+
 def board(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.DataFrame:
     """The scorecard for ``period`` with variation, assurance, forecast and a sentence per KPI."""
     card = scorecard(series, catalogue, period)
-    extra = []
-    for kpi in catalogue.kpis:
-        rows = series[series["kpi_id"] == kpi.id].sort_values("period")
-        _, spc = spc_for(rows, kpi, period)
-        variation = spc.variation_icon if spc is not None else None
-        assurance = spc.assurance if spc is not None else None
-        fc = forecast_for(rows, kpi, period)
-        current = card[card["kpi_id"] == kpi.id].iloc[0]
-        row = {"period": period, "value": _opt(current["value"]), "trajectory": _opt(current["trajectory"]),
-               "status": current["status"]}
-        extra.append({
-            "kpi_id": kpi.id,
-            "variation": variation,
-            "variation_label": VARIATION_LABELS[variation],
-            "assurance": assurance,
-            "assurance_label": ASSURANCE_LABELS[assurance],
-            "forecast": fc.value if fc else None,
-            "forecast_lower": fc.lower if fc else None,
-            "forecast_upper": fc.upper if fc else None,
-            "forecast_verdict": fc.verdict if fc else None,
-            "forecast_label": FORECAST_LABELS[fc.verdict] if fc else "No target",
-            "sentence": sentence(kpi, row, fc, variation),
-        })
-    return card.merge(pd.DataFrame(extra), on="kpi_id")
+    extra = [board_row(series[series["kpi_id"] == kpi.id], kpi, period,
+                       card[card["kpi_id"] == kpi.id].iloc[0]) for kpi in catalogue.kpis]
+    codes = pd.DataFrame(extra)
+    for c in ("variation", "assurance", "forecast_verdict", "forecast_note"):  # missing stays None, not NaN
+        codes[c] = pd.Series([e[c] for e in extra], dtype=object, index=codes.index)
+    return card.merge(codes, on="kpi_id")
 
 
 def _opt(v) -> float | None:
     return None if v is None or pd.isna(v) else float(v)
+
+
+# --- ordering and the sortable table ---------------------------------------------------------------------
+
+# Worst first: what a meeting should discuss first comes to the top.
+_STATUS_RANK = {"off_track": 0, "no_data": 1, "within_tolerance": 2, "on_track": 3}
+_VARIATION_RANK = {"concern_high": 0, "concern_low": 0, "neutral_high": 1, "neutral_low": 1, "common_cause": 2,
+                   "improvement_high": 3, "improvement_low": 3}
+_FORECAST_RANK = {"not_met": 0, "unlikely": 1, "uncertain": 2, "too_few": 3, "likely": 4, "met": 5}
+_ASSURANCE_RANK = {"consistent_fail": 0, "inconsistent": 1, "consistent_pass": 2}
+SORT_KEYS = {
+    "plan": "APP area (plan order)",
+    "status": "Trajectory status (off track first)",
+    "variation": "Variation (concern first)",
+    "assurance": "Assurance (failing first)",
+    "forecast": "Forecast (unlikely first)",
+}
+
+
+def sort_board(rows: pd.DataFrame, catalogue: Catalogue, key: str) -> pd.DataFrame:
+    """The board in the order a chair asked for; ties keep the plan's order. Unknown keys are refused."""
+    if key not in SORT_KEYS:
+        raise ValueError(f"unknown sort key {key!r}; expected one of {', '.join(SORT_KEYS)}")
+    order = {k.id: i for i, k in enumerate(catalogue.kpis)}
+    plan = rows["kpi_id"].map(order)
+    ranks = {
+        "plan": pd.Series(0, index=rows.index),
+        "status": rows["status"].map(lambda s: _STATUS_RANK.get(s, 4)),
+        "variation": rows["variation"].map(lambda s: _VARIATION_RANK.get(s, 4)),
+        "assurance": rows["assurance"].map(lambda s: _ASSURANCE_RANK.get(s, 3)),
+        "forecast": rows["forecast_verdict"].map(lambda s: _FORECAST_RANK.get(s, 6)),
+    }[key]
+    return rows.assign(_rank=ranks, _plan=plan).sort_values(["_rank", "_plan"], kind="stable").drop(
+        columns=["_rank", "_plan"])
+
+
+def forecast_note(value, lower, upper, verdict: str | None, unit: str, decimals: int) -> str | None:
+    """'forecast 41.2% (80% interval 30.1% to 52.3%)' for a live forecast; None once the target month is past."""
+    if verdict not in (LIKELY, UNLIKELY, UNCERTAIN) or value is None or pd.isna(value):
+        return None
+    fmt = lambda v: format_value(v, unit, decimals)  # noqa: E731
+    return f"forecast {fmt(value)} (80% interval {fmt(lower)} to {fmt(upper)})"
+
+
+def board_table(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The board as a plain table (one row per KPI) for the sortable grid and its CSV: values as displayed,
+    every status in words."""
+    out = []
+    for r in rows.itertuples():
+        kpi = catalogue.get(r.kpi_id)
+        unit, d = kpi.unit, kpi.decimals
+        note = forecast_note(r.forecast, r.forecast_lower, r.forecast_upper, r.forecast_verdict, unit, d)
+        forecast = r.forecast_label + (f": {note}" if note else "")
+        out.append({
+            "KPI": kpi.short_name,
+            "APP area": catalogue.area_name(kpi.app_area),
+            "Value": format_value(r.value, unit, d),
+            "Trajectory": format_value(r.trajectory, unit, d),
+            "Status": status_text(r.status),
+            "Variation": r.variation_label,
+            "Assurance": r.assurance_label,
+            "Forecast": forecast,
+            "Summary": r.sentence,
+        })
+    return pd.DataFrame(out, columns=["KPI", "APP area", "Value", "Trajectory", "Status", "Variation", "Assurance",
+                                      "Forecast", "Summary"])

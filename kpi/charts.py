@@ -37,6 +37,9 @@ STATUS_MARKERS = {
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
 
+SUPPRESSED = "suppressed"  # the status kpi/suppress.py gives a month whose figures are hidden
+SUPPRESSED_SYMBOL = "c"  # what a hidden count shows: kpi.suppress.SYMBOL (DfE's c)
+
 TABLE_COLUMNS = ["Period", "Numerator", "Denominator", "Value", "Rolling 12-month", "Trajectory", "Target",
                  "Status"]
 
@@ -54,10 +57,11 @@ def format_number(value, decimals: int = 0) -> str:
     return f"{float(value):,.{decimals}f}"
 
 
-def format_value(value, unit: str, decimals: int) -> str:
-    """A KPI value in its unit: '48.8%', '1,132', '23.4 weeks'; '–' when missing."""
+def format_value(value, unit: str, decimals: int, suppressed: bool = False) -> str:
+    """A KPI value in its unit: '48.8%', '1,132', '23.4 weeks'; '–' when missing; 'c' when suppressed (a month
+    whose status is 'suppressed', kpi/suppress.py)."""
     if _missing(value):
-        return "–"
+        return SUPPRESSED_SYMBOL if suppressed else "–"
     text = format_number(value, decimals)
     if unit == "percent":
         return f"{text}%"
@@ -89,12 +93,20 @@ def format_change(delta, unit: str, decimals: int, polarity: str) -> str:
     return f"{arrow} {format_amount(delta, unit, decimals)}, {'better' if better else 'worse'}"
 
 
-def format_basis(numerator, denominator, unit: str, median=None) -> str:
-    """What the value is made of: '271 of 555' for rates, 'mean of 73 plans' for weeks, 'at month end' for counts."""
+def format_basis(numerator, denominator, unit: str, median=None, suppressed: bool = False) -> str:
+    """What the value is made of: '271 of 555' for rates, 'mean of 73 plans' for weeks, 'at month end' for counts;
+    with ``suppressed``, hidden counts read 'c' ('c of 88'), never 'none in the month'."""
     if unit == "count":
         return "count at month end"
+    if suppressed:
+        def part(v):
+            return SUPPRESSED_SYMBOL if _missing(v) else format_number(v)
+
+        return f"mean of {part(denominator)} plans" if unit == "weeks" else f"{part(numerator)} of {part(denominator)}"
     if _missing(denominator) or denominator == 0:
         return "none in the month"
+    if unit == "weeks" and _missing(numerator) and not _missing(median):  # a median KPI (waiting lists)
+        return f"median of {format_number(denominator)} waiting"
     if unit == "weeks":
         text = f"mean of {format_number(denominator)} plans"
         if not _missing(median):
@@ -153,7 +165,7 @@ def status_text(status: str | None) -> str:
 
 def status_counts(statuses: Iterable[str | None]) -> dict[str, int]:
     """How many KPIs have each status, in display order, 'not_in_plan' for those without a trajectory."""
-    counts = dict.fromkeys([*STATUS_ORDER, "not_in_plan"], 0)
+    counts = dict.fromkeys([*STATUS_ORDER, "not_in_plan", SUPPRESSED], 0)
     for s in statuses:
         counts[s if s in counts else "not_in_plan"] += 1
     return counts
@@ -169,6 +181,8 @@ def status_summary(statuses: Iterable[str | None], period: str) -> str:
         parts.append(f"{counts['no_data']} no data")
     if counts["not_in_plan"]:
         parts.append(f"{counts['not_in_plan']} not in plan")
+    if counts[SUPPRESSED]:
+        parts.append(f"{counts[SUPPRESSED]} suppressed")
     return " · ".join(parts) + f" in {format_period(period)}"
 
 
@@ -234,7 +248,23 @@ def table_frame(rows: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
         "Target": _rounded(rows["target"], kpi.decimals).to_numpy(),
         "Status": [NOT_IN_PLAN if _missing(s) else STATUS_LABELS[s] for s in rows["status"]],
     })
+    if "suppressed" in rows.columns:  # a suppressed series (kpi/suppress.py): hidden cells read 'c', as shown
+        hidden = ("," + rows["suppressed"].astype(str) + ",").to_numpy()
+        for column, field in (("Numerator", "numerator"), ("Denominator", "denominator"), ("Value", "value"),
+                              ("Rolling 12-month", "rolling_12m")):
+            mask = pd.Series(hidden).str.contains(f",{field},", regex=False).to_numpy()
+            counts = column in ("Numerator", "Denominator")
+            text = out[column].astype(object).map(lambda v, counts=counts: _cell_text(v, kpi.decimals, counts))
+            out[column] = text.where(~mask, SUPPRESSED_SYMBOL)
     return out[TABLE_COLUMNS]
+
+
+def _cell_text(value, decimals: int, counts: bool) -> str:
+    """A table cell as text, as the numeric table shows it: whole counts without decimals, blank when missing."""
+    if _missing(value):
+        return ""
+    v = float(value)
+    return str(int(v)) if counts and v.is_integer() else f"{v:.{decimals}f}"
 
 
 def table_csv(frame: pd.DataFrame) -> bytes:
@@ -245,7 +275,7 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 def column_formats(frame: pd.DataFrame, decimals: int) -> dict[str, str]:
     """printf formats that display each numeric table column exactly as it is exported."""
     return {c: "%d" if pd.api.types.is_integer_dtype(frame[c]) else f"%.{decimals}f"
-            for c in TABLE_COLUMNS[1:-1]}
+            for c in TABLE_COLUMNS[1:-1] if pd.api.types.is_numeric_dtype(frame[c])}  # 'c' columns are text
 
 
 # --- figures --------------------------------------------------------------------------------------------
@@ -292,6 +322,8 @@ def sparkline_alt(values: Sequence[float | None], periods: Sequence[str], unit: 
 def _hover(row, kpi: KpiDefinition) -> str:
     basis = format_basis(row.numerator, row.denominator, kpi.unit, row.median)
     lines = [f"<b>{format_period(row.period)}</b>", f"{format_value(row.value, kpi.unit, kpi.decimals)} ({basis})"]
+    if row.status == "suppressed":  # kpi/suppress.py: never 'none in the month' for a hidden small count
+        lines[1] = "c: suppressed (small numbers)"
     if not _missing(row.trajectory):
         lines.append(f"Trajectory {format_value(row.trajectory, kpi.unit, kpi.decimals)}")
     if not _missing(row.status):

@@ -40,8 +40,16 @@ class PlanPoint(_Strict):
     _period = field_validator("period", mode="before")(_check_period)
 
 
+class TargetBenchmark(_Strict):
+    """A target set as a published benchmark: checked against DfE's figures when they are loaded."""
+
+    of: Literal["england", "region", "neighbours_pooled", "neighbours_median"]
+    year: int = Field(ge=2010, le=2100, description="Calendar year of the published figure")
+
+
 class Target(PlanPoint):
     source: str = Field(description="Where the target comes from, e.g. 'England average for 2022 (DfE)'")
+    benchmark: TargetBenchmark | None = None
 
 
 class Plan(_Strict):
@@ -107,6 +115,46 @@ class ReviewsOverdue(_Strict):
     months: int = Field(gt=0)
 
 
+# Waiting lists (kpi/compute_waits.py): a wait runs from referral to first contact or removal.
+WaitService = Literal["SALT", "OT", "PHYSIO", "COMMUNITY_PAEDS", "NEURODEVELOPMENTAL", "AUDIOLOGY"]
+
+
+class WaitingOver(_Strict):
+    """% of those waiting at month end who have waited more than ``days``."""
+
+    method: Literal["waiting_over"]
+    service: WaitService
+    days: int = Field(gt=0)
+
+
+class WaitingOverCount(_Strict):
+    """Number waiting at month end who have waited more than ``days``."""
+
+    method: Literal["waiting_over_count"]
+    service: WaitService
+    days: int = Field(gt=0)
+
+
+class WaitingListSize(_Strict):
+    method: Literal["waiting_list_size"]
+    service: WaitService
+
+
+class WaitingMedianWeeks(_Strict):
+    """Median weeks waited so far by those waiting at month end."""
+
+    method: Literal["waiting_median_weeks"]
+    service: WaitService
+
+
+class SeenWithin(_Strict):
+    """% of first contacts in the month that came within ``days`` of referral."""
+
+    method: Literal["seen_within"]
+    service: WaitService
+    days: int = Field(gt=0)
+
+
 # Local extracts (kpi/compute_local.py)
 class AdviceWithin(_Strict):
     method: Literal["advice_within"]
@@ -140,17 +188,25 @@ class KpiReturn(_Strict):
 Computation = Annotated[
     PlansIssuedWithin | RequestDecisionsWithin | NotIssueWithin | WeeksToIssue | OpenAssessmentsOver
     | ReviewDecisionsWithin | ReviewsOverdue
+    | WaitingOver | WaitingOverCount | WaitingListSize | WaitingMedianWeeks | SeenWithin
     | AdviceWithin | AuditGrade | AwaitingPlacement | ReducedTimetable | KpiReturn,
     Field(discriminator="method"),
 ]
 
 RATE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "review_decisions_within",
-                "advice_within", "audit_grade"}
-COUNT_METHODS = {"open_assessments_over", "reviews_overdue", "awaiting_placement", "reduced_timetable"}
+                "waiting_over", "seen_within", "advice_within", "audit_grade"}
+COUNT_METHODS = {"open_assessments_over", "reviews_overdue", "waiting_over_count", "waiting_list_size",
+                 "awaiting_placement", "reduced_timetable"}
 MEAN_METHODS = {"weeks_to_issue"}
+MEDIAN_METHODS = {"waiting_median_weeks"}
+WAIT_METHODS = {"waiting_over", "waiting_over_count", "waiting_list_size", "waiting_median_weeks", "seen_within"}
+# Local extracts (kpi/compute_local.py): their rows are not SEN2 events, so Explore and Explain leave them out.
+LOCAL_METHODS = {"advice_within", "audit_grade", "awaiting_placement", "reduced_timetable", "kpi_return"}
 ANY_UNIT_METHODS = {"kpi_return"}  # the unit is whatever the returning team reports
+# Taken at each month end (no rolling 12-month value): counts, and the waiting-list rate and median.
+SNAPSHOT_METHODS = COUNT_METHODS | {"waiting_over", "waiting_median_weeks"}
 UNIT_FOR_METHOD = {**{m: "percent" for m in RATE_METHODS}, **{m: "count" for m in COUNT_METHODS},
-                   "weeks_to_issue": "weeks"}
+                   "weeks_to_issue": "weeks", "waiting_median_weeks": "weeks"}
 TABLES_FOR_METHOD = {
     "plans_issued_within": ("request", "assessment"),
     "request_decisions_within": ("request",),
@@ -159,6 +215,7 @@ TABLES_FOR_METHOD = {
     "open_assessments_over": ("request", "assessment"),
     "review_decisions_within": ("active_plan",),
     "reviews_overdue": ("named_plan", "assessment", "active_plan"),
+    **{m: ("referral",) for m in WAIT_METHODS},
     "advice_within": ("advice_request",),
     "audit_grade": ("ehcp_audit",),
     "awaiting_placement": ("placement_need",),
@@ -192,8 +249,8 @@ class KpiDefinition(_Strict):
 
     @property
     def is_snapshot(self) -> bool:
-        """Counts taken at each month end (no rolling 12-month value)."""
-        return self.computation.method in COUNT_METHODS or (
+        """Values taken at each month end (no rolling 12-month value)."""
+        return self.computation.method in SNAPSHOT_METHODS or (
             self.computation.method in ANY_UNIT_METHODS and self.unit == "count")
 
 
@@ -238,6 +295,11 @@ class Catalogue(_Strict):
     @property
     def ids(self) -> list[str]:
         return [k.id for k in self.kpis]
+
+    @property
+    def event_ids(self) -> list[str]:
+        """KPIs computed from SEN2 case events (Explore and Explain read their rows); not the waiting lists."""
+        return [k.id for k in self.kpis if k.computation.method not in WAIT_METHODS | LOCAL_METHODS]
 
     def area_name(self, area_id: str) -> str:
         return next((a.name for a in self.app_areas if a.id == area_id), area_id)

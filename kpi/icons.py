@@ -38,7 +38,7 @@ def _frame(colour: str, label: str, inner: str, size: int) -> str:
 
 def variation_svg(icon: str | None, size: int = 40) -> str:
     """The variation icon as an SVG string ('no SPC' icon when there were too few points)."""
-    if icon is None:
+    if not isinstance(icon, str):  # None (or a missing value from a table)
         return _frame(GREY, "Too few points for SPC", '<text x="20" y="25" font-size="12" text-anchor="middle" '
                       f'font-family="Arial" fill="{GREY}">n/a</text>', size)
     colour, letter, label = VARIATION_STYLE[icon]
@@ -52,7 +52,7 @@ def variation_svg(icon: str | None, size: int = 40) -> str:
 
 def assurance_svg(assurance: str | None, size: int = 40) -> str:
     """The assurance icon as an SVG string ('no target' icon when there is none)."""
-    if assurance is None:
+    if not isinstance(assurance, str):
         colour, letter, label = GREY, "–", "No assurance: no target or too few points"
     else:
         colour, letter, label = ASSURANCE_STYLE[assurance]
@@ -65,3 +65,10 @@ def label_for(svg: str) -> str:
     """The accessible label inside an icon (for tests and alt text)."""
     start = svg.index("<title>") + len("<title>")
     return svg[start:svg.index("</title>")]
+
+
+def data_uri(svg: str) -> str:
+    """An icon as a data: URI, for an <img> with alt text or a table's image column."""
+    import base64
+
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()

@@ -41,6 +41,18 @@ def _segments(periods: list[str], result: XmrResult, column: str) -> tuple[list,
     return xs, ys
 
 
+def _x_range(periods: list[str], window: PlanWindow | None) -> list[str] | None:
+    """From a month before the first point to a month after the later of the last point and the plan's end."""
+    if not periods:
+        return None
+    last = max(periods[-1], window.end) if window is not None else periods[-1]
+    first_y, first_m = map(int, periods[0].split("-"))
+    last_y, last_m = map(int, last.split("-"))
+    before = f"{first_y - (first_m == 1)}-{(first_m - 2) % 12 + 1:02d}-15"
+    after = f"{last_y + (last_m == 12)}-{last_m % 12 + 1:02d}-15"
+    return [before, after]
+
+
 def _hover(kpi: KpiDefinition, period: str, row) -> str:
     rules = [name for col, name in RULE_NAMES.items() if bool(row.get(col))]
     kind = POINT_STYLE[row["point_type"]][0]
@@ -97,15 +109,35 @@ def spc_figure(
     for r in kpi.spc.recalculations:
         if periods and periods[0] < r.period <= periods[-1]:
             fig.add_vline(x=_d(r.period), line={"color": "#A285D1", "width": 1.5})
-            fig.add_annotation(x=_d(r.period), y=1, yref="paper", text=f"Limits recalculated: {r.reason}",
-                               showarrow=False, xanchor="left", yanchor="top", font={"size": 10},
-                               textangle=0, bgcolor="rgba(255,255,255,0.8)")
+            fig.add_annotation(x=_d(r.period), y=1, yref="paper", text="Limits recalculated", showarrow=False,
+                               xanchor="left", yanchor="bottom", font={"size": 10, "color": "#3D3D3D"},
+                               hovertext=f"{format_period(r.period)}: {r.reason}", bgcolor="rgba(255,255,255,0.8)")
     if selected and selected in periods:
         fig.add_vline(x=_d(selected), line={"color": "#0B0C0C", "width": 1, "dash": "dot"})
     fig.update_layout(
-        height=430, margin={"l": 10, "r": 10, "t": 30, "b": 10}, plot_bgcolor="#FFFFFF",
+        height=450, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="#FFFFFF",
         legend={"orientation": "h", "y": -0.15}, hovermode="closest",
         yaxis={"title": axis_title(kpi), "gridcolor": "#E5E5E5"},
-        xaxis={"type": "date", "title": "Month", "dtick": "M6", "tickformat": "%b %Y"},
+        xaxis={"type": "date", "title": "Month", "dtick": "M6", "tickformat": "%b %Y",
+               "range": _x_range(periods, window)},
     )
     return fig
+
+
+METHOD_NAMES = {"mdc": "NHS England Making Data Count rules (Single Chart Tool)",
+                "nhsr": "NHSRplotthedots rules (NHS-R Community)"}
+
+
+def spc_method_text(kpi: KpiDefinition, periods: list[str], result: XmrResult) -> str:
+    """How the chart was made, in words: rules, months used, limits' basis and each recalculation with its reason."""
+    text = (f"XmR chart of every month with a value from {format_period(periods[0])} to {format_period(periods[-1])}"
+            f" ({len(periods)} months; months with no completed events are left out). {METHOD_NAMES[result.method]}: "
+            "process limits at the mean ± 2.66 × the average moving range.")
+    if result.points["upl"].isna().all():
+        text += " With 12 or fewer points there are no limits or signals yet."
+    if kpi.spc.baseline:
+        text += f" Limits are fixed from the first {kpi.spc.baseline} months."
+    shown = [r for r in kpi.spc.recalculations if periods[0] < r.period <= periods[-1]]
+    if shown and not kpi.spc.baseline:
+        text += " Limits recalculated from " + "; ".join(f"{format_period(r.period)} ({r.reason})" for r in shown) + "."
+    return text

@@ -13,15 +13,17 @@ ON_TRACK = "on_track"
 WITHIN_TOLERANCE = "within_tolerance"
 OFF_TRACK = "off_track"
 NO_DATA = "no_data"
+SUPPRESSED = "suppressed"  # set by kpi/suppress.py for non-analysts when the month's rate rests on small counts
 
 STATUS_LABELS = {
     ON_TRACK: "On track",
     WITHIN_TOLERANCE: "Within tolerance",
     OFF_TRACK: "Off track",
     NO_DATA: "No data",
+    SUPPRESSED: "Suppressed",
 }
 # Icons are text symbols so status never relies on colour alone.
-STATUS_ICONS = {ON_TRACK: "✔", WITHIN_TOLERANCE: "◐", OFF_TRACK: "✖", NO_DATA: "–"}
+STATUS_ICONS = {ON_TRACK: "✔", WITHIN_TOLERANCE: "◐", OFF_TRACK: "✖", NO_DATA: "–", SUPPRESSED: "⊘"}
 
 
 

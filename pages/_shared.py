@@ -2,26 +2,34 @@
 
 Pages stay thin: they read the context set up by ``app.py`` and lay out widgets, text and figures from
 ``kpi.charts``. Nothing here computes a KPI or decides a status; that is the engine's job.
+
+Who is using the dashboard (sign-in or local single-user mode, their role, the pages they see) and the audit log
+are wired here too, so the series every page gets is already suppressed for roles without exact figures.
 """
 
 from __future__ import annotations
 
+import getpass
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
 from etl.db import default_db_path
-from kpi import definitions
+from kpi import audit as audit_log
+from kpi import definitions, roles
 from kpi.charts import blank_unplanned
 from kpi.definitions import Catalogue
 from kpi.series import kpi_series, open_readonly
 
 CONTEXT_KEY = "_app_context"
+USER_KEY = "_app_user"
+AUDITED_KEY = "_audit_done"  # sign-in and the last page view already recorded for this session
 URL_SEEN_KEY = "_url_seen"  # the URL value each choice last had, to tell new links from old
 
 CSS = """
@@ -49,18 +57,38 @@ p.kpi-note {font-size: 0.85rem !important; color: #505A5F; line-height: 1.35; ma
 .kpi-tile.off_track {border-color: #801650;} .kpi-tile.no_data {border-color: #3D3D3D;}
 .kpi-tile .count {font-size: 2rem; font-weight: 700; line-height: 1.1;}
 .kpi-tile .what {font-size: 1rem; font-weight: 600;}
+.kpi-icon {display: flex; align-items: center; gap: 0.45rem; font-size: 0.85rem; line-height: 1.25;}
+.kpi-icon img {flex: none;}
+p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4; margin: 0;
+                border-left: 3px solid #B1B4B6; padding-left: 0.6rem;}
 .app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
 </style>
 """
 
 
 @dataclass(frozen=True)
+class User:
+    """Who is using this session and with which role."""
+
+    who: str  # the signed-in email (or subject), or local:<os user> in local single-user mode
+    role: str
+    signed_in: bool = False
+    previewing: bool = False  # local mode with APP_ROLE set to another role
+
+    @property
+    def label(self) -> str:
+        return roles.describe_mode(self.role, self.who if self.signed_in else None, self.previewing)
+
+
+@dataclass(frozen=True)
 class Context:
-    """What every page needs for one run: the catalogue, the whole series and the chosen month."""
+    """What every page needs for one run: the catalogue, the whole series (suppressed unless the role sees exact
+    figures), the chosen month and the user."""
 
     catalogue: Catalogue
     series: pd.DataFrame
     period: str
+    user: User | None = None
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -92,10 +120,45 @@ def _series(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int)
         con.close()
 
 
+@st.cache_resource(show_spinner=False)
+def _access(path: str, mtime_ns: int, defs_path: str, defs_mtime_ns: int) -> roles.AccessConfig:
+    return roles.load(path, _catalogue(defs_path, defs_mtime_ns))
+
+
+def access_config() -> roles.AccessConfig:
+    """access.yaml (roles, pages per role, suppression), reloaded when it changes."""
+    path, defs = roles.config_path(), definitions.DEFAULT_PATH
+    if not path.exists():
+        raise roles.AccessConfigError(f"cannot read the access configuration {path}: no such file")
+    return _access(str(path), path.stat().st_mtime_ns, str(defs), defs.stat().st_mtime_ns)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _series_for(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, role: str,
+                access_path: str, access_mtime_ns: int) -> pd.DataFrame:
+    exact = _series(db, stamp, defs_path, defs_mtime_ns)
+    config = _access(access_path, access_mtime_ns, defs_path, defs_mtime_ns)
+    return roles.series_for_role(exact, _catalogue(defs_path, defs_mtime_ns), role, config)
+
+
+def sees_exact_figures() -> bool:
+    """Whether this session's role sees exact figures (the analysts); everyone else gets suppressed ones."""
+    return roles.exact_figures(current_role(), access_config().roles)
+
+
+def current_role() -> str:
+    """This session's role; without a user (a page run on its own) the most restricted view, never exact."""
+    user = st.session_state.get(USER_KEY)
+    return user.role if user else "monitor"
+
+
 def series(db_path: Path) -> pd.DataFrame:
-    """Every KPI's monthly series from the database, cached until the database file changes."""
-    defs = definitions.DEFAULT_PATH
-    return _series(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns)
+    """Every KPI's monthly series from the database as this session's role may see it (suppressed unless the
+    role sees exact figures), cached until the database file changes."""
+    defs, access = definitions.DEFAULT_PATH, roles.config_path()
+    access_config()  # fail early, with its one-line reason, if access.yaml is wrong
+    return _series_for(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, current_role(),
+                       str(access), access.stat().st_mtime_ns)
 
 
 def db_path() -> Path:
@@ -161,6 +224,141 @@ def load_series_or_explain(path: Path) -> pd.DataFrame | None:
     return df
 
 
+# --- who is using the dashboard ------------------------------------------------------------------------------
+
+def auth_configured() -> bool:
+    """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Streamlit OIDC sign-in)."""
+    try:
+        return "auth" in st.secrets
+    except (StreamlitSecretNotFoundError, FileNotFoundError):
+        return False
+
+
+def current_user() -> User | None:
+    """The user of this session: signed in with OIDC when it is configured, otherwise local single-user mode.
+    None after drawing the sign-in prompt, a no-access message or a configuration error (the caller stops)."""
+    try:
+        config = access_config()
+        if auth_configured():
+            user = _signed_in_user(config)
+        else:
+            role, previewing = roles.local_role(config.roles)
+            user = User(f"local:{getpass.getuser()}", role, False, previewing)
+    except roles.AccessConfigError as exc:
+        st.error(f"The dashboard cannot start: {exc}", icon=":material/lock:")
+        return None
+    if user is None:
+        return None
+    st.session_state[USER_KEY] = user
+    done = st.session_state.setdefault(AUDITED_KEY, {})
+    if not done.get("sign_in"):
+        done["sign_in"] = True
+        audit("sign_in", detail={"mode": "oidc" if user.signed_in else "local", "preview": user.previewing})
+    return user
+
+
+def _signed_in_user(config: roles.AccessConfig) -> User | None:
+    if not st.user.is_logged_in:
+        st.markdown("Sign in with your organisation's account to see the dashboard.")
+        st.button("Sign in", on_click=st.login, icon=":material/login:", type="primary")
+        return None
+    claims = st.user.to_dict()
+    who = str(claims.get("email") or claims.get("sub") or "unknown")
+    role = roles.role_for(claims, config.roles)
+    if role is None:
+        done = st.session_state.setdefault(AUDITED_KEY, {})
+        if not done.get("denied"):
+            done["denied"] = True
+            audit("access_denied", who=who, role="none", outcome="refused: no role matches the account's claims")
+        st.error(f"{who} has no role in this dashboard. Ask the dashboard's analysts for access.",
+                 icon=":material/lock:")
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+        return None
+    return User(who, role, True, False)
+
+
+def pages_for(user: User | None, pages: Mapping[str, st.Page]) -> list:
+    """The pages (``page id -> st.Page``, ids as in access.yaml) the user may open; a sign-in placeholder when
+    there is no user. Pages the role may not see are not in the navigation at all."""
+    if user is None:
+        return [st.Page(lambda: None, title="Sign in", url_path="sign_in")]
+    allowed = [pid for pid in pages if roles.can_see(user.role, pid, access_config().roles)]
+    st.session_state["_page_ids"] = {pages[pid].title: pid for pid in allowed}
+    return [pages[pid] for pid in allowed]
+
+
+def can_open(page: str) -> bool:
+    """Whether this session's role has the page (an access.yaml id) in its navigation: links to pages the role
+    cannot open are not drawn."""
+    return roles.can_see(current_role(), page, access_config().roles)
+
+
+def page_id(page) -> str:
+    """The access.yaml id of a page from :func:`pages_for`."""
+    return st.session_state.get("_page_ids", {}).get(page.title, page.title)
+
+
+def require(page: str) -> User:
+    """At the top of a restricted page: the user, or a stop with a message if the role may not open it."""
+    user = st.session_state.get(USER_KEY)
+    if user is None:  # a page opened on its own (a link just after a restart): rerun through app.py to sign in
+        user = context().user
+    if user is None or not roles.can_see(user.role, page, access_config().roles):
+        st.error("This page is not available to your role.", icon=":material/lock:")
+        st.stop()
+    return user
+
+
+def sidebar_identity(user: User) -> None:
+    """Who this is and with which role, always visible; sign-out when signed in; a note when figures are
+    suppressed."""
+    with st.container(border=True, key="identity"):
+        st.markdown(f":material/person: **{esc(user.label)}**")
+        if not roles.exact_figures(user.role, access_config().roles):
+            rule = access_config().suppression
+            st.caption(f"Small numbers ({rule.min_count}–{rule.max_count}) are shown as “c” to protect "
+                       "children's privacy, and so are figures that would give them away.")
+        if user.signed_in:
+            st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
+
+
+def _session_id() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else None
+
+
+def audit(event: str, page: str | None = None, detail: dict | None = None, outcome: str = "ok",
+          who: str | None = None, role: str | None = None) -> None:
+    """Record an event in the audit log (kpi/audit.py). A failure to write is shown, never a crash."""
+    user = st.session_state.get(USER_KEY)
+    try:
+        audit_log.record(audit_log.audit_path(db_path()), who=who or (user.who if user else "unknown"),
+                         role=role or (user.role if user else "none"), event=event, page=page, detail=detail,
+                         outcome=outcome, session_id=_session_id())
+    except (OSError, duckdb.Error) as exc:
+        st.toast(f"Could not write the audit log: {str(exc).splitlines()[0]}", icon=":material/warning:")
+
+
+def audit_page_view(page) -> None:
+    """Record a page view with its parameters (the URL's), once per change of page or parameters."""
+    pid = page_id(page)
+    params = {k: st.query_params.get(k) for k in sorted(st.query_params.keys())}
+    key = f"{pid}?{sorted(params.items())}"
+    done = st.session_state.setdefault(AUDITED_KEY, {})
+    if done.get("view") != key:
+        done["view"] = key
+        audit("page_view", page=pid, detail=params)
+
+
+def audit_download(page: str, file_name: str, rows: int | None = None) -> None:
+    """``on_click`` of a download button: which file, from which page, how many rows, exact or suppressed."""
+    detail = {"file": file_name, "rows": rows, "figures": "exact" if roles.exact_figures(
+        current_role(), access_config().roles) else "suppressed"}
+    audit("download", page=page, detail=detail)
+
+
 # --- choices bound to the URL ------------------------------------------------------------------------------
 
 def choose_from_url(key: str, options: Sequence[str], default: str, describe: Callable[[str], str],
@@ -187,6 +385,52 @@ def write_to_url(key: str, value: str) -> None:
     """After the widget: the URL always names the current choice, so the address reopens this view."""
     st.query_params[key] = value
     st.session_state.setdefault(URL_SEEN_KEY, {})[key] = value
+
+
+def choose_many_from_url(key: str, options: Sequence[str]) -> list[str]:
+    """Like ``choose_from_url`` for a multiselect: adopt the repeated ``?key=a&key=b`` values that are new to this
+    session, keeping only those available. Returns the values that were asked for but are not available."""
+    raw = st.query_params.get_all(key)
+    seen = st.session_state.setdefault(URL_SEEN_KEY, {})
+    dropped: list[str] = []
+    if raw and raw != seen.get(key):
+        seen[key] = raw
+        st.session_state[key] = [v for v in raw if v in options]
+        dropped = [v for v in raw if v not in options]
+    st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
+    return dropped
+
+
+def write_many_to_url(key: str, values: Sequence[str]) -> None:
+    """After a multiselect: the URL names its values (the key is left out when none are chosen)."""
+    if values:
+        st.query_params[key] = list(values)
+    elif key in st.query_params:
+        del st.query_params[key]
+    st.session_state.setdefault(URL_SEEN_KEY, {})[key] = list(values)
+
+
+def forget_url(key: str) -> None:
+    """Remove a choice from the URL (it no longer applies to the view)."""
+    if key in st.query_params:
+        del st.query_params[key]
+    st.session_state.setdefault(URL_SEEN_KEY, {}).pop(key, None)
+
+
+@st.cache_data(show_spinner="Querying the case records…", max_entries=64)
+def _db_call(db: str, stamp: tuple[int, int], name: str, args: tuple, _fn: Callable) -> object:
+    con = open_readonly(db)  # open, query, close: loads may run while the app is up
+    try:
+        return _fn(con, *args)
+    finally:
+        con.close()
+
+
+def db_call(fn: Callable, *args):
+    """``fn(con, *args)`` on a read-only connection to the dashboard's database, cached until the database file
+    changes. For the engine's query functions (kpi.explore, kpi.explain); args must be hashable values."""
+    path = db_path()
+    return _db_call(str(path), _stamp(path), f"{fn.__module__}.{fn.__qualname__}", args, fn)
 
 
 # --- context -------------------------------------------------------------------------------------------
@@ -230,3 +474,103 @@ def status_badge(status: str | None, text: str) -> str:
     """Status in words and symbol; the tint is only a secondary cue."""
     css = status if isinstance(status, str) and status else "not_in_plan"
     return f'<span class="kpi-status {esc(css)}">{esc(text)}</span>'
+
+
+def icon_cell(label: str, svg: str, text: str) -> str:
+    """A labelled icon with its meaning written beside it (the icon is never the only cue)."""
+    from kpi.icons import data_uri
+
+    return (f'<p class="kpi-label">{esc(label)}</p><div class="kpi-icon"><img src="{data_uri(svg)}" '
+            f'alt="{esc(text)}" width="34" height="34"/><span>{esc(text)}</span></div>')
+
+
+# --- published comparators (DfE) ------------------------------------------------------------------------------
+
+def home_area_code() -> tuple[str | None, str | None]:
+    """(the configured home area's code, None) or (None, the configuration problem in words)."""
+    from kpi import area as area_config
+
+    try:
+        return area_config.load().area_code, None
+    except area_config.AreaConfigError as exc:
+        return None, str(exc)
+
+
+def _with_readonly(db: str, fn: Callable, *args):
+    con = open_readonly(db)
+    try:
+        return fn(con, *args)
+    finally:
+        con.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _kpi_comparison(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, kpi_id: str,
+                    area_code: str):
+    from kpi.comparison import kpi_comparison
+
+    kpi = _catalogue(defs_path, defs_mtime_ns).get(kpi_id)
+    return _with_readonly(db, kpi_comparison, kpi, area_code)
+
+
+def kpi_comparison(db_path: Path, kpi_id: str, area_code: str):
+    """The KPI's published comparators for the home area (kpi.comparison.KpiComparison), cached per load."""
+    defs = definitions.DEFAULT_PATH
+    return _kpi_comparison(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, kpi_id, area_code)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _comparable(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int) -> list[str]:
+    from kpi.comparison import comparable_kpis
+
+    return _with_readonly(db, comparable_kpis, _catalogue(defs_path, defs_mtime_ns))
+
+
+def comparable_kpis(db_path: Path) -> list[str]:
+    defs = definitions.DEFAULT_PATH
+    return _comparable(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _benchmark_table(db: str, stamp: tuple[int, int], kpi_id: str, area_code: str, year: int, polarity: str):
+    from kpi.benchmark import BenchmarkError, benchmark
+
+    try:
+        return _with_readonly(db, benchmark, kpi_id, area_code, year, polarity), None
+    except BenchmarkError as exc:
+        return None, str(exc)
+
+
+def benchmark_table(db_path: Path, kpi_id: str, area_code: str, year: int, polarity: str):
+    """(the benchmark table for a year, None) or (None, why not)."""
+    return _benchmark_table(str(db_path), _stamp(db_path), kpi_id, area_code, year, polarity)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _reconciliation(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, area_code: str):
+    from kpi.benchmark import BenchmarkError, resolve_area
+    from kpi.reconcile import ReconcileError, reconcile
+
+    cat = _catalogue(defs_path, defs_mtime_ns)
+    try:
+        return _with_readonly(db, lambda con: reconcile(con, cat, resolve_area(con, area_code))), None
+    except (ReconcileError, BenchmarkError) as exc:
+        return None, str(exc)
+
+
+def reconciliation(db_path: Path, area_code: str):
+    """(the reconciliation table, None) or (None, why not)."""
+    defs = definitions.DEFAULT_PATH
+    return _reconciliation(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, area_code)
+
+
+def comparison_table(wide: pd.DataFrame) -> None:
+    """The year-by-year comparison table (kpi.comparison.comparison_wide) with values to one decimal place and the
+    quartile in words."""
+    from kpi.benchmark_charts import quartile_text
+
+    shown = wide.assign(Quartile=[quartile_text(q) for q in wide["Quartile"]])
+    numbers = [c for c in shown.columns if c not in ("Year", "Rank", "Of", "Quartile")]
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_config={
+        "Year": st.column_config.NumberColumn(format="%d", pinned=True),
+        **{c: st.column_config.NumberColumn(c, format="%.1f") for c in numbers}})

@@ -1,7 +1,8 @@
 """Data quality: load history, quarantined rows with their reasons, freshness per source, revisions, warnings.
 
-For analysts: how complete and current the data behind every KPI is, and what to fix in the next extract.
-The tables come from ``kpi.data_quality``; this page only lays them out.
+For analysts (and, without the quarantined rows, leadership): how complete and current the data behind every
+KPI is, and what to fix in the next extract. The tables come from ``kpi.data_quality``; this page only lays them
+out. Quarantined rows are shown to roles that see exact figures (analysts) only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from kpi.series import open_readonly
 from pages import _shared as ui
 
 ui.context()
+analyst = ui.sees_exact_figures()
 path = ui.db_path()
 con = open_readonly(path)
 try:
@@ -43,7 +45,10 @@ with history:
                  column_config={"Finished": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")})
 
 with quarantine:
-    if report.quarantine.empty:
+    if not analyst:
+        st.info(f"{len(report.quarantine):,} quarantined value(s). The rows themselves are shown to analysts only.",
+                icon=":material/lock:")
+    elif report.quarantine.empty:
         st.success("No rows are quarantined: every row of every load passed validation.", icon=":material/check:")
     else:
         st.caption("Rows kept out of the KPIs, with the rule each broke. Row 1 is the first row below the header. "

@@ -1,10 +1,14 @@
-"""KPI trajectory: one KPI's monthly values against its plan, its definition, and the data as a table or CSV."""
+"""KPI trajectory: one KPI's monthly values against its plan, its Making Data Count XmR chart over the whole
+history with variation, assurance and the forecast for the target month, its definition, and the data as a table
+or CSV."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from kpi.benchmark_charts import comparison_figure
+from kpi.board import board_row, spc_for
 from kpi.charts import (
     column_formats,
     format_amount,
@@ -19,10 +23,15 @@ from kpi.charts import (
     table_frame,
     trajectory_figure,
 )
+from kpi.comparison import comparison_wide, local_calendar_years
+from kpi.definitions import MEDIAN_METHODS
+from kpi.icons import assurance_svg, variation_svg
 from kpi.series import scorecard
+from kpi.spc_chart import spc_figure, spc_method_text
 from pages import _shared as ui
 
 ctx = ui.context()
+ctx_db = ui.db_path()
 cat, period = ctx.catalogue, ctx.period
 short = {k.id: k.short_name for k in cat.kpis}
 
@@ -40,16 +49,22 @@ unit, d = kpi.unit, kpi.decimals
 
 st.header(kpi.name, anchor=False)
 st.caption(f"APP area {cat.area_name(kpi.app_area)} · {polarity_text(kpi.polarity)}")
+if ui.can_open("explain") and kpi_id in cat.event_ids:  # Explain reads SEN2 events; waits are referrals
+    st.page_link("pages/explain.py", label=f"Explain the {format_period(period)} figure: its SQL, counts, loads "
+                 "and records", icon=":material/manage_search:", query_params={"kpi": kpi_id, "period": period})
 
 with st.container(border=True):
     c = st.columns([1.4, 1.2, 1.4, 1.6, 1.6])
-    c[0].markdown(ui.cell(format_period(period), format_value(now.value, unit, d),
+    hidden = now.status == "suppressed"
+    c[0].markdown(ui.cell(format_period(period), format_value(now.value, unit, d, suppressed=hidden),
                           format_basis(now.numerator, now.denominator, unit,
-                                       median.iloc[0] if len(median) else None)), unsafe_allow_html=True)
+                                       median.iloc[0] if len(median) else None, suppressed=hidden)),
+                  unsafe_allow_html=True)
     c[1].markdown(ui.cell("Trajectory", format_value(now.trajectory, unit, d), "planned for the month"
                           if pd.notna(now.trajectory) else "no plan this month", size="mid"), unsafe_allow_html=True)
+    planned = isinstance(now.target_period, str)  # NaN, not None, for an unplanned KPI under pandas 3
     c[2].markdown(ui.cell("Target", format_value(now.target, unit, d),
-                          f"by {format_period(now.target_period)}" if now.target_period else "none set", size="mid"),
+                          f"by {format_period(now.target_period)}" if planned else "none set", size="mid"),
                   unsafe_allow_html=True)
     c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(now.status, status_text(now.status)),
                   unsafe_allow_html=True)
@@ -63,7 +78,9 @@ if view == "Table":
     st.dataframe(table, hide_index=True, width="stretch", height=440, placeholder="–", column_config={
         c: st.column_config.NumberColumn(c, format=f) for c, f in column_formats(table, d).items()})
     unit_note = {"percent": "Value, rolling 12-month, trajectory and target are percentages.",
-                 "weeks": "Numerator is total weeks; value, trajectory and target are mean weeks.",
+                 "weeks": "Value is the median weeks waited by those waiting at month end (the denominator)."
+                 if kpi.computation.method in MEDIAN_METHODS else
+                 "Numerator is total weeks; value, trajectory and target are mean weeks.",
                  "count": "Counts at month end; there is no denominator or rolling value."}[unit]
     st.caption(f"{unit_note} Status compares the month's value with the trajectory.")
 else:
@@ -79,7 +96,60 @@ else:
                "the chart to see every month). Marker shape shows status: ● on track, ◆ within tolerance, "
                "✖ off track. The table view lists every month.")
 controls[2].download_button("Download the monthly figures (CSV)", table_csv(table), file_name=f"{kpi.id}_monthly.csv",
-                            mime="text/csv", icon=":material/download:", key="download")
+                            mime="text/csv", icon=":material/download:", key="download", on_click=ui.audit_download,
+                            args=("kpi_trajectory", f"{kpi.id}_monthly.csv", len(table)))
+
+st.subheader("Statistical process control", anchor=False, divider="gray")
+spc_periods, spc = spc_for(rows, kpi, period)
+summary = board_row(rows, kpi, period)
+icons = st.columns([1.3, 1.3, 1.6, 3.2], vertical_alignment="center")
+icons[0].markdown(ui.icon_cell("Variation", variation_svg(summary["variation"], 34), summary["variation_label"]),
+                  unsafe_allow_html=True)
+icons[1].markdown(ui.icon_cell("Assurance", assurance_svg(summary["assurance"], 34), summary["assurance_label"]),
+                  unsafe_allow_html=True)
+icons[2].markdown(ui.cell("Forecast for the target month", summary["forecast_label"], summary["forecast_note"],
+                          size="small"), unsafe_allow_html=True)
+icons[3].markdown(f'<p class="kpi-sentence">{ui.esc(summary["sentence"])}</p>', unsafe_allow_html=True)
+if spc is None:
+    st.info("Too few months with a value for an XmR chart yet.", icon=":material/info:")
+else:
+    plan_path = dict(zip(rows["period"], rows["trajectory"], strict=True))
+    plan_path = {p: float(v) for p, v in plan_path.items() if pd.notna(v)}
+    st.plotly_chart(spc_figure(kpi, spc_periods, spc, cat.plan_window, plan_path, period), key="spc",
+                    config={"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
+                    alt=f"XmR chart of {kpi.short_name}: {summary['variation_label']}; {summary['assurance_label']}.")
+    st.caption(spc_method_text(kpi, spc_periods, spc))
+
+st.subheader("Compared with England and similar areas", anchor=False, divider="gray")
+waits_kpi = kpi_id not in cat.event_ids  # DfE publishes no waiting lists; NHS England's are on their own page
+area_code, area_problem = ui.home_area_code()
+comparison = ui.kpi_comparison(ctx_db, kpi_id, area_code) if area_code and not waits_kpi else None
+if waits_kpi:
+    st.caption("DfE publishes no figure for therapy and assessment waiting lists. NHS England's published "
+               "Community Health Services waiting lists, by provider, are on the Waiting lists page.")
+    if ui.can_open("waiting_lists"):
+        st.page_link("pages/waiting_lists.py", label="NHS England's waiting lists beside the local ones",
+                     icon=":material/hourglass_top:", query_params={"period": period})
+elif comparison is None:
+    st.warning(f"The home area is not configured: {area_problem}", icon=":material/location_off:")
+elif comparison.problem:
+    st.caption(comparison.problem)
+else:
+    local = local_calendar_years(rows) if kpi.is_rate else local_calendar_years(rows.iloc[0:0])
+    st.plotly_chart(comparison_figure(kpi, comparison.area, comparison.history, local,
+                                      kpi.plan.target.value if kpi.plan else None), key="comparison",
+                    config={"displaylogo": False},
+                    alt=f"Line chart of {kpi.short_name} by calendar year for {comparison.area.name}, England, "
+                        "the region and statistical neighbours.")
+    st.caption(f"Calendar years. {comparison.area.name}'s line from its case records is December's rolling "
+               "12-month value (the figure DfE would publish from the same records); the others are DfE's "
+               "published figures. Rank is among all English local areas with a value (1 = best).")
+    wide = comparison_wide(comparison.history, local, comparison.area)
+    with st.expander("Rank and quartile by year (table)"):
+        ui.comparison_table(wide)
+    if ui.can_open("benchmarks"):
+        st.page_link("pages/benchmarks.py", label="Every neighbour, rank and reconciliation on the Benchmarks page",
+                     icon=":material/leaderboard:", query_params={"kpi": kpi_id})
 
 about, plan = st.columns(2, gap="large")
 with about:
@@ -102,5 +172,7 @@ with plan:
         lines.append(f"- **Tolerance:** up to {format_amount(kpi.plan.tolerance, unit, d)} worse than the trajectory"
                      " counts as within tolerance")
         st.markdown("\n".join(lines))
+        if comparison is not None and comparison.target is not None:
+            st.markdown(comparison.target.sentence(kpi))
         st.caption("The trajectory runs in a straight line from the baseline through each milestone to the target, "
                    "and holds at the target after it.")

@@ -1,10 +1,13 @@
-"""Overview: every KPI for the chosen month, grouped by APP area, with status in words and symbols."""
+"""Overview, the board summary: every KPI for the chosen month with its trajectory status, Making Data Count
+variation and assurance, a forecast verdict for the target month and a sentence a chair can read aloud.
+Shown as cards (grouped by APP area, or in a chosen order) or as one sortable table with a CSV download."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from kpi.board import SORT_KEYS, board, board_table, sort_board
 from kpi.charts import (
     STATUS_ORDER,
     format_basis,
@@ -18,13 +21,13 @@ from kpi.charts import (
     status_summary,
     status_text,
 )
-from kpi.series import scorecard
+from kpi.icons import assurance_svg, variation_svg
 from kpi.trajectory import month_index, period_of
 from pages import _shared as ui
 
 ctx = ui.context()
 cat, period = ctx.catalogue, ctx.period
-card = scorecard(ctx.series, cat, period)
+card = board(ctx.series, cat, period)
 medians = ctx.series[ctx.series["period"] == period].set_index("kpi_id")["median"]
 previous = format_period(period_of(month_index(period) - 1))
 
@@ -33,51 +36,101 @@ st.markdown(f"**{status_summary(card['status'], period)}**. Each KPI's value for
             "the plan's trajectory for that month.")
 
 counts = status_counts(card["status"])
-tiles = [s for s in STATUS_ORDER if s != "no_data" or counts[s]] + (["not_in_plan"] if counts["not_in_plan"] else [])
+tiles = [s for s in STATUS_ORDER if s != "no_data" or counts[s]] + (["suppressed"] if counts["suppressed"] else [])
+tiles += ["not_in_plan"] if counts["not_in_plan"] else []
 for col, code in zip(st.columns(len(tiles)), tiles, strict=True):
     label = status_text(None if code == "not_in_plan" else code)
     col.markdown(f'<div class="kpi-tile {code}"><div class="count">{counts[code]}</div>'
                  f'<div class="what">{ui.esc(label)}</div></div>', unsafe_allow_html=True)
 
+st.write("")
+controls = st.columns([1, 1.6, 2.4], vertical_alignment="bottom")
+view = controls[0].segmented_control("Show as", ["Cards", "Table"], default="Cards", key="board_view",
+                                     required=True)
+sort_key = controls[1].selectbox("Order", list(SORT_KEYS), format_func=SORT_KEYS.get, key="board_sort",
+                                 help="Put what the meeting should discuss first at the top.")
+ordered = sort_board(card, cat, sort_key)
+table = board_table(ordered, cat)
+controls[2].download_button("Download the board summary (CSV)", table.to_csv(index=False).encode("utf-8"),
+                            file_name=f"board_summary_{period}.csv", mime="text/csv", icon=":material/download:",
+                            key="board_download", on_click=ui.audit_download,
+                            args=("overview", f"board_summary_{period}.csv", len(table)))
+
 COLUMNS = [2.9, 1.3, 1.25, 1.75, 1.6, 1.6]
-for area in cat.app_areas:
-    rows = card[card["app_area"] == area.name]
-    st.subheader(area.name, anchor=False, divider="gray")
-    if rows.empty:
-        st.caption("No KPI for this APP area is in the dashboard yet.")
-        continue
-    for r in rows.itertuples():
-        kpi = cat.get(r.kpi_id)
-        unit, d = r.unit, r.decimals
-        target = (f"Target {format_value(r.target, unit, d)} by {format_period(r.target_period)}"
-                  f" ({r.target_source})" if r.target_period else "No plan target")
-        with st.container(border=True, key=f"kpi_{r.kpi_id}"):
-            c = st.columns(COLUMNS, vertical_alignment="center")
-            c[0].markdown(f'<p class="kpi-name">{ui.esc(kpi.name)}</p><p class="kpi-note">{ui.esc(target)}</p>',
-                          unsafe_allow_html=True)
-            c[0].page_link("pages/kpi_trajectory.py", label="Trajectory and definition", icon=":material/show_chart:",
+
+
+def kpi_card(r, show_area: bool) -> None:
+    kpi = cat.get(r.kpi_id)
+    unit, d = r.unit, r.decimals
+    target = (f"Target {format_value(r.target, unit, d)} by {format_period(r.target_period)}"
+              f" ({r.target_source})" if isinstance(r.target_period, str) else "No plan target")
+    if show_area:
+        target = f"{cat.area_name(kpi.app_area)} · {target}"
+    with st.container(border=True, key=f"kpi_{r.kpi_id}"):
+        c = st.columns(COLUMNS, vertical_alignment="center")
+        c[0].markdown(f'<p class="kpi-name">{ui.esc(kpi.name)}</p><p class="kpi-note">{ui.esc(target)}</p>',
+                      unsafe_allow_html=True)
+        c[0].page_link("pages/kpi_trajectory.py", label="Trajectory, SPC and definition",
+                       icon=":material/show_chart:", query_params={"kpi": r.kpi_id, "period": period})
+        if ui.can_open("explain") and r.kpi_id in cat.event_ids:  # Explain reads SEN2 events, not referrals
+            c[0].page_link("pages/explain.py", label="Explain this number", icon=":material/manage_search:",
                            query_params={"kpi": r.kpi_id, "period": period})
-            c[1].markdown(ui.cell(format_period(period), format_value(r.value, unit, d),
-                                  format_basis(r.numerator, r.denominator, unit, medians.get(r.kpi_id))),
-                          unsafe_allow_html=True)
-            c[2].markdown(ui.cell("Trajectory", format_value(r.trajectory, unit, d),
-                                  "planned for the month" if pd.notna(r.trajectory) else "no plan this month",
-                                  size="mid"), unsafe_allow_html=True)
-            c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(r.status, status_text(r.status)),
-                          unsafe_allow_html=True)
-            c[4].markdown(ui.cell("Since last month", format_change(r.change, unit, d, r.polarity),
-                                  f"from {format_value(r.value - r.change, unit, d)} in {previous}"
-                                  if pd.notna(r.change) else None, size="small"), unsafe_allow_html=True)
-            with c[5]:
-                months = recent_periods(period, len(r.recent))
-                st.markdown('<p class="kpi-label">Last 13 months</p>', unsafe_allow_html=True)
-                if any(pd.notna(v) for v in r.recent):
-                    st.plotly_chart(sparkline(r.recent, months, unit, d), config={"displayModeBar": False},
-                                    key=f"spark_{r.kpi_id}", alt=sparkline_alt(r.recent, months, unit, d))
-                else:
-                    st.markdown('<p class="kpi-note">No values in these months</p>', unsafe_allow_html=True)
+        hidden = r.status == "suppressed"
+        c[1].markdown(ui.cell(format_period(period), format_value(r.value, unit, d, suppressed=hidden),
+                              format_basis(r.numerator, r.denominator, unit, medians.get(r.kpi_id),
+                                           suppressed=hidden)), unsafe_allow_html=True)
+        c[2].markdown(ui.cell("Trajectory", format_value(r.trajectory, unit, d),
+                              "planned for the month" if pd.notna(r.trajectory) else "no plan this month",
+                              size="mid"), unsafe_allow_html=True)
+        c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(r.status, status_text(r.status)),
+                      unsafe_allow_html=True)
+        c[4].markdown(ui.cell("Since last month", format_change(r.change, unit, d, r.polarity),
+                              f"from {format_value(r.value - r.change, unit, d)} in {previous}"
+                              if pd.notna(r.change) else None, size="small"), unsafe_allow_html=True)
+        with c[5]:
+            months = recent_periods(period, len(r.recent))
+            st.markdown('<p class="kpi-label">Last 13 months</p>', unsafe_allow_html=True)
+            if any(pd.notna(v) for v in r.recent):
+                st.plotly_chart(sparkline(r.recent, months, unit, d), config={"displayModeBar": False},
+                                key=f"spark_{r.kpi_id}", alt=sparkline_alt(r.recent, months, unit, d))
+            else:
+                st.markdown('<p class="kpi-note">No values in these months</p>', unsafe_allow_html=True)
+        s = st.columns([1.45, 1.45, 1.5, 3.6], vertical_alignment="center")
+        s[0].markdown(ui.icon_cell("Variation", variation_svg(r.variation, 34), r.variation_label),
+                      unsafe_allow_html=True)
+        s[1].markdown(ui.icon_cell("Assurance", assurance_svg(r.assurance, 34), r.assurance_label),
+                      unsafe_allow_html=True)
+        s[2].markdown(ui.cell("Forecast for the target month", r.forecast_label, r.forecast_note, size="small"),
+                      unsafe_allow_html=True)
+        s[3].markdown(f'<p class="kpi-sentence">{ui.esc(r.sentence)}</p>', unsafe_allow_html=True)
+
+
+if view == "Table":
+    st.dataframe(table, hide_index=True, width="stretch", height=min(35 * (len(table) + 1) + 3, 640),
+                 column_config={"Summary": st.column_config.TextColumn("Summary", width="large"),
+                                "KPI": st.column_config.TextColumn("KPI", width="large", pinned=True)})
+    st.caption("Click a column heading to sort. Variation and assurance follow NHS England's Making Data Count "
+               "rules over every month with a value; the forecast is a straight line through the last 12 months "
+               "with an 80% prediction interval.")
+elif sort_key == "plan":
+    for area in cat.app_areas:
+        rows = ordered[ordered["app_area"] == area.name]
+        st.subheader(area.name, anchor=False, divider="gray")
+        if rows.empty:
+            st.caption("No KPI for this APP area is in the dashboard yet.")
+            continue
+        for r in rows.itertuples():
+            kpi_card(r, show_area=False)
+else:
+    st.subheader(f"All KPIs by {SORT_KEYS[sort_key].lower()}", anchor=False, divider="gray")
+    for r in ordered.itertuples():
+        kpi_card(r, show_area=True)
 
 st.caption("Status compares the month's value with the plan's trajectory for that month: ✔ On track (as good as "
            "planned or better), ◐ Within tolerance (worse than planned by no more than the KPI's tolerance), "
-           "✖ Off track (worse than that), – No data (the plan expects a value but none was recorded). "
-           "Rates are percentages of the events completed in the month.")
+           "✖ Off track (worse than that), – No data (the plan expects a value but none was recorded), ⊘ Suppressed "
+           "(figures of 1 to 4 children are shown as c outside the analysts' team). "
+           "Rates are percentages of the events completed in the month. Variation (Making Data Count): whether the "
+           "latest month is ordinary or a special cause (improvement or concern) against the XmR chart's limits. "
+           "Assurance: whether the process limits show the target will be met consistently, missed consistently, "
+           "or hit and miss. The forecast is from the last 12 months, with an 80% prediction interval.")

@@ -76,7 +76,9 @@ def test_overview_shows_hand_computed_values_for_the_chosen_month(app_db):
     assert "30.0%" in text  # the trajectory for July 2023
     assert "✔ On track" in text and "– No data" in text
     assert "21.4 weeks" in text
-    assert "6 on track · 0 within tolerance · 0 off track · 10 no data in July 2023" in text
+    # 2 SEN2 KPIs without review data, 2 planned waiting-list KPIs without a referral extract,
+    # 8 planned local-extract KPIs without local extracts
+    assert "6 on track · 0 within tolerance · 0 off track · 12 no data · 29 not in plan in July 2023" in text
     assert "Target 49.2% by January 2024 (England average for 2022 (DfE, June 2023))" in text
 
 
@@ -123,7 +125,9 @@ def test_trajectory_page_opens_on_the_kpi_and_month_in_the_link(app_db):
     assert "Lower is better" in text
     assert "SEND Regulations 2014, reg 13(2)" in text
     assert at.query_params["kpi"] == "ehcp_weeks_to_issue"
-    assert len(at.get("plotly_chart")) == 1
+    assert [c.key for c in at.get("plotly_chart")] == ["trajectory", "spc"]  # the plan chart, then the XmR chart
+    assert "Statistical process control" in [s.value for s in at.subheader]
+    assert "XmR chart of every month with a value from January 2022 to July 2023 (19 months" in text
 
 
 def test_unknown_kpi_in_the_link_falls_back_with_a_note(app_db):
@@ -167,3 +171,35 @@ def test_empty_database_shows_how_to_get_data(tmp_path, monkeypatch):
     monkeypatch.setenv("APP_DB", str(db))
     text = text_of(run_app())
     assert "holds no case records yet" in text and "make run" in text
+
+
+def test_overview_is_the_board_summary_with_spc_forecast_and_a_sentence(app_db):
+    text = text_of(run_app({"period": "2023-07"}))
+    # The sentence a chair reads aloud, from the hand-computed July 2023 values.
+    assert ("EHCPs within 20 weeks (excl. exceptions) was 50.0% in July 2023 against a planned 30.0% (on track)."
+            in text)
+    assert "Weeks from request to plan (mean) was 21.4 weeks in July 2023" in text
+    for label in ("Variation", "Assurance", "Forecast for the target month"):
+        assert label in text
+    # 19 monthly values from January 2022: enough for XmR limits, so every rate gets a variation label in words.
+    assert "Common cause variation" in text or "Special cause" in text
+    assert "Too few points for SPC" in text  # the KPIs with no events in the fixture
+
+
+def test_board_table_view_is_sortable_and_downloads_what_it_shows(app_db):
+    at = run_app({"period": "2023-07"})
+    at.selectbox(key="board_sort").set_value("status").run()
+    at.segmented_control(key="board_view").set_value("Table").run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == ["KPI", "APP area", "Value", "Trajectory", "Status", "Variation", "Assurance",
+                                   "Forecast", "Summary"]
+    # worst first: no data (2 SEN2 KPIs without review data, 2 planned waiting-list KPIs without a referral
+    # extract, 8 planned local-extract KPIs without local extracts) before on track, unplanned KPIs last
+    assert list(shown["Status"][:12]) == ["– No data"] * 12
+    assert set(shown["Status"][12:18]) == {"✔ On track"}
+    assert set(shown["Status"][18:]) == {"Not in plan"}
+    july = shown.set_index("KPI").loc["EHCPs within 20 weeks (excl. exceptions)"]
+    assert (july["Value"], july["Trajectory"]) == ("50.0%", "30.0%")
+    download = at.get("download_button")[0]
+    assert download.proto.label == "Download the board summary (CSV)"

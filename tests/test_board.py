@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from kpi import definitions
-from kpi.board import board, spc_for
+from kpi.board import board, board_table, forecast_note, sort_board, spc_for
 
 PERIODS = [f"{y}-{m:02d}" for y in (2022, 2023) for m in range(1, 13)]
 
@@ -98,3 +98,67 @@ def test_short_segments_warn(tmp_path):
     warnings = definitions.spc_warnings(cat, "2019-01", "2024-12")
     assert any("from 2024-06 has only 7 months" in w for w in warnings)
     assert definitions.spc_warnings(definitions.load(), "2019-01", "2024-12") == []
+
+
+def _board_rows(**columns):
+    """A hand-made board for the ordering tests: one row per KPI of the real catalogue, in plan order."""
+    cat = definitions.load()
+    ids = cat.ids
+    base = {"kpi_id": ids, "status": ["on_track"] * len(ids), "variation": ["common_cause"] * len(ids),
+            "assurance": ["inconsistent"] * len(ids), "forecast_verdict": ["uncertain"] * len(ids)}
+    for col, changes in columns.items():
+        for kpi_id, value in changes.items():
+            base[col][ids.index(kpi_id)] = value
+    return cat, pd.DataFrame(base)
+
+
+def test_board_orders_put_what_needs_discussing_first_and_keep_plan_order_for_ties():
+    cat, rows = _board_rows(status={"ar_overdue": "off_track", "not_issue_16wk": None,
+                                    "request_decision_6wk": "within_tolerance"})
+    by_status = list(sort_board(rows, cat, "status")["kpi_id"])
+    assert by_status[:2] == ["ar_overdue", "request_decision_6wk"]  # off track, then within tolerance
+    assert by_status[-1] == "not_issue_16wk"  # not in plan goes last
+    assert by_status[2:-1] == [k for k in cat.ids if k not in ("ar_overdue", "request_decision_6wk",
+                                                                   "not_issue_16wk")]
+    assert list(sort_board(rows, cat, "plan")["kpi_id"]) == cat.ids
+
+
+def test_board_orders_by_variation_assurance_and_forecast():
+    cat, rows = _board_rows(variation={"ar_overdue": "concern_high", "ehcp_20wk_excl": "improvement_high"},
+                            assurance={"ar_decision_4wk": "consistent_fail", "ehcp_20wk_incl": "consistent_pass"},
+                            forecast_verdict={"not_issue_16wk": "unlikely", "ehcp_weeks_to_issue": "not_met",
+                                              "ehcp_20wk_excl": "likely"})
+    assert list(sort_board(rows, cat, "variation")["kpi_id"])[0] == "ar_overdue"
+    assert list(sort_board(rows, cat, "variation")["kpi_id"])[-1] == "ehcp_20wk_excl"
+    assert list(sort_board(rows, cat, "assurance")["kpi_id"])[0] == "ar_decision_4wk"
+    assert list(sort_board(rows, cat, "assurance")["kpi_id"])[-1] == "ehcp_20wk_incl"
+    assert list(sort_board(rows, cat, "forecast")["kpi_id"])[:2] == ["ehcp_weeks_to_issue", "not_issue_16wk"]
+    with pytest.raises(ValueError, match="unknown sort key"):
+        sort_board(rows, cat, "colour")
+
+
+def test_forecast_note_only_for_a_live_forecast():
+    assert forecast_note(41.23, 30.14, 52.3, "uncertain", "percent", 1) == \
+        "forecast 41.2% (80% interval 30.1% to 52.3%)"
+    assert forecast_note(20.0, 19.0, 21.0, "likely", "weeks", 1) == "forecast 20.0 weeks (80% interval 19.0 weeks " \
+        "to 21.0 weeks)"
+    assert forecast_note(50.0, 50.0, 50.0, "met", "percent", 1) is None
+    assert forecast_note(None, None, None, "too_few", "percent", 1) is None
+
+
+def test_board_table_says_everything_in_words(tmp_path):
+    cat = _catalogue(tmp_path)
+    values = [12.0, 11.0, 13.0, 12.0, 11.5, 12.5, 12.0, 13.0, 11.0, 12.0, 12.5, 11.5,
+              20.0, 24.0, 28.0, 31.0, 35.0, 38.0, 42.0]
+    trajectory = [None] * 13 + [20.0, 23.0, 26.0, 30.0, 33.0, 36.0]
+    s = _series(values, trajectory)
+    s["status"] = [None] * 13 + ["on_track"] * 6
+    table = board_table(board(s, cat, "2023-07"), cat)
+    row = table.iloc[0]
+    assert list(table.columns) == ["KPI", "APP area", "Value", "Trajectory", "Status", "Variation", "Assurance",
+                                   "Forecast", "Summary"]
+    assert (row["Value"], row["Trajectory"], row["Status"]) == ("42.0%", "36.0%", "✔ On track")
+    assert row["Variation"] == "Special cause: improvement (higher)"
+    assert row["Forecast"].startswith("Likely to reach target: forecast ")
+    assert row["Summary"].startswith("EHCPs within 20 weeks (excl. exceptions) was 42.0% in July 2023 against a "
+                                     "planned 36.0% (on track).")

@@ -133,7 +133,9 @@ def test_trajectory_link_opened_first_on_a_fresh_server(server, page):
     expect(page.get_by_role("heading", name="Average weeks from request to final EHC plan")).to_be_visible()
     expect(page.get_by_text("21.4 weeks").first).to_be_visible()
     expect(page.get_by_text("✔ On track").first).to_be_visible()
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(1)
+    # The plan chart and the XmR chart; no comparison chart (no published data in this database).
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(2)
+    expect(page.get_by_text("Statistical process control")).to_be_visible()
     expect(page.get_by_text("Download the monthly figures (CSV)")).to_be_visible()
     expect(page).to_have_url(re.compile(r"kpi=ehcp_weeks_to_issue"))
     assert "period=2023-07" in page.url
@@ -148,11 +150,14 @@ def test_overview_for_the_six_month_stocktake(server, page):
     _no_exception(page)
     expect(page.get_by_role("heading", name="Accelerated Progress Plan 2023–24 (demo area)")).to_be_visible()
     expect(page.get_by_text("New EHC plans issued within 20 weeks, excluding exceptions")).to_be_visible()
-    expect(page.get_by_text("6 on track · 0 within tolerance · 0 off track · 10 no data in July 2023")).to_be_visible()
+    summary = "6 on track · 0 within tolerance · 0 off track · 12 no data · 29 not in plan in July 2023"
+    expect(page.get_by_text(summary)).to_be_visible()
     expect(page.get_by_text("50.0%").first).to_be_visible()
     expect(page.get_by_text("✔ On track").first).to_be_visible()
     expect(page.get_by_text("– No data").first).to_be_visible()
     expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(6)  # a sparkline for each KPI with values
+    expect(page.get_by_text("Common cause variation").first).to_be_visible()  # the board summary, in words
+    expect(page.locator("img[alt='Too few points for SPC']").first).to_be_visible()  # icons carry alt text
     _shot(page, folder, "overview_2023-07")
 
 
@@ -162,7 +167,7 @@ def test_from_overview_to_a_kpi_trajectory_keeps_the_month(server, page):
     page.get_by_text("Overview: August 2023").wait_for()
     _settle(page)
     expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(6)  # layout settled
-    page.locator(".st-key-kpi_ehcp_20wk_excl").get_by_role("link", name="Trajectory and definition").click()
+    page.locator(".st-key-kpi_ehcp_20wk_excl").get_by_role("link", name="Trajectory, SPC and definition").click()
     page.get_by_text("About this indicator").wait_for()
     _settle(page)
     _no_exception(page)

@@ -159,3 +159,31 @@ def test_count_table_has_whole_numbers_and_no_denominator(catalogue):
     table = charts.table_frame(charts.blank_unplanned(add_plan(df, kpi)), kpi)
     assert table["Value"].tolist() == [108, 120]
     assert "2023-07,108,,108," in charts.table_csv(table).decode()
+
+
+def test_suppressed_cells_read_c_in_text_table_and_csv(catalogue):
+    """A suppressed series (kpi/suppress.py) never shows a hidden count as missing ('–', 'none in the month')."""
+    from kpi.suppress import SuppressionRule, suppress_series
+
+    kpi = catalogue.get("ehcp_20wk_excl")
+    rows = pd.DataFrame({"kpi_id": [kpi.id] * 2, "period": ["2023-06", "2023-07"], "numerator": [20.0, 3.0],
+                         "denominator": pd.array([50, 40], dtype="Int64"), "value": [40.0, 7.5],
+                         "rolling_12m": [None, None], "median": [None, None], "target": [49.2, 49.2],
+                         "trajectory": [28.0, 30.0], "status": ["on_track", "off_track"]})
+    shown = suppress_series(rows, {kpi.id: kpi.unit}, SuppressionRule())
+    july = shown.iloc[1]
+    assert charts.format_value(july["value"], "percent", 1, suppressed=july["status"] == "suppressed") == "c"
+    assert charts.format_value(None, "percent", 1) == "–"
+    assert charts.format_basis(july["numerator"], july["denominator"], "percent", suppressed=True) == "c of 40"
+    assert charts.format_basis(None, None, "weeks", suppressed=True) == "mean of c plans"
+    assert charts.format_basis(None, None, "percent") == "none in the month"
+    assert charts.status_text("suppressed") == "⊘ Suppressed"
+    assert charts.status_summary(["on_track", "suppressed"], "2023-07") == (
+        "1 on track · 0 within tolerance · 0 off track · 1 suppressed in July 2023")
+    table = charts.table_frame(shown, kpi)
+    assert table.loc[0, ["Period", "Numerator", "Denominator", "Value", "Status"]].tolist() == [
+        "2023-07", "c", "40", "c", "Suppressed"]
+    assert table.loc[1, ["Numerator", "Value"]].tolist() == ["20", "40.0"]
+    assert "Value" not in charts.column_formats(table, kpi.decimals)  # text columns get no number format
+    csv_text = charts.table_csv(table).decode()
+    assert "2023-07,c,40,c," in csv_text

@@ -26,7 +26,9 @@ def test_shipped_definitions_hold_the_core_kpis_with_plans():
     cat = definitions.load()
     assert set(CORE) <= set(cat.ids)
     for kpi in cat.kpis:
-        assert kpi.plan is not None, kpi.id
+        if kpi.plan is None:  # the waiting-list KPIs are tracked with plans only where sensible (SALT)
+            assert kpi.id not in CORE and kpi.app_area == "waiting_lists", kpi.id
+            continue
         assert kpi.plan.baseline.period == "2023-01"
         assert kpi.plan.target.period == "2024-01"
         assert kpi.plan.target.source

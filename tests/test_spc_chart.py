@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kpi import definitions
 from kpi.spc import xmr
-from kpi.spc_chart import spc_figure
+from kpi.spc_chart import spc_figure, spc_method_text
 
 VALUES = [20, 24, 20, 26, 22, 16, 18, 16, 31, 28, 34, 26, 30, 19, 18, 45, 47, 49, 50, 52, 54, 56]
 PERIODS = [f"{2021 + i // 12}-{i % 12 + 1:02d}" for i in range(len(VALUES))]
@@ -39,9 +39,29 @@ def test_limits_are_drawn_per_segment_and_recalculations_are_labelled():
     fig = spc_figure(kpi, periods, result)
     mean = next(t for t in fig.data if t.name == "Mean")
     assert list(mean.y).count(None) == 2  # two segments, each ended by a break
-    texts = [a.text for a in fig.layout.annotations]
-    assert any("Limits recalculated: APP recovery plan" in t for t in texts)
-    assert not any("capacity fell" in t for t in texts)  # 2021-01 is before the charted months
+    recalcs = [a for a in fig.layout.annotations if a.text == "Limits recalculated"]
+    assert len(recalcs) == 1  # 2021-01 is before the charted months
+    assert "February 2023: APP recovery plan" in recalcs[0].hovertext
+    assert recalcs[0].x == "2023-02-01"
+
+
+def test_axis_spans_the_points_and_the_plan_window_only():
+    cat = definitions.load()
+    kpi = cat.get("ehcp_20wk_excl")
+    periods = [f"{2022 + i // 12}-{i % 12 + 1:02d}" for i in range(14)]  # 2022-01 … 2023-02, before the plan ends
+    fig = spc_figure(kpi, periods, xmr(VALUES[:14], improvement="increase"), cat.plan_window)
+    assert list(fig.layout.xaxis.range) == ["2021-12-15", "2024-02-15"]  # plan window ends January 2024
+
+
+def test_method_text_names_the_rules_months_and_recalculation_reasons():
+    kpi = definitions.load().get("ehcp_20wk_excl")
+    periods = [f"{2022 + i // 12}-{i % 12 + 1:02d}" for i in range(len(VALUES))]
+    result = xmr(VALUES, improvement="increase", recalc_at=[periods.index("2023-02")])
+    text = spc_method_text(kpi, periods, result)
+    assert "from January 2022 to October 2023 (22 months" in text
+    assert "Making Data Count" in text
+    assert "recalculated from February 2023 (APP recovery plan" in text
+    assert "capacity fell" not in text
 
 
 def test_too_few_points_draw_no_limits():

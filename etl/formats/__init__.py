@@ -20,3 +20,13 @@ def _register_published() -> None:
 
 
 _register_published()
+
+
+def _register_waits() -> None:
+    from etl.formats.nhs_chs import NhsChsWorkbook
+    from etl.formats.waits_extract import WaitingListExtract
+
+    OTHER_LAYOUTS.extend([WaitingListExtract(), NhsChsWorkbook()])
+
+
+_register_waits()

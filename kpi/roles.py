@@ -1,0 +1,162 @@
+"""Roles: who is a leadership member, a monitor or an analyst; which pages each sees; whose figures are exact.
+
+Configuration, not code: ``access.yaml`` at the repository root (or the file named by ``APP_ACCESS_CONFIG``) holds a
+``roles:`` block (claim rules, pages per role, roles with exact figures, the local single-user role) and the
+``suppression:`` rule of :mod:`kpi.suppress`. Pure functions; the Streamlit sign-in that supplies the claims is
+in ``pages/_shared.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from kpi.definitions import Catalogue
+from kpi.suppress import SuppressionRule, suppress_series
+
+ROLES = ("leadership", "monitor", "analyst")
+Role = Literal["leadership", "monitor", "analyst"]
+ENV_VAR = "APP_ACCESS_CONFIG"
+ROLE_ENV_VAR = "APP_ROLE"  # local single-user mode only: preview the dashboard as another role
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "access.yaml"
+ROLE_LABELS = {"leadership": "leadership", "monitor": "monitor", "analyst": "analyst"}
+
+
+class ClaimRule(BaseModel):
+    """One rule: if the identity's ``claim`` passes the test, its role is ``role``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    claim: str = Field(min_length=1)
+    equals: str | None = None
+    one_of: list[str] | None = None
+    ends_with: str | None = None
+    role: Role
+
+    @model_validator(mode="after")
+    def _one_test(self) -> ClaimRule:
+        tests = [t for t in (self.equals, self.one_of, self.ends_with) if t is not None]
+        if len(tests) != 1:
+            raise ValueError("each rule needs exactly one of equals, one_of, ends_with")
+        return self
+
+    def matches(self, claims: Mapping[str, object]) -> bool:
+        """Case-insensitive; a list claim matches when any element does; an email with email_verified false
+        never matches."""
+        if self.claim == "email" and claims.get("email_verified") is False:
+            return False
+        raw = claims.get(self.claim)
+        values = raw if isinstance(raw, list | tuple) else [raw]
+        texts = [str(v).strip().lower() for v in values if v is not None and str(v).strip()]
+        if self.equals is not None:
+            return self.equals.lower() in texts
+        if self.one_of is not None:
+            return bool({o.lower() for o in self.one_of} & set(texts))
+        return any(t.endswith(self.ends_with.lower()) for t in texts)
+
+
+class RolesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    local_role: Role = "analyst"
+    rules: list[ClaimRule] = Field(default_factory=list)
+    pages: dict[Role, list[str] | Literal["all"]]
+    exact_figures: list[Role] = Field(default_factory=lambda: ["analyst"])
+
+    @model_validator(mode="after")
+    def _every_role_has_pages(self) -> RolesConfig:
+        missing = [r for r in ROLES if r not in self.pages]
+        if missing:
+            raise ValueError(f"pages: no entry for role(s) {', '.join(missing)}")
+        return self
+
+
+class AccessConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roles: RolesConfig
+    suppression: SuppressionRule = Field(default_factory=SuppressionRule)
+
+
+class AccessConfigError(ValueError):
+    """access.yaml is missing or wrong; the message names the file and the problem."""
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+def load(path: Path | str | None = None, catalogue: Catalogue | None = None) -> AccessConfig:
+    """Read and check the access configuration (and, given the catalogue, that the KPI ids it names exist)."""
+    path = Path(path) if path else config_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AccessConfigError(f"cannot read the access configuration {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise AccessConfigError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    try:
+        config = AccessConfig.model_validate(raw)
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'top level'}: {e['msg']}" for e in exc.errors())
+        raise AccessConfigError(f"{path}: {where}") from exc
+    if catalogue is not None:
+        unknown = sorted(config.suppression.kpi_ids() - set(catalogue.ids))
+        if unknown:
+            raise AccessConfigError(f"{path}: suppression names unknown KPI id(s) {', '.join(unknown)}")
+    return config
+
+
+def role_for(claims: Mapping[str, object], config: RolesConfig) -> str | None:
+    """The role of a signed-in identity: the first matching rule's, or None (no access)."""
+    return next((rule.role for rule in config.rules if rule.matches(claims)), None)
+
+
+def local_role(config: RolesConfig, environ: Mapping[str, str] | None = None) -> tuple[str, bool]:
+    """(role, previewing) in local single-user mode: ``APP_ROLE`` if set, else the configured local role."""
+    env = os.environ if environ is None else environ
+    wanted = (env.get(ROLE_ENV_VAR) or "").strip().lower()
+    if not wanted:
+        return config.local_role, False
+    if wanted not in ROLES:
+        raise AccessConfigError(f"{ROLE_ENV_VAR}={wanted!r} is not a role; use one of {', '.join(ROLES)}")
+    return wanted, wanted != config.local_role
+
+
+def can_see(role: str, page_id: str, config: RolesConfig) -> bool:
+    pages = config.pages.get(role, [])  # an unknown role sees nothing
+    return pages == "all" or page_id in pages
+
+
+def visible(role: str, page_ids: Iterable[str], config: RolesConfig) -> list[str]:
+    """The page ids of ``page_ids`` the role may open, in the given order."""
+    return [p for p in page_ids if can_see(role, p, config)]
+
+
+def exact_figures(role: str, config: RolesConfig) -> bool:
+    """Whether the role sees unsuppressed figures (everyone else, and their exports, is suppressed)."""
+    return role in config.exact_figures
+
+
+def series_for_role(series: pd.DataFrame, catalogue: Catalogue, role: str, config: AccessConfig) -> pd.DataFrame:
+    """The KPI series as ``role`` may see it: unchanged for exact-figure roles, suppressed for everyone else."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if exact_figures(role, config.roles):
+        return series
+    return suppress_series(series, {k.id: k.unit for k in catalogue.kpis}, config.suppression)
+
+
+def describe_mode(role: str, signed_in_as: str | None, previewing: bool) -> str:
+    """The sidebar line saying who this is and with which role."""
+    if signed_in_as:
+        return f"Signed in as {signed_in_as} — {ROLE_LABELS[role]}"
+    if previewing:
+        return f"Local single-user mode — previewing as {ROLE_LABELS[role]} ({ROLE_ENV_VAR})"
+    return f"Local single-user mode — {ROLE_LABELS[role]}"

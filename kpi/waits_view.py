@@ -1,0 +1,133 @@
+"""What the Waiting lists page shows, as pure functions: a service's local month-end figures from the KPI
+series, the comparison with NHS England's published series, and the plotly figures. No Streamlit here.
+
+Bands are the NHS England CHS ones, so the local stacked bars read like the published ones: up to 18 weeks
+(0–126 days), over 18 to 52 weeks (127–364 days), over 52 weeks (more than 364 days).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from kpi.charts import DARK_BLUE, DARK_PINK, FONT, ORANGE, format_period
+
+SERVICE_LABELS = {
+    "SALT": "Speech and language therapy",
+    "OT": "Occupational therapy",
+    "PHYSIO": "Physiotherapy",
+    "COMMUNITY_PAEDS": "Community paediatrics",
+    "NEURODEVELOPMENTAL": "Neurodevelopmental (autism and ADHD) assessment",
+    "AUDIOLOGY": "Audiology",
+}
+LOCAL_COLUMNS = ["period", "waiting", "over_18wk", "pct_over_18wk", "over_52wk", "median_weeks", "first_contacts",
+                 "pct_seen_within_18wk"]
+# NHS band → (legend label, colour): short waits light, long waits dark (GOV.UK palette, sequential by meaning)
+NHS_BANDS = [
+    ("0-1", "Up to 1 week", "#A6C8E6"), (">1-2", "Over 1 to 2 weeks", "#7FAFD9"),
+    (">2-4", "Over 2 to 4 weeks", "#5694CA"), (">4-12", "Over 4 to 12 weeks", "#2073BC"),
+    (">12-18", "Over 12 to 18 weeks", DARK_BLUE), (">18-52", "Over 18 to 52 weeks", ORANGE),
+    (">52", "Over 52 weeks", DARK_PINK), (">52-104", "Over 52 to 104 weeks", DARK_PINK),
+    (">104", "Over 104 weeks", "#3D3D3D"),
+]
+
+
+def kpi_ids(service: str) -> dict[str, str]:
+    low = service.lower()
+    return {"size": f"waiting_list_size_{low}", "over18": f"wait_over_18wk_{low}", "over52": f"wait_over_52wk_{low}",
+            "median": f"wait_median_weeks_{low}", "seen": f"seen_within_18wk_{low}"}
+
+
+def service_table(series: pd.DataFrame, service: str) -> pd.DataFrame:
+    """One row per month for a service: waiting, over 18 weeks (count and %), over 52, median weeks waited,
+    first contacts and % of them within 18 weeks. Empty figures stay empty (never 0%)."""
+    ids = kpi_ids(service)
+    rows = series[series["kpi_id"].isin(ids.values())]
+    if rows.empty:
+        return pd.DataFrame(columns=LOCAL_COLUMNS)
+
+    def col(key: str, field: str) -> pd.Series:
+        return rows[rows["kpi_id"] == ids[key]].set_index("period")[field].astype("float64")
+
+    out = pd.DataFrame({
+        "waiting": col("size", "value"),
+        "over_18wk": col("over18", "numerator"),
+        "pct_over_18wk": col("over18", "value"),
+        "over_52wk": col("over52", "value"),
+        "median_weeks": col("median", "value"),
+        "first_contacts": col("seen", "denominator"),
+        "pct_seen_within_18wk": col("seen", "value"),
+    }).rename_axis("period").reset_index().sort_values("period")
+    return out[LOCAL_COLUMNS].reset_index(drop=True)
+
+
+def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+    fig.update_layout(template="plotly_white", barmode="stack", height=360, title={"text": title, "x": 0},
+                      font={"family": FONT, "color": "#0B0C0C", "size": 14}, margin={"l": 10, "r": 10, "t": 50,
+                                                                                     "b": 10},
+                      legend={"orientation": "h", "y": -0.15, "traceorder": "normal"}, yaxis_title=y_title,
+                      hovermode="x unified")
+    return fig
+
+
+def local_bands_figure(table: pd.DataFrame, label: str) -> go.Figure:
+    """Children waiting at each month end, stacked by time waited (up to 18, 18–52, over 52 weeks)."""
+    t = table.dropna(subset=["waiting"])
+    x = pd.to_datetime(t["period"] + "-01")
+    parts = [("Up to 18 weeks", t["waiting"] - t["over_18wk"], DARK_BLUE),
+             ("Over 18 to 52 weeks", t["over_18wk"] - t["over_52wk"], ORANGE),
+             ("Over 52 weeks", t["over_52wk"], DARK_PINK)]
+    fig = go.Figure([go.Bar(x=x, y=y, name=name, marker_color=colour,
+                            hovertemplate="%{y:,.0f}<extra>" + name + "</extra>") for name, y, colour in parts])
+    return _layout(fig, f"{label}: children waiting at month end, by time waited", "Children waiting")
+
+
+def local_bands_alt(table: pd.DataFrame, label: str) -> str:
+    t = table.dropna(subset=["waiting"])
+    if t.empty:
+        return f"No local waiting-list figures for {label}."
+    last = t.iloc[-1]
+    return (f"Stacked bars of children waiting for {label} at each month end from {format_period(t['period'].iloc[0])}"
+            f" to {format_period(last['period'])}; in {format_period(last['period'])} {last['waiting']:,.0f} waiting, "
+            f"{last['over_18wk']:,.0f} over 18 weeks and {last['over_52wk']:,.0f} over 52 weeks.")
+
+
+def nhs_bands_figure(bands: pd.DataFrame, org_name: str, service: str) -> go.Figure:
+    """NHS England's published weeks-waiting bands per data month (stacked), for one organisation and service."""
+    fig = go.Figure()
+    months = sorted(bands["period"].unique())
+    short = {p: format_period(p)[:3] + " " + p[:4] for p in months}  # 'Jan 2023': months, not a time axis (gaps)
+    for band, name, colour in NHS_BANDS:
+        b = bands[bands["band"] == band]
+        if b.empty or b["value"].isna().all():
+            continue
+        fig.add_trace(go.Bar(x=[short[p] for p in b["period"]], y=b["value"], name=name, marker_color=colour,
+                             hovertemplate="%{y:,.0f}<extra>" + name + "</extra>"))
+    _layout(fig, f"{org_name}: {service} (NHS England, published)", "Children waiting")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=[short[p] for p in months])
+    return fig
+
+
+def comparison(local: pd.DataFrame, nhs: pd.DataFrame) -> pd.DataFrame:
+    """The NHS data months side by side: local waiting and % over 18 weeks, the organisation's published total,
+    % over 18 weeks and number over 52 weeks, and whether its bands add up to its total."""
+    merged = nhs.merge(local[["period", "waiting", "pct_over_18wk", "over_52wk"]], on="period", how="left",
+                       suffixes=("_nhs", "_local"))
+    return pd.DataFrame({
+        "Month": [format_period(p) for p in merged["period"]],
+        "Local: waiting": merged["waiting"],
+        "Local: % over 18 weeks": merged["pct_over_18wk_local"].round(1),
+        "Local: over 52 weeks": merged["over_52wk_local"],
+        "NHS: waiting": merged["total"],
+        "NHS: % over 18 weeks": merged["pct_over_18wk_nhs"].astype("float64").round(1),
+        "NHS: over 52 weeks": merged["over_52wk_nhs"],
+        "NHS bands add up": merged["bands_differ"].map({True: "✖ No", False: "✔ Yes"}).fillna("–"),
+    })
+
+
+def suppressed_in(series: pd.DataFrame, service: str, period: str) -> dict[str, bool]:
+    """For each of the service's KPIs ('size', 'over18', …), whether its value for the month is suppressed
+    (small numbers, for roles without exact figures: kpi/suppress.py)."""
+    ids = kpi_ids(service)
+    rows = series[(series["period"] == period) & series["kpi_id"].isin(ids.values())].set_index("kpi_id")["status"]
+    return {key: rows.get(kpi_id) == "suppressed" for key, kpi_id in ids.items()}

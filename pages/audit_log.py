@@ -1,0 +1,34 @@
+"""Audit log (analysts only): sign-ins, page views with their parameters, downloads and SQL queries."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi import audit as audit_log
+from kpi.charts import table_csv
+from pages import _shared as ui
+
+PAGE = "audit_log"
+LABELS = {"all": "All events", "sign_in": "Sign-ins", "access_denied": "Refused sign-ins",
+          "page_view": "Page views", "download": "Downloads", "sql_query": "SQL queries"}
+
+ui.require(PAGE)
+path = audit_log.audit_path(ui.db_path())
+
+st.header("Audit log", anchor=False)
+st.markdown(f"Who did what, and when (UTC), most recent first. Kept in `{path}`, beside the database.")
+event = st.segmented_control("Show", list(LABELS), format_func=LABELS.get, default="all", key="audit_event",
+                             required=True)
+log = audit_log.read_log(path, limit=1000, event=None if event == "all" else event)
+if log.empty:
+    st.info("No events recorded yet.", icon=":material/history:")
+else:
+    st.dataframe(log, hide_index=True, width="stretch", height=min(520, 38 + 35 * len(log)), column_config={
+        "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        "who": "Who", "role": "Role", "event": "Event", "page": "Page", "outcome": "Outcome",
+        "detail": st.column_config.TextColumn("Detail (parameters, file, SQL)", width="large"),
+        "session_id": "Session"})
+    st.caption(f"The latest {len(log):,} events." if len(log) == 1000 else f"{len(log):,} events.")
+    st.download_button("Download the audit log (CSV)", table_csv(log), file_name="audit_log.csv", mime="text/csv",
+                       icon=":material/download:", key="audit_download", on_click=ui.audit_download,
+                       args=(PAGE, "audit_log.csv", len(log)))

@@ -1,0 +1,142 @@
+"""Benchmarks: the home area beside England, its region and its statistical neighbours on DfE's published figures,
+its rank and quartile over the years, and the reconciliation of its own case records with what DfE published."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi.benchmark_charts import benchmark_bars, comparison_figure, quartile_text, rank_figure
+from kpi.charts import format_value
+from kpi.comparison import comparison_wide, local_calendar_years
+from kpi.reconcile import COUNT_TOLERANCE, RATE_TOLERANCE_PP
+from pages import _shared as ui
+
+ctx = ui.context()
+cat = ctx.catalogue
+db = ui.db_path()
+
+st.header("Benchmarks", anchor=False)
+area_code, area_problem = ui.home_area_code()
+if area_code is None:
+    st.warning(f"The home area is not configured: {area_problem}", icon=":material/location_off:")
+    st.stop()
+
+choices = ui.comparable_kpis(db)
+if not choices:
+    st.warning("No DfE published statistics are loaded in this database yet.", icon=":material/database:")
+    st.markdown(
+        "Benchmarks compare the area with England, its region and its statistical neighbours on DfE's published "
+        "figures. Download DfE's *Education, health and care plans* release and the statistical neighbours list, "
+        "then load them:\n\n"
+        f"```sh\npython -m etl load path/to/dfe_ehcp_release/ statistical_neighbours.csv --db {db}\n```")
+    st.stop()
+
+short = {k.id: k.short_name for k in cat.kpis}
+note = ui.choose_from_url("kpi", choices, choices[0], lambda i: short[i], "the KPI")
+kpi_id = st.selectbox("KPI", choices, key="kpi", format_func=short.get, width=520)
+ui.write_to_url("kpi", kpi_id)
+if note:
+    st.info(note, icon=":material/link_off:")
+kpi = cat.get(kpi_id)
+unit, d = kpi.unit, kpi.decimals
+
+comparison = ui.kpi_comparison(db, kpi_id, area_code)
+if comparison.problem:
+    st.warning(comparison.problem, icon=":material/info:")
+    st.stop()
+area, hist = comparison.area, comparison.history
+years = sorted(hist.loc[hist["role"] == "area", "year"].unique(), reverse=True)
+if not years:
+    st.warning(f"DfE has published no figures for {area.name} on this KPI.", icon=":material/info:")
+    st.stop()
+
+st.caption(f"{area.name} ({area.area_code}, DfE {area.old_la_code}) · {area.region_name} · "
+           f"{'Higher' if kpi.polarity == 'up' else 'Lower'} is better · DfE published statistics, calendar years")
+
+year = st.selectbox("Year", years, key="bench_year", width=200)
+table, why = ui.benchmark_table(db, kpi_id, area_code, int(year), kpi.polarity)
+if table is None:
+    st.warning(why, icon=":material/info:")
+    st.stop()
+
+me = table[table["role"] == "area"].iloc[0]
+eng = table[table["role"] == "england"].iloc[0]
+pooled = table[table["role"] == "neighbours_pooled"].iloc[0]
+with st.container(border=True):
+    c = st.columns(4)
+    c[0].markdown(ui.cell(f"{area.name}, {year}", format_value(me["value"], unit, d),
+                          f"{int(me['numerator']):,} of {int(me['denominator']):,}"
+                          if pd.notna(me["numerator"]) and pd.notna(me["denominator"]) else None),
+                  unsafe_allow_html=True)
+    c[1].markdown(ui.cell("England", format_value(eng["value"], unit, d), size="mid"), unsafe_allow_html=True)
+    c[2].markdown(ui.cell("Statistical neighbours (pooled)", format_value(pooled["value"], unit, d),
+                          f"{int(pooled['n_areas'])} neighbours" if pd.notna(pooled["n_areas"]) else None,
+                          size="mid"), unsafe_allow_html=True)
+    rank = f"{int(me['rank'])} of {int(me['n_ranked'])}" if pd.notna(me["rank"]) else "–"
+    c[3].markdown(ui.cell("Rank among English local areas", rank, quartile_text(me["quartile"]), size="mid"),
+                  unsafe_allow_html=True)
+
+st.subheader(f"{year}: the area, England, region and neighbours", anchor=False)
+st.plotly_chart(benchmark_bars(kpi, table), key="bars", config={"displaylogo": False},
+                alt=f"Bar chart of {kpi.short_name} in {year} for {area.name}, England, the region and each "
+                    "statistical neighbour, best first.")
+shown = table.assign(
+    quartile=[quartile_text(q) for q in table["quartile"]],
+    value=[format_value(v, unit, d) for v in table["value"]],
+)[["area_name", "area_code", "value", "numerator", "denominator", "rank", "quartile", "note"]]
+shown.columns = ["Area", "Code", "Value", "Numerator", "Denominator", "Rank", "Quartile", "Note"]
+st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_config={
+    "Numerator": st.column_config.NumberColumn(format="%d"), "Denominator": st.column_config.NumberColumn(format="%d"),
+    "Rank": st.column_config.NumberColumn(format="%d")})
+st.download_button(f"Download the {year} benchmark table (CSV)", shown.to_csv(index=False).encode("utf-8"),
+                   file_name=f"{kpi_id}_benchmark_{year}.csv", mime="text/csv", icon=":material/download:",
+                   key="bench_download", on_click=ui.audit_download,
+                   args=("benchmarks", f"{kpi_id}_benchmark_{year}.csv", len(shown)))
+st.caption("Rank is among all English local areas with a published value (1 = best; ties share the best rank). "
+           "Quartile 1 is the best quarter. Neighbours pooled = their numerators summed over their denominators.")
+
+st.subheader("Over the years", anchor=False, divider="gray")
+st.markdown(f"**{area.name}'s rank among English local areas**")
+st.plotly_chart(rank_figure(hist, area), key="rank", config={"displaylogo": False},
+                alt=f"Line chart of {area.name}'s rank among English local areas by year.")
+local = local_calendar_years(ctx.series[ctx.series["kpi_id"] == kpi_id]) if kpi.is_rate else None
+local = local if local is not None else local_calendar_years(ctx.series.iloc[0:0])
+st.plotly_chart(comparison_figure(kpi, area, hist, local, kpi.plan.target.value if kpi.plan else None),
+                key="history", config={"displaylogo": False},
+                alt=f"Line chart of {kpi.short_name} by year for {area.name}, England, region and neighbours.")
+if comparison.target is not None:
+    st.markdown(comparison.target.sentence(kpi))
+wide = comparison_wide(hist, local, area)
+ui.comparison_table(wide)
+
+st.subheader("Reconciliation with DfE", anchor=False, divider="gray")
+st.markdown(f"{area.name}'s own calendar-year figures, computed from its case records, beside what DfE published "
+            f"for it. Flagged: a rate more than {RATE_TOLERANCE_PP:g} percentage point apart, or a count more than "
+            f"{COUNT_TOLERANCE:.0%} apart — the check to make before and after the statutory return.")
+recon, why = ui.reconciliation(db, area_code) if ui.sees_exact_figures() else (None, None)
+if not ui.sees_exact_figures():
+    st.info("The reconciliation compares exact counts from the case records, so it is shown to analysts only.",
+            icon=":material/lock:")
+elif recon is None:
+    st.info(f"No reconciliation: {why}.", icon=":material/info:")
+elif recon.empty:
+    st.info("No complete calendar year of case records overlaps DfE's published years.", icon=":material/info:")
+else:
+    only = st.toggle("Only flagged differences", key="recon_flagged")
+    r = recon[recon["flagged"]] if only else recon
+    r = r.assign(kpi=[short.get(k, k) for k in r["kpi_id"]],
+                 check=["✖ Differs" if f else ("✔ Agrees" if pd.notna(p) else "– Not published")
+                        for f, p in zip(r["flagged"], r["published"], strict=True)])
+    r = r[["kpi", "year", "measure", "local", "published", "difference", "check", "note"]]
+    r.columns = ["KPI", "Year", "Measure", "Case records", "DfE published", "Difference", "Check", "Note"]
+    st.dataframe(r, hide_index=True, width="stretch", placeholder="–", column_config={
+        "Year": st.column_config.NumberColumn(format="%d"),
+        **{c: st.column_config.NumberColumn(format="%.2f") for c in ("Case records", "DfE published", "Difference")}})
+    n_flagged = int(recon["flagged"].sum())
+    st.caption(f"{len(recon)} comparisons, {n_flagged} flagged. Rates are compared with DfE's published (rounded) "
+               "figure; counts with DfE's published counts.")
+    st.download_button("Download the reconciliation (CSV)", r.to_csv(index=False).encode("utf-8"),
+                       file_name="reconciliation.csv", mime="text/csv", icon=":material/download:",
+                       key="recon_download", on_click=ui.audit_download, args=("benchmarks", "reconciliation.csv",
+                                                                                len(r)))

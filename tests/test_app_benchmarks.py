@@ -1,0 +1,79 @@
+"""The Benchmarks page and the KPI page's comparison section, server-side (AppTest), on a database holding DfE's
+real published files (../shared/data) beside the hand-built case extract of test_app.py."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from etl.load import load_paths
+from tests.test_app import TRAJECTORY_PAGE, plan_extract, run_app, text_of
+
+BENCHMARKS_PAGE = "pages/benchmarks.py"
+
+
+@pytest.fixture
+def published_app_db(published_db, tmp_path, monkeypatch):
+    db = tmp_path / "app.duckdb"
+    shutil.copy(published_db, db)
+    load_paths([plan_extract().write(tmp_path / "extract")], db)
+    monkeypatch.setenv("APP_DB", str(db))
+    return db
+
+
+def test_benchmarks_page_shows_the_home_area_beside_england_and_neighbours(published_app_db):
+    at = run_app({"kpi": "ehcp_20wk_excl"}, page=BENCHMARKS_PAGE)
+    assert at.selectbox(key="kpi").value == "ehcp_20wk_excl"
+    assert at.selectbox(key="bench_year").value == 2024
+    text = text_of(at)
+    # DfE's published figures for Central Bedfordshire in 2024 (timeliness_20_week.csv).
+    assert "48.8%" in text and "271 of 555" in text
+    assert "46.4%" in text  # England
+    assert "82 of 151" in text and "Quartile 3" in text
+    table = at.dataframe[0].value.set_index("Code")
+    assert table.loc["E06000056", "Value"] == "48.8%" and table.loc["E06000056", "Rank"] == 82
+    assert table.loc["E92000001", "Value"] == "46.4%"
+    assert len(table) == 15  # area, England, region, 10 neighbours, pooled, median
+    assert "The target is the England average for 2022: DfE published 49.2%" in text
+    assert [c.key for c in at.get("plotly_chart")] == ["bars", "rank", "history"]
+
+
+def test_benchmarks_year_can_be_replayed(published_app_db):
+    at = run_app({"kpi": "ehcp_20wk_excl"}, page=BENCHMARKS_PAGE)
+    at.selectbox(key="bench_year").set_value(2022).run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("Code")
+    assert table.loc["E06000056", "Value"] == "12.0%" and table.loc["E92000001", "Value"] == "49.2%"
+
+
+def test_reconciliation_flags_in_words(published_app_db):
+    at = run_app({"kpi": "ehcp_20wk_excl"}, page=BENCHMARKS_PAGE)
+    recon = at.dataframe[-1].value
+    assert set(recon["Check"]) <= {"✖ Differs", "✔ Agrees", "– Not published"}
+    # The hand-built extract is not Central Bedfordshire's real one: 2022's 50% local value is far from DfE's 12.0%.
+    row = recon[(recon["Year"] == 2022) & (recon["Measure"] == "value")
+                & (recon["KPI"] == "EHCPs within 20 weeks (excl. exceptions)")].iloc[0]
+    assert row["DfE published"] == 12.0 and row["Check"] == "✖ Differs"
+
+
+def test_kpi_page_compares_with_england_and_checks_the_target(published_app_db):
+    at = run_app({"kpi": "ehcp_20wk_excl", "period": "2023-07"}, page=TRAJECTORY_PAGE)
+    assert [c.key for c in at.get("plotly_chart")] == ["trajectory", "spc", "comparison"]
+    text = text_of(at)
+    assert "Compared with England and similar areas" in [s.value for s in at.subheader]
+    assert "The target is the England average for 2022: DfE published 49.2% (timeliness_20_week.csv" in text
+    assert "✔ The plan's 49.2% agrees." in text
+
+
+def test_kpi_without_a_published_equivalent_says_so(published_app_db):
+    at = run_app({"kpi": "ar_overdue"}, page=TRAJECTORY_PAGE)
+    assert "DfE publishes no figure on this KPI's definition." in text_of(at)
+
+
+def test_benchmarks_page_without_published_data_explains_how_to_load_it(build_db, monkeypatch):
+    monkeypatch.setenv("APP_DB", str(build_db(plan_extract())))
+    at = run_app(page=BENCHMARKS_PAGE)
+    text = text_of(at)
+    assert "No DfE published statistics are loaded" in text
+    assert "python -m etl load" in text
