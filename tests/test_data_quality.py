@@ -147,3 +147,16 @@ def test_the_data_quality_page(quality_db, monkeypatch):
     shown = "\n".join(f.to_csv() for f in frames) + text
     assert "Featherstonehaugh" not in shown and "501," not in shown
     assert [t.label for t in at.tabs][:3] == ["Load history (12)", "Quarantined rows (1)", "Revisions (2)"]
+
+
+def test_leadership_sees_freshness_but_not_the_quarantined_rows(quality_db, monkeypatch):
+    monkeypatch.setenv("APP_DB", str(quality_db))
+    monkeypatch.setenv("APP_ROLE", "leadership")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/data_quality.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    frames = [df.value for df in at.dataframe]
+    assert any("Source" in f.columns for f in frames)
+    assert not any("Reason" in f.columns for f in frames)
+    assert any("shown to analysts only" in str(i.value) for i in at.info)
