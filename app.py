@@ -24,6 +24,7 @@ page = st.navigation(ui.pages_for(user, {  # ids as in access.yaml: a role's pag
     "kpi_trajectory": st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
     "benchmarks": st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
     "waiting_lists": st.Page("pages/waiting_lists.py", title="Waiting lists", icon=":material/hourglass_top:"),
+    "data_quality": st.Page("pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
     "explore": st.Page("pages/explore.py", title="Explore", icon=":material/bar_chart:"),
     "explain": st.Page("pages/explain.py", title="Explain this number", icon=":material/manage_search:"),
     "sql_console": st.Page("pages/sql_console.py", title="SQL console", icon=":material/terminal:"),

@@ -9,24 +9,33 @@ from pathlib import Path
 import duckdb
 
 from etl.db import default_db_path
-from etl.load import LOADABLE_SUFFIXES, LoadRejected, LoadReport, load_paths
+from etl.load import LoadRejected, LoadReport, expand_paths, load_paths
+from etl.pseudonymise import KeyError_
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
 MAX_PROBLEMS_SHOWN = 20
 
 
-def _progress_callback(total: int):
-    """A rich progress bar on a terminal; nothing when output is piped."""
-    if not sys.stderr.isatty() or total == 0:
-        return None, None
-    from rich.progress import Progress
+def _progress_callback(total: int, console=None):
+    """A rich progress bar (on stderr) while files load, when stderr is a terminal; nothing when it is piped or
+    redirected, so logs and scripts see only the report. One step per file (a workbook's sheets share one)."""
+    from rich.console import Console
 
-    progress = Progress(transient=True)
+    console = console or Console(stderr=True)
+    if not console.is_terminal or total == 0:
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console, transient=True)
     task = progress.add_task("Loading", total=total)
     progress.start()
+    seen: set[Path] = set()
 
     def on_file(path: Path) -> None:
-        progress.update(task, advance=1, description=f"Loading {path.name}")
+        """Called as each table starts: files already started (other sheets of a workbook) do not count again."""
+        seen.add(path)
+        progress.update(task, completed=len(seen) - 1, description=f"Loading {path.name}")
 
     return on_file, progress
 
@@ -34,12 +43,17 @@ def _progress_callback(total: int):
 def print_report(report: LoadReport) -> None:
     for f in report.files:
         if f.status == "unchanged":
-            print(f"{f.path.name}: already loaded (identical file), nothing to do")
+            print(f"{f.name}: already loaded (identical file), nothing to do")
             continue
-        line = f"{f.path.name}: {f.module}, {f.rows_loaded} of {f.rows_read} rows loaded"
+        line = f"{f.name}: {f.module}, {f.rows_loaded} of {f.rows_read} rows loaded"
         if f.rows_quarantined:
             line += f", {f.rows_quarantined} quarantined"
         print(line)
+    warnings = report.all_warnings
+    if warnings:
+        print(f"{len(warnings)} warning(s):")
+        for w in warnings[:MAX_PROBLEMS_SHOWN]:
+            print(f"  warning: {w}")
     problems = [p for f in report.files for p in f.problems]
     if problems:
         print(f"{report.rows_quarantined} row(s) quarantined; see the quarantine table. First problems:")
@@ -51,8 +65,7 @@ def print_report(report: LoadReport) -> None:
 
 def run_load(paths: list[Path], db: Path) -> int:
     files = [p for p in paths]
-    total = sum(sum(1 for x in p.iterdir() if x.suffix.lower() in LOADABLE_SUFFIXES) if p.is_dir() else 1
-                for p in files)
+    total = len(expand_paths(files)[0])
     on_file, progress = _progress_callback(total)
     try:
         report = load_paths(paths, db, on_file=on_file)
@@ -64,6 +77,9 @@ def run_load(paths: list[Path], db: Path) -> int:
     except duckdb.IOException as exc:
         print(f"Load rejected: cannot open the database {db}: {str(exc).splitlines()[0]}", file=sys.stderr)
         return EXIT_REJECTED
+    except KeyError_ as exc:
+        print(f"Load rejected: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
     finally:
         if progress:
             progress.stop()
@@ -73,14 +89,16 @@ def run_load(paths: list[Path], db: Path) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from etl.synth import generate
+    from etl.synth_local import generate_local
 
     out = Path(args.out) if args.out else Path(args.db).resolve().parent / "demo_extract"
     try:
         paths = generate(out, seed=args.seed, months=args.months, scale=args.scale, start=args.start)
+        local = generate_local(out, seed=args.seed)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
-    print(f"Wrote {len(paths)} synthetic SEN2 Blade files to {out}")
+    print(f"Wrote {len(paths)} synthetic SEN2 Blade files and {len(local)} local extracts to {out}")
     from etl.synth_waits import generate as generate_waits
 
     waits = generate_waits(out, seed=args.seed, start=args.start, months=args.months)

@@ -9,6 +9,8 @@ by the newer extract's version (monthly extracts revise earlier records).
 
 from __future__ import annotations
 
+import csv
+import getpass
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -17,14 +19,20 @@ from pathlib import Path
 import duckdb
 
 from etl import db as dbmod
+from etl import sources as src
 from etl.formats import OTHER_LAYOUTS
-from etl.formats.sen2_blade import DATE_FORMATS, LOAD_ORDER, MODULE_BY_NAME, MODULES, Field, Module
+from etl.formats import sen2_human as human
+from etl.formats.local_extracts import LOCAL_MODULES
+from etl.formats.sen2_blade import DATE_FORMATS, MODULE_BY_NAME, MODULES, Field, Module
 from etl.pseudonymise import hmac_sql, load_key
 from etl.report import FileResult, LoadRejected, LoadReport, Problem
 
 LAYOUT = "sen2_blade"
 MAX_AGE_AT_REQUEST = 25
-LOADABLE_SUFFIXES = (".csv", ".xlsx")
+ALL_MODULES: tuple[Module, ...] = MODULES + LOCAL_MODULES
+ALL_BY_NAME = {m.name: m for m in ALL_MODULES}
+INPUT_SUFFIXES = (".csv", *src.EXCEL_SUFFIXES)  # what a folder is expanded to
+LOADABLE_SUFFIXES = INPUT_SUFFIXES  # the name main uses
 
 
 def normalise_header(name: str) -> str:
@@ -33,13 +41,13 @@ def normalise_header(name: str) -> str:
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
-    """Files as given, folders expanded to the CSV and XLSX files inside them (sorted)."""
+    """Files as given, folders expanded to the CSV and Excel files inside them (sorted)."""
     files: list[Path] = []
     problems: list[Problem] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() in LOADABLE_SUFFIXES
-                           and not x.name.startswith("~$"))  # Excel's lock files
+            found = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() in INPUT_SUFFIXES
+                           and not x.name.startswith("~$"))  # ~$name.xlsx: Excel's lock file of an open workbook
             if not found:
                 problems.append(Problem(str(p), None, None, "folder holds no .csv or .xlsx files"))
             files.extend(found)
@@ -58,20 +66,34 @@ def read_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
-def detect_module(headers: list[str]) -> tuple[Module | None, dict[str, str]]:
-    """Pick the module whose own key and required columns are present and which matches most columns.
+def field_names(module: Module, f: Field) -> list[str]:
+    """Every normalised header a field is recognised by: its name, aliases and human headings."""
+    names = [f.source, *f.aliases, *human.headings(module.name, f.source)]
+    return list(dict.fromkeys(normalise_header(n) for n in names))
 
+
+def _map_module(module: Module, present: dict[str, str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for f in module.all_fields:
+        for name in field_names(module, f):
+            if name in present:
+                mapping[f.source] = present[name]
+                break
+    return mapping
+
+
+def detect_module(headers: list[str]) -> tuple[Module | None, dict[str, str]]:
+    """Pick the module whose own key is present and which matches the largest share of its columns.
+
+    SEN2 modules (Blade names or human headings) and the local extracts compete; ties go to the first declared.
     Returns the module and a map from each field's source name to the header as written in the file.
     """
-    present = {normalise_header(h): h for h in headers}
+    present: dict[str, str] = {}
+    for h in headers:
+        present.setdefault(normalise_header(h), h)
     best: tuple[float, Module | None, dict[str, str]] = (0.0, None, {})
-    for module in MODULES:
-        mapping: dict[str, str] = {}
-        for f in module.all_fields:
-            for name in (f.source, *f.aliases):
-                if name in present:
-                    mapping[f.source] = present[name]
-                    break
+    for module in ALL_MODULES:
+        mapping = _map_module(module, present)
         if module.key.source not in mapping:
             continue
         score = len(mapping) / len(module.all_fields)
@@ -80,8 +102,29 @@ def detect_module(headers: list[str]) -> tuple[Module | None, dict[str, str]]:
     return best[1], best[2]
 
 
+def looks_like_header(cells: list[str]) -> bool:
+    """A row is a header when a module's key and at least one more of its columns are in it."""
+    module, mapping = detect_module(cells)
+    return module is not None and len(mapping) >= 2
+
+
+def layout_of(module: Module, source: src.Source, mapping: dict[str, str]) -> str:
+    """The layout name for load_log: Blade, the Excel template, module CSVs with human headings, or local."""
+    if module.layout != LAYOUT:
+        return module.layout
+    if source.is_excel:
+        return human.LAYOUT_TEMPLATE
+    blade_names = {normalise_header(n) for f in module.all_fields for n in (f.source, *f.aliases)}
+    if any(normalise_header(h) not in blade_names for h in mapping.values()):
+        return human.LAYOUT_MODULE_CSV
+    return LAYOUT
+
+
 def expected_layouts() -> str:
-    return "; ".join(f"{m.name} ({', '.join(m.required_columns)})" for m in MODULES)
+    blade = "; ".join(f"{m.name} ({', '.join(m.required_columns)})" for m in MODULES)
+    return (f"a SEN2 Blade module: {blade}; or the same modules with the DfE template's headings (Excel "
+            "workbook with a sheet per module, or one CSV per module: Person ID, Requests Record ID, Date Request "
+            "Was Received, …); or a local extract: " + "; ".join(m.description for m in LOCAL_MODULES))
 
 
 def sha256_of(path: Path) -> str:
@@ -130,8 +173,12 @@ def typed_expr(f: Field, raw: str, key: bytes) -> str:
             f"CASE WHEN lower({raw}) IN ('1', '1.0', 'true', 'y', 'yes') THEN TRUE "
             f"WHEN lower({raw}) IN ('0', '0.0', 'false', 'n', 'no') THEN FALSE END"
         )
-    if f.kind == "code":
-        return f"upper({raw})"
+    if f.kind == "code":  # 'Requires Improvement' → REQUIRES_IMPROVEMENT; 'social care' → SOCIAL_CARE
+        return rf"upper(regexp_replace({raw}, '[\s_-]+', '_', 'g'))"
+    if f.kind == "number":
+        return rf"TRY_CAST(replace({raw}, ',', '') AS DOUBLE)"
+    if f.kind == "period":
+        return rf"CAST(try_strptime(regexp_extract({raw}, '^(\d{{4}}-\d{{1,2}})$', 1) || '-01', '%Y-%m-%d') AS DATE)"
     return raw
 
 
@@ -140,12 +187,17 @@ def field_checks(f: Field, raw: str, typed: str) -> list[tuple[str, str]]:
     checks: list[tuple[str, str]] = []
     if f.required:
         checks.append((f"{raw} IS NULL", "required value is missing"))
-    if f.kind in ("date", "int", "flag") or f.source == "personbirthdate":
-        what = {"date": "not a valid date", "int": "not a whole number", "flag": "not a 0/1 flag"}
+    errors = ", ".join(_lit(e) for e in src.EXCEL_ERRORS)
+    checks.append((f"upper({raw}) IN ({errors})", "an Excel error cell (the formula behind it failed)"))
+    if f.kind in ("date", "int", "flag", "number", "period") or f.source == "personbirthdate":
+        what = {"date": "not a valid date", "int": "not a whole number", "flag": "not a 0/1 flag",
+                "number": "not a number", "period": "not a month written YYYY-MM"}
         reason = what.get(f.kind, "not a valid date")
-        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", reason))
-    if f.kind == "date":
+        checks.append((f"{raw} IS NOT NULL AND upper({raw}) NOT IN ({errors}) AND {typed} IS NULL", reason))
+    if f.kind == "date" or f.source == "personbirthdate":
         checks.append((f"{typed} > current_date", "date is in the future"))
+    if f.kind == "period":
+        checks.append((f"{typed} > current_date", "period is in the future"))
     if f.kind == "code" and f.codes:
         codes = ", ".join(f"'{c}'" for c in f.codes)
         checks.append(
@@ -180,11 +232,15 @@ ROW_RULES: dict[str, list[tuple[str, str, str]]] = {
 
 # Extra columns some rules need, joined from elsewhere in the same load or the database.
 ROW_CONTEXT: dict[str, tuple[str, str]] = {
+    # Age from the birth date in this load's person file; when the person file is not in the load, the age
+    # already stored for the same request received on the same day is kept (the birth date itself is never stored).
     "requests": (
-        "_birth_date, CAST(date_diff('year', _birth_date, received_date) - "
-        "CASE WHEN strftime(received_date, '%m%d') < strftime(_birth_date, '%m%d') THEN 1 ELSE 0 END AS INTEGER) "
-        "AS age_at_request",
-        "LEFT JOIN (SELECT person_key AS _pk, _birth_date FROM _person_dob) d ON d._pk = t.person_key",
+        "_birth_date, coalesce(CAST(date_diff('year', _birth_date, received_date) - "
+        "CASE WHEN strftime(received_date, '%m%d') < strftime(_birth_date, '%m%d') THEN 1 ELSE 0 END AS INTEGER), "
+        "_stored_age) AS age_at_request",
+        "LEFT JOIN (SELECT person_key AS _pk, _birth_date FROM _person_dob) d ON d._pk = t.person_key "
+        "LEFT JOIN (SELECT request_id AS _rid, received_date AS _rd, age_at_request AS _stored_age FROM request) s "
+        "ON s._rid = t.request_id AND s._rd = t.received_date",
     ),
     "assessment": (
         "r.received_date AS _received_date",
@@ -212,50 +268,70 @@ class Loader:
         self.key = key
         con.execute("CREATE OR REPLACE TEMP TABLE _person_dob (person_key VARCHAR, _birth_date DATE)")
 
-    def load_file(self, path: Path, module: Module, mapping: dict[str, str], load_id: int) -> FileResult:
-        """Validate one Blade module file and insert its good rows; bad rows go to quarantine."""
-        con = self.con
-        name = path.name
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _raw AS "
-            "SELECT row_number() OVER () AS _row, * FROM read_csv(?, all_varchar=true, header=true)",
-            [str(path)],
-        )
-        rows_read = con.execute("SELECT count(*) FROM _raw").fetchone()[0]
+    def collect_birth_dates(self, source: src.Source, mapping: dict[str, str]) -> None:
+        """Read only the birth dates of a person file that is not loaded again (unchanged), so that the requests
+        loaded beside it still get their age at request and the birth-after-request check."""
+        module = MODULE_BY_NAME["person"]
+        src.materialise(self.con, source)
+        key, birth = module.key, next(f for f in module.fields if f.source == "personbirthdate")
+        self.con.execute(
+            f"INSERT INTO _person_dob SELECT {typed_expr(key, _raw(key, mapping), self.key)}, "
+            f"{typed_expr(birth, _raw(birth, mapping), self.key)} FROM _raw")
 
-        typed_cols, checks = [], []
-        for f in module.all_fields:
+    def load_file(self, source: src.Source, module: Module, mapping: dict[str, str], load_id: int) -> FileResult:
+        """Validate one module's table (a CSV or a sheet) and insert its good rows; bad rows go to quarantine."""
+        con = self.con
+        name = source.name
+        columns = src.materialise(con, source)
+        rows_read = con.execute("SELECT count(*) FROM _raw").fetchone()[0]
+        warnings = self._column_warnings(module, mapping, columns, name)
+
+        # One pass computes every field's raw text (_rN) and typed value (_tN); every per-field rule is then one
+        # vectorised scan of that table (a list of problem structs per row, unnested), not one scan per rule.
+        chk_cols, typed_cols, field_problems = [], [], []
+        for i, f in enumerate(module.all_fields):
             raw = _raw(f, mapping)
-            typed = typed_expr(f, raw, self.key)
+            chk_cols += [f"{raw} AS _r{i}", f"{typed_expr(f, raw, self.key)} AS _t{i}"]
             if f.target is not None:
-                typed_cols.append(f"{typed} AS {f.target}")
+                typed_cols.append(f"_t{i} AS {f.target}")
             elif f.source == "personbirthdate":
-                typed_cols.append(f"{typed} AS _birth_date")
-            shown = "NULL" if f.kind in ("identifier", "person_id") else raw
-            for cond, reason in field_checks(f, raw, typed):
-                checks.append(
-                    f"SELECT _row, {_lit(mapping.get(f.source, f.source))} AS column_name, {shown} AS value, "
-                    f"{_lit(reason)} AS reason FROM _raw WHERE {cond}"
-                )
+                typed_cols.append(f"_t{i} AS _birth_date")
+            shown = "CAST(NULL AS VARCHAR)" if f.kind in ("identifier", "person_id") else f"_r{i}"
+            for cond, reason in field_checks(f, f"_r{i}", f"_t{i}"):
+                field_problems.append(_problem_struct(cond, mapping.get(f.source, f.source), shown, reason))
+        field_problems.append(_problem_struct("_extra IS NOT NULL", "(beyond the last heading)", "NULL",
+                                              "row has more cells than the header has columns"))
         derived = derived_columns(module, mapping)
-        typed_cols += [f"{sql} AS {name}" for name, sql in derived.items()]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _row, {', '.join(typed_cols)} FROM _raw")
+        chk_cols += [f"{sql} AS _d_{name_}" for name_, sql in derived.items()]
+        typed_cols += [f"_d_{name_} AS {name_}" for name_ in derived]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _chk AS SELECT _row, _extra, {', '.join(chk_cols)} FROM _raw")
+        checks = ["SELECT _row, p.column_name, p.value, p.reason FROM (SELECT _row, "
+                  f"unnest([{', '.join(field_problems)}]) AS p FROM _chk) WHERE p IS NOT NULL"]
+        key_col = module.key_column
+        record_key = ""
+        if module.key_parts:
+            complete = " AND ".join(f"{p} IS NOT NULL" for p in module.key_parts)
+            parts = ", ".join(f"CAST({p} AS VARCHAR)" for p in module.key_parts)
+            record_key = f", CASE WHEN {complete} THEN concat_ws('|', {parts}) END AS record_key"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT *{record_key} FROM "
+                    f"(SELECT _row, {', '.join(typed_cols)} FROM _chk)")
         if module.name == "person":
             con.execute("INSERT INTO _person_dob SELECT person_key, _birth_date FROM _typed")
 
         ctx_cols, ctx_join = ROW_CONTEXT.get(module.name, ("NULL AS _none", ""))
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ctx AS SELECT t.*, {ctx_cols} FROM _typed t {ctx_join}")
-        key_col = module.key.target
-        key_header = mapping[module.key.source]
-        key_shown = "NULL" if module.key.kind == "person_id" else key_col
+        key_header = ", ".join(mapping.get(_source_of(module, p), p) for p in module.key_parts) \
+            if module.key_parts else mapping[module.key.source]
+        key_shown = "NULL" if module.key.kind == "person_id" or module.key_parts else key_col
         checks.append(
             f"SELECT _row, {_lit(key_header)}, {key_shown}, 'duplicate key: the same id appears on more than one row' "
             f"FROM _typed WHERE {key_col} IN "
             f"(SELECT {key_col} FROM _typed WHERE {key_col} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)"
         )
-        for cond, column, reason in ROW_RULES.get(module.name, []):
+        for cond, column, reason in [*ROW_RULES.get(module.name, []), *module.rules]:
             checks.append(
-                f"SELECT _row, {_lit(mapping.get(column, column))}, NULL, {_lit(reason)} FROM _ctx WHERE {cond}"
+                f"SELECT _row, {_lit(mapping.get(_source_of(module, column), column))}, NULL, {_lit(reason)} "
+                f"FROM _ctx WHERE {cond}"
             )
         if module.parent:
             fk_source, parent_name = module.parent
@@ -265,7 +341,8 @@ class Loader:
                 shown = "NULL" if fk_field.kind == "person_id" else fk_field.target
                 checks.append(
                     f"SELECT _row, {_lit(mapping[fk_source])}, {shown}, "
-                    f"'refers to a {parent.name} record that is not loaded' FROM _typed t "
+                    f"'refers to {'an' if parent.name[0] in 'aeiou' else 'a'} {parent.name} record that is not "
+                    "loaded' FROM _typed t "
                     f"WHERE {fk_field.target} IS NOT NULL AND NOT EXISTS "
                     f"(SELECT 1 FROM {parent.table} p WHERE p.{parent.key.target} = t.{fk_field.target})"
                 )
@@ -281,21 +358,162 @@ class Loader:
         bad_rows = con.execute("SELECT count(DISTINCT _row) FROM _problems").fetchone()[0]
 
         target_cols = [f.target for f in module.all_fields if f.target is not None] + list(derived)
+        if module.key_parts:
+            target_cols.append("record_key")
         if module.name == "requests":
             target_cols.append("age_at_request")
+        target_cols = list(dict.fromkeys(target_cols))
         cols = ", ".join(target_cols)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _good AS SELECT * FROM _ctx WHERE _row NOT IN (SELECT _row FROM _problems)"
         )
+        record_revisions(con, module, target_cols, load_id)
         con.execute(f"DELETE FROM {module.table} WHERE {key_col} IN (SELECT {key_col} FROM _good)")
         con.execute(f"INSERT INTO {module.table} ({cols}, load_id) SELECT {cols}, {load_id} FROM _good")
         con.execute(
             "INSERT INTO quarantine SELECT ?, ?, ?, _row, column_name, value, reason FROM _problems",
             [load_id, name, module.name],
         )
+        con.execute(
+            f"INSERT INTO quarantine_row SELECT ?, ?, ?, _row, CAST({self._row_json(module, mapping)} AS VARCHAR) "
+            "FROM _raw WHERE _row IN (SELECT _row FROM _problems) ORDER BY _row",
+            [load_id, name, module.name],
+        )
         rows_loaded = rows_read - bad_rows
         status = "quarantined" if bad_rows else "loaded"
-        return FileResult(path, module.name, status, rows_read, rows_loaded, bad_rows, problems)
+        return FileResult(source.path, module.name, status, rows_read, rows_loaded, bad_rows, problems,
+                          warnings=warnings, source_name=name)
+
+    def _row_json(self, module: Module, mapping: dict[str, str]) -> str:
+        """A quarantined row as read, as JSON: person ids pseudonymised, other identifiers left out."""
+        parts = []
+        for f in module.all_fields:
+            if f.source not in mapping or f.kind == "identifier":
+                continue
+            raw = _raw(f, mapping)
+            value = typed_expr(f, raw, self.key) if f.kind == "person_id" else raw
+            parts.append(f"{_lit(mapping[f.source])}, {value}")
+        parts.append("'(beyond the last heading)', _extra")
+        return f"json_object({', '.join(parts)})"
+
+    def _column_warnings(self, module: Module, mapping: dict[str, str], columns: list[str],
+                         name: str) -> list[Problem]:
+        """Columns the layout does not use: reported for local extracts, and wherever values sit under a blank
+        heading (trailing empty columns are dropped without a word)."""
+        used = set(mapping.values())
+        out = []
+        for col in columns:
+            if col in used:
+                continue
+            if col.startswith("_blank_"):
+                filled = self.con.execute(f"SELECT count(*) FROM _raw WHERE nullif(trim({_q(col)}), '') "
+                                          "IS NOT NULL").fetchone()[0]
+                if filled:
+                    out.append(Problem(name, None, f"column {col.removeprefix('_blank_')}",
+                                       f"{filled} value(s) under a blank heading were ignored"))
+            elif module.exact_columns:
+                out.append(Problem(name, None, col, f"column is not part of the {module.name} layout: ignored"))
+        return out
+
+
+def _problem_struct(cond: str, column: str, shown: str, reason: str) -> str:
+    """One rule as a list element: the problem when the condition holds, else NULL."""
+    return (f"CASE WHEN {cond} THEN struct_pack(column_name := {_lit(column)}, value := CAST({shown} AS VARCHAR), "
+            f"reason := {_lit(reason)}) END")
+
+
+def _source_of(module: Module, target: str) -> str:
+    """The source column of a target (for naming the column a rule blames), else the name as given."""
+    return next((f.source for f in module.all_fields if f.target == target), target)
+
+
+def record_revisions(con: duckdb.DuckDBPyConnection, module: Module, cols: list[str], load_id: int) -> None:
+    """Before records are superseded by id, keep the earlier values of those that changed (DESIGN: revisions)."""
+    key = module.key_column
+    compare = [c for c in cols if c != key]
+    if not compare:
+        return
+    changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in compare)
+    names = ", ".join(f"CASE WHEN o.{c} IS DISTINCT FROM n.{c} THEN {_lit(c)} END" for c in compare)
+    values = ", ".join(f"{_lit(c)}, o.{c}" for c in compare)
+    con.execute(
+        f"INSERT INTO record_revision (load_id, revised_at, module, table_name, record_key, previous_load_id, "
+        f"changed_columns, previous_values) "
+        f"SELECT {load_id}, now()::TIMESTAMP, {_lit(module.name)}, {_lit(module.table)}, CAST(o.{key} AS VARCHAR), "
+        f"o.load_id, concat_ws(', ', {names}), CAST(json_object({values}) AS VARCHAR) "
+        f"FROM {module.table} o JOIN _good n ON o.{key} = n.{key} WHERE {changed}"
+    )
+
+
+PlanItem = tuple[src.Source | Path, object, dict[str, str]]  # (table, Module or other Layout, header map)
+
+
+def plan_file(path: Path) -> tuple[list[PlanItem], list[Problem], list[Problem]]:
+    """What to load from one file: its tables with their modules, or a registered layout; else problems.
+
+    Returns (plan items, file-level problems, warnings).
+    """
+    try:
+        sources = src.open_sources(path, looks_like_header)
+        source_error = None
+    except src.SourceError as exc:
+        sources, source_error = [], str(exc)
+    items: list[PlanItem] = []
+    problems: list[Problem] = []
+    unmatched: list[src.Source] = []
+    for source in sources:
+        module, mapping = detect_module(source.headers)
+        if module is None:
+            unmatched.append(source)
+            continue
+        missing = [c for c in module.required_columns if c not in mapping]
+        if missing:
+            problems.append(Problem(source.name, None, ", ".join(missing),
+                                    f"required column(s) missing for the {module.name} module"))
+            continue
+        items.append((source, module, mapping))
+    if items or problems:
+        warnings = [Problem(s.name, None, None, "sheet ignored: its headings match no known layout")
+                    for s in unmatched]
+        return items, problems, warnings
+    other = _other_layout(path)
+    if other is not None:
+        return [(path, other, {})], [], []
+    if source_error is not None:
+        if src.is_excel(path):
+            source_error = f"unknown layout: the workbook matches no known layout ({source_error})"
+        return [], [Problem(path.name, None, None, source_error)], []
+    what = "the workbook matches" if src.is_excel(path) else "the headers match"
+    return [], [Problem(path.name, None, None, f"unknown layout: {what} no known layout; expected "
+                        + expected_layouts() + "".join(f"; or {lay.description}" for lay in OTHER_LAYOUTS))], []
+
+
+def _other_layout(path: Path):
+    """The first registered non-SEN2 layout (published data, …) that recognises the file."""
+    headers = None
+    if not src.is_excel(path):
+        probe = duckdb.connect()
+        try:
+            headers = read_header(probe, path)
+        except duckdb.Error:
+            headers = None
+        finally:
+            probe.close()
+    for lay in OTHER_LAYOUTS:
+        try:
+            if lay.matches(path, headers):
+                return lay
+        except Exception:  # a layout's sniffing must not turn an unreadable file into a traceback
+            continue
+    return None
+
+
+def _order(item: PlanItem) -> tuple[int, str]:
+    """Parents before children (the Blade module order), then local extracts, then other layouts."""
+    handler = item[1]
+    names = [m.name for m in ALL_MODULES]
+    rank = names.index(handler.name) if isinstance(handler, Module) else len(names)
+    return rank, item[0].name
 
 
 def load_paths(
@@ -305,78 +523,63 @@ def load_paths(
 ) -> LoadReport:
     """Load files and folders into the database in one transaction.
 
-    Raises :class:`LoadRejected` (nothing written) when any input cannot be read or recognised.
-    ``on_file`` is called as each file starts (for a progress bar).
+    Raises :class:`LoadRejected` (nothing written) when any input cannot be read or recognised, or fails
+    while loading. ``on_file`` is called as each table starts (for a progress bar).
     """
     db_path = Path(db_path)
     files, problems = expand_paths(Path(p) for p in paths)
-    plan: list[tuple[Path, object, dict[str, str]]] = []  # (file, Blade Module or other Layout, header map)
-    probe = duckdb.connect()
+    plan: list[PlanItem] = []
+    warnings: list[Problem] = []
     for path in files:
-        if path.suffix.lower() == ".xlsx":  # workbooks: only the registered layouts read them
-            headers, read_error = None, "an .xlsx workbook matching no known layout"
-        else:
-            try:
-                headers = read_header(probe, path)
-            except duckdb.Error as exc:
-                headers, read_error = None, str(exc).splitlines()[0]
-        module, mapping = detect_module(headers) if headers else (None, {})
-        if module is None:
-            other = next((lay for lay in OTHER_LAYOUTS if lay.matches(path, headers)), None)
-            if other is not None:
-                plan.append((path, other, {}))
-            elif headers is None and path.suffix.lower() == ".xlsx":
-                problems.append(Problem(path.name, None, None, "unknown layout: the workbook matches no known layout; "
-                                        "expected " + "; or ".join(lay.description for lay in OTHER_LAYOUTS
-                                                                   if "xlsx" in lay.description.lower()
-                                                                   or "workbook" in lay.description.lower())))
-            elif headers is None:
-                problems.append(Problem(path.name, None, None, f"cannot be read as CSV ({read_error})"))
-            else:
-                problems.append(Problem(path.name, None, None, "unknown layout: the headers match no known layout; "
-                                        "expected a SEN2 Blade module: " + expected_layouts()
-                                        + "".join(f"; or {lay.description}" for lay in OTHER_LAYOUTS)))
-            continue
-        missing = [c for c in module.required_columns if c not in mapping]
-        if missing:
-            problems.append(Problem(path.name, None, ", ".join(missing),
-                                    f"required column(s) missing for the {module.name} module"))
-            continue
-        plan.append((path, module, mapping))
-    probe.close()
+        items, file_problems, file_warnings = plan_file(path)
+        plan += items
+        problems += file_problems
+        warnings += file_warnings
     if problems:
         raise LoadRejected(problems)
 
-    def order(item):
-        handler = item[1]
-        rank = LOAD_ORDER.index(handler.name) if isinstance(handler, Module) else len(LOAD_ORDER)
-        return rank, item[0].name
-
-    plan.sort(key=order)
+    plan.sort(key=_order)
     key = load_key(db_path)
     con = dbmod.connect(db_path)
+    who = _who()
     try:
         results: list[FileResult] = []
         con.execute("BEGIN TRANSACTION")
         next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
         loader = Loader(con, key)
-        known = {r[0] for r in con.execute("SELECT file_sha256 FROM load_log").fetchall()}
-        for path, handler, mapping in plan:
+        logged = con.execute("SELECT file_sha256, module FROM load_log").fetchall()
+        known_files = {r[0] for r in logged}
+        known_sheets = {(r[0], r[1]) for r in logged}
+        digests: dict[Path, str] = {}
+        for item, handler, mapping in plan:
+            path = item.path if isinstance(item, src.Source) else item
             if on_file:
                 on_file(path)
-            digest = sha256_of(path)
-            if digest in known:
-                results.append(FileResult(path, handler.name, "unchanged"))
+            if path not in digests:
+                digests[path] = sha256_of(path)
+            digest = digests[path]
+            sheet = isinstance(item, src.Source) and item.is_excel
+            if ((digest, handler.name) in known_sheets) if sheet else (digest in known_files):
+                results.append(FileResult(path, handler.name, "unchanged", source_name=item.name))
+                if isinstance(handler, Module) and handler.name == "person":
+                    loader.collect_birth_dates(item, mapping)
                 continue
-            if isinstance(handler, Module):
-                result = loader.load_file(path, handler, mapping, next_id)
-                layout = LAYOUT
-            else:
-                result = handler.load(con, path, next_id)
-                layout = handler.layout
-            log_load(con, next_id, result, digest, layout)
+            started = datetime.now()
+            try:
+                if isinstance(handler, Module):
+                    result = loader.load_file(item, handler, mapping, next_id)
+                    layout = layout_of(handler, item, mapping)
+                else:
+                    result = handler.load(con, path, next_id)
+                    layout = handler.layout
+            except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+                raise LoadRejected([Problem(item.name, None, None,
+                                            f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
+            log_load(con, next_id, result, digest, layout, started, who)
             results.append(result)
-            known.add(digest)
+            known_sheets.add((digest, handler.name))
+            if not sheet:
+                known_files.add(digest)
             next_id += 1
         con.execute("COMMIT")
     except BaseException:
@@ -384,14 +587,29 @@ def load_paths(
         raise
     finally:
         con.close()
-    return LoadReport(results)
+    return LoadReport(results, warnings)
 
 
-def log_load(con: duckdb.DuckDBPyConnection, load_id: int, result: FileResult, digest: str, layout: str) -> None:
-    """One load_log row per file loaded."""
+def _who() -> str:
+    """Who ran the load (the operating-system account), for load_log."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def log_load(con: duckdb.DuckDBPyConnection, load_id: int, result: FileResult, digest: str, layout: str,
+             started: datetime | None = None, who: str | None = None) -> None:
+    """One load_log row per file (or sheet) loaded, and its warnings."""
+    finished = datetime.now()
     con.execute(
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, datetime.now(), result.path.name, digest, layout, result.module, result.rows_read,
-         result.rows_loaded, result.rows_quarantined,
-         "loaded_with_quarantine" if result.rows_quarantined else "loaded"],
+        "INSERT INTO load_log (load_id, loaded_at, source_file, file_sha256, layout, module, rows_read, "
+        "rows_loaded, rows_quarantined, status, started_at, finished_at, loaded_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, finished, result.source_name or result.path.name, digest, layout, result.module,
+         result.rows_read, result.rows_loaded, result.rows_quarantined,
+         "loaded_with_quarantine" if result.rows_quarantined else "loaded", started or finished, finished,
+         who or _who()],
     )
+    for w in result.warnings:
+        con.execute("INSERT INTO load_warning VALUES (?, ?, ?, ?)", [load_id, w.file, w.column, w.reason])

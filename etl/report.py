@@ -35,11 +35,22 @@ class FileResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # columns ignored etc.: reported, not quarantined
+    source_name: str | None = None  # 'file.xlsx [Sheet]' for a sheet; the file name otherwise
+
+    @property
+    def name(self) -> str:
+        return self.source_name or self.path.name
 
 
 @dataclass
 class LoadReport:
     files: list[FileResult]
+    warnings: list[Problem] = field(default_factory=list)  # about whole files (e.g. a sheet that was ignored)
+
+    @property
+    def all_warnings(self) -> list[Problem]:
+        return [*self.warnings, *(w for f in self.files for w in f.warnings)]
 
     @property
     def rows_quarantined(self) -> int:

@@ -155,19 +155,54 @@ class SeenWithin(_Strict):
     days: int = Field(gt=0)
 
 
+# Local extracts (kpi/compute_local.py)
+class AdviceWithin(_Strict):
+    method: Literal["advice_within"]
+    days: int = Field(gt=0)
+    advice_type: Literal["EP", "HEALTH", "SOCIAL_CARE", "OTHER"]
+
+
+AuditGradeCode = Literal["OUTSTANDING", "GOOD", "REQUIRES_IMPROVEMENT", "INADEQUATE"]
+
+
+class AuditGrade(_Strict):
+    method: Literal["audit_grade"]
+    grades: list[AuditGradeCode] = Field(min_length=1)
+    plan_types: list[Literal["NEW", "AMENDED"]] = []  # empty: every audit
+
+
+class AwaitingPlacement(_Strict):
+    method: Literal["awaiting_placement"]
+
+
+class ReducedTimetable(_Strict):
+    method: Literal["reduced_timetable"]
+
+
+class KpiReturn(_Strict):
+    """Values reported by another team in the KPI returns extract, under this KPI's id."""
+
+    method: Literal["kpi_return"]
+
+
 Computation = Annotated[
     PlansIssuedWithin | RequestDecisionsWithin | NotIssueWithin | WeeksToIssue | OpenAssessmentsOver
     | ReviewDecisionsWithin | ReviewsOverdue
-    | WaitingOver | WaitingOverCount | WaitingListSize | WaitingMedianWeeks | SeenWithin,
+    | WaitingOver | WaitingOverCount | WaitingListSize | WaitingMedianWeeks | SeenWithin
+    | AdviceWithin | AuditGrade | AwaitingPlacement | ReducedTimetable | KpiReturn,
     Field(discriminator="method"),
 ]
 
 RATE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "review_decisions_within",
-                "waiting_over", "seen_within"}
-COUNT_METHODS = {"open_assessments_over", "reviews_overdue", "waiting_over_count", "waiting_list_size"}
+                "waiting_over", "seen_within", "advice_within", "audit_grade"}
+COUNT_METHODS = {"open_assessments_over", "reviews_overdue", "waiting_over_count", "waiting_list_size",
+                 "awaiting_placement", "reduced_timetable"}
 MEAN_METHODS = {"weeks_to_issue"}
 MEDIAN_METHODS = {"waiting_median_weeks"}
 WAIT_METHODS = {"waiting_over", "waiting_over_count", "waiting_list_size", "waiting_median_weeks", "seen_within"}
+# Local extracts (kpi/compute_local.py): their rows are not SEN2 events, so Explore and Explain leave them out.
+LOCAL_METHODS = {"advice_within", "audit_grade", "awaiting_placement", "reduced_timetable", "kpi_return"}
+ANY_UNIT_METHODS = {"kpi_return"}  # the unit is whatever the returning team reports
 # Taken at each month end (no rolling 12-month value): counts, and the waiting-list rate and median.
 SNAPSHOT_METHODS = COUNT_METHODS | {"waiting_over", "waiting_median_weeks"}
 UNIT_FOR_METHOD = {**{m: "percent" for m in RATE_METHODS}, **{m: "count" for m in COUNT_METHODS},
@@ -181,6 +216,11 @@ TABLES_FOR_METHOD = {
     "review_decisions_within": ("active_plan",),
     "reviews_overdue": ("named_plan", "assessment", "active_plan"),
     **{m: ("referral",) for m in WAIT_METHODS},
+    "advice_within": ("advice_request",),
+    "audit_grade": ("ehcp_audit",),
+    "awaiting_placement": ("placement_need",),
+    "reduced_timetable": ("reduced_timetable",),
+    "kpi_return": ("kpi_return",),
 }
 
 
@@ -204,12 +244,14 @@ class KpiDefinition(_Strict):
 
     @property
     def is_rate(self) -> bool:
-        return self.computation.method in RATE_METHODS
+        return self.computation.method in RATE_METHODS or (
+            self.computation.method in ANY_UNIT_METHODS and self.unit == "percent")
 
     @property
     def is_snapshot(self) -> bool:
         """Values taken at each month end (no rolling 12-month value)."""
-        return self.computation.method in SNAPSHOT_METHODS
+        return self.computation.method in SNAPSHOT_METHODS or (
+            self.computation.method in ANY_UNIT_METHODS and self.unit == "count")
 
 
 class AppArea(_Strict):
@@ -257,7 +299,7 @@ class Catalogue(_Strict):
     @property
     def event_ids(self) -> list[str]:
         """KPIs computed from SEN2 case events (Explore and Explain read their rows); not the waiting lists."""
-        return [k.id for k in self.kpis if k.computation.method not in WAIT_METHODS]
+        return [k.id for k in self.kpis if k.computation.method not in WAIT_METHODS | LOCAL_METHODS]
 
     def area_name(self, area_id: str) -> str:
         return next((a.name for a in self.app_areas if a.id == area_id), area_id)
@@ -313,8 +355,8 @@ def check_references(cat: Catalogue) -> list[str]:
         seen.add(k.id)
         if k.app_area not in areas:
             problems.append(f"kpi {k.id}: app_area {k.app_area!r} is not one of {sorted(areas)}")
-        expected_unit = UNIT_FOR_METHOD[k.computation.method]
-        if k.unit != expected_unit:
+        expected_unit = UNIT_FOR_METHOD.get(k.computation.method)
+        if expected_unit is not None and k.unit != expected_unit:
             problems.append(
                 f"kpi {k.id}: unit {k.unit!r} does not suit {k.computation.method} (expected {expected_unit})")
         if k.plan:

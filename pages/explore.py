@@ -33,7 +33,8 @@ st.caption("For analysts: exact figures from the pseudonymised case records and 
            "filtered. Every total equals the headline figure for the same months.")
 
 # The KPI decides the rows and so the characteristics: SEN2 events (kpi.explore) or referrals (kpi.explore_waits).
-notes = [ui.choose_from_url("kpi", cat.ids, cat.ids[0], short.get, "the KPI")]
+explorable = [k.id for k in cat.kpis if k.id in cat.event_ids or exw.is_wait_kpi(k)]  # not the local extracts yet
+notes = [ui.choose_from_url("kpi", explorable, explorable[0], short.get, "the KPI")]
 engine = exw if exw.is_wait_kpi(cat.get(st.session_state["kpi"])) else ex
 dims = ui.db_call(engine.available_dimensions)
 labels = {d.id: d.label for d in dims}
@@ -45,7 +46,7 @@ notes += [ui.choose_from_url("start", months, ctx.period, format_period, "the fi
           ui.choose_from_url("by", list(labels), next(iter(labels)), labels.get, "the breakdown"),
           ui.choose_from_url("compare", ["no", "yes"], "no", str, "comparison")]
 row = st.columns([2.4, 1.1, 1.1, 1.8], vertical_alignment="bottom")
-kpi_id = row[0].selectbox("KPI", cat.ids, key="kpi", format_func=short.get, persist_state="session")
+kpi_id = row[0].selectbox("KPI", explorable, key="kpi", format_func=short.get, persist_state="session")
 start = row[1].selectbox("From", months, key="start", format_func=format_period, persist_state="session")
 end = row[2].selectbox("To", months, key="end", format_func=format_period, persist_state="session")
 by = row[3].selectbox("Break down by", list(labels), key="by", format_func=labels.get, persist_state="session")

@@ -32,8 +32,8 @@ def test_local_mode_is_labelled_and_analysts_see_every_page_and_exact_figures(ap
     at = run_app({"period": "2023-07"})
     assert "Local single-user mode — analyst" in sidebar_text(at)
     assert "shown as “c”" not in sidebar_text(at)
-    assert nav(at) == {"overview", "kpi_trajectory", "benchmarks", "waiting_lists", "explore", "explain", "sql_console",
-                       "audit_log"}
+    assert nav(at) == {"overview", "kpi_trajectory", "benchmarks", "waiting_lists", "data_quality", "explore",
+                       "explain", "sql_console", "audit_log"}
     assert "50.0%" in text_of(at) and "1 of 2" in text_of(at)
 
 
@@ -44,9 +44,9 @@ def test_preview_as_monitor_or_leadership_suppresses_and_hides_analyst_pages(app
     side = sidebar_text(at)
     assert f"Local single-user mode — previewing as {role} (APP_ROLE)" in side
     assert "Small numbers (1–4) are shown as “c”" in side
-    # leadership also has the waiting lists (access.yaml); data quality is not built yet
-    assert nav(at) == {"overview", "kpi_trajectory", "benchmarks"} | ({"waiting_lists"} if role == "leadership"
-                                                                       else set())
+    # leadership also has the waiting lists and data quality (access.yaml; quarantined rows for analysts only)
+    assert nav(at) == {"overview", "kpi_trajectory", "benchmarks"} | (
+        {"waiting_lists", "data_quality"} if role == "leadership" else set())
     text = text_of(at)
     assert "1 of 2" not in text and "50.0%" not in text
     assert "⊘ Suppressed" in text

@@ -77,8 +77,9 @@ def test_overview_shows_hand_computed_values_for_the_chosen_month(app_db):
     assert "30.0%" in text  # the trajectory for July 2023
     assert "✔ On track" in text and "– No data" in text
     assert "21.4 weeks" in text
-    # 2 SEN2 KPIs without review data, 2 planned waiting-list KPIs without a referral extract
-    assert "6 on track · 0 within tolerance · 0 off track · 4 no data · 29 not in plan in July 2023" in text
+    # 2 SEN2 KPIs without review data, 2 planned waiting-list KPIs without a referral extract,
+    # 8 planned local-extract KPIs without local extracts
+    assert "6 on track · 0 within tolerance · 0 off track · 12 no data · 29 not in plan in July 2023" in text
     assert "Target 49.2% by January 2024 (England average for 2022 (DfE, June 2023))" in text
 
 
@@ -195,14 +196,15 @@ def test_board_table_view_is_sortable_and_downloads_what_it_shows(app_db):
     assert list(shown.columns) == ["KPI", "APP area", "Value", "Trajectory", "Status", "Variation", "Assurance",
                                    "Forecast", "Summary"]
     # worst first: no data (2 SEN2 KPIs without review data, 2 planned waiting-list KPIs without a referral
-    # extract) before on track, and the KPIs tracked without a plan last
-    assert list(shown["Status"][:4]) == ["– No data"] * 4
-    assert set(shown["Status"][4:10]) == {"✔ On track"}
-    assert len(shown) == 10  # KPIs without a plan are left out until asked for
+    # extract, 8 planned local-extract KPIs without local extracts) before on track, and the KPIs tracked without a
+    # plan left out until asked for, then last
+    assert list(shown["Status"][:12]) == ["– No data"] * 12
+    assert set(shown["Status"][12:18]) == {"✔ On track"}
+    assert len(shown) == 18
     at.toggle(key="board_all").set_value(True).run()
     everything = at.dataframe[0].value
     assert len(everything) == len(definitions.load().kpis)
-    assert set(everything["Status"][10:]) == {"Not in plan"}  # and then come last, worst first
+    assert set(everything["Status"][18:]) == {"Not in plan"}
     july = shown.set_index("KPI").loc["EHCPs within 20 weeks (excl. exceptions)"]
     assert (july["Value"], july["Trajectory"]) == ("50.0%", "30.0%")
     download = at.get("download_button")[0]

@@ -76,6 +76,7 @@ def test_demo_loads_cleanly_and_covers_the_window(demo):
     db, series = demo
     assert _scalar(db, "SELECT sum(rows_quarantined) FROM load_log") == 0
     assert _scalar(db, "SELECT count(DISTINCT module) FROM load_log WHERE layout = 'sen2_blade'") == 9
+    assert _scalar(db, "SELECT count(DISTINCT module) FROM load_log WHERE layout LIKE 'local_%'") == 5
     assert series["period"].min() == "2019-01" and series["period"].max() == "2024-12"
     statuses = set(series.loc[series["period"].between("2023-02", "2024-01"), "status"].dropna())
     assert statuses <= {"on_track", "within_tolerance", "off_track", "no_data"} and statuses

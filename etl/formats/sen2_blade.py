@@ -25,7 +25,7 @@ class Field:
 
     source: str
     target: str | None
-    kind: str  # id | person_id | text | date | int | flag | code | identifier
+    kind: str  # id | person_id | text | date | int | flag | code | identifier | number | period (YYYY-MM)
     required: bool = False
     codes: tuple[str, ...] | None = None
     aliases: tuple[str, ...] = ()
@@ -40,6 +40,16 @@ class Module:
     key: Field
     parent: tuple[str, str] | None  # (source column, parent module name)
     fields: tuple[Field, ...]
+    layout: str = "sen2_blade"
+    key_parts: tuple[str, ...] = ()  # targets forming the key when the layout has no id column (as record_key)
+    rules: tuple[tuple[str, str, str], ...] = ()  # (condition on typed columns, column blamed, reason)
+    exact_columns: bool = False  # local extracts: columns exactly these; extra ones are ignored with a warning
+    description: str = ""
+
+    @property
+    def key_column(self) -> str:
+        """The clean table's key column: the id's target, or ``record_key`` built from ``key_parts``."""
+        return "record_key" if self.key_parts else self.key.target
 
     @property
     def all_fields(self) -> tuple[Field, ...]:

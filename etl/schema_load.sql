@@ -1,0 +1,36 @@
+-- Load bookkeeping beyond schema.sql: who loaded what and when, warnings, and the revisions a newer extract made.
+
+-- load_log (schema.sql) gains the start and end of each file's load and who ran it.
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS started_at TIMESTAMP;
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS finished_at TIMESTAMP;
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS loaded_by VARCHAR;
+
+-- Things reported but not quarantined: a column a local extract does not use, values under a blank heading.
+CREATE TABLE IF NOT EXISTS load_warning (
+    load_id      INTEGER NOT NULL,
+    source_file  VARCHAR NOT NULL,
+    column_name  VARCHAR,
+    message      VARCHAR NOT NULL
+);
+
+-- A record superseded by a later extract (same id, different values): the values it had, and which load changed it.
+CREATE TABLE IF NOT EXISTS record_revision (
+    load_id           INTEGER NOT NULL,   -- the load that brought the new values
+    revised_at        TIMESTAMP NOT NULL,
+    module            VARCHAR NOT NULL,
+    table_name        VARCHAR NOT NULL,
+    record_key        VARCHAR NOT NULL,   -- the record's id (person ids are pseudonyms)
+    previous_load_id  INTEGER NOT NULL,   -- the load the superseded values came from
+    changed_columns   VARCHAR NOT NULL,   -- e.g. 'request_outcome, request_outcome_date'
+    previous_values   VARCHAR NOT NULL    -- JSON of the superseded clean values (already pseudonymised)
+);
+
+-- Each quarantined row of a SEN2 or local extract as read (text), with identifiers handled as everywhere else:
+-- person ids pseudonymised, names / birth date / postcode / UPN / ULN left out. One row per quarantined row.
+CREATE TABLE IF NOT EXISTS quarantine_row (
+    load_id      INTEGER NOT NULL,
+    source_file  VARCHAR NOT NULL,
+    module       VARCHAR NOT NULL,
+    row_number   INTEGER NOT NULL,
+    row_values   VARCHAR NOT NULL     -- JSON: heading as written → value as read
+);

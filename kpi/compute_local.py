@@ -1,0 +1,86 @@
+"""KPIs from the local extracts (etl/formats/local_extracts.py): advice within 6 weeks, EHCP audit grades,
+children awaiting a placement, reduced timetables, and KPIs reported by other teams as returns.
+
+Same contract as kpi/compute.py: one row per month of the data window with ``period``, ``numerator``,
+``denominator`` and ``median``; a rate's month is the month of its completing event (advice received, audit
+done); counts are taken at the month end. When an extract has never been loaded its KPI has no values at all
+(never a run of zeros that would read as "nobody waiting").
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kpi.definitions import KpiDefinition
+
+LOCAL_METHODS = ("advice_within", "audit_grade", "awaiting_placement", "reduced_timetable", "kpi_return")
+
+
+def _sql_list(values) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def method_sql(kpi: KpiDefinition, months_cte: str, rate_sql, interval_count_sql) -> str | None:
+    """SQL for a local-extract KPI, or None when the method is not one of these. The helpers are compute.py's
+    own (months CTE, monthly rate, month-end count), so the two modules count months the same way."""
+    c = kpi.computation
+    if c.method == "advice_within":
+        # Advice received in the month; within the limit when received − requested ≤ days (42 for 6 weeks).
+        return rate_sql(
+            f"""SELECT received_date AS event_date,
+                       date_diff('day', requested_date, received_date) <= {c.days} AS met
+                FROM advice_request
+                WHERE advice_type = '{c.advice_type}' AND received_date IS NOT NULL""")
+    if c.method == "audit_grade":
+        return rate_sql(
+            f"""SELECT audit_date AS event_date, grade IN ({_sql_list(c.grades)}) AS met
+                FROM ehcp_audit""" + (f" WHERE plan_type IN ({_sql_list(c.plan_types)})" if c.plan_types else ""))
+    if c.method == "awaiting_placement":
+        # Waiting from the day the place was needed until the day the child was placed (placed at or before
+        # the month end: not waiting at the month end).
+        return _only_if_loaded("placement_need", interval_count_sql(
+            "SELECT need_date AS start_date, placed_date AS end_date FROM placement_need"))
+    if c.method == "reduced_timetable":
+        # end_date is the last day on the reduced timetable: still on it at a month end that is its end date.
+        return _only_if_loaded("reduced_timetable", interval_count_sql(
+            "SELECT start_date, CAST(end_date + 1 AS DATE) AS end_date FROM reduced_timetable"))
+    if c.method == "kpi_return":
+        kpi_id = kpi.id.replace("'", "''")
+        return f"""
+        WITH {months_cte}
+        SELECT m.period, r.numerator, r.denominator, NULL::DOUBLE AS median, r.value AS reported_value
+        FROM months m LEFT JOIN kpi_return r ON r.period = m.period AND r.kpi_id = '{kpi_id}'
+        ORDER BY m.period
+        """
+    return None
+
+
+def _only_if_loaded(table: str, sql: str) -> str:
+    """A month-end count that is empty (not 0) when the extract behind it has never been loaded."""
+    return f"""
+    SELECT period, CASE WHEN (SELECT count(*) FROM {table}) > 0 THEN numerator END AS numerator,
+           denominator, median
+    FROM ({sql}) ORDER BY period
+    """
+
+
+def finish_return(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
+    """Values of a KPI reported as a return: the reported value; for a percentage without one, 100 × n / d.
+
+    Rolling 12 months: for a percentage, from the summed numerators and denominators when all 12 months have
+    both; otherwise none (a returned value cannot be pooled without its counts).
+    """
+    df = df.copy()
+    num = pd.to_numeric(df["numerator"], errors="coerce").astype("float64")
+    den = pd.to_numeric(df["denominator"], errors="coerce").astype("float64")
+    reported = pd.to_numeric(df.pop("reported_value"), errors="coerce").astype("float64")
+    if kpi.unit == "percent":
+        computed = (100.0 * num / den).where(den > 0)
+        df["value"] = reported.where(reported.notna(), computed)
+        complete = (num.notna() & den.notna()).astype(float).rolling(12, min_periods=12).sum() == 12
+        roll = 100.0 * num.rolling(12, min_periods=12).sum() / den.rolling(12, min_periods=12).sum()
+        df["rolling_12m"] = roll.where(complete)
+    else:
+        df["value"] = reported.where(reported.notna(), num)
+        df["rolling_12m"] = float("nan")
+    return df

@@ -1,0 +1,185 @@
+"""What the Data quality page shows: load history, quarantined rows with reasons, freshness per source and the
+revisions later extracts made. Read-only queries on the load bookkeeping (etl/schema.sql, etl/schema_load.sql).
+
+Why here and not in the page: the rules (which layouts make up a source, how often each is expected, when a
+source counts as overdue) are business rules, tested on their own; the page only lays the tables out.
+Nothing here exposes an identifier: quarantine values of identifier columns were never stored, and record keys
+built on a person are shortened pseudonyms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+# Source → (layouts that feed it, the table holding its records and its latest-date column, expected every N days)
+SOURCES: dict[str, tuple[tuple[str, ...], str | None, str | None, int]] = {
+    "SEN2 case records": (("sen2_blade", "sen2_template", "sen2_modules_csv"), "request", "received_date", 31),
+    "Advice requests": (("local_advice_requests",), "advice_request", "requested_date", 31),
+    "EHCP quality audits": (("local_ehcp_audits",), "ehcp_audit", "audit_date", 31),
+    "Placement sufficiency": (("local_placement_sufficiency",), "placement_need", "need_date", 31),
+    "Reduced timetables": (("local_reduced_timetables",), "reduced_timetable", "start_date", 31),
+    "KPI returns": (("local_kpi_returns",), "kpi_return", "period", 31),
+    "DfE published statistics": (("dfe_ees", "dfe_sen2_mi", "dfe_tribunal", "stat_neighbours"), None, None, 366),
+}
+GRACE_DAYS = 14  # a monthly extract a fortnight late is overdue
+FRESHNESS = {
+    "up_to_date": ("✔", "Up to date"),
+    "due": ("!", "Due now"),
+    "overdue": ("✖", "Overdue"),
+    "never": ("–", "Never loaded"),
+}
+EXPECTED_WORDS = {31: "monthly", 366: "yearly"}
+STATUS_WORDS = {"loaded": "✔ Loaded", "loaded_with_quarantine": "! Loaded, some rows quarantined"}
+
+
+def freshness_status(last_loaded: date | None, every_days: int, today: date) -> str:
+    """up_to_date within the expected interval, due in the grace period after it, overdue after that."""
+    if last_loaded is None:
+        return "never"
+    age = (today - last_loaded).days
+    if age <= every_days:
+        return "up_to_date"
+    if age <= every_days + GRACE_DAYS:
+        return "due"
+    return "overdue"
+
+
+def freshness_label(status: str) -> str:
+    symbol, words = FRESHNESS[status]
+    return f"{symbol} {words}"
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                            [table]).fetchone()[0])
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                      [table]).fetchall()}
+
+
+def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per file (or sheet) loaded, newest first."""
+    cols = _columns(con, "load_log")
+    who = "loaded_by" if "loaded_by" in cols else "NULL"
+    started = "started_at" if "started_at" in cols else "loaded_at"
+    df = _df(con, f"""
+        SELECT load_id AS "Load", loaded_at AS "Finished", source_file AS "File", layout AS "Layout",
+               module AS "Module", rows_read AS "Rows read", rows_loaded AS "Rows loaded",
+               rows_quarantined AS "Rows quarantined", status,
+               round(date_diff('millisecond', coalesce({started}, loaded_at), loaded_at) / 1000.0, 1) AS "Seconds",
+               {who} AS "Loaded by"
+        FROM load_log ORDER BY load_id DESC""")
+    df.insert(8, "Outcome", df.pop("status").map(lambda s: STATUS_WORDS.get(s, s)))
+    return df
+
+
+def quarantine_rows(con: duckdb.DuckDBPyConnection, limit: int = 5000) -> pd.DataFrame:
+    """Quarantined values with their reasons and the whole row as read (identifiers were never stored; person
+    ids show as "(pseudonym)"), newest load first."""
+    has_rows = _has(con, "quarantine_row")
+    row_col = "r.row_values" if has_rows else "NULL"
+    join = ("LEFT JOIN quarantine_row r ON r.load_id = q.load_id AND r.source_file = q.source_file "
+            "AND r.row_number = q.row_number") if has_rows else ""
+    df = _df(con, f"""
+        SELECT q.load_id AS "Load", q.source_file AS "File", q.module AS "Module", q.row_number AS "Row",
+               q.column_name AS "Column", q.value AS "Value as read", q.reason AS "Reason", {row_col} AS "Row as read"
+        FROM quarantine q {join}
+        ORDER BY q.load_id DESC, q.source_file, q.row_number, q.column_name LIMIT ?""", [limit])
+    df["Row as read"] = df["Row as read"].astype("string").str.replace(r'"[0-9a-f]{64}"', '"(pseudonym)"',
+                                                                       regex=True)
+    return df
+
+
+def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """How many rows broke each rule, by module: where to start fixing the extract."""
+    return _df(con, """
+        SELECT module AS "Module", reason AS "Reason", count(DISTINCT (load_id, source_file, row_number)) AS "Rows"
+        FROM quarantine GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""")
+
+
+def warnings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    if not _has(con, "load_warning"):
+        return pd.DataFrame(columns=["Load", "File", "Column", "Warning"])
+    return _df(con, """SELECT load_id AS "Load", source_file AS "File", column_name AS "Column",
+                              message AS "Warning" FROM load_warning ORDER BY load_id DESC""")
+
+
+def freshness(con: duckdb.DuckDBPyConnection, today: date | None = None) -> pd.DataFrame:
+    """Per source: when it was last loaded, how often it is expected, its latest record date and its status.
+
+    Layouts in load_log that no source claims (a family added later) appear under their own name, monthly."""
+    today = today or date.today()
+    last = dict(con.execute("SELECT layout, CAST(max(loaded_at) AS DATE) FROM load_log GROUP BY 1").fetchall())
+    sources = dict(SOURCES)
+    claimed = {lay for layouts, *_ in SOURCES.values() for lay in layouts}
+    for layout in sorted(set(last) - claimed):
+        sources[layout] = ((layout,), None, None, 31)
+    rows = []
+    for name, (layouts, table, column, every) in sources.items():
+        loaded = [last[lay] for lay in layouts if lay in last]
+        last_loaded = max(loaded) if loaded else None
+        latest = None
+        if table and _has(con, table):
+            latest = con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
+        status = freshness_status(last_loaded, every, today)
+        rows.append({
+            "Source": name, "Expected": EXPECTED_WORDS.get(every, f"every {every} days"),
+            "Last loaded": last_loaded, "Days since": (today - last_loaded).days if last_loaded else None,
+            "Latest record": latest, "Status": freshness_label(status), "status": status,
+        })
+    return pd.DataFrame(rows)
+
+
+def _short(key: str) -> str:
+    """A record key shortened for display: pseudonyms (64 hex) cut to 10 characters, dates kept."""
+    return "|".join(p[:10] + "…" if len(p) == 64 else p for p in str(key).split("|"))
+
+
+def revisions(con: duckdb.DuckDBPyConnection, limit: int = 5000) -> pd.DataFrame:
+    """Records a later extract changed: which, when, by which load, what changed and what it was before."""
+    if not _has(con, "record_revision"):
+        return pd.DataFrame(columns=["Load", "Revised", "Module", "Record", "Changed", "Previous values",
+                                     "Previous load"])
+    df = _df(con, """
+        SELECT load_id AS "Load", revised_at AS "Revised", module AS "Module", record_key AS "Record",
+               changed_columns AS "Changed", previous_values AS "Previous values", previous_load_id AS "Previous load"
+        FROM record_revision ORDER BY load_id DESC, module, record_key LIMIT ?""", [limit])
+    df["Record"] = df["Record"].map(_short)
+    df["Previous values"] = df["Previous values"].str.replace(r'"[0-9a-f]{64}"', '"(pseudonym)"', regex=True)
+    return df
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Everything the page shows, computed once."""
+
+    history: pd.DataFrame
+    quarantine: pd.DataFrame
+    quarantine_summary: pd.DataFrame
+    warnings: pd.DataFrame
+    freshness: pd.DataFrame
+    revisions: pd.DataFrame
+    as_of: datetime
+
+    @property
+    def headline(self) -> str:
+        loads = self.history["Load"].nunique() if len(self.history) else 0
+        bad = int(self.history["Rows quarantined"].sum()) if len(self.history) else 0
+        late = int((self.freshness["status"] == "overdue").sum())
+        return (f"{loads} file(s) or sheet(s) loaded, {bad:,} row(s) quarantined, "
+                f"{late} source(s) overdue, {len(self.revisions):,} record revision(s)")
+
+
+def quality_report(con: duckdb.DuckDBPyConnection, today: date | None = None) -> QualityReport:
+    return QualityReport(load_history(con), quarantine_rows(con), quarantine_summary(con), warnings(con),
+                         freshness(con, today), revisions(con), datetime.now())

@@ -1,0 +1,78 @@
+"""Data quality: load history, quarantined rows with their reasons, freshness per source, revisions, warnings.
+
+For analysts (and, without the quarantined rows, leadership): how complete and current the data behind every
+KPI is, and what to fix in the next extract. The tables come from ``kpi.data_quality``; this page only lays them
+out. Quarantined rows are shown to roles that see exact figures (analysts) only.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi.charts import format_date, table_csv
+from kpi.data_quality import quality_report
+from kpi.series import open_readonly
+from pages import _shared as ui
+
+ui.context()
+analyst = ui.sees_exact_figures()
+path = ui.db_path()
+con = open_readonly(path)
+try:
+    report = quality_report(con)
+finally:
+    con.close()
+
+st.header("Data quality", anchor=False)
+st.markdown(f"**{report.headline}.** Identifier values (names, UPN, birth dates, postcodes) are never stored, "
+            "so they are blank in the quarantine; people appear only as shortened pseudonyms.")
+
+st.subheader("Freshness by source", anchor=False)
+st.caption("Monthly extracts are due a month after the last load and overdue two weeks later; "
+           "DfE's published statistics are yearly. Status is shown in words and a symbol.")
+st.dataframe(report.freshness.drop(columns="status"), hide_index=True, width="stretch",
+             column_config={"Last loaded": st.column_config.DateColumn(format="D MMM YYYY"),
+                            "Latest record": st.column_config.DateColumn(format="D MMM YYYY")})
+
+history, quarantine, revisions, warnings = st.tabs([
+    f"Load history ({len(report.history):,})", f"Quarantined rows ({len(report.quarantine):,})",
+    f"Revisions ({len(report.revisions):,})", f"Warnings ({len(report.warnings):,})"])
+
+with history:
+    st.caption("One row per file (or workbook sheet) loaded, newest first. A file loaded again unchanged is "
+               "skipped and not listed twice.")
+    st.dataframe(report.history, hide_index=True, width="stretch",
+                 column_config={"Finished": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")})
+
+with quarantine:
+    if not analyst:
+        st.info(f"{len(report.quarantine):,} quarantined value(s). The rows themselves are shown to analysts only.",
+                icon=":material/lock:")
+    elif report.quarantine.empty:
+        st.success("No rows are quarantined: every row of every load passed validation.", icon=":material/check:")
+    else:
+        st.caption("Rows kept out of the KPIs, with the rule each broke. Row 1 is the first row below the header. "
+                   "Fix them in the case system and load the next extract.")
+        st.markdown("**By rule**")
+        st.dataframe(report.quarantine_summary, hide_index=True, width="stretch")
+        st.markdown("**Every quarantined value**")
+        st.dataframe(report.quarantine, hide_index=True, width="stretch")
+        st.download_button("Download quarantined rows (CSV)", table_csv(report.quarantine),
+                           file_name="quarantine.csv", mime="text/csv", icon=":material/download:")
+
+with revisions:
+    if report.revisions.empty:
+        st.info("No record has been revised by a later extract yet.", icon=":material/history:")
+    else:
+        st.caption("Records a later extract changed: the values they had before, and the loads involved.")
+        st.dataframe(report.revisions, hide_index=True, width="stretch",
+                     column_config={"Revised": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")})
+
+with warnings:
+    if report.warnings.empty:
+        st.info("No warnings.", icon=":material/info:")
+    else:
+        st.caption("Reported but not quarantined: columns a layout does not use, values under a blank heading.")
+        st.dataframe(report.warnings, hide_index=True, width="stretch")
+
+st.caption(f"As of {format_date(report.as_of.date().isoformat())}, from `{path}`.")

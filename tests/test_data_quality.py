@@ -1,0 +1,162 @@
+"""The Data quality page and the functions behind it: load history, quarantine, freshness, revisions."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from etl.load import load_paths
+from kpi.data_quality import freshness, freshness_status, load_history, quality_report, quarantine_rows, revisions
+from tests.blade import Blade
+from tests.test_kpi_local import ADVICE, write
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.mark.parametrize("age, expected", [(0, "up_to_date"), (31, "up_to_date"), (32, "due"), (45, "due"),
+                                           (46, "overdue")])
+def test_freshness_status_boundaries_for_a_monthly_source(age, expected):
+    today = date(2025, 3, 31)
+    assert freshness_status(today - timedelta(days=age), 31, today) == expected
+
+
+def test_a_source_never_loaded_is_said_so():
+    assert freshness_status(None, 31, date(2025, 1, 1)) == "never"
+
+
+def _extract(year: int, outcome: str = "A", decided: str | None = None) -> Blade:
+    b = Blade()
+    b.rows["sen2"][0]["year"] = year
+    b.person(pid=501, surname="Featherstonehaugh")
+    b.request(501, "2023-01-02", outcome, decided, rid=900)
+    b.issued_plan("2023-01-09", "2023-05-01")
+    return b
+
+
+@pytest.fixture
+def quality_db(tmp_path):
+    """Two monthly loads (the second revises request 900 and has a bad row) and an advice extract."""
+    db = tmp_path / "app.duckdb"
+    load_paths([_extract(2025).write(tmp_path / "jan")], db)
+    feb = _extract(2026, "Y", "2023-02-10")
+    feb.request(501, "2023-13-01", "A", None)  # quarantined: not a date
+    folder = feb.write(tmp_path / "feb")
+    write(folder / "advice.csv", ADVICE, [["A1", "501", "EP", "2023-03-01", "2023-03-20"]])
+    load_paths([folder], db)
+    return db
+
+
+def _con(db):
+    return duckdb.connect(str(db), read_only=True)
+
+
+def test_history_quarantine_and_revisions(quality_db):
+    con = _con(quality_db)
+    try:
+        history = load_history(con)
+        q = quarantine_rows(con)
+        rev = revisions(con)
+        fresh = freshness(con, date.today()).set_index("Source")
+    finally:
+        con.close()
+    assert history["Load"].is_monotonic_decreasing
+    assert "! Loaded, some rows quarantined" in set(history["Outcome"])
+    assert history["Loaded by"].notna().all()
+    assert q[["Module", "Row", "Column", "Value as read"]].values.tolist() == [["requests", 3, "receiveddate",
+                                                                               "2023-13-01"]]
+    assert '"receiveddate":"2023-13-01"' in q["Row as read"].iloc[0]
+    assert '"persontableid":"(pseudonym)"' in q["Row as read"].iloc[0]
+    revised = rev[rev["Module"] == "requests"]
+    assert revised["Record"].tolist() == ["900"]
+    assert revised["Changed"].iloc[0] == "request_outcome_date, request_outcome"
+    assert '"request_outcome":"A"' in revised["Previous values"].iloc[0]
+    assert fresh.loc["SEN2 case records", "Status"] == "✔ Up to date"
+    assert fresh.loc["Advice requests", "Status"] == "✔ Up to date"
+    assert fresh.loc["EHCP quality audits", "Status"] == "– Never loaded"
+    assert fresh.loc["SEN2 case records", "Latest record"] == date(2023, 1, 9)
+    assert fresh.loc["SEN2 case records", "Expected"] == "monthly"
+
+
+def test_freshness_is_overdue_when_the_last_load_is_old(quality_db):
+    con = _con(quality_db)
+    try:
+        fresh = freshness(con, date.today() + timedelta(days=60)).set_index("Source")
+    finally:
+        con.close()
+    assert fresh.loc["SEN2 case records", "Status"] == "✖ Overdue"
+
+
+def test_only_changed_values_are_revisions_and_ages_survive_an_unchanged_person_file(quality_db):
+    con = _con(quality_db)
+    try:
+        rev = revisions(con)
+        ages = con.execute("SELECT request_id, age_at_request FROM request ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    assert sorted(rev["Module"]) == ["requests", "sen2"]  # request 900 and the header's year; nothing else
+    assert all(age is not None for _, age in ages)
+
+
+def test_pseudonyms_are_shortened_in_revisions(tmp_path):
+    db = tmp_path / "a.duckdb"
+    folder = tmp_path / "m1"
+    write(folder / "rt.csv", ["person_id", "start_date", "end_date", "hours_per_week"],
+          [["501", "2023-03-01", "", "10"]])
+    load_paths([folder], db)
+    write(tmp_path / "m2" / "rt.csv", ["person_id", "start_date", "end_date", "hours_per_week"],
+          [["501", "2023-03-01", "2023-04-30", "10"]])
+    load_paths([tmp_path / "m2"], db)
+    con = _con(db)
+    try:
+        rev = revisions(con)
+    finally:
+        con.close()
+    assert len(rev) == 1 and rev["Changed"].iloc[0] == "end_date"
+    record = rev["Record"].iloc[0]
+    assert record.endswith("…|2023-03-01") and len(record) < 30
+    assert "(pseudonym)" in rev["Previous values"].iloc[0]
+
+
+def test_headline_counts(quality_db):
+    con = _con(quality_db)
+    try:
+        report = quality_report(con)
+    finally:
+        con.close()
+    assert "1 row(s) quarantined" in report.headline and "record revision" in report.headline
+
+
+def test_the_data_quality_page(quality_db, monkeypatch):
+    monkeypatch.setenv("APP_DB", str(quality_db))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/data_quality.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = "\n".join(str(m.value) for m in (*at.markdown, *at.caption, *at.header, *at.subheader))
+    assert "Data quality" in text and "1 row(s) quarantined" in text
+    frames = [df.value for df in at.dataframe]
+    fresh = next(f for f in frames if "Source" in f.columns)
+    assert "✔ Up to date" in set(fresh["Status"]) and "– Never loaded" in set(fresh["Status"])
+    quarantine = next(f for f in frames if "Reason" in f.columns and "Row" in f.columns)
+    assert quarantine["Reason"].tolist() == ["not a valid date"]
+    assert any("Changed" in f.columns for f in frames)
+    shown = "\n".join(f.to_csv() for f in frames) + text
+    assert "Featherstonehaugh" not in shown and "501," not in shown
+    assert [t.label for t in at.tabs][:3] == ["Load history (12)", "Quarantined rows (1)", "Revisions (2)"]
+
+
+def test_leadership_sees_freshness_but_not_the_quarantined_rows(quality_db, monkeypatch):
+    monkeypatch.setenv("APP_DB", str(quality_db))
+    monkeypatch.setenv("APP_ROLE", "leadership")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/data_quality.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    frames = [df.value for df in at.dataframe]
+    assert any("Source" in f.columns for f in frames)
+    assert not any("Reason" in f.columns for f in frames)
+    assert any("shown to analysts only" in str(i.value) for i in at.info)
