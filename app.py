@@ -14,6 +14,7 @@ import streamlit as st
 
 from kpi.charts import format_date, format_period, format_window, plan_length, plan_month, stocktakes
 from pages import _shared as ui
+from pages._refresh import refresh_notice
 
 st.set_page_config(page_title="APP KPI dashboard", page_icon=":material/monitoring:", layout="wide")
 st.html(ui.CSS)
@@ -77,6 +78,7 @@ subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved} · s
                   f" ({where})")
 if note:
     st.info(note, icon=":material/link_off:")
+refresh_notice(db_path)  # "Data refreshed at 10:42" on the first run after a load swapped new data in
 
 ui.set_context(ui.Context(catalogue=catalogue, series=series, period=period))
 page.run()
