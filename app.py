@@ -37,6 +37,7 @@ subtitle = st.empty()
 subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved}")
 
 db_path = ui.db_path()
+refresh_notice(db_path)  # "Data refreshed at 10:42" once after a load; just before the series reads the same file
 series = ui.load_series_or_explain(db_path)
 if series is None:
     st.stop()
@@ -78,7 +79,6 @@ subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved} · s
                   f" ({where})")
 if note:
     st.info(note, icon=":material/link_off:")
-refresh_notice(db_path)  # "Data refreshed at 10:42" on the first run after a load swapped new data in
 
 ui.set_context(ui.Context(catalogue=catalogue, series=series, period=period))
 page.run()

@@ -95,6 +95,7 @@ def stage_raw_duckdb(files: list[str], db: str) -> dict:
 
     t0 = time.perf_counter()
     con = duckdb.connect(db)
+    con.execute("SET enable_progress_bar = false")
     rows = 0
     for i, path in enumerate(files):
         con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv(?, header = true)", [path])
@@ -147,11 +148,10 @@ def stage_pages(db: str, repeat: int, timeout: float) -> dict:
     """Server-side render of each page (AppTest of app.py, st.navigation): run once to warm the caches, then
     time the next ``repeat`` runs and keep the best."""
     os.environ["APP_DB"] = db
-    import logging
-
+    from streamlit import logger
     from streamlit.testing.v1 import AppTest
 
-    logging.getLogger("streamlit").setLevel(logging.ERROR)  # AppTest's "missing ScriptRunContext" noise
+    logger.set_log_level("error")  # AppTest's "missing ScriptRunContext" noise
 
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     t0 = time.perf_counter()
