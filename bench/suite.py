@@ -12,8 +12,10 @@ import os
 import platform
 import re
 import resource
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -64,9 +66,17 @@ def _measured(fn: Callable, args: tuple) -> dict:
 
 
 def in_child(fn: Callable, *args) -> dict:
-    """Run ``fn(*args)`` in a fresh spawned process and return its result with the child's peak RSS."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(_measured, fn, args).result()
+    """Run ``fn(*args)`` in a fresh spawned process and return its result with the child's peak RSS.
+
+    The parent's ``__main__`` is hidden while the child starts: spawn would re-run it, and after an AppTest in the
+    same process (the test suite) ``__main__`` is app.py."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            return pool.submit(_measured, fn, args).result()
+    finally:
+        sys.modules["__main__"] = main
 
 
 def stage_generate(out: str, size: Size, seed: int) -> dict:
