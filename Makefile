@@ -8,7 +8,7 @@ DB ?= data/app.duckdb
 PUBLISHED ?= ../shared/data
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint demo browser clean
+.PHONY: run test lint demo browser clean bench
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(DB)
+
+# The benchmark suite (DESIGN.md §6): `make bench SCALE=region`; figures also written to $(BENCH_JSON).
+SCALE ?= la
+BENCH_JSON ?= data/bench-$(SCALE).json
+bench: $(STAMP)
+	$(PY) -m bench --scale $(SCALE) --json $(BENCH_JSON)

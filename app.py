@@ -14,6 +14,7 @@ import streamlit as st
 
 from kpi.charts import format_date, format_period, format_window, plan_length, plan_month, stocktakes
 from pages import _shared as ui
+from pages._refresh import refresh_notice
 
 st.set_page_config(page_title="APP KPI dashboard", page_icon=":material/monitoring:", layout="wide")
 st.html(ui.CSS)
@@ -43,6 +44,7 @@ subtitle = st.empty()
 subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved}")
 
 db_path = ui.db_path()
+refresh_notice(db_path)  # "Data refreshed at 10:42" once after a load; just before the series reads the same file
 series = ui.load_series_or_explain(db_path)
 if series is None:
     st.stop()

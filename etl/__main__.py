@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 
 from etl.db import default_db_path
-from etl.load import LoadRejected, LoadReport, expand_paths, load_paths
+from etl.load import LoadRejected, LoadReport, expand_paths
 from etl.pseudonymise import KeyError_
+from etl.refresh import LoadInProgress, refresh_load
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
 MAX_PROBLEMS_SHOWN = 20
@@ -68,7 +69,10 @@ def run_load(paths: list[Path], db: Path) -> int:
     total = len(expand_paths(files)[0])
     on_file, progress = _progress_callback(total)
     try:
-        report = load_paths(paths, db, on_file=on_file)
+        report = refresh_load(paths, db, on_file=on_file)  # into a copy, swapped in after the commit
+    except LoadInProgress as exc:
+        print(f"Load rejected: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
     except LoadRejected as exc:
         print("Load rejected: nothing was loaded.", file=sys.stderr)
         for p in exc.problems[:MAX_PROBLEMS_SHOWN]:

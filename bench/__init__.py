@@ -1,0 +1,1 @@
+"""The benchmark suite (DESIGN.md §6): ``python -m bench [--scale la|region|england] [--json PATH]``."""

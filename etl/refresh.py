@@ -1,0 +1,88 @@
+"""Load into a copy of the database and swap it in atomically, so an open dashboard never sees a load half done.
+
+Why: DuckDB allows one writer process, and a reader that opens the file while a load writes it either fails on
+the lock or (between transactions) could see a state no extract ever had. Instead, ``refresh_load`` copies the
+database (and its write-ahead log, if any) to a temporary file beside it, runs the ordinary validated load
+(:func:`etl.load.load_paths`, one transaction) on the copy, and after the commit renames the copy over the
+original with ``os.replace``: atomic on one file system. A reader opens either the old file or the new one,
+whole; one already open keeps reading the old file until it closes. A rejected or failed load deletes the copy
+and leaves the database untouched. A lock file beside the database keeps two loads from racing (the second one
+stops with a one-line message), and a load that changes nothing (every file already loaded) swaps nothing, so
+open sessions are not told of a refresh that did not happen.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from etl.load import load_paths
+from etl.report import LoadReport
+
+
+class LoadInProgress(Exception):
+    """Another load into the same database is running."""
+
+
+def wal_of(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def lock_path(db: Path) -> Path:
+    return db.with_name(db.name + ".lock")
+
+
+@contextmanager
+def exclusive(db: Path) -> Iterator[None]:
+    """Hold the database's load lock for the block; LoadInProgress at once if another process holds it."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path(db), "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LoadInProgress(f"another load into {db} is running; try again when it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _discard(path: Path) -> None:
+    for p in (path, wal_of(path)):
+        p.unlink(missing_ok=True)
+
+
+def refresh_load(paths: Iterable[Path | str], db_path: Path | str,
+                 on_file: Callable[[Path], None] | None = None) -> LoadReport:
+    """Load ``paths`` like :func:`etl.load.load_paths`, but into a copy that replaces ``db_path`` only after a
+    successful commit. Raises what load_paths raises (LoadRejected, duckdb errors) with the database unchanged,
+    or LoadInProgress."""
+    db = Path(db_path)
+    work = db.with_name(f".{db.name}.loading-{os.getpid()}")
+    with exclusive(db):
+        _discard(work)
+        try:
+            if db.exists():
+                shutil.copyfile(db, work)
+                if wal_of(db).exists():  # a write-ahead log not yet checkpointed belongs to the copy too
+                    shutil.copyfile(wal_of(db), wal_of(work))
+            report = load_paths(paths, work, on_file=on_file)  # closes its connection: the copy is checkpointed
+            if db.exists() and all(f.status == "unchanged" for f in report.files):
+                _discard(work)
+                return report
+            if wal_of(work).exists():  # DuckDB checkpoints on close; make sure before the log is left behind
+                duckdb.connect(str(work)).execute("CHECKPOINT").close()
+            if wal_of(work).exists():
+                raise RuntimeError(f"the new database {work} could not be checkpointed; {db} is unchanged")
+            os.replace(work, db)
+            wal_of(db).unlink(missing_ok=True)  # a log left by a crashed writer belongs to the old file
+        except BaseException:
+            _discard(work)
+            raise
+    return report
