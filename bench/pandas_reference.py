@@ -79,6 +79,18 @@ def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (later - earlier).dt.days
 
 
+# The SEN2 computations the reference implements (the benchmark compares the engine with it on these KPIs; the
+# waiting-list and local-extract KPIs are outside the benchmark for now).
+REFERENCE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "weeks_to_issue",
+                     "open_assessments_over", "review_decisions_within", "reviews_overdue"}
+
+
+def reference_catalogue(catalogue: Catalogue) -> Catalogue:
+    """The catalogue cut to the KPIs the reference computes, for timing the engine on the same work."""
+    return catalogue.model_copy(update={"kpis": [k for k in catalogue.kpis
+                                                 if k.computation.method in REFERENCE_METHODS]})
+
+
 def reference_kpi(kpi: KpiDefinition, tables: dict[str, pd.DataFrame], grid: pd.DatetimeIndex) -> pd.DataFrame:
     """One KPI's monthly numerator, denominator (and median) over the grid of months."""
     c = kpi.computation
