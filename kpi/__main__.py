@@ -25,21 +25,35 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
 
-
-def cmd_series(args: argparse.Namespace) -> int:
+def _load_catalogue(args: argparse.Namespace):
+    """The KPI definitions, or an exit code after a one-line error naming the file and the failed stage."""
     try:
-        catalogue = definitions.load(args.definitions)
+        return definitions.load(args.definitions)
     except definitions.DefinitionError as exc:
         return _fail(f"{args.definitions} is invalid ({exc.stage}): " + "; ".join(exc.problems))
-    unknown = [k for k in (args.kpi or []) if k not in catalogue.ids]
-    if unknown:
-        return _fail(f"unknown KPI id(s): {', '.join(unknown)}. Known: {', '.join(catalogue.ids)}")
+
+
+def _open_db(db) -> duckdb.DuckDBPyConnection | int:
+    """A read-only connection, or an exit code after a one-line error (missing file, unreadable database)."""
     try:
-        con = open_readonly(args.db)
+        return open_readonly(db)
     except FileNotFoundError as exc:
         return _fail(str(exc))
     except duckdb.Error as exc:
-        return _fail(f"cannot open {args.db}: {str(exc).splitlines()[0]}")
+        return _fail(f"cannot open {db}: {str(exc).splitlines()[0]}")
+
+
+
+def cmd_series(args: argparse.Namespace) -> int:
+    catalogue = _load_catalogue(args)
+    if isinstance(catalogue, int):
+        return catalogue
+    unknown = [k for k in (args.kpi or []) if k not in catalogue.ids]
+    if unknown:
+        return _fail(f"unknown KPI id(s): {', '.join(unknown)}. Known: {', '.join(catalogue.ids)}")
+    con = _open_db(args.db)
+    if isinstance(con, int):
+        return con
     try:
         df = kpi_series(con, catalogue, args.kpi)
     except duckdb.CatalogException:
@@ -103,20 +117,16 @@ def _open_published(args: argparse.Namespace):
     from kpi import area as area_config
     from kpi.benchmark import BenchmarkError, resolve_area
 
-    try:
-        catalogue = definitions.load(args.definitions)
-    except definitions.DefinitionError as exc:
-        return _fail(f"{args.definitions} is invalid ({exc.stage}): " + "; ".join(exc.problems))
+    catalogue = _load_catalogue(args)
+    if isinstance(catalogue, int):
+        return catalogue
     try:
         code = args.area or area_config.load().area_code
     except area_config.AreaConfigError as exc:
         return _fail(str(exc))
-    try:
-        con = open_readonly(args.db)
-    except FileNotFoundError as exc:
-        return _fail(str(exc))
-    except duckdb.Error as exc:
-        return _fail(f"cannot open {args.db}: {str(exc).splitlines()[0]}")
+    con = _open_db(args.db)
+    if isinstance(con, int):
+        return con
     try:
         area = resolve_area(con, code)
     except BenchmarkError as exc:
@@ -242,12 +252,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_nhs_waits(args: argparse.Namespace) -> int:
     from kpi.nhs_waits import NhsWaitsError, nhs_waits
 
-    try:
-        con = open_readonly(args.db)
-    except FileNotFoundError as exc:
-        return _fail(str(exc))
-    except duckdb.Error as exc:
-        return _fail(f"cannot open {args.db}: {str(exc).splitlines()[0]}")
+    con = _open_db(args.db)
+    if isinstance(con, int):
+        return con
     try:
         df = nhs_waits(con, args.org)
     except NhsWaitsError as exc:

@@ -281,7 +281,12 @@ def breakdown(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, by: str, span:
     """Columns group, is_total, numerator, denominator, value, median (and the same with _b for the comparison
     period, plus change = value − value_b). The last row is the total. Rates are percentages 0–100; a group with
     no events in a period has no value there (never 0%)."""
-    sql, params = breakdown_sql(kpi, by, span, compare, filters)
+    return run_breakdown(con, *breakdown_sql(kpi, by, span, compare, filters), compare)
+
+
+def run_breakdown(con: duckdb.DuckDBPyConnection, sql: str, params: dict, compare: Span | None) -> pd.DataFrame:
+    """Run a breakdown query (this module's or kpi.explore_waits'), adding change = value − value_b when
+    comparing."""
     df = con.execute(sql, params).df()
     if compare:
         df["change"] = df["value"] - df["value_b"]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kpi.compute_waits import WAIT_END
 from kpi.definitions import WAIT_METHODS, KpiDefinition
-from kpi.explore import NOT_RECORDED, TOTAL, Dimension, Span, _lit
+from kpi.explore import NOT_RECORDED, TOTAL, Dimension, Span, _lit, run_breakdown
 
 SERVICE_NAMES = {"SALT": "Speech and language therapy", "OT": "Occupational therapy", "PHYSIO": "Physiotherapy",
                  "COMMUNITY_PAEDS": "Community paediatrics", "NEURODEVELOPMENTAL": "Neurodevelopmental assessment",
@@ -129,11 +129,7 @@ def breakdown_sql(kpi: KpiDefinition, by: str, span: Span, compare: Span | None 
 def breakdown(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, by: str, span: Span, compare: Span | None = None,
               filters: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """As :func:`kpi.explore.breakdown`, for a waiting-list KPI."""
-    sql, params = breakdown_sql(kpi, by, span, compare, filters)
-    df = con.execute(sql, params).df()
-    if compare:
-        df["change"] = df["value"] - df["value_b"]
-    return df
+    return run_breakdown(con, *breakdown_sql(kpi, by, span, compare, filters), compare)
 
 
 def dimension_values(con: duckdb.DuckDBPyConnection, dim_id: str) -> list[str]:
