@@ -1,8 +1,9 @@
 """APP KPI dashboard: the Streamlit entry point.
 
 Sets up the page, the navigation (Overview, KPI trajectory, Benchmarks, Waiting lists, Explore, Explain this
-number), the plan header and the sidebar month selector, then runs the chosen page. The month and KPI live in the URL
-(``?period=2023-07&kpi=ehcp_20wk_excl``), so a link reopens the same view. Run with ``make run`` or
+number), the plan header, the sidebar's local-area selector (when the database holds more than one area) and month
+selector, then runs the chosen page. The area, month and KPI live in the URL
+(``?area=E06000056&period=2023-07&kpi=ehcp_20wk_excl``), so a link reopens the same view. Run with ``make run`` or
 ``streamlit run app.py`` (database from ``APP_DB``).
 """
 
@@ -45,7 +46,14 @@ subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved}")
 
 db_path = ui.db_path()
 refresh_notice(db_path)  # "Data refreshed at 10:42" once after a load; just before the series reads the same file
-series = ui.load_series_or_explain(db_path)
+with st.sidebar:
+    ui.sidebar_identity(user)
+areas = ui.areas_or_explain(db_path)
+if areas is None:
+    st.stop()
+area, area_note = ui.choose_area(areas)  # a selector in the sidebar when more than one area is loaded
+area_name = dict(areas)[area]
+series = ui.load_series_or_explain(db_path, area)
 if series is None:
     st.stop()
 
@@ -65,7 +73,6 @@ def _jump(period: str) -> None:
 
 note = ui.choose_from_url("period", periods, latest, format_period, "the month")
 with st.sidebar:
-    ui.sidebar_identity(user)
     period = st.selectbox(
         "Reporting month", periods, key="period", format_func=_period_label,
         help="See the dashboard as it stood at the end of any month with data.")
@@ -83,11 +90,13 @@ ui.write_to_url("period", period)
 n = plan_month(period, window)
 where = f"month {n} of {plan_length(window)} of the plan" if n else (
     "before the plan began" if period < window.start else "after the plan's monitoring window")
-subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved} · showing **{format_period(period)}**"
-                  f" ({where})")
-if note:
-    st.info(note, icon=":material/link_off:")
+subtitle.markdown(f"**{area_name}** · monitoring window **{format_window(window)}**{approved} · showing "
+                  f"**{format_period(period)}** ({where})")
+for message in (area_note, note):
+    if message:
+        st.info(message, icon=":material/link_off:")
 
-ui.set_context(ui.Context(catalogue=catalogue, series=series, period=period, user=user))
+ui.set_context(ui.Context(catalogue=catalogue, series=series, period=period, user=user, area=area,
+                          area_name=area_name, areas=tuple(areas)))
 page.run()
 ui.audit_page_view(page)

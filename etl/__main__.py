@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import duckdb
 
-from etl.db import default_db_path
-from etl.load import LoadRejected, LoadReport, expand_paths
+from etl.db import OutdatedDatabase, default_db_path
+from etl.load import AreaPaths, LoadRejected, LoadReport, expand_paths
 from etl.pseudonymise import KeyError_
 from etl.refresh import LoadInProgress, refresh_load
 
@@ -64,12 +65,13 @@ def print_report(report: LoadReport) -> None:
             print(f"  … and {len(problems) - MAX_PROBLEMS_SHOWN} more")
 
 
-def run_load(paths: list[Path], db: Path) -> int:
-    files = [p for p in paths]
-    total = len(expand_paths(files)[0])
+def run_load(paths: list[Path], db: Path, area: str | None = None, groups: list[AreaPaths] | None = None) -> int:
+    """Load ``paths`` for ``area`` (or each of several areas' ``groups``), print the report, return the exit code."""
+    groups = groups if groups is not None else [(area, paths)]
+    total = sum(len(expand_paths(list(g[1]))[0]) for g in groups)
     on_file, progress = _progress_callback(total)
     try:
-        report = refresh_load(paths, db, on_file=on_file)  # into a copy, swapped in after the commit
+        report = refresh_load([], db, on_file=on_file, groups=groups)  # into a copy, swapped in after the commit
     except LoadInProgress as exc:
         print(f"Load rejected: {exc}", file=sys.stderr)
         return EXIT_REJECTED
@@ -80,6 +82,9 @@ def run_load(paths: list[Path], db: Path) -> int:
         return EXIT_REJECTED
     except duckdb.IOException as exc:
         print(f"Load rejected: cannot open the database {db}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_REJECTED
+    except OutdatedDatabase as exc:
+        print(f"Load rejected: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     except KeyError_ as exc:
         print(f"Load rejected: {exc}", file=sys.stderr)
@@ -92,26 +97,33 @@ def run_load(paths: list[Path], db: Path) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from etl.synth import generate
-    from etl.synth_local import generate_local
+    from etl.synth_areas import generate_areas
 
     out = Path(args.out) if args.out else Path(args.db).resolve().parent / "demo_extract"
     try:
-        paths = generate(out, seed=args.seed, months=args.months, scale=args.scale, start=args.start)
-        local = generate_local(out, seed=args.seed)
+        areas = generate_areas(out, scale=args.scale, seed=args.seed, start=args.start, months=args.months,
+                               workers=min(4, os.cpu_count() or 1))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
-    print(f"Wrote {len(paths)} synthetic SEN2 Blade files and {len(local)} local extracts to {out}")
-    from etl.synth_waits import generate as generate_waits
-
-    waits = generate_waits(out, seed=args.seed, start=args.start, months=args.months)
-    print(f"Wrote the synthetic waiting-list referral extract {waits.name}")
-    return run_load([out], Path(args.db))
+    where = out if len(areas) == 1 else f"{out}/<area code>/ for {len(areas)} areas"
+    print(f"Wrote synthetic SEN2 Blade files, local extracts and a waiting-list referral extract to {where}")
+    return run_load([], Path(args.db), groups=[(code, [folder]) for code, folder in areas])
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    return run_load([Path(p) for p in args.paths], Path(args.db))
+    paths = [Path(p) for p in args.paths]
+    if args.area_per_folder:
+        if args.area:
+            print("error: give --area or --area-per-folder, not both", file=sys.stderr)
+            return EXIT_REJECTED
+        not_folders = [str(p) for p in paths if not p.is_dir()]
+        if not_folders:
+            print(f"error: --area-per-folder takes folders named by their area; not a folder: "
+                  f"{', '.join(not_folders)}", file=sys.stderr)
+            return EXIT_REJECTED
+        return run_load(paths, Path(args.db), groups=[(p.name, [p]) for p in paths])
+    return run_load(paths, Path(args.db), area=args.area)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     load = sub.add_parser("load", help="load extract files or folders (layout detected from headers)")
     load.add_argument("paths", nargs="+", help="files or folders")
     load.add_argument("--db", default=str(default_db_path()), help="DuckDB file (default: %(default)s)")
+    load.add_argument("--area", help="the local area the case extracts are for: ONS code (E06000056), DfE LA "
+                      "number (823) or name (default: the home area of area.yaml)")
+    load.add_argument("--area-per-folder", action="store_true",
+                      help="each folder given holds one area's extracts and is named by its ONS code or LA number")
     load.set_defaults(func=cmd_load)
     return parser
 

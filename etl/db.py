@@ -17,11 +17,33 @@ def default_db_path() -> Path:
     return Path(os.environ.get("APP_DB", DEFAULT_DB))
 
 
+class OutdatedDatabase(duckdb.Error):
+    """The file was built by an earlier version whose tables lack a column this version needs."""
+
+
+def check_current(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
+    """Raise OutdatedDatabase when the case tables predate the area column (records of one area only, untagged)."""
+    old = con.execute("""
+        SELECT count(*) FROM information_schema.tables t
+        WHERE t.table_name = 'request' AND NOT EXISTS (
+            SELECT 1 FROM information_schema.columns c WHERE c.table_name = 'request' AND c.column_name = 'area_code')
+        """).fetchone()[0]
+    if old:
+        raise OutdatedDatabase(f"{path} was built by an earlier version (its records carry no local area): build a "
+                               "new database and load the extracts into it again (for the demo: delete the file "
+                               "and run make demo)")
+
+
 def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database for writing, with every table of the schema present."""
     path = Path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
-    for schema in SCHEMA_FILES:
-        con.execute(schema.read_text())
+    try:
+        check_current(con, path)
+        for schema in SCHEMA_FILES:
+            con.execute(schema.read_text())
+    except BaseException:
+        con.close()
+        raise
     return con

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import duckdb
 
+from etl import area as area_config
 from etl import db as dbmod
+from etl import reference
 from etl import sources as src
 from etl.formats import OTHER_LAYOUTS
 from etl.formats import sen2_human as human
@@ -238,13 +240,14 @@ ROW_CONTEXT: dict[str, tuple[str, str]] = {
         "_birth_date, coalesce(CAST(date_diff('year', _birth_date, received_date) - "
         "CASE WHEN strftime(received_date, '%m%d') < strftime(_birth_date, '%m%d') THEN 1 ELSE 0 END AS INTEGER), "
         "_stored_age) AS age_at_request",
-        "LEFT JOIN (SELECT person_key AS _pk, _birth_date FROM _person_dob) d ON d._pk = t.person_key "
-        "LEFT JOIN (SELECT request_id AS _rid, received_date AS _rd, age_at_request AS _stored_age FROM request) s "
-        "ON s._rid = t.request_id AND s._rd = t.received_date",
+        "LEFT JOIN (SELECT person_key AS _pk, _birth_date FROM _person_dob WHERE area_code = {area}) d "
+        "ON d._pk = t.person_key "
+        "LEFT JOIN (SELECT request_id AS _rid, received_date AS _rd, age_at_request AS _stored_age FROM request "
+        "WHERE area_code = {area}) s ON s._rid = t.request_id AND s._rd = t.received_date",
     ),
     "assessment": (
         "r.received_date AS _received_date",
-        "LEFT JOIN request r ON r.request_id = t.request_id",
+        "LEFT JOIN request r ON r.area_code = {area} AND r.request_id = t.request_id",
     ),
 }
 
@@ -266,21 +269,25 @@ class Loader:
     def __init__(self, con: duckdb.DuckDBPyConnection, key: bytes):
         self.con = con
         self.key = key
-        con.execute("CREATE OR REPLACE TEMP TABLE _person_dob (person_key VARCHAR, _birth_date DATE)")
+        con.execute("CREATE OR REPLACE TEMP TABLE _person_dob (area_code VARCHAR, person_key VARCHAR, "
+                    "_birth_date DATE)")
 
-    def collect_birth_dates(self, source: src.Source, mapping: dict[str, str]) -> None:
+    def collect_birth_dates(self, source: src.Source, mapping: dict[str, str], area: str) -> None:
         """Read only the birth dates of a person file that is not loaded again (unchanged), so that the requests
         loaded beside it still get their age at request and the birth-after-request check."""
         module = MODULE_BY_NAME["person"]
         src.materialise(self.con, source)
         key, birth = module.key, next(f for f in module.fields if f.source == "personbirthdate")
         self.con.execute(
-            f"INSERT INTO _person_dob SELECT {typed_expr(key, _raw(key, mapping), self.key)}, "
+            f"INSERT INTO _person_dob SELECT {_lit(area)}, {typed_expr(key, _raw(key, mapping), self.key)}, "
             f"{typed_expr(birth, _raw(birth, mapping), self.key)} FROM _raw")
 
-    def load_file(self, source: src.Source, module: Module, mapping: dict[str, str], load_id: int) -> FileResult:
-        """Validate one module's table (a CSV or a sheet) and insert its good rows; bad rows go to quarantine."""
+    def load_file(self, source: src.Source, module: Module, mapping: dict[str, str], load_id: int,
+                  area: str) -> FileResult:
+        """Validate one module's table (a CSV or a sheet) of one area's extract and insert its good rows; bad rows
+        go to quarantine. Keys are unique within an area: ``area`` (ONS code) scopes every lookup and replacement."""
         con = self.con
+        area_lit = _lit(area)
         name = source.name
         columns = src.materialise(con, source)
         rows_read = con.execute("SELECT count(*) FROM _raw").fetchone()[0]
@@ -316,9 +323,10 @@ class Loader:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT *{record_key} FROM "
                     f"(SELECT _row, {', '.join(typed_cols)} FROM _chk)")
         if module.name == "person":
-            con.execute("INSERT INTO _person_dob SELECT person_key, _birth_date FROM _typed")
+            con.execute(f"INSERT INTO _person_dob SELECT {area_lit}, person_key, _birth_date FROM _typed")
 
         ctx_cols, ctx_join = ROW_CONTEXT.get(module.name, ("NULL AS _none", ""))
+        ctx_join = ctx_join.replace("{area}", area_lit)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ctx AS SELECT t.*, {ctx_cols} FROM _typed t {ctx_join}")
         key_header = ", ".join(mapping.get(_source_of(module, p), p) for p in module.key_parts) \
             if module.key_parts else mapping[module.key.source]
@@ -344,7 +352,8 @@ class Loader:
                     f"'refers to {'an' if parent.name[0] in 'aeiou' else 'a'} {parent.name} record that is not "
                     "loaded' FROM _typed t "
                     f"WHERE {fk_field.target} IS NOT NULL AND NOT EXISTS "
-                    f"(SELECT 1 FROM {parent.table} p WHERE p.{parent.key.target} = t.{fk_field.target})"
+                    f"(SELECT 1 FROM {parent.table} p WHERE p.area_code = {area_lit} "
+                    f"AND p.{parent.key.target} = t.{fk_field.target})"
                 )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _problems AS " + " UNION ALL ".join(checks)
@@ -367,9 +376,11 @@ class Loader:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _good AS SELECT * FROM _ctx WHERE _row NOT IN (SELECT _row FROM _problems)"
         )
-        record_revisions(con, module, target_cols, load_id)
-        con.execute(f"DELETE FROM {module.table} WHERE {key_col} IN (SELECT {key_col} FROM _good)")
-        con.execute(f"INSERT INTO {module.table} ({cols}, load_id) SELECT {cols}, {load_id} FROM _good")
+        record_revisions(con, module, target_cols, load_id, area)
+        con.execute(f"DELETE FROM {module.table} WHERE area_code = {area_lit} "
+                    f"AND {key_col} IN (SELECT {key_col} FROM _good)")
+        con.execute(f"INSERT INTO {module.table} (area_code, {cols}, load_id) "
+                    f"SELECT {area_lit}, {cols}, {load_id} FROM _good")
         con.execute(
             "INSERT INTO quarantine SELECT ?, ?, ?, _row, column_name, value, reason FROM _problems",
             [load_id, name, module.name],
@@ -427,8 +438,10 @@ def _source_of(module: Module, target: str) -> str:
     return next((f.source for f in module.all_fields if f.target == target), target)
 
 
-def record_revisions(con: duckdb.DuckDBPyConnection, module: Module, cols: list[str], load_id: int) -> None:
-    """Before records are superseded by id, keep the earlier values of those that changed (DESIGN: revisions)."""
+def record_revisions(con: duckdb.DuckDBPyConnection, module: Module, cols: list[str], load_id: int,
+                     area: str) -> None:
+    """Before an area's records are superseded by id, keep the earlier values of those that changed (DESIGN:
+    revisions)."""
     key = module.key_column
     compare = [c for c in cols if c != key]
     if not compare:
@@ -438,14 +451,15 @@ def record_revisions(con: duckdb.DuckDBPyConnection, module: Module, cols: list[
     values = ", ".join(f"{_lit(c)}, o.{c}" for c in compare)
     con.execute(
         f"INSERT INTO record_revision (load_id, revised_at, module, table_name, record_key, previous_load_id, "
-        f"changed_columns, previous_values) "
+        f"changed_columns, previous_values, area_code) "
         f"SELECT {load_id}, now()::TIMESTAMP, {_lit(module.name)}, {_lit(module.table)}, CAST(o.{key} AS VARCHAR), "
-        f"o.load_id, concat_ws(', ', {names}), CAST(json_object({values}) AS VARCHAR) "
-        f"FROM {module.table} o JOIN _good n ON o.{key} = n.{key} WHERE {changed}"
+        f"o.load_id, concat_ws(', ', {names}), CAST(json_object({values}) AS VARCHAR), o.area_code "
+        f"FROM {module.table} o JOIN _good n ON o.{key} = n.{key} WHERE o.area_code = {_lit(area)} AND ({changed})"
     )
 
 
 PlanItem = tuple[src.Source | Path, object, dict[str, str]]  # (table, Module or other Layout, header map)
+AreaPlanItem = tuple[src.Source | Path, object, dict[str, str], str | None]  # … and the area (ONS code) it is for
 
 
 def plan_file(path: Path) -> tuple[list[PlanItem], list[Problem], list[Problem]]:
@@ -508,33 +522,65 @@ def _other_layout(path: Path):
     return None
 
 
-def _order(item: PlanItem) -> tuple[int, str]:
-    """Parents before children (the Blade module order), then local extracts, then other layouts."""
+def _order(item: AreaPlanItem) -> tuple[str, int, str]:
+    """Area by area; within one, parents before children (the Blade module order), then local extracts, then
+    other layouts."""
     handler = item[1]
     names = [m.name for m in ALL_MODULES]
     rank = names.index(handler.name) if isinstance(handler, Module) else len(names)
-    return rank, item[0].name
+    return item[3] or "", rank, item[0].name
+
+
+AreaPaths = tuple[str | None, Iterable[Path | str]]  # (area named by code/number/name, or None: home area; paths)
 
 
 def load_paths(
     paths: Iterable[Path | str],
     db_path: Path | str,
     on_file: Callable[[Path], None] | None = None,
+    area: str | None = None,
 ) -> LoadReport:
-    """Load files and folders into the database in one transaction.
+    """Load files and folders of one local area's extracts into the database in one transaction.
 
-    Raises :class:`LoadRejected` (nothing written) when any input cannot be read or recognised, or fails
-    while loading. ``on_file`` is called as each table starts (for a progress bar).
+    ``area`` is the area the case extracts are for (ONS code, DfE number or name; the home area of area.yaml when
+    None); published statistics name their own areas. Raises :class:`LoadRejected` (nothing written) when any
+    input cannot be read or recognised, or fails while loading. ``on_file`` is called as each table starts.
+    """
+    return load_areas([(area, paths)], db_path, on_file)
+
+
+def _area_of(given: str | None, problems: list[Problem], where: str) -> str | None:
+    """The ONS code of a named area (or the home area); a problem (not a traceback) when it is unknown."""
+    try:
+        return area_config.resolve(given) if given else area_config.default_area_code()
+    except (area_config.UnknownArea, area_config.AreaConfigError) as exc:
+        problems.append(Problem(where, None, None, f"cannot tell which local area the extract is for: {exc}"))
+        return None
+
+
+def load_areas(groups: Iterable[AreaPaths], db_path: Path | str,
+               on_file: Callable[[Path], None] | None = None) -> LoadReport:
+    """Load several areas' extracts (each group: an area and its files or folders) in one transaction.
+
+    Record ids are unique within an area, so each area's records are validated, linked and superseded among that
+    area's records only. Everything else is as :func:`load_paths`.
     """
     db_path = Path(db_path)
-    files, problems = expand_paths(Path(p) for p in paths)
-    plan: list[PlanItem] = []
+    plan: list[AreaPlanItem] = []
     warnings: list[Problem] = []
-    for path in files:
-        items, file_problems, file_warnings = plan_file(path)
-        plan += items
-        problems += file_problems
-        warnings += file_warnings
+    problems: list[Problem] = []
+    for given, paths in groups:
+        files, path_problems = expand_paths(Path(p) for p in paths)
+        problems += path_problems
+        area: str | None = None
+        for path in files:
+            items, file_problems, file_warnings = plan_file(path)
+            if area is None and any(_per_area(h) for _, h, _ in items):
+                area = _area_of(given, problems, path.name)
+            plan += [(item, handler, mapping, area if _per_area(handler) else None)
+                     for item, handler, mapping in items]
+            problems += file_problems
+            warnings += file_warnings
     if problems:
         raise LoadRejected(problems)
 
@@ -547,11 +593,11 @@ def load_paths(
         con.execute("BEGIN TRANSACTION")
         next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
         loader = Loader(con, key)
-        logged = con.execute("SELECT file_sha256, module FROM load_log").fetchall()
-        known_files = {r[0] for r in logged}
-        known_sheets = {(r[0], r[1]) for r in logged}
+        logged = con.execute("SELECT file_sha256, module, area_code FROM load_log").fetchall()
+        known_files = {(r[0], r[2]) for r in logged}
+        known_sheets = {(r[0], r[1], r[2]) for r in logged}
         digests: dict[Path, str] = {}
-        for item, handler, mapping in plan:
+        for item, handler, mapping, area in plan:
             path = item.path if isinstance(item, src.Source) else item
             if on_file:
                 on_file(path)
@@ -559,27 +605,29 @@ def load_paths(
                 digests[path] = sha256_of(path)
             digest = digests[path]
             sheet = isinstance(item, src.Source) and item.is_excel
-            if ((digest, handler.name) in known_sheets) if sheet else (digest in known_files):
+            if ((digest, handler.name, area) in known_sheets) if sheet else ((digest, area) in known_files):
                 results.append(FileResult(path, handler.name, "unchanged", source_name=item.name))
                 if isinstance(handler, Module) and handler.name == "person":
-                    loader.collect_birth_dates(item, mapping)
+                    loader.collect_birth_dates(item, mapping, area)
                 continue
             started = datetime.now()
             try:
                 if isinstance(handler, Module):
-                    result = loader.load_file(item, handler, mapping, next_id)
+                    result = loader.load_file(item, handler, mapping, next_id, area)
                     layout = layout_of(handler, item, mapping)
+                    if handler.name == "sen2":
+                        _check_header_area(con, next_id, area, item.name, mapping)
                 else:
-                    result = handler.load(con, path, next_id)
+                    result = handler.load(con, path, next_id, area) if area else handler.load(con, path, next_id)
                     layout = handler.layout
             except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
                 raise LoadRejected([Problem(item.name, None, None,
                                             f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
-            log_load(con, next_id, result, digest, layout, started, who)
+            log_load(con, next_id, result, digest, layout, started, who, area)
             results.append(result)
-            known_sheets.add((digest, handler.name))
+            known_sheets.add((digest, handler.name, area))
             if not sheet:
-                known_files.add(digest)
+                known_files.add((digest, area))
             next_id += 1
         con.execute("COMMIT")
     except BaseException:
@@ -588,6 +636,26 @@ def load_paths(
     finally:
         con.close()
     return LoadReport(results, warnings)
+
+
+def _check_header_area(con: duckdb.DuckDBPyConnection, load_id: int, area: str, name: str,
+                       mapping: dict[str, str]) -> None:
+    """Reject the load when the SEN2 header names another LA than the area the extract is loaded for, so that one
+    council's records can never be counted as another's."""
+    for (lea,) in con.execute("SELECT DISTINCT lea FROM sen2_return WHERE load_id = ? AND lea IS NOT NULL",
+                              [load_id]).fetchall():
+        la = reference.by_code(lea)
+        if la is None or la.new_la_code != area:
+            home = reference.by_code(area)
+            says = f"{la.name} ({la.old_la_code})" if la else f"{lea!r}, not an English LA number"
+            raise LoadRejected([Problem(name, None, mapping.get("lea", "lea"), f"the SEN2 header is for {says} but the "
+                                        f"extract is being loaded for {home.name if home else area} ({area}): "
+                                        "name the right area with --area", lea)])
+
+
+def _per_area(handler) -> bool:
+    """Case extracts (SEN2 modules, local extracts, referral lists) belong to one area; published data do not."""
+    return isinstance(handler, Module) or getattr(handler, "per_area", False)
 
 
 def _who() -> str:
@@ -599,17 +667,17 @@ def _who() -> str:
 
 
 def log_load(con: duckdb.DuckDBPyConnection, load_id: int, result: FileResult, digest: str, layout: str,
-             started: datetime | None = None, who: str | None = None) -> None:
+             started: datetime | None = None, who: str | None = None, area: str | None = None) -> None:
     """One load_log row per file (or sheet) loaded, and its warnings."""
     finished = datetime.now()
     con.execute(
         "INSERT INTO load_log (load_id, loaded_at, source_file, file_sha256, layout, module, rows_read, "
-        "rows_loaded, rows_quarantined, status, started_at, finished_at, loaded_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_loaded, rows_quarantined, status, started_at, finished_at, loaded_by, area_code) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [load_id, finished, result.source_name or result.path.name, digest, layout, result.module,
          result.rows_read, result.rows_loaded, result.rows_quarantined,
          "loaded_with_quarantine" if result.rows_quarantined else "loaded", started or finished, finished,
-         who or _who()],
+         who or _who(), area],
     )
     for w in result.warnings:
         con.execute("INSERT INTO load_warning VALUES (?, ?, ?, ?)", [load_id, w.file, w.column, w.reason])

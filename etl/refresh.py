@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl.load import load_paths
+from etl.load import AreaPaths, load_areas
 from etl.report import LoadReport
 
 
@@ -59,10 +59,11 @@ def _discard(path: Path) -> None:
 
 
 def refresh_load(paths: Iterable[Path | str], db_path: Path | str,
-                 on_file: Callable[[Path], None] | None = None) -> LoadReport:
-    """Load ``paths`` like :func:`etl.load.load_paths`, but into a copy that replaces ``db_path`` only after a
-    successful commit. Raises what load_paths raises (LoadRejected, duckdb errors) with the database unchanged,
-    or LoadInProgress."""
+                 on_file: Callable[[Path], None] | None = None, area: str | None = None,
+                 groups: Iterable[AreaPaths] | None = None) -> LoadReport:
+    """Load ``paths`` (for ``area``) like :func:`etl.load.load_paths`, or several areas' ``groups`` like
+    :func:`etl.load.load_areas`, but into a copy that replaces ``db_path`` only after a successful commit.
+    Raises what load_paths raises (LoadRejected, duckdb errors) with the database unchanged, or LoadInProgress."""
     db = Path(db_path)
     work = db.with_name(f".{db.name}.loading-{os.getpid()}")
     with exclusive(db):
@@ -72,7 +73,8 @@ def refresh_load(paths: Iterable[Path | str], db_path: Path | str,
                 shutil.copyfile(db, work)
                 if wal_of(db).exists():  # a write-ahead log not yet checkpointed belongs to the copy too
                     shutil.copyfile(wal_of(db), wal_of(work))
-            report = load_paths(paths, work, on_file=on_file)  # closes its connection: the copy is checkpointed
+            # load_areas closes its connection: the copy is checkpointed
+            report = load_areas(list(groups) if groups is not None else [(area, paths)], work, on_file=on_file)
             if db.exists() and all(f.status == "unchanged" for f in report.files):
                 _discard(work)
                 return report

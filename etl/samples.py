@@ -31,7 +31,7 @@ def sen2_rows() -> dict[str, list[dict]]:
     d = _blade_date
     return {
         "sen2": [{"sen2tableid": "1", "collection": "SEN2", "year": "2024", "referencedate": d("2024-01-18"),
-                  "lea": "999", "softwarecode": "SAMPLE", "release": "1"}],
+                  "lea": "823", "softwarecode": "SAMPLE", "release": "1"}],
         "person": [
             {"persontableid": str(pid), "sen2tableid": "1", "surname": "Example", "forename": name,
              "personbirthdate": d(birth), "sex": sex, "ethnicity": "WBRI", "postcode": f"ZZ99 {n}ZZ",

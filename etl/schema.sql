@@ -25,28 +25,33 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 
 CREATE TABLE IF NOT EXISTS sen2_return (
-    sen2_id        VARCHAR PRIMARY KEY,
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
+    sen2_id        VARCHAR NOT NULL,
     collection     VARCHAR,
     year           INTEGER,
     reference_date DATE,
     lea            VARCHAR,
     software_code  VARCHAR,
     release        VARCHAR,
-    load_id        INTEGER NOT NULL
+    load_id        INTEGER NOT NULL,
+    PRIMARY KEY (area_code, sen2_id)
 );
 
 CREATE TABLE IF NOT EXISTS person (
-    person_key        VARCHAR PRIMARY KEY,
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
+    person_key        VARCHAR NOT NULL,
     sen2_id           VARCHAR,
     sex               VARCHAR,
     ethnicity         VARCHAR,
     postcode_district VARCHAR,         -- outward code only, e.g. LU5
     upn_unknown       VARCHAR,
-    load_id           INTEGER NOT NULL
+    load_id           INTEGER NOT NULL,
+    PRIMARY KEY (area_code, person_key)
 );
 
 CREATE TABLE IF NOT EXISTS request (
-    request_id           VARCHAR PRIMARY KEY,
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
+    request_id           VARCHAR NOT NULL,
     person_key           VARCHAR NOT NULL,
     received_date        DATE NOT NULL,
     request_source       VARCHAR,
@@ -56,11 +61,13 @@ CREATE TABLE IF NOT EXISTS request (
     request_mediation    VARCHAR,
     request_tribunal     VARCHAR,
     age_at_request       INTEGER,      -- whole years at receipt; the birth date itself is not kept
-    load_id              INTEGER NOT NULL
+    load_id              INTEGER NOT NULL,
+    PRIMARY KEY (area_code, request_id)
 );
 
 CREATE TABLE IF NOT EXISTS assessment (
-    assessment_id           VARCHAR PRIMARY KEY,
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
+    assessment_id           VARCHAR NOT NULL,
     request_id              VARCHAR NOT NULL,
     assessment_outcome      VARCHAR,
     assessment_outcome_date DATE,
@@ -69,11 +76,13 @@ CREATE TABLE IF NOT EXISTS assessment (
     other_mediation         VARCHAR,
     other_tribunal          VARCHAR,
     week20_exception        BOOLEAN,
-    load_id                 INTEGER NOT NULL
+    load_id                 INTEGER NOT NULL,
+    PRIMARY KEY (area_code, assessment_id)
 );
 
 CREATE TABLE IF NOT EXISTS named_plan (
-    named_plan_id  VARCHAR PRIMARY KEY,
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
+    named_plan_id  VARCHAR NOT NULL,
     assessment_id  VARCHAR NOT NULL,
     start_date     DATE,
     plan_res       VARCHAR,
@@ -83,11 +92,13 @@ CREATE TABLE IF NOT EXISTS named_plan (
     dp             VARCHAR,
     cease_date     DATE,
     cease_reason   VARCHAR,
-    load_id        INTEGER NOT NULL
+    load_id        INTEGER NOT NULL,
+    PRIMARY KEY (area_code, named_plan_id)
 );
 
 CREATE TABLE IF NOT EXISTS plan_detail (
-    plan_detail_id   VARCHAR PRIMARY KEY,
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
+    plan_detail_id   VARCHAR NOT NULL,
     named_plan_id    VARCHAR NOT NULL,
     urn              VARCHAR,
     ukprn            VARCHAR,
@@ -96,11 +107,13 @@ CREATE TABLE IF NOT EXISTS plan_detail (
     placement_rank   INTEGER,
     sen_unit         VARCHAR,
     resourced_provision VARCHAR,
-    load_id          INTEGER NOT NULL
+    load_id          INTEGER NOT NULL,
+    PRIMARY KEY (area_code, plan_detail_id)
 );
 
 CREATE TABLE IF NOT EXISTS active_plan (
-    active_plan_id        VARCHAR PRIMARY KEY,
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
+    active_plan_id        VARCHAR NOT NULL,
     request_id            VARCHAR NOT NULL,
     transfer_la           VARCHAR,
     review_meeting_date   DATE,
@@ -109,11 +122,13 @@ CREATE TABLE IF NOT EXISTS active_plan (
     review_draft          DATE,
     phase_transfer_due    DATE,
     phase_transfer_final  DATE,
-    load_id               INTEGER NOT NULL
+    load_id               INTEGER NOT NULL,
+    PRIMARY KEY (area_code, active_plan_id)
 );
 
 CREATE TABLE IF NOT EXISTS placement_detail (
-    placement_detail_id VARCHAR PRIMARY KEY,
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
+    placement_detail_id VARCHAR NOT NULL,
     active_plan_id      VARCHAR NOT NULL,
     urn                 VARCHAR,
     ukprn               VARCHAR,
@@ -126,13 +141,16 @@ CREATE TABLE IF NOT EXISTS placement_detail (
     resourced_provision VARCHAR,
     res                 VARCHAR,
     wbp                 VARCHAR,
-    load_id             INTEGER NOT NULL
+    load_id             INTEGER NOT NULL,
+    PRIMARY KEY (area_code, placement_detail_id)
 );
 
 CREATE TABLE IF NOT EXISTS sen_need (
-    sen_need_id    VARCHAR PRIMARY KEY,
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
+    sen_need_id    VARCHAR NOT NULL,
     active_plan_id VARCHAR NOT NULL,
     sen_type       VARCHAR,
     sen_type_rank  INTEGER,
-    load_id        INTEGER NOT NULL
+    load_id        INTEGER NOT NULL,
+    PRIMARY KEY (area_code, sen_need_id)
 );

@@ -4,6 +4,8 @@
 ALTER TABLE load_log ADD COLUMN IF NOT EXISTS started_at TIMESTAMP;
 ALTER TABLE load_log ADD COLUMN IF NOT EXISTS finished_at TIMESTAMP;
 ALTER TABLE load_log ADD COLUMN IF NOT EXISTS loaded_by VARCHAR;
+-- The local area (ONS code) a case extract was loaded for; NULL for published statistics, which name their areas.
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS area_code VARCHAR;
 
 -- Things reported but not quarantined: a column a local extract does not use, values under a blank heading.
 CREATE TABLE IF NOT EXISTS load_warning (
@@ -24,6 +26,7 @@ CREATE TABLE IF NOT EXISTS record_revision (
     changed_columns   VARCHAR NOT NULL,   -- e.g. 'request_outcome, request_outcome_date'
     previous_values   VARCHAR NOT NULL    -- JSON of the superseded clean values (already pseudonymised)
 );
+ALTER TABLE record_revision ADD COLUMN IF NOT EXISTS area_code VARCHAR;  -- the record's area (keys are per area)
 
 -- Each quarantined row of a SEN2 or local extract as read (text), with identifiers handled as everywhere else:
 -- person ids pseudonymised, names / birth date / postcode / UPN / ULN left out. One row per quarantined row.

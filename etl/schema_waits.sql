@@ -5,6 +5,7 @@
 -- the id itself is never stored. A wait runs from referral_date until the first contact or the removal,
 -- whichever comes first (kpi/compute_waits.py).
 CREATE TABLE IF NOT EXISTS referral (
+    area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
     patient_key        VARCHAR NOT NULL,
     service            VARCHAR NOT NULL,   -- SALT | OT | PHYSIO | COMMUNITY_PAEDS | NEURODEVELOPMENTAL | AUDIOLOGY
     referral_date      DATE NOT NULL,

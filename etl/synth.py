@@ -312,7 +312,8 @@ def _choice(rng: np.random.Generator, options, weights, n: int) -> np.ndarray:
 class _Sim:
     """One run: builds every module as a dict of column arrays. Dates are int day numbers (NA = none)."""
 
-    def __init__(self, seed: int, start: str, months: int, scale: str):
+    def __init__(self, seed: int, start: str, months: int, scale: str, factor: float | None = None,
+                 lea: str = LEA, pct_shift: float = 0.0):
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
         if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
@@ -322,11 +323,17 @@ class _Sim:
             raise ValueError("window extends past 2100")
         self.seed = int(seed)
         self.scale_name = scale
-        self.scale = SCALES[scale]
+        self.scale = SCALES[scale] if factor is None else float(factor)
+        self.lea = lea
+        self.pct_shift = float(pct_shift)  # an area's own timeliness: points added to the 20-week rates
         self.s_mi = (y - 1970) * 12 + (m - 1)
         self.e_mi = self.s_mi + int(months)
         self.S = int(_month_start(self.s_mi))
         self.E = int(_month_start(self.e_mi))  # export date: nothing on or after it has happened
+
+    def _pct(self, table: dict[int, float], year) -> float:
+        """A published percentage for the year, moved by this area's shift (kept within 1-99%)."""
+        return float(np.clip(float(_lookup(table, year)) + self.pct_shift, 1.0, 99.0))
 
     def rng(self, key: int) -> np.random.Generator:
         """Independent stream per component, so tuning one part does not reshuffle the others."""
@@ -389,10 +396,10 @@ class _Sim:
                 w[issue[idx] >= _day(2020, 6, 1)] = 3.0
             exc[idx] = _pick_exact(rng, w, n_exc)
             ne = idx[~exc[idx]]
-            k_ne = int(round(len(ne) * _lookup(PCT_20WK_EXCL, y) / 100))
+            k_ne = int(round(len(ne) * self._pct(PCT_20WK_EXCL, y) / 100))
             a, b = ONTIME_RAMP.get(int(y), ONTIME_RAMP[2019] if y < 2019 else ONTIME_RAMP[2024])
             ontime[ne] = _pick_exact(rng, a + (b - a) * frac[ne], k_ne)
-            k_all = int(round(ny * _lookup(PCT_20WK_INCL, y) / 100))
+            k_all = int(round(ny * self._pct(PCT_20WK_INCL, y) / 100))
             ex = idx[exc[idx]]
             ontime[ex] = _pick_exact(rng, np.ones(len(ex)), max(0, k_all - k_ne))
         d = np.empty(n, dtype=np.int64)
@@ -700,7 +707,7 @@ class _Sim:
         tables["sen2"] = {
             "sen2tableid": np.array([1]), "collection": np.array(["SEN2"], dtype=object),
             "year": np.array([_year(np.array([E]))[0]]), "referencedate": _fmt_dates(np.array([E])),
-            "sourcelevel": np.array(["L"], dtype=object), "lea": np.array([LEA], dtype=object),
+            "sourcelevel": np.array(["L"], dtype=object), "lea": np.array([self.lea], dtype=object),
             "softwarecode": np.array(["SYNTH"], dtype=object), "release": np.array(["1.0"], dtype=object),
             "serialno": np.array(["001"], dtype=object), "datetime": _fmt_dates(np.array([E])),
             "dmo": np.array([1]), "dco": np.array([1]), "dsco": np.array([1]),
@@ -767,7 +774,7 @@ class _Sim:
         n = len(plan_rows)
         npid = np.arange(1, n + 1)
         ceased = cease != NA
-        k = self.scale
+        k = max(1, round(self.scale))  # school pools grow with the area (whole multiples)
         pools = self.rng(10)
         pool_urn = _unique_ints(pools, 100000, 150000, 130 * k)
         pool_special = _unique_ints(pools, 150000, 160000, 9 * k)
@@ -893,7 +900,7 @@ class _Sim:
         # UPN: check letter + LA (3) + establishment (4) + year allocated (2) + serial (3); valid check letter.
         age_e = (E - birth) / 365.25
         has_upn = ~((age_e < 3.0) | (rng.random(n) < 0.01))
-        la = np.full(n, int(LEA))
+        la = np.full(n, int(self.lea))
         other = rng.random(n) < 0.15
         la_codes = np.asarray(_OTHER_LAS, dtype=np.int64)
         if self.scale_name != "la":
@@ -977,15 +984,17 @@ def _write(path: Path, module: str, data: dict[str, np.ndarray]) -> None:
 
 
 def generate(out_dir: Path, seed: int = DEFAULT_SEED, start: str = "2019-01", months: int = 72,
-             scale: str = "la") -> list[Path]:
+             scale: str = "la", factor: float | None = None, lea: str = LEA, pct_shift: float = 0.0) -> list[Path]:
     """Write the nine SEN2 Blade CSVs for the window [start, start + months) into out_dir.
 
     seed: same seed and arguments give byte-identical files. start: 'YYYY-MM'. months: window length.
     scale: 'la' (one area, Central Bedfordshire-sized), 'region' (~10x) or 'england' (~150x).
+    factor, lea, pct_shift: one area of a multi-area demo (etl/synth_areas.py): its size relative to Central
+    Bedfordshire, its DfE LA number, and points added to the published 20-week rates (its own history).
     The export date is the first day after the window; events on or after it are left blank (pending).
     Returns the paths in MODULES order. Raises ValueError for a bad scale, months or start.
     """
-    sim = _Sim(seed, start, months, scale)
+    sim = _Sim(seed, start, months, scale, factor, lea, pct_shift)
     tables = sim.build()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -111,8 +111,10 @@ def _people(out_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(ids, dtype=np.int64), np.array(births, dtype=np.int64)
 
 
-def build(seed: int, start: str, months: int, people: tuple[np.ndarray, np.ndarray] | None = None) -> list[list]:
-    """The extract's rows (header excluded), sorted by referral date, service and patient."""
+def build(seed: int, start: str, months: int, people: tuple[np.ndarray, np.ndarray] | None = None,
+          factor: float = 1.0) -> list[list]:
+    """The extract's rows (header excluded), sorted by referral date, service and patient; ``factor`` scales the
+    referral rates (an area of a multi-area demo, relative to Bedfordshire's provider)."""
     y, m = (int(x) for x in start.split("-"))
     first = _dt.date(y - BURN_IN_YEARS, m, 1)
     k = y * 12 + m - 1 + months
@@ -128,7 +130,7 @@ def build(seed: int, start: str, months: int, people: tuple[np.ndarray, np.ndarr
     next_pid = 10_000_000
     for service, (monthly, ages, _, _) in SERVICES.items():
         for a, b in zip(month_starts[:-1], month_starts[1:], strict=True):
-            n = rng.poisson(monthly)
+            n = rng.poisson(monthly * factor)
             refs = _weekday(a + rng.integers(0, b - a, n))
             refs = np.minimum(refs, b - 1)
             shares = np.array([s for *_, s in ages])
@@ -198,11 +200,12 @@ def file_name(start: str, months: int) -> str:
     return f"waiting_list_referrals_{_dt.date(k // 12, k % 12 + 1, 1):%d-%m-%Y}.csv"
 
 
-def generate(out_dir: Path, seed: int = DEFAULT_SEED, start: str = "2019-01", months: int = 72) -> Path:
+def generate(out_dir: Path, seed: int = DEFAULT_SEED, start: str = "2019-01", months: int = 72,
+             factor: float = 1.0) -> Path:
     """Write the referral extract into out_dir (beside the Blade files, whose children it partly shares)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rows = build(seed, start, months, _people(out))
+    rows = build(seed, start, months, _people(out), factor)
     path = out / file_name(start, months)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")

@@ -55,7 +55,10 @@ def cmd_series(args: argparse.Namespace) -> int:
     if isinstance(con, int):
         return con
     try:
-        df = kpi_series(con, catalogue, args.kpi)
+        areas = _chosen_areas(con, args.area)
+        if isinstance(areas, int):
+            return areas
+        df = kpi_series(con, catalogue, args.kpi, areas)
     except duckdb.CatalogException:
         return _fail(f"{args.db} holds no SEN2 tables: load data with `python -m etl load` first")
     finally:
@@ -82,6 +85,25 @@ def cmd_series(args: argparse.Namespace) -> int:
     else:
         df.to_csv(sys.stdout, index=False)
     return EXIT_OK
+
+
+def _chosen_areas(con: duckdb.DuckDBPyConnection, given: list[str] | None) -> list[str] | None | int:
+    """The ONS codes of the areas named (code, DfE number or name), None for every area, or an exit code after a
+    one-line error (an unknown area, or one with no case records loaded)."""
+    if not given:
+        return None
+    from etl.area import UnknownArea, resolve
+    from kpi.compute import case_areas
+
+    try:
+        codes = [resolve(a) for a in given]
+    except UnknownArea as exc:
+        return _fail(str(exc))
+    loaded = case_areas(con)
+    absent = [c for c in codes if c not in loaded]
+    if absent:
+        return _fail(f"no case records loaded for {', '.join(absent)}; areas loaded: {', '.join(loaded) or 'none'}")
+    return codes
 
 
 def _exact(role: str) -> bool:
@@ -273,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("series", help="monthly KPI series with trajectory, target and status")
     s.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
     s.add_argument("--kpi", nargs="+", metavar="ID", help="KPI id(s); default all")
+    s.add_argument("--area", nargs="+", metavar="AREA",
+                   help="local area(s): ONS code, DfE LA number or name; default every area loaded")
     s.add_argument("--format", choices=["csv", "json"], default="csv")
     s.add_argument("--role", choices=["leadership", "monitor", "analyst"],
                    help="the series as that role sees it: small counts suppressed (access.yaml) except for analysts")

@@ -1,96 +1,38 @@
-"""The home area: which local area this installation serves, as configuration rather than code.
-
-Read from ``area.yaml`` at the repository root, or from the file named by the environment variable
-``APP_AREA_CONFIG``. Checked in two stages: shape (pydantic: code formats) and reference (the codes, name and
-region agree with ``etl/reference/local_authorities.csv``, so a typo cannot silently benchmark the wrong area).
-Any English local area in the reference works; nothing in the engine names Central Bedfordshire.
-"""
+"""Local areas for the engine and pages: the home area (its configuration lives with the loader, etl/area.py,
+which also needs it to know which area an extract belongs to) and the areas whose case records are loaded."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import duckdb
 
 from etl import reference
-
-ENV_VAR = "APP_AREA_CONFIG"
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "area.yaml"
-
-
-class HomeArea(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1)
-    new_la_code: str = Field(pattern=r"^E(0[6-9]|10)\d{6}$", description="ONS code, e.g. E06000056")
-    old_la_code: str = Field(pattern=r"^\d{3}$", description="DfE LA number, e.g. 823")
-    region_code: str = Field(pattern=r"^E12\d{6}$", description="ONS region code, e.g. E12000006")
-    region_name: str = Field(min_length=1)
-
-    @field_validator("old_la_code", mode="before")
-    @classmethod
-    def _as_text(cls, v):
-        return reference.normalise_code(v) if isinstance(v, int | float) else v
-
-    @property
-    def area_code(self) -> str:
-        """The canonical code (the current ONS code of the area the codes belong to)."""
-        la = reference.by_code(self.new_la_code) or reference.by_code(self.old_la_code)
-        return la.new_la_code if la else self.new_la_code
+from etl.area import (  # noqa: F401
+    DEFAULT_PATH,
+    ENV_VAR,
+    AreaConfig,
+    AreaConfigError,
+    HomeArea,
+    check_reference,
+    config_path,
+    load,
+)
 
 
-class AreaConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    home_area: HomeArea
-
-
-class AreaConfigError(ValueError):
-    """The area configuration is missing or wrong; the message says which file and why."""
+def area_name(code: str) -> str:
+    """An area's name from its ONS code (the code itself when it is not in the reference list)."""
+    la = reference.by_code(code)
+    return la.name if la else code
 
 
-def config_path() -> Path:
-    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
+def loaded_areas(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(ONS code, name) of every area with case records in the database, in name order."""
+    from kpi.compute import case_areas
+
+    return sorted(((code, area_name(code)) for code in case_areas(con)), key=lambda a: (a[1], a[0]))
 
 
-def check_reference(area: HomeArea) -> list[str]:
-    """Problems with the configured codes against the reference list (empty when consistent)."""
-    problems = []
-    by_new, by_old = reference.by_code(area.new_la_code), reference.by_code(area.old_la_code)
-    if by_new is None:
-        problems.append(f"new_la_code {area.new_la_code} is not an English local authority code")
-    if by_old is None:
-        problems.append(f"old_la_code {area.old_la_code} is not a DfE LA number")
-    if by_new and by_old and by_new != by_old:
-        problems.append(f"new_la_code {area.new_la_code} is {by_new.name} but old_la_code {area.old_la_code} "
-                        f"is {by_old.name}")
-    la = by_new or by_old
-    if la:
-        if reference.normalise_name(area.name) not in {reference.normalise_name(n) for n in (la.name, *la.other_names)}:
-            problems.append(f"name {area.name!r} does not match {la.name} ({la.new_la_code})")
-        if area.region_code != la.region_code:
-            problems.append(f"region_code {area.region_code} is not {la.name}'s region ({la.region_code}, "
-                            f"{la.region_name})")
-    return problems
-
-
-def load(path: Path | str | None = None) -> HomeArea:
-    """Read and check the home area. Raises AreaConfigError with a one-line reason."""
-    path = Path(path) if path else config_path()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AreaConfigError(f"cannot read the area configuration {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise AreaConfigError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
-    try:
-        area = AreaConfig.model_validate(raw).home_area
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise AreaConfigError(f"{path}: {where}") from exc
-    problems = check_reference(area)
-    if problems:
-        raise AreaConfigError(f"{path}: " + "; ".join(problems))
-    return area
+def default_area(codes: list[str], home: str | None) -> str | None:
+    """The area shown first: the home area when its records are loaded, else the first area (None when none)."""
+    if home in codes:
+        return home
+    return codes[0] if codes else None

@@ -1,9 +1,12 @@
 """Monthly KPI series computed in DuckDB SQL, on the statutory definitions of DOMAIN.md §6.
 
-Every method returns one row per month of the data window: ``period`` (first day of the month), ``numerator``,
-``denominator``, ``value`` and, for means, ``median``. A rate's month is the month of its completing event
-(plan issued, decision made). Snapshot counts are taken at the month end. A month with no completing events
-has numerator and denominator 0 and an empty value (never 0%).
+Every method returns one row per local area and month of the data window: ``area_code`` (ONS code; record ids
+are unique within an area, so every join matches on the area too), ``period`` (first day of the month),
+``numerator``, ``denominator``, ``value`` and, for means, ``median``. Each area's months are its own data window
+(as if it were loaded alone), every month present; an area holding no records of a KPI's source gets empty values
+for that KPI (never zeros). A rate's month is the month of its completing event (plan issued, decision made).
+Snapshot counts are taken at the month end. A month with no completing events has numerator and denominator 0
+and an empty value (never 0%).
 
 The rolling 12-month value sums numerators and denominators over the 12 months ending at the period, so
 December's rolling value is the calendar-year figure DfE would publish from the same records.
@@ -11,6 +14,7 @@ December's rolling value is the calendar-year figure DfE would publish from the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -45,64 +49,146 @@ class DataWindow:
         return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
 
 
-def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow | None:
-    """The months the flow data covers: from the first request received in the extract's own period
-    (historical requests, outcome H, only carry the stock of older plans) to the latest dated event."""
-    row = con.execute(
-        """
-        WITH flow AS (SELECT min(received_date) AS first_received FROM request
-                      WHERE request_outcome IS DISTINCT FROM 'H'),
+def _window_rows_sql() -> str:
+    """Per area: the first flow month (the first request received in the extract's own period; historical
+    requests, outcome H, only carry the stock of older plans) and the month of the latest dated event."""
+    return """
+        WITH flow AS (SELECT area_code, min(received_date) FILTER (WHERE request_outcome IS DISTINCT FROM 'H') AS f,
+                             min(received_date) AS f_any
+                      FROM request GROUP BY 1),
         events AS (
-            SELECT max(received_date) AS d FROM request
-            UNION ALL SELECT max(request_outcome_date) FROM request
-            UNION ALL SELECT max(assessment_outcome_date) FROM assessment
-            UNION ALL SELECT max(review_meeting_date) FROM active_plan
-            UNION ALL SELECT max(review_decision_date) FROM active_plan)
-        SELECT CAST(date_trunc('month', coalesce((SELECT first_received FROM flow),
-                                                 (SELECT min(received_date) FROM request))) AS DATE),
-               CAST(date_trunc('month', (SELECT max(d) FROM events)) AS DATE)
-        """
-    ).fetchone()
-    if row is None or row[0] is None or row[1] is None:
+            SELECT area_code, max(received_date) AS d FROM request GROUP BY 1
+            UNION ALL SELECT area_code, max(request_outcome_date) FROM request GROUP BY 1
+            UNION ALL SELECT area_code, max(assessment_outcome_date) FROM assessment GROUP BY 1
+            UNION ALL SELECT area_code, max(review_meeting_date) FROM active_plan GROUP BY 1
+            UNION ALL SELECT area_code, max(review_decision_date) FROM active_plan GROUP BY 1),
+        last AS (SELECT area_code, max(d) AS d FROM events GROUP BY 1)
+        SELECT f.area_code, CAST(date_trunc('month', coalesce(f.f, f.f_any)) AS DATE),
+               CAST(date_trunc('month', l.d) AS DATE)
+        FROM flow f JOIN last l USING (area_code)
+        WHERE coalesce(f.f, f.f_any) IS NOT NULL AND l.d IS NOT NULL
+        ORDER BY 1"""
+
+
+def data_windows(con: duckdb.DuckDBPyConnection) -> dict[str, DataWindow]:
+    """Each area's SEN2 data window (its first flow month to its latest dated event): an area's series covers its
+    own months, exactly as if it were loaded alone."""
+    return {a: DataWindow(first, last) for a, first, last in con.execute(_window_rows_sql()).fetchall()}
+
+
+def span_of(windows: Mapping[str, DataWindow]) -> DataWindow | None:
+    """The months any of the windows cover (None when there are none)."""
+    if not windows:
         return None
-    return DataWindow(row[0], row[1])
+    return DataWindow(min(w.first for w in windows.values()), max(w.last for w in windows.values()))
 
 
-def _months_cte(window: DataWindow) -> str:
-    return (
-        "months AS (SELECT CAST(m AS DATE) AS period, CAST(m + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end "
-        f"FROM range(DATE '{window.first}', DATE '{window.last}' + INTERVAL 1 MONTH, INTERVAL 1 MONTH) t(m))"
-    )
+def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow | None:
+    """The months the SEN2 data of every area cover together."""
+    return span_of(data_windows(con))
 
 
-def _rate_sql(events: str, window: DataWindow) -> str:
-    """Monthly rate from an ``events`` query yielding (event_date, met BOOLEAN)."""
+def sql_list(values) -> str:
+    """Text values as a SQL list body: 'a', 'b'."""
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def area_condition(area: str | None, column: str = "area_code") -> str:
+    """A condition keeping one area's rows (TRUE for every area): for the per-event views (Explore, Explain)."""
+    return "TRUE" if area is None else f"{column} = {sql_list([area])}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which areas and months a series covers: the areas holding rows in ``table`` (the KPI's source), each over
+    its own window (``windows``: area → months), or every such area over one window."""
+
+    table: str
+    windows: Mapping[str, DataWindow] | DataWindow
+
+    @property
+    def areas(self) -> list[str] | None:
+        return None if isinstance(self.windows, DataWindow) else sorted(self.windows)
+
+    def where(self, column: str = "area_code") -> str:
+        """A condition keeping rows of the chosen areas (TRUE when every area is wanted)."""
+        areas = self.areas
+        if areas is None:
+            return "TRUE"
+        return f"{column} IN ({sql_list(areas)})" if areas else "FALSE"
+
+    def grid_cte(self) -> str:
+        """``aw`` (area, first_month, last_month) and ``grid``: every (area, month, month_end) with a row."""
+        if isinstance(self.windows, DataWindow):
+            w = self.windows
+            aw = (f"SELECT DISTINCT area_code, DATE '{w.first}' AS first_month, DATE '{w.last}' AS last_month "
+                  f"FROM {self.table}")
+        elif self.windows:
+            rows = ", ".join(f"({sql_list([a])}, DATE '{w.first}', DATE '{w.last}')"
+                             for a, w in sorted(self.windows.items()))
+            aw = f"SELECT * FROM (VALUES {rows}) v(area_code, first_month, last_month)"
+        else:
+            aw = "SELECT NULL::VARCHAR AS area_code, NULL::DATE AS first_month, NULL::DATE AS last_month WHERE FALSE"
+        return (f"aw AS ({aw}), "
+                "grid AS (SELECT area_code, CAST(m AS DATE) AS period, "
+                "CAST(m + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end "
+                "FROM (SELECT area_code, unnest(generate_series(first_month, last_month, INTERVAL 1 MONTH)) AS m "
+                "FROM aw))")
+
+
+def area_events_sql(kpi: KpiDefinition, area: str | None) -> str:
+    """The KPI's per-event rows (``events_sql``) of one area, or of every area when ``area`` is None."""
+    return f"SELECT * FROM ({events_sql(kpi)}) WHERE {area_condition(area)}"
+
+
+def _rate_sql(events: str, scope: Scope) -> str:
+    """Monthly rate per area from an ``events`` query yielding (area_code, event_date, met BOOLEAN)."""
     return f"""
-    WITH {_months_cte(window)}, ev AS ({events})
-    SELECT m.period,
-           count(ev.event_date) FILTER (WHERE ev.met) AS numerator,
-           count(ev.event_date) AS denominator,
+    WITH {scope.grid_cte()},
+    ev AS (SELECT area_code, CAST(date_trunc('month', event_date) AS DATE) AS period,
+                  count(*) FILTER (WHERE met) AS numerator, count(*) AS denominator
+           FROM ({events}) WHERE event_date IS NOT NULL AND {scope.where()} GROUP BY 1, 2)
+    SELECT g.area_code, g.period, coalesce(ev.numerator, 0) AS numerator, coalesce(ev.denominator, 0) AS denominator,
            NULL::DOUBLE AS median
-    FROM months m LEFT JOIN ev ON date_trunc('month', ev.event_date) = m.period
-    GROUP BY m.period ORDER BY m.period
+    FROM grid g LEFT JOIN ev USING (area_code, period)
+    ORDER BY g.area_code, g.period
     """
 
 
-def _interval_count_sql(intervals: str, window: DataWindow) -> str:
-    """Count at each month end of intervals (start_date inclusive, end_date exclusive; NULL end = open)."""
+def _interval_count_sql(intervals: str, scope: Scope) -> str:
+    """Count at each month end of intervals (start_date inclusive, end_date exclusive; NULL end = open), per area.
+
+    An interval is counted at the month ends from its start's month to the month before its end's month (a month
+    end E counts it when start_date <= E < end_date). So each interval adds one from its first counted month (or
+    the area's first month) and takes it away at its end's month, and the count is the running sum of those
+    changes: one pass over the intervals, not intervals x months."""
     return f"""
-    WITH {_months_cte(window)}, iv AS ({intervals})
-    SELECT m.period, count(iv.start_date) AS numerator, NULL::BIGINT AS denominator, NULL::DOUBLE AS median
-    FROM months m LEFT JOIN iv
-      ON iv.start_date <= m.month_end AND (iv.end_date IS NULL OR iv.end_date > m.month_end)
-    GROUP BY m.period ORDER BY m.period
+    WITH {scope.grid_cte()},
+    iv AS (SELECT area_code, CAST(date_trunc('month', start_date) AS DATE) AS first_month,
+                  CAST(date_trunc('month', end_date) AS DATE) AS stop_month
+           FROM ({intervals})
+           WHERE start_date IS NOT NULL AND (end_date IS NULL OR end_date > start_date) AND {scope.where()}),
+    kept AS (SELECT iv.area_code, greatest(iv.first_month, aw.first_month) AS first_month, iv.stop_month,
+                    aw.last_month
+             FROM iv JOIN aw USING (area_code)
+             WHERE iv.first_month <= aw.last_month AND (iv.stop_month IS NULL OR iv.stop_month > aw.first_month)),
+    delta AS (SELECT area_code, first_month AS period, count(*) AS d FROM kept GROUP BY 1, 2
+              UNION ALL
+              SELECT area_code, stop_month, -count(*) FROM kept WHERE stop_month <= last_month GROUP BY 1, 2),
+    net AS (SELECT area_code, period, sum(d) AS d FROM delta GROUP BY 1, 2)
+    SELECT g.area_code, g.period,
+           CAST(sum(coalesce(net.d, 0)) OVER (PARTITION BY g.area_code ORDER BY g.period) AS BIGINT) AS numerator,
+           NULL::BIGINT AS denominator, NULL::DOUBLE AS median
+    FROM grid g LEFT JOIN net USING (area_code, period)
+    ORDER BY g.area_code, g.period
     """
 
 
 def events_sql(kpi: KpiDefinition) -> str:
     """The per-event rows behind one KPI, before they are counted into months (Explore and Explain use them too).
 
-    Every row names its ``request_id`` and ``clock_start`` (the date the statutory clock started). Rates yield one
+    Every row names its ``area_code``, ``request_id`` and ``clock_start`` (the date the statutory clock started).
+    Rates yield one
     row per completing event: ``event_date`` and ``met``; the mean yields ``event_date`` and ``weeks``; counts at
     month end yield one interval per record: counted from ``start_date`` (inclusive) until ``end_date``
     (exclusive; NULL = still counted).
@@ -113,56 +199,60 @@ def events_sql(kpi: KpiDefinition) -> str:
                          "SEN2 events")
     if c.method == "plans_issued_within":
         exceptions = "" if c.exceptions == "include" else "AND NOT coalesce(a.week20_exception, FALSE)"
-        return f"""SELECT r.request_id, r.received_date AS clock_start, a.assessment_outcome_date AS event_date,
+        return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
+                       a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
-                FROM assessment a JOIN request r USING (request_id)
+                FROM assessment a JOIN request r USING (area_code, request_id)
                 WHERE {ISSUED} {exceptions}"""
     if c.method == "request_decisions_within":
-        return f"""SELECT request_id, received_date AS clock_start, request_outcome_date AS event_date,
+        return f"""SELECT area_code, request_id, received_date AS clock_start, request_outcome_date AS event_date,
                        date_diff('day', received_date, request_outcome_date) <= {c.days} AS met
                 FROM request WHERE request_outcome IN ('Y', 'N') AND request_outcome_date IS NOT NULL"""
     if c.method == "not_issue_within":
-        return f"""SELECT r.request_id, r.received_date AS clock_start, a.assessment_outcome_date AS event_date,
+        return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
+                       a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
-                FROM assessment a JOIN request r USING (request_id)
+                FROM assessment a JOIN request r USING (area_code, request_id)
                 WHERE a.assessment_outcome = 'N' AND a.assessment_outcome_date IS NOT NULL"""
     if c.method == "review_decisions_within":
-        return f"""SELECT request_id, review_meeting_date AS clock_start, review_decision_date AS event_date,
+        return f"""SELECT area_code, request_id, review_meeting_date AS clock_start, review_decision_date AS event_date,
                        date_diff('day', review_meeting_date, review_decision_date) <= {c.days} AS met
                 FROM active_plan
                 WHERE review_decision_date IS NOT NULL AND review_meeting_date IS NOT NULL"""
     if c.method == "weeks_to_issue":
-        return f"""SELECT r.request_id, r.received_date AS clock_start, a.assessment_outcome_date AS event_date,
+        return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
+                       a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) / 7.0 AS weeks
-                FROM assessment a JOIN request r USING (request_id) WHERE {ISSUED}"""
+                FROM assessment a JOIN request r USING (area_code, request_id) WHERE {ISSUED}"""
     if c.method == "open_assessments_over":
         # Open and over the limit from the later of the decision to assess and day (limit + 1) after receipt,
         # until the assessment's final outcome (plan issued, not issued, withdrawn, issued by another LA).
-        return f"""SELECT r.request_id, r.received_date AS clock_start,
+        return f"""SELECT r.area_code, r.request_id, r.received_date AS clock_start,
                        greatest(r.request_outcome_date, r.received_date + {c.days + 1}) AS start_date,
                        min(a.assessment_outcome_date) FILTER (
                            WHERE a.assessment_outcome IN {FINAL_ASSESSMENT_OUTCOMES}) AS end_date
-                FROM request r LEFT JOIN assessment a USING (request_id)
+                FROM request r LEFT JOIN assessment a
+                  ON a.area_code = r.area_code AND a.request_id = r.request_id
                 WHERE r.request_outcome = 'Y' AND r.request_outcome_date IS NOT NULL
-                GROUP BY r.request_id, r.request_outcome_date, r.received_date"""
+                GROUP BY r.area_code, r.request_id, r.request_outcome_date, r.received_date"""
     if c.method == "reviews_overdue":
         # Anchors: the plan's start and each review meeting. A plan is overdue from the day after
         # anchor + N months until its next anchor, while it is active (not ceased).
         return f"""WITH plans AS (
-                    SELECT np.named_plan_id, a.request_id, np.start_date, np.cease_date
-                    FROM named_plan np JOIN assessment a USING (assessment_id)
+                    SELECT area_code, np.named_plan_id, a.request_id, np.start_date, np.cease_date
+                    FROM named_plan np JOIN assessment a USING (area_code, assessment_id)
                     WHERE np.start_date IS NOT NULL),
                 anchors AS (
-                    SELECT named_plan_id, request_id, start_date AS anchor, cease_date FROM plans
+                    SELECT area_code, named_plan_id, request_id, start_date AS anchor, cease_date FROM plans
                     UNION
-                    SELECT p.named_plan_id, p.request_id, ap.review_meeting_date, p.cease_date
-                    FROM plans p JOIN active_plan ap USING (request_id)
+                    SELECT area_code, p.named_plan_id, p.request_id, ap.review_meeting_date, p.cease_date
+                    FROM plans p JOIN active_plan ap USING (area_code, request_id)
                     WHERE ap.review_meeting_date IS NOT NULL AND ap.review_meeting_date >= p.start_date),
                 spans AS (
-                    SELECT request_id, anchor, cease_date,
-                           lead(anchor) OVER (PARTITION BY named_plan_id ORDER BY anchor) AS next_anchor
+                    SELECT area_code, request_id, anchor, cease_date,
+                           lead(anchor) OVER (PARTITION BY area_code, named_plan_id ORDER BY anchor) AS next_anchor
                     FROM anchors)
-                SELECT request_id, anchor AS clock_start,
+                SELECT area_code, request_id, anchor AS clock_start,
                        CAST(anchor + INTERVAL {c.months} MONTH + INTERVAL 1 DAY AS DATE) AS start_date,
                        CASE WHEN next_anchor IS NULL THEN cease_date
                             WHEN cease_date IS NULL THEN next_anchor
@@ -171,37 +261,54 @@ def events_sql(kpi: KpiDefinition) -> str:
     raise ValueError(f"unknown computation method {c.method!r}")
 
 
-def method_sql(kpi: KpiDefinition, window: DataWindow) -> str:
-    """The SQL for one KPI's monthly numerator, denominator (and median) over the data window."""
+def source_table(kpi: KpiDefinition) -> str:
+    """The table whose areas a KPI's series covers: SEN2's requests, the referral list, or its local extract."""
+    tables = TABLES_FOR_METHOD[kpi.computation.method]
+    return "request" if "request" in tables or "active_plan" in tables else tables[0]
+
+
+def method_sql(kpi: KpiDefinition, windows: Mapping[str, DataWindow] | DataWindow) -> str:
+    """The SQL for one KPI's monthly numerator, denominator (and median) per area: each area of ``windows`` over its
+    own months (area → window), or every area holding the KPI's source records over one window."""
     method = kpi.computation.method
-    local = compute_local.method_sql(kpi, _months_cte(window), lambda ev: _rate_sql(ev, window),
-                                     lambda iv: _interval_count_sql(iv, window))
+    scope = Scope(source_table(kpi), windows)
+    local = compute_local.method_sql(kpi, scope.grid_cte(), lambda ev: _rate_sql(ev, scope),
+                                     lambda iv: _interval_count_sql(iv, scope))
     if local is not None:
         return local
     if method in WAIT_METHODS:
         from kpi.compute_waits import waits_sql
 
-        return waits_sql(kpi.computation, _months_cte(window))
+        return waits_sql(kpi.computation, scope.grid_cte(), scope.where(), lambda ev: _rate_sql(ev, scope),
+                         lambda iv: _interval_count_sql(iv, scope))
     if method in RATE_METHODS:
-        return _rate_sql(events_sql(kpi), window)
+        return _rate_sql(events_sql(kpi), scope)
     if method in COUNT_METHODS:
-        return _interval_count_sql(events_sql(kpi), window)
+        return _interval_count_sql(events_sql(kpi), scope)
     if method == "weeks_to_issue":
         return f"""
-        WITH {_months_cte(window)},
-        ev AS ({events_sql(kpi)})
-        SELECT m.period, sum(ev.weeks) AS numerator, count(ev.event_date) AS denominator,
-               median(ev.weeks) AS median
-        FROM months m LEFT JOIN ev ON date_trunc('month', ev.event_date) = m.period
-        GROUP BY m.period ORDER BY m.period
+        WITH {scope.grid_cte()},
+        ev AS (SELECT area_code, CAST(date_trunc('month', event_date) AS DATE) AS period, sum(weeks) AS numerator,
+                      count(*) AS denominator, median(weeks) AS median
+               FROM ({events_sql(kpi)}) WHERE event_date IS NOT NULL AND {scope.where()} GROUP BY 1, 2)
+        SELECT g.area_code, g.period, ev.numerator, coalesce(ev.denominator, 0) AS denominator, ev.median
+        FROM grid g LEFT JOIN ev USING (area_code, period)
+        ORDER BY g.area_code, g.period
         """
     raise ValueError(f"unknown computation method {method!r}")
+
+
+def rolling_12(values: pd.Series, areas: pd.Series) -> pd.Series:
+    """Sum of the 12 months ending at each row, within each area (rows sorted by area, then month, every month
+    present); empty until an area has 12 months."""
+    rolled = values.groupby(areas.to_numpy(), sort=False).rolling(12, min_periods=12).sum()
+    return pd.Series(rolled.to_numpy(), index=values.index) if len(values) else values.astype("float64")
 
 
 def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
     """Values and rolling 12-month values from numerators and denominators."""
     if kpi.computation.method == "kpi_return":
-        return compute_local.finish_return(df, kpi)
+        return compute_local.finish_return(df, kpi, rolling_12)
     df = df.copy()
     num = df["numerator"].astype("float64")
     den = df["denominator"].astype("float64")
@@ -215,25 +322,27 @@ def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
         return df
     scale = 100.0 if kpi.is_rate else 1.0
     df["value"] = (scale * num / den).where(den > 0)
-    roll_num = num.rolling(12, min_periods=12).sum()
-    roll_den = den.rolling(12, min_periods=12).sum()
+    roll_num = rolling_12(num, df["area_code"])
+    roll_den = rolling_12(den, df["area_code"])
     df["rolling_12m"] = (scale * roll_num / roll_den).where(roll_den > 0)
     return df
 
 
-def compute_kpi(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, window: DataWindow) -> pd.DataFrame:
-    """One KPI's monthly series: period (date), numerator, denominator, value, rolling_12m, median."""
-    df = con.execute(method_sql(kpi, window)).df()
+SERIES_COLUMNS = ["area_code", "kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]
+
+
+def compute_kpi(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition,
+                windows: Mapping[str, DataWindow] | DataWindow) -> pd.DataFrame:
+    """One KPI's monthly series per area: area_code, kpi_id, period (date), numerator, denominator, value,
+    rolling_12m, median. ``windows`` as :func:`method_sql`."""
+    df = con.execute(method_sql(kpi, windows)).df()
     df = _finish(df, kpi)
-    df.insert(0, "kpi_id", kpi.id)
-    return df[["kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]]
+    df.insert(1, "kpi_id", kpi.id)
+    return df[SERIES_COLUMNS]
 
 
-def series_window(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, window: DataWindow | None = None
-                  ) -> DataWindow | None:
-    """The months the series covers: the data window (SEN2's unless ``window`` is given), starting no earlier than
-    the catalogue's ``series_start``."""
-    window = data_window(con) if window is None else window
+def clamp(window: DataWindow | None, catalogue: Catalogue) -> DataWindow | None:
+    """A window starting no earlier than the catalogue's ``series_start`` (None when nothing is left)."""
     if window is None or not catalogue.series_start:
         return window
     start = date.fromisoformat(catalogue.series_start + "-01")
@@ -242,34 +351,95 @@ def series_window(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, window: 
     return DataWindow(max(window.first, start), window.last)
 
 
-def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None) -> pd.DataFrame:
-    """Monthly series for the chosen KPIs (all by default), stacked."""
-    from kpi.compute_waits import waits_window
+def series_window(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, window: DataWindow | None = None
+                  ) -> DataWindow | None:
+    """The months the series covers (every area together): the data window (SEN2's unless ``window`` is given),
+    starting no earlier than the catalogue's ``series_start``."""
+    return clamp(data_window(con) if window is None else window, catalogue)
 
-    columns = ["kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]
-    # Each source family has its own months: SEN2 KPIs keep the SEN2 window; waiting-list KPIs the referral
-    # extract's. A family without data gives its KPIs empty rows over the other family's months.
-    waits = waits_window(con)
-    windows = {"sen2": series_window(con, catalogue),
-               "waits": series_window(con, catalogue, waits) if waits else None}
-    present = [w for w in windows.values() if w is not None]
-    if not present:
-        return pd.DataFrame(columns=columns)
-    overall = DataWindow(min(w.first for w in present), max(w.last for w in present))
+
+def series_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, dict[str, DataWindow]]:
+    """Each source family's months, per area: 'sen2' (also the local extracts') and 'waits' (the referral list's),
+    each clamped to ``series_start``."""
+    from kpi.compute_waits import waits_windows
+
+    out: dict[str, dict[str, DataWindow]] = {}
+    for family, windows in (("sen2", data_windows(con)), ("waits", waits_windows(con))):
+        out[family] = {a: w for a, w in ((a, clamp(w, catalogue)) for a, w in windows.items()) if w is not None}
+    return out
+
+
+def case_areas(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every local area holding case records (SEN2, referral list or local extracts), sorted by code."""
+    return sorted(set().union(*_areas_by_table(con).values()))
+
+
+def _areas_by_table(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """The areas holding rows in each case table."""
+    tables = sorted({t for ts in TABLES_FOR_METHOD.values() for t in ts})
+    union = " UNION ALL ".join(f"SELECT DISTINCT '{t}' AS t, area_code FROM {t}" for t in tables)
+    found: dict[str, set[str]] = {t: set() for t in tables}
+    for table, area in con.execute(union).fetchall():
+        found[table].add(area)
+    return found
+
+
+def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None,
+                areas: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Monthly series for the chosen KPIs (all by default) and areas (every area with case records by default),
+    stacked: one row per area, KPI and month, each area over its own months.
+
+    Each source family has its own months: SEN2 KPIs (and the local extracts') keep the area's SEN2 window,
+    waiting-list KPIs the area's referral window; an area lacking one family's window uses its other one. An area
+    without a KPI's source records gets that KPI's months with empty values (never zeros)."""
+    by_table = _areas_by_table(con)
+    chosen = sorted(set().union(*by_table.values())) if areas is None else sorted(set(areas))
+    families = series_windows(con, catalogue)
+    overall = span_of({f"{f}:{a}": w for f, ws in families.items() for a, w in ws.items()})
+    if overall is None or not chosen:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
     kpis = [catalogue.get(k) for k in kpi_ids] if kpi_ids else catalogue.kpis
     frames = []
     for k in kpis:
-        window = windows["waits" if k.computation.method in WAIT_METHODS else "sen2"]
-        frames.append(compute_kpi(con, k, window) if window else _no_data(k, overall))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        windows = _windows_of(k, families, overall, chosen)
+        holding = by_table[source_table(k)]
+        frames.append(compute_kpi(con, k, {a: w for a, w in windows.items() if a in holding}))
+        frames += [_no_data(k, a, windows[a]) for a in chosen if a not in holding]
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["kpi_id", "area_code", "period"], kind="stable", key=_kpi_order(kpis)).reset_index(
+        drop=True)
 
 
-def _no_data(kpi: KpiDefinition, window: DataWindow) -> pd.DataFrame:
-    """Rows for a KPI whose source holds no records: every month present, every value empty (not 0)."""
-    periods = pd.date_range(window.first, window.last, freq="MS").date
+def _windows_of(kpi: KpiDefinition, families: dict[str, dict[str, DataWindow]], overall: DataWindow,
+                areas: list[str]) -> dict[str, DataWindow]:
+    """Each area's months for a KPI: its own family's window, else the area's other family's, else ``overall``."""
+    own, other = ("waits", "sen2") if kpi.computation.method in WAIT_METHODS else ("sen2", "waits")
+    return {a: families[own].get(a) or families[other].get(a) or overall for a in areas}
+
+
+def kpi_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi: KpiDefinition,
+                areas: list[str] | None = None) -> dict[str, DataWindow]:
+    """The months of a KPI's series for each area holding its source records (only ``areas`` when given), as
+    compute_all uses them: for showing the SQL behind one area's series (Explain)."""
+    families = series_windows(con, catalogue)
+    overall = span_of({f"{f}:{a}": w for f, ws in families.items() for a, w in ws.items()})
+    holding = _areas_by_table(con)[source_table(kpi)]
+    chosen = sorted(holding if areas is None else holding & set(areas))
+    return _windows_of(kpi, families, overall, chosen) if overall else {}
+
+
+def _kpi_order(kpis: list[KpiDefinition]):
+    """Sort key keeping the catalogue's KPI order (then area, then month)."""
+    rank = {k.id: i for i, k in enumerate(kpis)}
+    return lambda col: col.map(rank) if col.name == "kpi_id" else col
+
+
+def _no_data(kpi: KpiDefinition, area: str, window: DataWindow) -> pd.DataFrame:
+    """Rows for an area whose source holds no records of a KPI: every month present, every value empty (not 0)."""
+    periods = pd.date_range(window.first, window.last, freq="MS").astype("datetime64[us]")  # as DuckDB gives DATEs
     nan = float("nan")
-    return pd.DataFrame({"kpi_id": kpi.id, "period": periods, "numerator": nan, "denominator": nan, "value": nan,
-                         "rolling_12m": nan, "median": nan})
+    return pd.DataFrame({"area_code": area, "kpi_id": kpi.id, "period": periods, "numerator": nan,
+                         "denominator": nan, "value": nan, "rolling_12m": nan, "median": nan})[SERIES_COLUMNS]
 
 
 def check_against_database(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[str]:

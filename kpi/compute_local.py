@@ -20,55 +20,49 @@ def _sql_list(values) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
-def method_sql(kpi: KpiDefinition, months_cte: str, rate_sql, interval_count_sql) -> str | None:
+def method_sql(kpi: KpiDefinition, grid_cte: str, rate_sql, interval_count_sql) -> str | None:
     """SQL for a local-extract KPI, or None when the method is not one of these. The helpers are compute.py's
-    own (months CTE, monthly rate, month-end count), so the two modules count months the same way."""
+    own (the area x month grid, monthly rate, month-end count), so the two modules count months the same way.
+    The grid holds only areas that loaded the extract: an area that never did gets no values (not zeros)."""
     c = kpi.computation
     if c.method == "advice_within":
         # Advice received in the month; within the limit when received − requested ≤ days (42 for 6 weeks).
         return rate_sql(
-            f"""SELECT received_date AS event_date,
+            f"""SELECT area_code, received_date AS event_date,
                        date_diff('day', requested_date, received_date) <= {c.days} AS met
                 FROM advice_request
                 WHERE advice_type = '{c.advice_type}' AND received_date IS NOT NULL""")
     if c.method == "audit_grade":
         return rate_sql(
-            f"""SELECT audit_date AS event_date, grade IN ({_sql_list(c.grades)}) AS met
+            f"""SELECT area_code, audit_date AS event_date, grade IN ({_sql_list(c.grades)}) AS met
                 FROM ehcp_audit""" + (f" WHERE plan_type IN ({_sql_list(c.plan_types)})" if c.plan_types else ""))
     if c.method == "awaiting_placement":
         # Waiting from the day the place was needed until the day the child was placed (placed at or before
         # the month end: not waiting at the month end).
-        return _only_if_loaded("placement_need", interval_count_sql(
-            "SELECT need_date AS start_date, placed_date AS end_date FROM placement_need"))
+        return interval_count_sql(
+            "SELECT area_code, need_date AS start_date, placed_date AS end_date FROM placement_need")
     if c.method == "reduced_timetable":
         # end_date is the last day on the reduced timetable: still on it at a month end that is its end date.
-        return _only_if_loaded("reduced_timetable", interval_count_sql(
-            "SELECT start_date, CAST(end_date + 1 AS DATE) AS end_date FROM reduced_timetable"))
+        return interval_count_sql(
+            "SELECT area_code, start_date, CAST(end_date + 1 AS DATE) AS end_date FROM reduced_timetable")
     if c.method == "kpi_return":
         kpi_id = kpi.id.replace("'", "''")
         return f"""
-        WITH {months_cte}
-        SELECT m.period, r.numerator, r.denominator, NULL::DOUBLE AS median, r.value AS reported_value
-        FROM months m LEFT JOIN kpi_return r ON r.period = m.period AND r.kpi_id = '{kpi_id}'
-        ORDER BY m.period
+        WITH {grid_cte}
+        SELECT g.area_code, g.period, r.numerator, r.denominator, NULL::DOUBLE AS median, r.value AS reported_value
+        FROM grid g LEFT JOIN kpi_return r
+          ON r.area_code = g.area_code AND r.period = g.period AND r.kpi_id = '{kpi_id}'
+        ORDER BY g.area_code, g.period
         """
     return None
 
 
-def _only_if_loaded(table: str, sql: str) -> str:
-    """A month-end count that is empty (not 0) when the extract behind it has never been loaded."""
-    return f"""
-    SELECT period, CASE WHEN (SELECT count(*) FROM {table}) > 0 THEN numerator END AS numerator,
-           denominator, median
-    FROM ({sql}) ORDER BY period
-    """
-
-
-def finish_return(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
+def finish_return(df: pd.DataFrame, kpi: KpiDefinition, rolling_12) -> pd.DataFrame:
     """Values of a KPI reported as a return: the reported value; for a percentage without one, 100 × n / d.
 
-    Rolling 12 months: for a percentage, from the summed numerators and denominators when all 12 months have
-    both; otherwise none (a returned value cannot be pooled without its counts).
+    Rolling 12 months (``rolling_12``: compute.py's, per area): for a percentage, from the summed numerators and
+    denominators when all 12 months have both; otherwise none (a returned value cannot be pooled without its
+    counts).
     """
     df = df.copy()
     num = pd.to_numeric(df["numerator"], errors="coerce").astype("float64")
@@ -77,8 +71,9 @@ def finish_return(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
     if kpi.unit == "percent":
         computed = (100.0 * num / den).where(den > 0)
         df["value"] = reported.where(reported.notna(), computed)
-        complete = (num.notna() & den.notna()).astype(float).rolling(12, min_periods=12).sum() == 12
-        roll = 100.0 * num.rolling(12, min_periods=12).sum() / den.rolling(12, min_periods=12).sum()
+        areas = df["area_code"]
+        complete = rolling_12((num.notna() & den.notna()).astype(float), areas) == 12
+        roll = 100.0 * rolling_12(num.fillna(0.0), areas) / rolling_12(den.fillna(0.0), areas)
         df["rolling_12m"] = roll.where(complete)
     else:
         df["value"] = reported.where(reported.notna(), num)

@@ -67,8 +67,22 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
                                       [table]).fetchall()}
 
 
-def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per file (or sheet) loaded, newest first."""
+def _of_area(area: str | None, column: str = "area_code") -> str:
+    """Load bookkeeping of one area: its own loads and the published statistics every area shares (no area)."""
+    return "TRUE" if area is None else f"({column} IS NULL OR {column} = {_lit(area)})"
+
+
+def _lit(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _area_loads(area: str | None, column: str = "load_id") -> str:
+    return "TRUE" if area is None else f"{column} IN (SELECT load_id FROM load_log WHERE {_of_area(area)})"
+
+
+def load_history(con: duckdb.DuckDBPyConnection, area: str | None = None) -> pd.DataFrame:
+    """One row per file (or sheet) loaded (for one area and the published statistics, or every area), newest
+    first."""
     cols = _columns(con, "load_log")
     who = "loaded_by" if "loaded_by" in cols else "NULL"
     started = "started_at" if "started_at" in cols else "loaded_at"
@@ -77,13 +91,13 @@ def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                module AS "Module", rows_read AS "Rows read", rows_loaded AS "Rows loaded",
                rows_quarantined AS "Rows quarantined", status,
                round(date_diff('millisecond', coalesce({started}, loaded_at), loaded_at) / 1000.0, 1) AS "Seconds",
-               {who} AS "Loaded by"
-        FROM load_log ORDER BY load_id DESC""")
+               {who} AS "Loaded by", {"area_code" if "area_code" in cols else "NULL"} AS "Area"
+        FROM load_log WHERE {_of_area(area) if "area_code" in cols else "TRUE"} ORDER BY load_id DESC""")
     df.insert(8, "Outcome", df.pop("status").map(lambda s: STATUS_WORDS.get(s, s)))
     return df
 
 
-def quarantine_rows(con: duckdb.DuckDBPyConnection, limit: int = 5000) -> pd.DataFrame:
+def quarantine_rows(con: duckdb.DuckDBPyConnection, limit: int = 5000, area: str | None = None) -> pd.DataFrame:
     """Quarantined values with their reasons and the whole row as read (identifiers were never stored; person
     ids show as "(pseudonym)"), newest load first."""
     has_rows = _has(con, "quarantine_row")
@@ -93,33 +107,36 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection, limit: int = 5000) -> pd.Dat
     df = _df(con, f"""
         SELECT q.load_id AS "Load", q.source_file AS "File", q.module AS "Module", q.row_number AS "Row",
                q.column_name AS "Column", q.value AS "Value as read", q.reason AS "Reason", {row_col} AS "Row as read"
-        FROM quarantine q {join}
+        FROM quarantine q {join} WHERE {_area_loads(area, "q.load_id")}
         ORDER BY q.load_id DESC, q.source_file, q.row_number, q.column_name LIMIT ?""", [limit])
     df["Row as read"] = df["Row as read"].astype("string").str.replace(r'"[0-9a-f]{64}"', '"(pseudonym)"',
                                                                        regex=True)
     return df
 
 
-def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def quarantine_summary(con: duckdb.DuckDBPyConnection, area: str | None = None) -> pd.DataFrame:
     """How many rows broke each rule, by module: where to start fixing the extract."""
-    return _df(con, """
+    return _df(con, f"""
         SELECT module AS "Module", reason AS "Reason", count(DISTINCT (load_id, source_file, row_number)) AS "Rows"
-        FROM quarantine GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""")
+        FROM quarantine WHERE {_area_loads(area)} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""")
 
 
-def warnings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def warnings(con: duckdb.DuckDBPyConnection, area: str | None = None) -> pd.DataFrame:
     if not _has(con, "load_warning"):
         return pd.DataFrame(columns=["Load", "File", "Column", "Warning"])
-    return _df(con, """SELECT load_id AS "Load", source_file AS "File", column_name AS "Column",
-                              message AS "Warning" FROM load_warning ORDER BY load_id DESC""")
+    return _df(con, f"""SELECT load_id AS "Load", source_file AS "File", column_name AS "Column",
+                               message AS "Warning" FROM load_warning WHERE {_area_loads(area)}
+                        ORDER BY load_id DESC""")
 
 
-def freshness(con: duckdb.DuckDBPyConnection, today: date | None = None) -> pd.DataFrame:
-    """Per source: when it was last loaded, how often it is expected, its latest record date and its status.
+def freshness(con: duckdb.DuckDBPyConnection, today: date | None = None, area: str | None = None) -> pd.DataFrame:
+    """Per source (of one area, or every area): when it was last loaded, how often it is expected, its latest
+    record date and its status.
 
     Layouts in load_log that no source claims (a family added later) appear under their own name, monthly."""
     today = today or date.today()
-    last = dict(con.execute("SELECT layout, CAST(max(loaded_at) AS DATE) FROM load_log GROUP BY 1").fetchall())
+    last = dict(con.execute(f"SELECT layout, CAST(max(loaded_at) AS DATE) FROM load_log WHERE {_of_area(area)} "
+                            "GROUP BY 1").fetchall())
     sources = dict(SOURCES)
     claimed = {lay for layouts, *_ in SOURCES.values() for lay in layouts}
     for layout in sorted(set(last) - claimed):
@@ -130,7 +147,8 @@ def freshness(con: duckdb.DuckDBPyConnection, today: date | None = None) -> pd.D
         last_loaded = max(loaded) if loaded else None
         latest = None
         if table and _has(con, table):
-            latest = con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
+            mine = "TRUE" if area is None else f"area_code = {_lit(area)}"
+            latest = con.execute(f"SELECT max({column}) FROM {table} WHERE {mine}").fetchone()[0]
         status = freshness_status(last_loaded, every, today)
         rows.append({
             "Source": name, "Expected": EXPECTED_WORDS.get(every, f"every {every} days"),
@@ -145,15 +163,15 @@ def _short(key: str) -> str:
     return "|".join(p[:10] + "…" if len(p) == 64 else p for p in str(key).split("|"))
 
 
-def revisions(con: duckdb.DuckDBPyConnection, limit: int = 5000) -> pd.DataFrame:
+def revisions(con: duckdb.DuckDBPyConnection, limit: int = 5000, area: str | None = None) -> pd.DataFrame:
     """Records a later extract changed: which, when, by which load, what changed and what it was before."""
     if not _has(con, "record_revision"):
         return pd.DataFrame(columns=["Load", "Revised", "Module", "Record", "Changed", "Previous values",
                                      "Previous load"])
-    df = _df(con, """
+    df = _df(con, f"""
         SELECT load_id AS "Load", revised_at AS "Revised", module AS "Module", record_key AS "Record",
                changed_columns AS "Changed", previous_values AS "Previous values", previous_load_id AS "Previous load"
-        FROM record_revision ORDER BY load_id DESC, module, record_key LIMIT ?""", [limit])
+        FROM record_revision WHERE {_of_area(area)} ORDER BY load_id DESC, module, record_key LIMIT ?""", [limit])
     df["Record"] = df["Record"].map(_short)
     df["Previous values"] = df["Previous values"].str.replace(r'"[0-9a-f]{64}"', '"(pseudonym)"', regex=True)
     return df
@@ -180,6 +198,8 @@ class QualityReport:
                 f"{late} source(s) overdue, {len(self.revisions):,} record revision(s)")
 
 
-def quality_report(con: duckdb.DuckDBPyConnection, today: date | None = None) -> QualityReport:
-    return QualityReport(load_history(con), quarantine_rows(con), quarantine_summary(con), warnings(con),
-                         freshness(con, today), revisions(con), datetime.now())
+def quality_report(con: duckdb.DuckDBPyConnection, today: date | None = None, area: str | None = None
+                   ) -> QualityReport:
+    """The page's tables for one area (its loads and the published statistics), or for every area."""
+    return QualityReport(load_history(con, area), quarantine_rows(con, area=area), quarantine_summary(con, area),
+                         warnings(con, area), freshness(con, today, area), revisions(con, area=area), datetime.now())

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from kpi.compute import events_sql, method_sql, series_window
+from kpi.compute import area_events_sql, kpi_windows, method_sql
 from kpi.definitions import TABLES_FOR_METHOD, Catalogue, KpiDefinition
 from kpi.explore import Span, family, selection_sql
 
@@ -34,14 +34,16 @@ def definition_yaml(kpi: KpiDefinition) -> str:
                           allow_unicode=True, width=110)
 
 
-def series_sql(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi: KpiDefinition) -> str | None:
-    """The SQL that produced the KPI's monthly series on this database (None when it holds no dated records)."""
-    window = series_window(con, catalogue)
-    return None if window is None else method_sql(kpi, window).strip()
+def series_sql(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi: KpiDefinition,
+               area: str | None = None) -> str | None:
+    """The SQL that produced the KPI's monthly series (of one area) on this database (None when it holds no dated
+    records)."""
+    windows = kpi_windows(con, catalogue, kpi, [area] if area else None)
+    return method_sql(kpi, windows).strip() if windows else None
 
 
-def records_sql(kpi: KpiDefinition, period: str) -> str:
-    """The KPI's event rows counted in one month, with the person pseudonym of each request."""
+def records_sql(kpi: KpiDefinition, period: str, area: str | None = None) -> str:
+    """The KPI's event rows counted in one month (of one area), with the person pseudonym of each request."""
     selection = selection_sql(kpi, Span.month(period), "a")
     fam = family(kpi)
     if fam == "count":
@@ -52,16 +54,16 @@ def records_sql(kpi: KpiDefinition, period: str) -> str:
         cols = f"ev.event_date, date_diff('day', ev.clock_start, ev.event_date) AS days, {measure}"
         order = ("ev.met DESC, " if fam == "rate" else "") + "ev.event_date, ev.request_id"
     return f"""
-    WITH ev AS ({events_sql(kpi)}), sel AS ({selection})
-    SELECT r.person_key, ev.request_id, ev.clock_start, {cols}
-    FROM sel ev LEFT JOIN request r USING (request_id)
+    WITH ev AS ({area_events_sql(kpi, area)}), sel AS ({selection})
+    SELECT ev.area_code, r.person_key, ev.request_id, ev.clock_start, {cols}
+    FROM sel ev LEFT JOIN request r ON r.area_code = ev.area_code AND r.request_id = ev.request_id
     ORDER BY {order}"""
 
 
-def records(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, period: str) -> pd.DataFrame:
+def records(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, period: str, area: str | None = None) -> pd.DataFrame:
     """The records behind one month's value: for rates every event in the denominator with ``met`` (the numerator
     is those met); for the mean every plan with its weeks; for counts every record counted at the month end."""
-    return con.execute(records_sql(kpi, period)).df()
+    return con.execute(records_sql(kpi, period, area)).df()
 
 
 def records_table(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
@@ -90,23 +92,23 @@ def _dates(values: pd.Series) -> list[str]:
     return ["" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d") for v in values]
 
 
-def loads(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, period: str) -> pd.DataFrame:
+def loads(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, period: str, area: str | None = None) -> pd.DataFrame:
     """The loads (load_log rows) that supplied the records behind one month's value: the requests counted, their
     person records and, as the KPI reads them, their assessments, plans and review records. Each record names the
     load that last wrote it, so a newer extract that revised a record shows in place of the older one."""
     tables = set(TABLES_FOR_METHOD[kpi.computation.method])
-    parts = ["SELECT load_id FROM request WHERE request_id IN (SELECT request_id FROM ids)",
-             "SELECT p.load_id FROM person p JOIN request r USING (person_key) "
-             "WHERE r.request_id IN (SELECT request_id FROM ids)"]
+    ids = "(area_code, request_id) IN (SELECT (area_code, request_id) FROM ids)"
+    parts = [f"SELECT load_id FROM request WHERE {ids}",
+             f"SELECT p.load_id FROM person p JOIN request r USING (area_code, person_key) WHERE {ids}"]
     if "assessment" in tables:
-        parts.append("SELECT load_id FROM assessment WHERE request_id IN (SELECT request_id FROM ids)")
+        parts.append(f"SELECT load_id FROM assessment WHERE {ids}")
     if "named_plan" in tables:
-        parts.append("SELECT np.load_id FROM named_plan np JOIN assessment a USING (assessment_id) "
-                     "WHERE a.request_id IN (SELECT request_id FROM ids)")
+        parts.append(f"SELECT np.load_id FROM named_plan np JOIN assessment a USING (area_code, assessment_id) "
+                     f"WHERE {ids}")
     if "active_plan" in tables:
-        parts.append("SELECT load_id FROM active_plan WHERE request_id IN (SELECT request_id FROM ids)")
+        parts.append(f"SELECT load_id FROM active_plan WHERE {ids}")
     return con.execute(f"""
-        WITH ids AS (SELECT DISTINCT request_id FROM ({records_sql(kpi, period)})),
+        WITH ids AS (SELECT DISTINCT area_code, request_id FROM ({records_sql(kpi, period, area)})),
         used AS ({' UNION '.join(parts)})
         SELECT l.source_file AS "File", l.module AS "Module", l.file_sha256 AS "SHA-256",
                strftime(l.loaded_at, '%Y-%m-%d %H:%M:%S') AS "Loaded at", l.rows_loaded AS "Rows loaded",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from kpi.compute import COUNT_METHODS, RATE_METHODS, events_sql
+from kpi.compute import COUNT_METHODS, RATE_METHODS, area_condition, area_events_sql
 from kpi.definitions import MEDIAN_METHODS, KpiDefinition
 
 NOT_RECORDED = "Not recorded"
@@ -128,27 +128,33 @@ def dimension(dim_id: str) -> Dimension:
         raise ValueError(f"unknown breakdown {dim_id!r} (expected one of {', '.join(DIMENSION_BY_ID)})") from None
 
 
-def dims_sql() -> str:
-    """One row per request: its id, person pseudonym, age at request and the label of every dimension."""
+def dims_sql(area: str | None = None) -> str:
+    """One row per request (of one area, or every area): its area, id, person pseudonym, age at request and the
+    label of every dimension."""
     labels = ",\n               ".join(f"{d.sql} AS {d.id}" for d in DIMENSIONS)
     return f"""
         WITH nd AS (
-            SELECT ap.request_id, sn.sen_type
-            FROM active_plan ap JOIN sen_need sn USING (active_plan_id)
+            SELECT area_code, ap.request_id, sn.sen_type
+            FROM active_plan ap JOIN sen_need sn USING (area_code, active_plan_id)
             WHERE sn.sen_type_rank = 1 AND {_blank('sn.sen_type')} IS NOT NULL
-            QUALIFY row_number() OVER (PARTITION BY ap.request_id ORDER BY ap.review_meeting_date DESC NULLS LAST,
+              AND {area_condition(area, 'ap.area_code')}
+            QUALIFY row_number() OVER (PARTITION BY ap.area_code, ap.request_id
+                                       ORDER BY ap.review_meeting_date DESC NULLS LAST,
                                        ap.active_plan_id DESC, sn.sen_need_id) = 1),
         pl AS (
-            SELECT ap.request_id, pd.sen_setting, pd.urn, pd.ukprn, pd.sen_unit, pd.resourced_provision
-            FROM active_plan ap JOIN placement_detail pd USING (active_plan_id)
-            QUALIFY row_number() OVER (PARTITION BY ap.request_id ORDER BY ap.review_meeting_date DESC NULLS LAST,
+            SELECT area_code, ap.request_id, pd.sen_setting, pd.urn, pd.ukprn, pd.sen_unit, pd.resourced_provision
+            FROM active_plan ap JOIN placement_detail pd USING (area_code, active_plan_id)
+            WHERE {area_condition(area, 'ap.area_code')}
+            QUALIFY row_number() OVER (PARTITION BY ap.area_code, ap.request_id
+                                       ORDER BY ap.review_meeting_date DESC NULLS LAST,
                                        ap.active_plan_id DESC, pd.placement_rank NULLS LAST,
                                        pd.entry_date DESC NULLS LAST, pd.placement_detail_id) = 1)
-        SELECT r.request_id, r.person_key, r.age_at_request,
+        SELECT r.area_code, r.request_id, r.person_key, r.age_at_request,
                {labels}
-        FROM request r LEFT JOIN person p USING (person_key)
-             LEFT JOIN nd ON nd.request_id = r.request_id
-             LEFT JOIN pl ON pl.request_id = r.request_id"""
+        FROM request r LEFT JOIN person p ON p.area_code = r.area_code AND p.person_key = r.person_key
+             LEFT JOIN nd ON nd.area_code = r.area_code AND nd.request_id = r.request_id
+             LEFT JOIN pl ON pl.area_code = r.area_code AND pl.request_id = r.request_id
+        WHERE {area_condition(area, 'r.area_code')}"""
 
 
 # --- periods ------------------------------------------------------------------------------------------------
@@ -252,21 +258,23 @@ def _filter_sql(filters: dict[str, list[str]] | None) -> tuple[str, dict[str, li
 
 
 def breakdown_sql(kpi: KpiDefinition, by: str, span: Span, compare: Span | None = None,
-                  filters: dict[str, list[str]] | None = None) -> tuple[str, dict[str, list[str]]]:
-    """The breakdown query and its parameters: one row per group and a total row."""
+                  filters: dict[str, list[str]] | None = None, area: str | None = None
+                  ) -> tuple[str, dict[str, list[str]]]:
+    """The breakdown query and its parameters: one row per group and a total row (one area's events, or every
+    area's)."""
     dim = dimension(by)
     where, params = _filter_sql(filters)
     selections = [selection_sql(kpi, span, "a")] + ([selection_sql(kpi, compare, "b")] if compare else [])
     measures = _measures_sql(kpi, "a", "") + (", " + _measures_sql(kpi, "b", "_b") if compare else "")
     order = dim.order or "d.grp"
     sql = f"""
-    WITH ev AS ({events_sql(kpi)}),
-    dims AS ({dims_sql()}),
+    WITH ev AS ({area_events_sql(kpi, area)}),
+    dims AS ({dims_sql(area)}),
     facts AS ({' UNION ALL '.join(selections)}),
     d AS (SELECT f.*, dm.age_at_request,
                  {', '.join(f"coalesce(dm.{x.id}, {_lit(NOT_RECORDED)}) AS {x.id}" for x in DIMENSIONS)},
                  coalesce(dm.{dim.id}, {_lit(NOT_RECORDED)}) AS grp
-          FROM facts f LEFT JOIN dims dm USING (request_id))
+          FROM facts f LEFT JOIN dims dm USING (area_code, request_id))
     SELECT CASE WHEN grouping(d.grp) = 1 THEN {_lit(TOTAL)} ELSE d.grp END AS "group",
            grouping(d.grp) = 1 AS is_total, {measures}
     FROM d WHERE {where}
@@ -277,11 +285,11 @@ def breakdown_sql(kpi: KpiDefinition, by: str, span: Span, compare: Span | None 
 
 
 def breakdown(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, by: str, span: Span, compare: Span | None = None,
-              filters: dict[str, list[str]] | None = None) -> pd.DataFrame:
+              filters: dict[str, list[str]] | None = None, area: str | None = None) -> pd.DataFrame:
     """Columns group, is_total, numerator, denominator, value, median (and the same with _b for the comparison
     period, plus change = value − value_b). The last row is the total. Rates are percentages 0–100; a group with
     no events in a period has no value there (never 0%)."""
-    return run_breakdown(con, *breakdown_sql(kpi, by, span, compare, filters), compare)
+    return run_breakdown(con, *breakdown_sql(kpi, by, span, compare, filters, area), compare)
 
 
 def run_breakdown(con: duckdb.DuckDBPyConnection, sql: str, params: dict, compare: Span | None) -> pd.DataFrame:
@@ -293,18 +301,19 @@ def run_breakdown(con: duckdb.DuckDBPyConnection, sql: str, params: dict, compar
     return df
 
 
-def dimension_values(con: duckdb.DuckDBPyConnection, dim_id: str) -> list[str]:
-    """Every value a dimension takes in the loaded records, in display order (Not recorded last)."""
+def dimension_values(con: duckdb.DuckDBPyConnection, dim_id: str, area: str | None = None) -> list[str]:
+    """Every value a dimension takes in the loaded records (of one area), in display order (Not recorded last)."""
     dim = dimension(dim_id)
     rows = con.execute(f"""
-        SELECT d.{dim.id} FROM ({dims_sql()}) d
+        SELECT d.{dim.id} FROM ({dims_sql(area)}) d
         GROUP BY d.{dim.id} ORDER BY d.{dim.id} = {_lit(NOT_RECORDED)}, {dim.order or f"d.{dim.id}"}, d.{dim.id}
         """).fetchall()
     return [r[0] for r in rows]
 
 
-def available_dimensions(con: duckdb.DuckDBPyConnection) -> list[Dimension]:
-    """The dimensions the loaded tables actually hold: at least one request with the value recorded."""
+def available_dimensions(con: duckdb.DuckDBPyConnection, area: str | None = None) -> list[Dimension]:
+    """The dimensions the loaded tables (of one area) actually hold: at least one request with the value
+    recorded."""
     counts = ", ".join(f"count(*) FILTER (WHERE {d.id} <> {_lit(NOT_RECORDED)})" for d in DIMENSIONS)
-    row = con.execute(f"SELECT {counts} FROM ({dims_sql()}) d").fetchone()
+    row = con.execute(f"SELECT {counts} FROM ({dims_sql(area)}) d").fetchone()
     return [d for d, n in zip(DIMENSIONS, row, strict=True) if n]

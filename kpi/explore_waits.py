@@ -15,6 +15,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from kpi.compute import area_condition
 from kpi.compute_waits import WAIT_END
 from kpi.definitions import WAIT_METHODS, KpiDefinition
 from kpi.explore import NOT_RECORDED, TOTAL, Dimension, Span, _lit, run_breakdown
@@ -55,8 +56,9 @@ def wait_dimension(dim_id: str) -> Dimension:
                          f"(expected one of {', '.join(WAIT_DIMENSION_BY_ID)})") from None
 
 
-def _rows_sql(kpi: KpiDefinition, span: Span, which: str) -> str:
-    """The referrals behind the KPI in a period (every service), with days waited and whether each met the rule."""
+def _rows_sql(kpi: KpiDefinition, span: Span, which: str, area: str | None = None) -> str:
+    """The referrals behind the KPI in a period (every service; one area's, or every area's), with days waited and
+    whether each met the rule."""
     c = kpi.computation
     labels = ", ".join(f"{d.sql} AS {d.id}" for d in WAIT_DIMENSIONS)
     if c.method == "seen_within":
@@ -67,7 +69,7 @@ def _rows_sql(kpi: KpiDefinition, span: Span, which: str) -> str:
                date_diff('day', referral_date, first_contact_date) <= {int(c.days)} AS met
         FROM referral
         WHERE first_contact_date IS NOT NULL AND (removed_date IS NULL OR removed_date >= first_contact_date)
-          AND first_contact_date >= {first} AND first_contact_date < {after}"""
+          AND first_contact_date >= {first} AND first_contact_date < {after} AND {area_condition(area)}"""
     me = span.month_end_sql()
     threshold = int(getattr(c, "days", 0) or 0)
     return f"""
@@ -75,7 +77,7 @@ def _rows_sql(kpi: KpiDefinition, span: Span, which: str) -> str:
                date_diff('day', referral_date, {me}) AS days,
                date_diff('day', referral_date, {me}) > {threshold} AS met
         FROM referral
-        WHERE referral_date <= {me} AND ({WAIT_END} IS NULL OR {WAIT_END} > {me})"""
+        WHERE referral_date <= {me} AND ({WAIT_END} IS NULL OR {WAIT_END} > {me}) AND {area_condition(area)}"""
 
 
 def _measures_sql(kpi: KpiDefinition, which: str, suffix: str) -> str:
@@ -106,13 +108,14 @@ def _filters_sql(filters: dict[str, list[str]] | None) -> tuple[list[str], dict[
 
 
 def breakdown_sql(kpi: KpiDefinition, by: str, span: Span, compare: Span | None = None,
-                  filters: dict[str, list[str]] | None = None) -> tuple[str, dict[str, list[str]]]:
+                  filters: dict[str, list[str]] | None = None, area: str | None = None
+                  ) -> tuple[str, dict[str, list[str]]]:
     """The query and parameters: one row per group and a total row (columns as kpi.explore.breakdown_sql)."""
     dim = wait_dimension(by)
     clauses, params = _filters_sql(filters)
     if by != "service":  # within the KPI's own service; by service, the same measure for every service
         clauses.append(f"d.service_code = {_lit(kpi.computation.service)}")
-    rows = [_rows_sql(kpi, span, "a")] + ([_rows_sql(kpi, compare, "b")] if compare else [])
+    rows = [_rows_sql(kpi, span, "a", area)] + ([_rows_sql(kpi, compare, "b", area)] if compare else [])
     measures = _measures_sql(kpi, "a", "") + (", " + _measures_sql(kpi, "b", "_b") if compare else "")
     sql = f"""
     WITH d AS ({' UNION ALL '.join(rows)}),
@@ -127,25 +130,26 @@ def breakdown_sql(kpi: KpiDefinition, by: str, span: Span, compare: Span | None 
 
 
 def breakdown(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, by: str, span: Span, compare: Span | None = None,
-              filters: dict[str, list[str]] | None = None) -> pd.DataFrame:
+              filters: dict[str, list[str]] | None = None, area: str | None = None) -> pd.DataFrame:
     """As :func:`kpi.explore.breakdown`, for a waiting-list KPI."""
-    return run_breakdown(con, *breakdown_sql(kpi, by, span, compare, filters), compare)
+    return run_breakdown(con, *breakdown_sql(kpi, by, span, compare, filters, area), compare)
 
 
-def dimension_values(con: duckdb.DuckDBPyConnection, dim_id: str) -> list[str]:
+def dimension_values(con: duckdb.DuckDBPyConnection, dim_id: str, area: str | None = None) -> list[str]:
     """Every value a dimension takes among the loaded referrals, in display order (Not recorded last)."""
     dim = wait_dimension(dim_id)
     order = dim.order.replace("d.", "") if dim.order else "v"
     rows = con.execute(f"""
-        SELECT {dim.sql} AS v FROM referral GROUP BY v ORDER BY v = {_lit(NOT_RECORDED)}, {order}, v""").fetchall()
+        SELECT {dim.sql} AS v FROM referral WHERE {area_condition(area)}
+        GROUP BY v ORDER BY v = {_lit(NOT_RECORDED)}, {order}, v""").fetchall()
     return [r[0] for r in rows]
 
 
-def available_dimensions(con: duckdb.DuckDBPyConnection) -> list[Dimension]:
+def available_dimensions(con: duckdb.DuckDBPyConnection, area: str | None = None) -> list[Dimension]:
     """The waiting-list dimensions the loaded referrals hold (at least one referral with the value recorded)."""
     try:
         counts = ", ".join(f"count(*) FILTER (WHERE {d.sql} <> {_lit(NOT_RECORDED)})" for d in WAIT_DIMENSIONS)
-        row = con.execute(f"SELECT {counts} FROM referral").fetchone()
+        row = con.execute(f"SELECT {counts} FROM referral WHERE {area_condition(area)}").fetchone()
     except duckdb.CatalogException:
         return []
     return [d for d, n in zip(WAIT_DIMENSIONS, row, strict=True) if n]

@@ -49,18 +49,13 @@ def complete_years(periods: pd.Series) -> list[int]:
 
 
 def check_extract_area(con: duckdb.DuckDBPyConnection, area: Area) -> None:
-    """Refuse when the loaded SEN2 header names a different LA than the area being reconciled."""
-    from etl import reference
-
-    try:
-        leas = [r[0] for r in con.execute("SELECT DISTINCT lea FROM sen2_return WHERE lea IS NOT NULL").fetchall()]
-    except duckdb.CatalogException:
-        return
-    others = sorted({lea for lea in leas
-                     if (reference.by_code(lea).new_la_code if reference.by_code(lea) else lea) != area.area_code})
-    if others:
-        raise ReconcileError(f"the loaded SEN2 extract is for LA {', '.join(others)}, not {area.name} "
-                             f"({area.old_la_code}/{area.area_code}); use --area or change the home area")
+    """Refuse when none of the area's own SEN2 records are loaded (the loader tags every record with its area and
+    refuses an extract whose SEN2 header names another LA)."""
+    loaded = [r[0] for r in con.execute("SELECT DISTINCT area_code FROM request ORDER BY 1").fetchall()]
+    if area.area_code not in loaded:
+        raise ReconcileError(f"no SEN2 records for {area.name} ({area.old_la_code}/{area.area_code}) are loaded; "
+                             f"areas with records: {', '.join(loaded) or 'none'}. Use --area, or load the area's "
+                             "extract with `python -m etl load --area`")
 
 
 def _flag(measure: str, local: float | None, published: float | None) -> tuple[float | None, bool]:
@@ -89,7 +84,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, area: Area) 
     if window is None:
         raise ReconcileError("no SEN2 records loaded: load the area's extract with `python -m etl load` first")
     check_extract_area(con, area)
-    series = compute_all(con, catalogue, kpi_ids)
+    series = compute_all(con, catalogue, kpi_ids, [area.area_code])
     series["period"] = pd.to_datetime(series["period"])
     published = con.execute("""
         SELECT kpi_id, year, numerator, denominator, value, marker, dataset

@@ -7,12 +7,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl.db import OutdatedDatabase, check_current
 from kpi.compute import compute_all
 from kpi.definitions import Catalogue, KpiDefinition
 from kpi.trajectory import STATUS_ICONS, STATUS_LABELS, change, status, trajectory_value
 
 SERIES_COLUMNS = [
-    "kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median",
+    "area_code", "kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median",
     "target", "trajectory", "status",
 ]
 
@@ -22,7 +23,13 @@ def open_readonly(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     path = Path(db_path)
     if not path.exists():
         raise FileNotFoundError(f"no database at {path}: run `python -m etl demo` or `python -m etl load` first")
-    return duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        check_current(con, path)
+    except OutdatedDatabase:
+        con.close()
+        raise
+    return con
 
 
 def add_plan(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
@@ -43,9 +50,11 @@ def add_plan(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
     return df
 
 
-def kpi_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None) -> pd.DataFrame:
-    """Monthly series with plan columns: one row per KPI and month, period as 'YYYY-MM'."""
-    raw = compute_all(con, catalogue, kpi_ids)
+def kpi_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None,
+               areas: list[str] | None = None) -> pd.DataFrame:
+    """Monthly series with plan columns: one row per area, KPI and month, period as 'YYYY-MM'. Every area with
+    case records, or only ``areas`` (the plan's trajectory and targets apply to each area alike)."""
+    raw = compute_all(con, catalogue, kpi_ids, areas)
     if raw.empty:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     raw["period"] = pd.to_datetime(raw["period"]).dt.strftime("%Y-%m")

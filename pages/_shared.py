@@ -82,13 +82,16 @@ class User:
 
 @dataclass(frozen=True)
 class Context:
-    """What every page needs for one run: the catalogue, the whole series (suppressed unless the role sees exact
-    figures), the chosen month and the user."""
+    """What every page needs for one run: the catalogue, the chosen area's whole series (suppressed unless the
+    role sees exact figures), the chosen month, the chosen local area and the user."""
 
     catalogue: Catalogue
     series: pd.DataFrame
     period: str
     user: User | None = None
+    area: str | None = None  # ONS code of the local area shown
+    area_name: str = ""
+    areas: tuple[tuple[str, str], ...] = ()  # every area with case records: (code, name)
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -110,12 +113,12 @@ def catalogue() -> Catalogue:
     return _catalogue(str(path), path.stat().st_mtime_ns)
 
 
-@st.cache_data(show_spinner="Computing the KPI series…", max_entries=8)
-def _series(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int) -> pd.DataFrame:
+@st.cache_data(show_spinner="Computing the KPI series…", max_entries=16)
+def _series(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, area: str) -> pd.DataFrame:
     cat = _catalogue(defs_path, defs_mtime_ns)
     con = open_readonly(db)  # open, compute, close: loads may run while the app is up
     try:
-        return blank_unplanned(kpi_series(con, cat))
+        return blank_unplanned(kpi_series(con, cat, areas=[area]))
     finally:
         con.close()
 
@@ -133,10 +136,10 @@ def access_config() -> roles.AccessConfig:
     return _access(str(path), path.stat().st_mtime_ns, str(defs), defs.stat().st_mtime_ns)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _series_for(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, role: str,
-                access_path: str, access_mtime_ns: int) -> pd.DataFrame:
-    exact = _series(db, stamp, defs_path, defs_mtime_ns)
+                access_path: str, access_mtime_ns: int, area: str) -> pd.DataFrame:
+    exact = _series(db, stamp, defs_path, defs_mtime_ns, area)
     config = _access(access_path, access_mtime_ns, defs_path, defs_mtime_ns)
     return roles.series_for_role(exact, _catalogue(defs_path, defs_mtime_ns), role, config)
 
@@ -152,13 +155,20 @@ def current_role() -> str:
     return user.role if user else "monitor"
 
 
-def series(db_path: Path) -> pd.DataFrame:
-    """Every KPI's monthly series from the database as this session's role may see it (suppressed unless the
-    role sees exact figures), cached until the database file changes."""
+def series(db_path: Path, area: str) -> pd.DataFrame:
+    """Every KPI's monthly series for one local area from the database as this session's role may see it
+    (suppressed unless the role sees exact figures), cached until the database file changes."""
     defs, access = definitions.DEFAULT_PATH, roles.config_path()
     access_config()  # fail early, with its one-line reason, if access.yaml is wrong
     return _series_for(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, current_role(),
-                       str(access), access.stat().st_mtime_ns)
+                       str(access), access.stat().st_mtime_ns, area)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _areas(db: str, stamp: tuple[int, int]) -> list[tuple[str, str]]:
+    from kpi.area import loaded_areas
+
+    return _with_readonly(db, loaded_areas)
 
 
 def db_path() -> Path:
@@ -201,10 +211,11 @@ def empty_state(path: Path, reason: str, detail: str | None = None) -> None:
     )
 
 
-def load_series_or_explain(path: Path) -> pd.DataFrame | None:
-    """The series, or None after showing the right empty state."""
+def _explaining_failure(path: Path, fn: Callable):
+    """``fn()``, or None after showing the empty state that fits the failure (no file, no tables, a load running,
+    an unreadable or outdated file)."""
     try:
-        df = series(path)
+        return fn()
     except FileNotFoundError:
         empty_state(path, "missing")
         return None
@@ -218,10 +229,43 @@ def load_series_or_explain(path: Path) -> pd.DataFrame | None:
     except duckdb.Error as exc:
         empty_state(path, "unreadable", str(exc).splitlines()[0])
         return None
-    if df.empty or latest_with_data(df) is None:
+
+
+def areas_or_explain(path: Path) -> list[tuple[str, str]] | None:
+    """(ONS code, name) of every area with case records, or None after showing the right empty state."""
+    found = _explaining_failure(path, lambda: _areas(str(path), _stamp(path)))
+    if found is not None and not found:
+        empty_state(path, "empty")
+        return None
+    return found
+
+
+def load_series_or_explain(path: Path, area: str) -> pd.DataFrame | None:
+    """The area's series, or None after showing the right empty state."""
+    df = _explaining_failure(path, lambda: series(path, area))
+    if df is not None and (df.empty or latest_with_data(df) is None):
         empty_state(path, "empty")
         return None
     return df
+
+
+def choose_area(areas: Sequence[tuple[str, str]]) -> tuple[str, str | None]:
+    """The local area to show and a note when the link asked for one that is not loaded. With more than one area
+    loaded, a sidebar selector (bound to ``?area=``, defaulting to the home area); with one, that area."""
+    from kpi.area import default_area
+
+    codes = [c for c, _ in areas]
+    names = dict(areas)
+    home, _ = home_area_code()
+    if len(codes) == 1:
+        return codes[0], None
+    note = choose_from_url("area", codes, default_area(codes, home), lambda c: names.get(c, c), "the local area")
+    area = st.sidebar.selectbox(
+        "Local area", codes, key="area", format_func=lambda c: names.get(c, c),
+        help=f"{len(codes)} local areas have case records in this database. Every page shows the chosen one; "
+             "Benchmarks set it beside England, its region and its statistical neighbours.")
+    write_to_url("area", area)
+    return area, note
 
 
 # --- who is using the dashboard ------------------------------------------------------------------------------

@@ -17,10 +17,7 @@ cat = ctx.catalogue
 db = ui.db_path()
 
 st.header("Benchmarks", anchor=False)
-area_code, area_problem = ui.home_area_code()
-if area_code is None:
-    st.warning(f"The home area is not configured: {area_problem}", icon=":material/location_off:")
-    st.stop()
+area_code = ctx.area  # the area chosen in the sidebar (the home area by default)
 
 choices = ui.comparable_kpis(db)
 if not choices:

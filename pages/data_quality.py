@@ -14,16 +14,16 @@ from kpi.data_quality import quality_report
 from kpi.series import open_readonly
 from pages import _shared as ui
 
-ui.context()
+ctx = ui.context()
 analyst = ui.sees_exact_figures()
 path = ui.db_path()
 con = open_readonly(path)
 try:
-    report = quality_report(con)
+    report = quality_report(con, area=ctx.area)
 finally:
     con.close()
 
-st.header("Data quality", anchor=False)
+st.header(f"Data quality: {ctx.area_name}" if len(ctx.areas) > 1 else "Data quality", anchor=False)
 st.markdown(f"**{report.headline}.** Identifier values (names, UPN, birth dates, postcodes) are never stored, "
             "so they are blank in the quarantine; people appear only as shortened pseudonyms.")
 

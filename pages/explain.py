@@ -64,13 +64,13 @@ with st.expander("The definition from kpi_definitions.yaml, every field as the e
 
 st.subheader("The SQL that produced it", anchor=False)
 st.caption("The monthly series on this database (kpi.compute.method_sql); the month's row is the number above.")
-sql = ui.db_call(xp.series_sql, cat, kpi)
+sql = ui.db_call(xp.series_sql, cat, kpi, ctx.area)
 st.code(sql or "-- the database holds no dated records", language="sql", wrap_lines=True)
 with st.expander("The per-event rows beneath it (kpi.compute.events_sql)"):
     st.code(events_sql(kpi).strip(), language="sql", wrap_lines=True)
 
 st.subheader("Where the records came from", anchor=False)
-loads = ui.db_call(xp.loads, kpi, period)
+loads = ui.db_call(xp.loads, kpi, period, ctx.area)
 if loads.empty:
     st.markdown("No records are counted in this month.")
 else:
@@ -81,7 +81,7 @@ else:
 st.subheader("The records behind it", anchor=False)
 st.caption("Analysts only. Pseudonymous: a person appears as a keyed hash of the case-system id; no name, UPN, "
            "birth date or postcode is held.")
-records = xp.records_table(ui.db_call(xp.records, kpi, period), kpi)
+records = xp.records_table(ui.db_call(xp.records, kpi, period, ctx.area), kpi)
 n = f"{len(records)} record{'' if len(records) == 1 else 's'}"
 if fam == "rate":
     met = int((records["Met"] == "Yes").sum())

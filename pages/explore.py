@@ -36,7 +36,7 @@ st.caption("For analysts: exact figures from the pseudonymised case records and 
 explorable = [k.id for k in cat.kpis if k.id in cat.event_ids or exw.is_wait_kpi(k)]  # not the local extracts yet
 notes = [ui.choose_from_url("kpi", explorable, explorable[0], short.get, "the KPI")]
 engine = exw if exw.is_wait_kpi(cat.get(st.session_state["kpi"])) else ex
-dims = ui.db_call(engine.available_dimensions)
+dims = ui.db_call(engine.available_dimensions, ctx.area)
 labels = {d.id: d.label for d in dims}
 if not labels:
     st.warning("The loaded records hold no characteristic to break this KPI down by.", icon=":material/database:")
@@ -83,7 +83,7 @@ filters: dict[str, tuple[str, ...]] = {}
 with st.expander("Filters", expanded=any(st.query_params.get_all(f"f_{d}") for d in labels)):
     cols = st.columns(3)
     for i, (dim_id, label) in enumerate(labels.items()):
-        options = ui.db_call(engine.dimension_values, dim_id)
+        options = ui.db_call(engine.dimension_values, dim_id, ctx.area)
         dropped = ui.choose_many_from_url(f"f_{dim_id}", options)
         if dropped:
             notes.append(f"The link filters {label.lower()} by {', '.join(dropped)}, which the data do not hold.")
@@ -95,7 +95,7 @@ for note in filter(None, notes):
     st.info(note, icon=":material/info:")
 
 kpi = cat.get(kpi_id)
-df = ui.db_call(engine.breakdown, kpi, by, span, compare, filters)
+df = ui.db_call(engine.breakdown, kpi, by, span, compare, filters, ctx.area)
 table = breakdown_table(df, kpi, by, span, compare)
 bars = chart_frame(df, kpi, by, span, compare)
 t = df.iloc[-1]

@@ -122,16 +122,13 @@ else:
 
 st.subheader("Compared with England and similar areas", anchor=False, divider="gray")
 waits_kpi = kpi_id not in cat.event_ids  # DfE publishes no waiting lists; NHS England's are on their own page
-area_code, area_problem = ui.home_area_code()
-comparison = ui.kpi_comparison(ctx_db, kpi_id, area_code) if area_code and not waits_kpi else None
+comparison = None if waits_kpi else ui.kpi_comparison(ctx_db, kpi_id, ctx.area)
 if waits_kpi:
     st.caption("DfE publishes no figure for therapy and assessment waiting lists. NHS England's published "
                "Community Health Services waiting lists, by provider, are on the Waiting lists page.")
     if ui.can_open("waiting_lists"):
         st.page_link("pages/waiting_lists.py", label="NHS England's waiting lists beside the local ones",
                      icon=":material/hourglass_top:", query_params={"period": period})
-elif comparison is None:
-    st.warning(f"The home area is not configured: {area_problem}", icon=":material/location_off:")
 elif comparison.problem:
     st.caption(comparison.problem)
 else:

@@ -112,7 +112,7 @@ else:
         ages, longest = st.columns([1.25, 1], gap="medium")
         with ages:
             st.subheader("By age at referral", anchor=False)
-            by_age = query("waiting_at", service, period)
+            by_age = query("waiting_at", service, period, ctx.area)
             st.dataframe(by_age.rename(columns={"age_group": "Age group", "waiting": "Waiting",
                                                 "median_weeks": "Median weeks", "pct_over_18wk": "% over 18 weeks",
                                                 "over_52wk": "Over 52 weeks"}),
@@ -121,7 +121,7 @@ else:
                              "% over 18 weeks": st.column_config.NumberColumn(format="%.1f")})
         with longest:
             st.subheader("Longest waits", anchor=False)
-            st.dataframe(query("longest", service, period, 10).rename(columns={
+            st.dataframe(query("longest", service, period, 10, ctx.area).rename(columns={
                 "weeks_waiting": "Weeks waiting", "referred": "Referred (month)", "age_group": "Age group",
                 "locality": "Locality"}), hide_index=True, width="stretch",
                 column_config={"Weeks waiting": st.column_config.NumberColumn(format="%.1f")})

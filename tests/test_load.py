@@ -127,10 +127,10 @@ def test_failure_mid_load_rolls_everything_back(tmp_path, monkeypatch):
 
     original = load_mod.Loader.load_file
 
-    def explode(self, path, module, mapping, load_id):
+    def explode(self, path, module, mapping, load_id, area):
         if module.name == "activeplans":
             raise RuntimeError("disk full")
-        return original(self, path, module, mapping, load_id)
+        return original(self, path, module, mapping, load_id, area)
 
     monkeypatch.setattr(load_mod.Loader, "load_file", explode)
     with pytest.raises(RuntimeError):

@@ -111,7 +111,8 @@ def test_complete_years():
 def test_refusals(reconcile_db, published_db, build_db, tmp_path, capsys):
     db = reconcile_db(_cb_2024())
     assert kpi_main(["reconcile", "--db", str(db), "--area", "822"]) == 2
-    assert "the loaded SEN2 extract is for LA 823, not Bedford" in capsys.readouterr().err
+    assert "no SEN2 records for Bedford (822/E06000055) are loaded; areas with records: E06000056" in \
+        capsys.readouterr().err
     assert kpi_main(["reconcile", "--db", str(published_db)]) == 2
     assert "no SEN2 records loaded" in capsys.readouterr().err
     b = Blade()

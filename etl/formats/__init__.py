@@ -2,8 +2,9 @@
 
 A layout other than Blade is an object with ``name`` (module name for load_log), ``layout`` (layout name),
 ``description`` (for the 'unknown layout' message), ``matches(path, headers) -> bool`` (``headers`` is None
-when DuckDB could not sniff the file) and ``load(con, path, load_id) -> etl.report.FileResult``, which inserts
-inside the caller's transaction and reports problems rather than raising for bad rows.
+when DuckDB could not sniff the file) and ``load(con, path, load_id) -> etl.report.FileResult`` (with
+``per_area = True``: ``load(con, path, load_id, area)``, a case extract of one local area), which inserts inside
+the caller's transaction and reports problems rather than raising for bad rows.
 
 The first layout whose ``matches`` is true takes the file, so the more specific come first.
 """

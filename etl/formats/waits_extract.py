@@ -98,6 +98,7 @@ class WaitingListExtract:
 
     name = "referral"
     layout = "waits_referral"
+    per_area = True  # one local area's referrals: the loader passes the area
     description = ("a referral-level waiting-list extract (patient_id, service, referral_date, first_contact_date, "
                    "removed_date, removal_reason, age_years, locality), CSV or XLSX")
 
@@ -108,7 +109,7 @@ class WaitingListExtract:
             rows = read_rows(path, 1)
         return bool(rows) and SIGNATURE <= {norm(h) for h in rows[0]}
 
-    def load(self, con: duckdb.DuckDBPyConnection, path: Path, load_id: int) -> FileResult:
+    def load(self, con: duckdb.DuckDBPyConnection, path: Path, load_id: int, area: str) -> FileResult:
         rows = read_table(path)
         headers = rows[0]
         cols = map_headers(headers)
@@ -128,11 +129,11 @@ class WaitingListExtract:
         con.execute("CREATE OR REPLACE TEMP TABLE _wl_good AS SELECT * FROM _wl_typed "
                     "WHERE _row NOT IN (SELECT _row FROM _wl_problems)")
         con.execute("""DELETE FROM referral r USING _wl_good g
-                       WHERE r.patient_key = g.patient_key AND r.service = g.service
-                         AND r.referral_date = g.referral_date""")
+                       WHERE r.area_code = ? AND r.patient_key = g.patient_key AND r.service = g.service
+                         AND r.referral_date = g.referral_date""", [area])
         con.execute(f"""INSERT INTO referral
-                        SELECT patient_key, service, referral_date, first_contact_date, removed_date,
-                               removal_reason, age_years, locality, {int(load_id)} FROM _wl_good""")
+                        SELECT ?, patient_key, service, referral_date, first_contact_date, removed_date,
+                               removal_reason, age_years, locality, {int(load_id)} FROM _wl_good""", [area])
         con.execute("INSERT INTO quarantine SELECT ?, ?, ?, _row, column_name, value, reason FROM _wl_problems",
                     [load_id, path.name, self.name])
         out = [Problem(path.name, row, col, reason, value) for row, col, value, reason in problems]
