@@ -188,12 +188,14 @@ def field_checks(f: Field, raw: str, typed: str) -> list[tuple[str, str]]:
     if f.required:
         checks.append((f"{raw} IS NULL", "required value is missing"))
     errors = ", ".join(_lit(e) for e in src.EXCEL_ERRORS)
-    checks.append((f"upper({raw}) IN ({errors})", "an Excel error cell (the formula behind it failed)"))
+    # Every Excel error starts with '#': the prefix test spares upper-casing the other cells.
+    checks.append((f"(starts_with({raw}, '#') AND upper({raw}) IN ({errors}))",
+                   "an Excel error cell (the formula behind it failed)"))
     if f.kind in ("date", "int", "flag", "number", "period") or f.source == "personbirthdate":
         what = {"date": "not a valid date", "int": "not a whole number", "flag": "not a 0/1 flag",
                 "number": "not a number", "period": "not a month written YYYY-MM"}
         reason = what.get(f.kind, "not a valid date")
-        checks.append((f"{raw} IS NOT NULL AND upper({raw}) NOT IN ({errors}) AND {typed} IS NULL", reason))
+        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL AND upper({raw}) NOT IN ({errors})", reason))
     if f.kind == "date" or f.source == "personbirthdate":
         checks.append((f"{typed} > current_date", "date is in the future"))
     if f.kind == "period":
@@ -552,6 +554,7 @@ def load_paths(
     plan.sort(key=_order)
     key = load_key(db_path)
     con = dbmod.connect(db_path)
+    dbmod.limit_memory(con)
     who = _who()
     try:
         results: list[FileResult] = []
@@ -597,6 +600,7 @@ def load_paths(
         con.execute("ROLLBACK")
         raise
     finally:
+        con.execute("RESET memory_limit")
         con.close()
     return LoadReport(results, warnings)
 

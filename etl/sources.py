@@ -35,6 +35,7 @@ HEADER_SEARCH_ROWS = 15
 DELIMITERS = ",;\t|"
 EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
                 "#CALC!")
+assert all(e.startswith("#") for e in EXCEL_ERRORS)  # the loader's Excel-error test relies on it
 
 
 class SourceError(ValueError):
