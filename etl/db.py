@@ -13,6 +13,11 @@ AUDIT_SCHEMA = Path(__file__).parent / "schema_audit.sql"
 SCHEMA_FILES = [p for p in sorted(Path(__file__).parent.glob("schema*.sql")) if p != AUDIT_SCHEMA]
 
 
+# A load keeps its working tables within this much memory and spills the rest to ``<database>.tmp`` (DuckDB's
+# default of 80% of RAM let an england-scale load grow to several GB).
+LOAD_MEMORY_LIMIT = os.environ.get("APP_LOAD_MEMORY_LIMIT", "1GB")
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get("APP_DB", DEFAULT_DB))
 
@@ -47,3 +52,8 @@ def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, limit: str = LOAD_MEMORY_LIMIT) -> None:
+    """Cap DuckDB's memory for a load (it spills to its temp directory beyond it); ``RESET memory_limit`` undoes."""
+    con.execute(f"SET memory_limit = '{limit}'")

@@ -190,12 +190,14 @@ def field_checks(f: Field, raw: str, typed: str) -> list[tuple[str, str]]:
     if f.required:
         checks.append((f"{raw} IS NULL", "required value is missing"))
     errors = ", ".join(_lit(e) for e in src.EXCEL_ERRORS)
-    checks.append((f"upper({raw}) IN ({errors})", "an Excel error cell (the formula behind it failed)"))
+    # Every Excel error starts with '#': the prefix test spares upper-casing the other cells.
+    checks.append((f"(starts_with({raw}, '#') AND upper({raw}) IN ({errors}))",
+                   "an Excel error cell (the formula behind it failed)"))
     if f.kind in ("date", "int", "flag", "number", "period") or f.source == "personbirthdate":
         what = {"date": "not a valid date", "int": "not a whole number", "flag": "not a 0/1 flag",
                 "number": "not a number", "period": "not a month written YYYY-MM"}
         reason = what.get(f.kind, "not a valid date")
-        checks.append((f"{raw} IS NOT NULL AND upper({raw}) NOT IN ({errors}) AND {typed} IS NULL", reason))
+        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL AND upper({raw}) NOT IN ({errors})", reason))
     if f.kind == "date" or f.source == "personbirthdate":
         checks.append((f"{typed} > current_date", "date is in the future"))
     if f.kind == "period":
@@ -290,15 +292,16 @@ class Loader:
         area_lit = _lit(area)
         name = source.name
         columns = src.materialise(con, source)
-        rows_read = con.execute("SELECT count(*) FROM _raw").fetchone()[0]
         warnings = self._column_warnings(module, mapping, columns, name)
 
-        # One pass computes every field's raw text (_rN) and typed value (_tN); every per-field rule is then one
-        # vectorised scan of that table (a list of problem structs per row, unnested), not one scan per rule.
-        chk_cols, typed_cols, field_problems = [], [], []
+        # One pass over the input computes every field's trimmed raw text (_rN) and, from it, its typed value (_tN)
+        # into _chk_t. Rows keep file order, so the view _chk numbers them (row_number() OVER (), which DuckDB
+        # computes in the table scan). Every per-field rule is then one scan of the rows where any rule holds (a
+        # list of problem structs per row, unnested), not one scan per rule. _typed and _good are views.
+        raw_cols, chk_cols, typed_cols, field_problems, flags = [], [], [], [], []
         for i, f in enumerate(module.all_fields):
-            raw = _raw(f, mapping)
-            chk_cols += [f"{raw} AS _r{i}", f"{typed_expr(f, raw, self.key)} AS _t{i}"]
+            raw_cols.append(f"{_raw(f, mapping)} AS _r{i}")
+            chk_cols += [f"_r{i}", f"{typed_expr(f, f'_r{i}', self.key)} AS _t{i}"]
             if f.target is not None:
                 typed_cols.append(f"_t{i} AS {f.target}")
             elif f.source == "personbirthdate":
@@ -306,28 +309,38 @@ class Loader:
             shown = "CAST(NULL AS VARCHAR)" if f.kind in ("identifier", "person_id") else f"_r{i}"
             for cond, reason in field_checks(f, f"_r{i}", f"_t{i}"):
                 field_problems.append(_problem_struct(cond, mapping.get(f.source, f.source), shown, reason))
+                flags.append(f"({cond})")
         field_problems.append(_problem_struct("_extra IS NOT NULL", "(beyond the last heading)", "NULL",
                                               "row has more cells than the header has columns"))
+        flags.append("_extra IS NOT NULL")
         derived = derived_columns(module, mapping)
-        chk_cols += [f"{sql} AS _d_{name_}" for name_, sql in derived.items()]
+        raw_cols += [f"{sql} AS _d_{name_}" for name_, sql in derived.items()]
+        chk_cols += [f"_d_{name_}" for name_ in derived]
         typed_cols += [f"_d_{name_} AS {name_}" for name_ in derived]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _chk AS SELECT _row, _extra, {', '.join(chk_cols)} FROM _raw")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _chk_t AS SELECT _extra, {', '.join(chk_cols)} FROM "
+                    f"(SELECT _extra, {', '.join(raw_cols)} FROM _raw)")
+        con.execute("CREATE OR REPLACE TEMP VIEW _chk AS SELECT row_number() OVER () AS _row, * FROM _chk_t")
+        rows_read = con.execute("SELECT count(*) FROM _chk_t").fetchone()[0]
         checks = ["SELECT _row, p.column_name, p.value, p.reason FROM (SELECT _row, "
-                  f"unnest([{', '.join(field_problems)}]) AS p FROM _chk) WHERE p IS NOT NULL"]
+                  f"unnest([{', '.join(field_problems)}]) AS p FROM _chk WHERE {' OR '.join(flags)}) "
+                  "WHERE p IS NOT NULL"]
         key_col = module.key_column
         record_key = ""
         if module.key_parts:
             complete = " AND ".join(f"{p} IS NOT NULL" for p in module.key_parts)
             parts = ", ".join(f"CAST({p} AS VARCHAR)" for p in module.key_parts)
             record_key = f", CASE WHEN {complete} THEN concat_ws('|', {parts}) END AS record_key"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT *{record_key} FROM "
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT *{record_key} FROM "
                     f"(SELECT _row, {', '.join(typed_cols)} FROM _chk)")
         if module.name == "person":
             con.execute(f"INSERT INTO _person_dob SELECT {area_lit}, person_key, _birth_date FROM _typed")
 
-        ctx_cols, ctx_join = ROW_CONTEXT.get(module.name, ("NULL AS _none", ""))
-        ctx_join = ctx_join.replace("{area}", area_lit)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _ctx AS SELECT t.*, {ctx_cols} FROM _typed t {ctx_join}")
+        ctx = "_typed"
+        if module.name in ROW_CONTEXT:
+            ctx_cols, ctx_join = ROW_CONTEXT[module.name]
+            ctx_join = ctx_join.replace("{area}", area_lit)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _ctx AS SELECT t.*, {ctx_cols} FROM _typed t {ctx_join}")
+            ctx = "_ctx"
         key_header = ", ".join(mapping.get(_source_of(module, p), p) for p in module.key_parts) \
             if module.key_parts else mapping[module.key.source]
         key_shown = "NULL" if module.key.kind == "person_id" or module.key_parts else key_col
@@ -339,7 +352,7 @@ class Loader:
         for cond, column, reason in [*ROW_RULES.get(module.name, []), *module.rules]:
             checks.append(
                 f"SELECT _row, {_lit(mapping.get(_source_of(module, column), column))}, NULL, {_lit(reason)} "
-                f"FROM _ctx WHERE {cond}"
+                f"FROM {ctx} WHERE {cond}"
             )
         if module.parent:
             fk_source, parent_name = module.parent
@@ -373,37 +386,38 @@ class Loader:
             target_cols.append("age_at_request")
         target_cols = list(dict.fromkeys(target_cols))
         cols = ", ".join(target_cols)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _good AS SELECT * FROM _ctx WHERE _row NOT IN (SELECT _row FROM _problems)"
-        )
-        record_revisions(con, module, target_cols, load_id, area)
-        con.execute(f"DELETE FROM {module.table} WHERE area_code = {area_lit} "
-                    f"AND {key_col} IN (SELECT {key_col} FROM _good)")
+        keep = " WHERE _row NOT IN (SELECT _row FROM _problems)" if bad_rows else ""
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _good AS SELECT * FROM {ctx}{keep}")
+        # Nothing of this area to supersede (its first load): the revision diff and the delete are skipped.
+        if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {module.table} WHERE area_code = {area_lit} LIMIT 1)"
+                       ).fetchone()[0]:
+            record_revisions(con, module, target_cols, load_id, area)
+            con.execute(f"DELETE FROM {module.table} WHERE area_code = {area_lit} "
+                        f"AND {key_col} IN (SELECT {key_col} FROM _good)")
         con.execute(f"INSERT INTO {module.table} (area_code, {cols}, load_id) "
                     f"SELECT {area_lit}, {cols}, {load_id} FROM _good")
-        con.execute(
-            "INSERT INTO quarantine SELECT ?, ?, ?, _row, column_name, value, reason FROM _problems",
-            [load_id, name, module.name],
-        )
-        con.execute(
-            f"INSERT INTO quarantine_row SELECT ?, ?, ?, _row, CAST({self._row_json(module, mapping)} AS VARCHAR) "
-            "FROM _raw WHERE _row IN (SELECT _row FROM _problems) ORDER BY _row",
-            [load_id, name, module.name],
-        )
+        if bad_rows:
+            con.execute(
+                "INSERT INTO quarantine SELECT ?, ?, ?, _row, column_name, value, reason FROM _problems",
+                [load_id, name, module.name],
+            )
+            con.execute(
+                f"INSERT INTO quarantine_row SELECT ?, ?, ?, _row, CAST({self._row_json(module, mapping)} AS "
+                "VARCHAR) FROM _chk WHERE _row IN (SELECT _row FROM _problems) ORDER BY _row",
+                [load_id, name, module.name],
+            )
         rows_loaded = rows_read - bad_rows
         status = "quarantined" if bad_rows else "loaded"
         return FileResult(source.path, module.name, status, rows_read, rows_loaded, bad_rows, problems,
                           warnings=warnings, source_name=name)
 
     def _row_json(self, module: Module, mapping: dict[str, str]) -> str:
-        """A quarantined row as read, as JSON: person ids pseudonymised, other identifiers left out."""
+        """A quarantined row as read (from _chk), as JSON: person ids pseudonymised, other identifiers left out."""
         parts = []
-        for f in module.all_fields:
+        for i, f in enumerate(module.all_fields):
             if f.source not in mapping or f.kind == "identifier":
                 continue
-            raw = _raw(f, mapping)
-            value = typed_expr(f, raw, self.key) if f.kind == "person_id" else raw
-            parts.append(f"{_lit(mapping[f.source])}, {value}")
+            parts.append(f"{_lit(mapping[f.source])}, {f'_t{i}' if f.kind == 'person_id' else f'_r{i}'}")
         parts.append("'(beyond the last heading)', _extra")
         return f"json_object({', '.join(parts)})"
 
@@ -587,6 +601,7 @@ def load_areas(groups: Iterable[AreaPaths], db_path: Path | str,
     plan.sort(key=_order)
     key = load_key(db_path)
     con = dbmod.connect(db_path)
+    dbmod.limit_memory(con)
     who = _who()
     try:
         results: list[FileResult] = []
@@ -634,6 +649,7 @@ def load_areas(groups: Iterable[AreaPaths], db_path: Path | str,
         con.execute("ROLLBACK")
         raise
     finally:
+        con.execute("RESET memory_limit")
         con.close()
     return LoadReport(results, warnings)
 

@@ -1,5 +1,8 @@
 -- Clean, pseudonymised tables. No name, UPN, ULN, full postcode or full date of birth is ever stored.
 -- person_key is an HMAC-SHA256 of the case system's person id under a key kept outside the database.
+-- Case tables carry area_code: record ids are unique within an area, so each table's key is (area_code, id).
+-- The loader keeps keys unique (a duplicate in a file is quarantined; a newer extract supersedes by key) rather
+-- than an index: primary-key indexes must sit in memory and more than halve bulk-load speed in DuckDB.
 
 CREATE TABLE IF NOT EXISTS load_log (
     load_id        INTEGER PRIMARY KEY,
@@ -33,9 +36,8 @@ CREATE TABLE IF NOT EXISTS sen2_return (
     lea            VARCHAR,
     software_code  VARCHAR,
     release        VARCHAR,
-    load_id        INTEGER NOT NULL,
-    PRIMARY KEY (area_code, sen2_id)
-);
+    load_id        INTEGER NOT NULL
+);  -- unique key: (area_code, sen2_id)
 
 CREATE TABLE IF NOT EXISTS person (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -45,9 +47,8 @@ CREATE TABLE IF NOT EXISTS person (
     ethnicity         VARCHAR,
     postcode_district VARCHAR,         -- outward code only, e.g. LU5
     upn_unknown       VARCHAR,
-    load_id           INTEGER NOT NULL,
-    PRIMARY KEY (area_code, person_key)
-);
+    load_id           INTEGER NOT NULL
+);  -- unique key: (area_code, person_key)
 
 CREATE TABLE IF NOT EXISTS request (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -61,9 +62,8 @@ CREATE TABLE IF NOT EXISTS request (
     request_mediation    VARCHAR,
     request_tribunal     VARCHAR,
     age_at_request       INTEGER,      -- whole years at receipt; the birth date itself is not kept
-    load_id              INTEGER NOT NULL,
-    PRIMARY KEY (area_code, request_id)
-);
+    load_id              INTEGER NOT NULL
+);  -- unique key: (area_code, request_id)
 
 CREATE TABLE IF NOT EXISTS assessment (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -76,9 +76,8 @@ CREATE TABLE IF NOT EXISTS assessment (
     other_mediation         VARCHAR,
     other_tribunal          VARCHAR,
     week20_exception        BOOLEAN,
-    load_id                 INTEGER NOT NULL,
-    PRIMARY KEY (area_code, assessment_id)
-);
+    load_id                 INTEGER NOT NULL
+);  -- unique key: (area_code, assessment_id)
 
 CREATE TABLE IF NOT EXISTS named_plan (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -92,9 +91,8 @@ CREATE TABLE IF NOT EXISTS named_plan (
     dp             VARCHAR,
     cease_date     DATE,
     cease_reason   VARCHAR,
-    load_id        INTEGER NOT NULL,
-    PRIMARY KEY (area_code, named_plan_id)
-);
+    load_id        INTEGER NOT NULL
+);  -- unique key: (area_code, named_plan_id)
 
 CREATE TABLE IF NOT EXISTS plan_detail (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -107,9 +105,8 @@ CREATE TABLE IF NOT EXISTS plan_detail (
     placement_rank   INTEGER,
     sen_unit         VARCHAR,
     resourced_provision VARCHAR,
-    load_id          INTEGER NOT NULL,
-    PRIMARY KEY (area_code, plan_detail_id)
-);
+    load_id          INTEGER NOT NULL
+);  -- unique key: (area_code, plan_detail_id)
 
 CREATE TABLE IF NOT EXISTS active_plan (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -122,9 +119,8 @@ CREATE TABLE IF NOT EXISTS active_plan (
     review_draft          DATE,
     phase_transfer_due    DATE,
     phase_transfer_final  DATE,
-    load_id               INTEGER NOT NULL,
-    PRIMARY KEY (area_code, active_plan_id)
-);
+    load_id               INTEGER NOT NULL
+);  -- unique key: (area_code, active_plan_id)
 
 CREATE TABLE IF NOT EXISTS placement_detail (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -141,9 +137,8 @@ CREATE TABLE IF NOT EXISTS placement_detail (
     resourced_provision VARCHAR,
     res                 VARCHAR,
     wbp                 VARCHAR,
-    load_id             INTEGER NOT NULL,
-    PRIMARY KEY (area_code, placement_detail_id)
-);
+    load_id             INTEGER NOT NULL
+);  -- unique key: (area_code, placement_detail_id)
 
 CREATE TABLE IF NOT EXISTS sen_need (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -151,6 +146,5 @@ CREATE TABLE IF NOT EXISTS sen_need (
     active_plan_id VARCHAR NOT NULL,
     sen_type       VARCHAR,
     sen_type_rank  INTEGER,
-    load_id        INTEGER NOT NULL,
-    PRIMARY KEY (area_code, sen_need_id)
-);
+    load_id        INTEGER NOT NULL
+);  -- unique key: (area_code, sen_need_id)

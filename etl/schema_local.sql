@@ -8,9 +8,8 @@ CREATE TABLE IF NOT EXISTS advice_request (
     advice_type       VARCHAR NOT NULL,   -- EP | HEALTH | SOCIAL_CARE | OTHER
     requested_date    DATE NOT NULL,
     received_date     DATE,               -- blank while the advice is awaited
-    load_id           INTEGER NOT NULL,
-    PRIMARY KEY (area_code, advice_request_id)
-);
+    load_id           INTEGER NOT NULL
+);  -- unique key: (area_code, advice_request_id)
 
 CREATE TABLE IF NOT EXISTS ehcp_audit (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -21,9 +20,8 @@ CREATE TABLE IF NOT EXISTS ehcp_audit (
     grade       VARCHAR NOT NULL,         -- OUTSTANDING | GOOD | REQUIRES_IMPROVEMENT | INADEQUATE
     score       DOUBLE,                   -- optional, 0–10
     plan_type   VARCHAR NOT NULL,         -- NEW | AMENDED
-    load_id     INTEGER NOT NULL,
-    PRIMARY KEY (area_code, audit_id)
-);
+    load_id     INTEGER NOT NULL
+);  -- unique key: (area_code, audit_id)
 
 CREATE TABLE IF NOT EXISTS placement_need (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -32,9 +30,8 @@ CREATE TABLE IF NOT EXISTS placement_need (
     need_date      DATE NOT NULL,
     placed_date    DATE,                  -- blank while waiting
     setting_needed VARCHAR,
-    load_id        INTEGER NOT NULL,
-    PRIMARY KEY (area_code, record_key)
-);
+    load_id        INTEGER NOT NULL
+);  -- unique key: (area_code, record_key)
 
 CREATE TABLE IF NOT EXISTS reduced_timetable (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -43,9 +40,8 @@ CREATE TABLE IF NOT EXISTS reduced_timetable (
     start_date     DATE NOT NULL,
     end_date       DATE,                  -- last day on the reduced timetable; blank while ongoing
     hours_per_week DOUBLE,
-    load_id        INTEGER NOT NULL,
-    PRIMARY KEY (area_code, record_key)
-);
+    load_id        INTEGER NOT NULL
+);  -- unique key: (area_code, record_key)
 
 CREATE TABLE IF NOT EXISTS kpi_return (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
@@ -56,6 +52,5 @@ CREATE TABLE IF NOT EXISTS kpi_return (
     denominator  DOUBLE,
     value        DOUBLE,
     note         VARCHAR,
-    load_id      INTEGER NOT NULL,
-    PRIMARY KEY (area_code, record_key)
-);
+    load_id      INTEGER NOT NULL
+);  -- unique key: (area_code, record_key)

@@ -12,8 +12,10 @@ the file looks like, and must find the header itself. This module hides:
   stored as floats stay as written (``12.0``, which the typed layer reads as 12), error cells (``#REF!``)
   are kept as text so validation can report them.
 
-A :class:`Source` is materialised into the temp table ``_raw`` with a 1-based ``_row`` (data rows below the
-header, blank lines not counted) and one VARCHAR column per heading as written.
+A :class:`Source` is materialised as the temp view ``_raw``: one VARCHAR column per heading as written and
+``_extra``, data rows below the header in file order, blank lines dropped. A clean UTF-8 CSV stays in the file
+(DuckDB reads it wherever ``_raw`` is scanned); anything else is a temp table behind the view. Rows keep file
+order when copied into a table, so a copy's ``row_number() OVER ()`` is the 1-based row number problems cite.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ HEADER_SEARCH_ROWS = 15
 DELIMITERS = ",;\t|"
 EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
                 "#CALC!")
+assert all(e.startswith("#") for e in EXCEL_ERRORS)  # the loader's Excel-error test relies on it
 
 
 class SourceError(ValueError):
@@ -247,11 +250,12 @@ def _unique(headers: list[str]) -> list[str]:
 
 
 def materialise(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
-    """Create temp table ``_raw`` (``_row`` + one VARCHAR column per heading) and return the column names.
+    """Create temp view ``_raw`` (one VARCHAR column per heading, then ``_extra``) and return the column names.
 
-    Blank rows are dropped before numbering, so ``_row`` N is the Nth non-blank row below the header. Cells
-    beyond the header's width are kept in ``_extra`` (text) so that validation can report the row.
-    A clean UTF-8 CSV is read by DuckDB directly (fast path); anything unusual goes through Python's csv.
+    Blank rows are dropped, and the rows keep file order, so the Nth row of a copy of ``_raw`` is the Nth
+    non-blank row below the header. Cells beyond the header's width are kept in ``_extra`` (text) so that
+    validation can report the row. A clean UTF-8 CSV is read by DuckDB directly (fast path); anything unusual
+    goes through Python's csv.
     """
     names = _unique(source.headers)
     if source.is_excel:
@@ -271,33 +275,35 @@ def _csv_rows(source: Source):
 
 
 def _duckdb_csv(con: duckdb.DuckDBPyConnection, source: Source, names: list[str]) -> bool:
-    """The fast path; False when DuckDB cannot read the file strictly (ragged rows, odd quoting).
+    """The fast path: ``_raw`` is a view reading the file; False when DuckDB cannot read it strictly (ragged
+    rows, odd quoting).
 
-    The strict read runs on a private connection: a failed statement would abort the caller's transaction.
+    Strictness is probed first by counting the rows on a private connection (the count parses every line): a
+    failed statement would abort the caller's transaction. The file itself is then read by the caller's
+    connection, with no copy through Python.
     """
     columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
     blank = " AND ".join(f"nullif(trim({_q(n)}), '') IS NULL" for n in names) or "FALSE"
     cols = ", ".join(_q(n) for n in names)
+    read = (f"read_csv({_lit(str(source.path))}, header=false, skip={source.header_index + 1}, "
+            f"delim={_lit(source.delimiter)}, quote='\"', escape='\"', columns={columns}, "
+            "strict_mode=true, auto_detect=false, null_padding=false)")
     probe = duckdb.connect()
     try:
-        table = probe.sql(
-            f"SELECT row_number() OVER () AS _row, {cols}, CAST(NULL AS VARCHAR) AS _extra FROM ("
-            "SELECT row_number() OVER () AS _line, * FROM read_csv("
-            f"{_lit(str(source.path))}, header=false, skip={source.header_index + 1}, "
-            f"delim={_lit(source.delimiter)}, quote='\"', escape='\"', columns={columns}, "
-            "strict_mode=true, auto_detect=false, null_padding=false)) "
-            f"WHERE NOT ({blank}) ORDER BY _line"
-        ).to_arrow_table()
+        probe.execute(f"SELECT count(*) FROM {read}").fetchone()
     except duckdb.Error:
         return False
     finally:
         probe.close()
-    con.register("_csv_table", table)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM _csv_table")
-    finally:
-        con.unregister("_csv_table")
+    _drop_raw(con)
+    con.execute(f"CREATE TEMP VIEW _raw AS SELECT {cols}, CAST(NULL AS VARCHAR) AS _extra FROM {read} "
+                f"WHERE NOT ({blank})")
     return True
+
+
+def _drop_raw(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP VIEW IF EXISTS _raw")
+    con.execute("DROP TABLE IF EXISTS _rows_table")
 
 
 def _from_rows(con: duckdb.DuckDBPyConnection, names: list[str], rows) -> None:
@@ -313,15 +319,16 @@ def _from_rows(con: duckdb.DuckDBPyConnection, names: list[str], rows) -> None:
         extra.append(" | ".join(over) if over else None)
     frame = pd.DataFrame(kept, columns=names, dtype=object) if kept else pd.DataFrame(
         {n: pd.Series([], dtype=object) for n in names})
-    frame.insert(0, "_row", range(1, len(frame) + 1))
     frame["_extra"] = pd.Series(extra, dtype=object)
+    _drop_raw(con)
     con.register("_rows_frame", frame)
     try:
         cols = ", ".join(f"CAST({_q(n)} AS VARCHAR) AS {_q(n)}" for n in names)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT CAST(_row AS BIGINT) AS _row, {cols}, "
-                    "CAST(_extra AS VARCHAR) AS _extra FROM _rows_frame")
+        con.execute(f"CREATE TEMP TABLE _rows_table AS SELECT {cols}, CAST(_extra AS VARCHAR) AS _extra "
+                    "FROM _rows_frame")
     finally:
         con.unregister("_rows_frame")
+    con.execute("CREATE TEMP VIEW _raw AS SELECT * FROM _rows_table")
 
 
 def _q(name: str) -> str:

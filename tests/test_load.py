@@ -196,3 +196,24 @@ def test_quarantine_never_stores_identifier_values(tmp_path):
     load_paths([b.write(tmp_path / "x")], db)
     rows = _rows(db, "SELECT column_name, value FROM quarantine")
     assert rows == [("personbirthdate", None)]
+
+
+def test_row_numbers_hold_across_a_file_larger_than_a_duckdb_row_group(tmp_path):
+    """Row numbers come from the file order DuckDB keeps while reading in parallel: check them far down a big
+    file (several row groups), with blank lines not counted."""
+    path = tmp_path / "Blade-Export_01-01-2025_sen2.csv"
+    n = 300_000
+    with open(path, "w", newline="") as fh:
+        fh.write("sen2tableid,collection,year,referencedate,lea\n")
+        for i in range(1, n + 1):
+            if i == 1_000:
+                fh.write("\n")  # a blank line: not a row
+            year = "abc" if i in (5, 250_000, n) else "2025"
+            fh.write(f"{i},SEN2,{year},2025-Jan-16 00:00:00,823\n")
+    report = load_paths([path], tmp_path / "app.duckdb")
+    assert report.files[0].rows_read == n
+    q = _rows(tmp_path / "app.duckdb", "SELECT row_number, reason FROM quarantine ORDER BY row_number")
+    assert [r[0] for r in q] == [5, 250_000, n]
+    assert {r[1] for r in q} == {"not a whole number"}
+    rows = _rows(tmp_path / "app.duckdb", "SELECT row_number, row_values FROM quarantine_row ORDER BY row_number")
+    assert [(r[0], r[1].split(",")[0]) for r in rows] == [(i, f'{{"sen2tableid":"{i}"') for i in (5, 250_000, n)]
