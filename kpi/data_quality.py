@@ -23,7 +23,9 @@ SOURCES: dict[str, tuple[tuple[str, ...], str | None, str | None, int]] = {
     "Placement sufficiency": (("local_placement_sufficiency",), "placement_need", "need_date", 31),
     "Reduced timetables": (("local_reduced_timetables",), "reduced_timetable", "start_date", 31),
     "KPI returns": (("local_kpi_returns",), "kpi_return", "period", 31),
-    "DfE published statistics": (("dfe_ees", "dfe_sen2_mi", "dfe_tribunal", "stat_neighbours"), None, None, 366),
+    "Waiting-list referrals": (("waits_referral",), "referral", "referral_date", 31),
+    "NHS England waiting lists": (("nhs_chs",), None, None, 31),
+    "DfE published statistics": (("dfe_ees", "dfe_sen2_mi", "dfe_tribunal", "dfe_stat_neighbours"), None, None, 366),
 }
 GRACE_DAYS = 14  # a monthly extract a fortnight late is overdue
 FRESHNESS = {

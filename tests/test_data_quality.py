@@ -9,9 +9,11 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from etl.load import load_paths
+from etl.load import load_areas, load_paths
 from kpi.data_quality import freshness, freshness_status, load_history, quality_report, quarantine_rows, revisions
+from kpi.series import open_readonly
 from tests.blade import Blade
+from tests.conftest import SHARED_DATA
 from tests.test_kpi_local import ADVICE, write
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -160,3 +162,25 @@ def test_leadership_sees_freshness_but_not_the_quarantined_rows(quality_db, monk
     assert any("Source" in f.columns for f in frames)
     assert not any("Reason" in f.columns for f in frames)
     assert any("shown to analysts only" in str(i.value) for i in at.info)
+
+
+def test_freshness_lists_referrals_and_published_sources_per_area(tmp_path):
+    """The referral extract is a monthly source with its latest referral; statistical neighbours count as DfE's
+    published statistics; another area's loads do not make this area's sources fresh."""
+    from tests.waits import referral, write_csv
+
+    db = tmp_path / "fresh.duckdb"
+    write_csv(tmp_path / "cb" / "referrals.csv", [referral("P1", "SALT", "2024-03-04")])
+    write_csv(tmp_path / "lu" / "referrals.csv", [referral("P1", "SALT", "2024-05-06")])
+    load_areas([("E06000056", [tmp_path / "cb"]), ("E06000032", [tmp_path / "lu"])], db)
+    load_paths([SHARED_DATA / "statistical_neighbours.csv"], db)
+    con = open_readonly(db)
+    try:
+        home = freshness(con, date.today(), "E06000056").set_index("Source")
+        luton = freshness(con, date.today(), "E06000032").set_index("Source")
+    finally:
+        con.close()
+    assert str(home.loc["Waiting-list referrals", "Latest record"])[:10] == "2024-03-04"
+    assert str(luton.loc["Waiting-list referrals", "Latest record"])[:10] == "2024-05-06"
+    assert home.loc["DfE published statistics", "Status"] != "– Never loaded"  # shared by every area
+    assert "dfe_stat_neighbours" not in home.index and home.loc["SEN2 case records", "status"] == "never"
