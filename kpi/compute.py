@@ -50,19 +50,25 @@ class DataWindow:
         return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
 
 
-def _window_rows_sql() -> str:
+def _in_areas(areas) -> str:
+    """A condition keeping the rows of ``areas`` (TRUE for None: every area)."""
+    return "TRUE" if areas is None else f"area_code IN ({sql_list(areas) or 'NULL'})"
+
+
+def _window_rows_sql(areas=None) -> str:
     """Per area: the first flow month (the first request received in the extract's own period; historical
     requests, outcome H, only carry the stock of older plans) and the month of the latest dated event."""
-    return """
+    w = _in_areas(areas)
+    return f"""
         WITH flow AS (SELECT area_code, min(received_date) FILTER (WHERE request_outcome IS DISTINCT FROM 'H') AS f,
                              min(received_date) AS f_any
-                      FROM request GROUP BY 1),
+                      FROM request WHERE {w} GROUP BY 1),
         events AS (
-            SELECT area_code, max(received_date) AS d FROM request GROUP BY 1
-            UNION ALL SELECT area_code, max(request_outcome_date) FROM request GROUP BY 1
-            UNION ALL SELECT area_code, max(assessment_outcome_date) FROM assessment GROUP BY 1
-            UNION ALL SELECT area_code, max(review_meeting_date) FROM active_plan GROUP BY 1
-            UNION ALL SELECT area_code, max(review_decision_date) FROM active_plan GROUP BY 1),
+            SELECT area_code, max(received_date) AS d FROM request WHERE {w} GROUP BY 1
+            UNION ALL SELECT area_code, max(request_outcome_date) FROM request WHERE {w} GROUP BY 1
+            UNION ALL SELECT area_code, max(assessment_outcome_date) FROM assessment WHERE {w} GROUP BY 1
+            UNION ALL SELECT area_code, max(review_meeting_date) FROM active_plan WHERE {w} GROUP BY 1
+            UNION ALL SELECT area_code, max(review_decision_date) FROM active_plan WHERE {w} GROUP BY 1),
         last AS (SELECT area_code, max(d) AS d FROM events GROUP BY 1)
         SELECT f.area_code, CAST(date_trunc('month', coalesce(f.f, f.f_any)) AS DATE),
                CAST(date_trunc('month', l.d) AS DATE)
@@ -71,10 +77,10 @@ def _window_rows_sql() -> str:
         ORDER BY 1"""
 
 
-def data_windows(con: duckdb.DuckDBPyConnection) -> dict[str, DataWindow]:
+def data_windows(con: duckdb.DuckDBPyConnection, areas=None) -> dict[str, DataWindow]:
     """Each area's SEN2 data window (its first flow month to its latest dated event): an area's series covers its
-    own months, exactly as if it were loaded alone."""
-    return {a: DataWindow(first, last) for a, first, last in con.execute(_window_rows_sql()).fetchall()}
+    own months, exactly as if it were loaded alone. Every area, or only ``areas``."""
+    return {a: DataWindow(first, last) for a, first, last in con.execute(_window_rows_sql(areas)).fetchall()}
 
 
 def span_of(windows: Mapping[str, DataWindow]) -> DataWindow | None:
@@ -371,13 +377,14 @@ def series_window(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, window: 
     return clamp(data_window(con) if window is None else window, catalogue)
 
 
-def series_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, dict[str, DataWindow]]:
+def series_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, areas=None
+                   ) -> dict[str, dict[str, DataWindow]]:
     """Each source family's months, per area: 'sen2' (also the local extracts') and 'waits' (the referral list's),
     each clamped to ``series_start``."""
     from kpi.compute_waits import waits_windows
 
     out: dict[str, dict[str, DataWindow]] = {}
-    for family, windows in (("sen2", data_windows(con)), ("waits", waits_windows(con))):
+    for family, windows in (("sen2", data_windows(con, areas)), ("waits", waits_windows(con, areas))):
         out[family] = {a: w for a, w in ((a, clamp(w, catalogue)) for a, w in windows.items()) if w is not None}
     return out
 
@@ -387,10 +394,11 @@ def case_areas(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sorted(set().union(*_areas_by_table(con).values()))
 
 
-def _areas_by_table(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
-    """The areas holding rows in each case table."""
+def _areas_by_table(con: duckdb.DuckDBPyConnection, areas=None) -> dict[str, set[str]]:
+    """The areas (of every area, or of ``areas``) holding rows in each case table."""
     tables = sorted({t for ts in TABLES_FOR_METHOD.values() for t in ts})
-    union = " UNION ALL ".join(f"SELECT DISTINCT '{t}' AS t, area_code FROM {t}" for t in tables)
+    union = " UNION ALL ".join(f"SELECT DISTINCT '{t}' AS t, area_code FROM {t} WHERE {_in_areas(areas)}"
+                               for t in tables)
     found: dict[str, set[str]] = {t: set() for t in tables}
     for table, area in con.execute(union).fetchall():
         found[table].add(area)
@@ -405,9 +413,9 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
     Each source family has its own months: SEN2 KPIs (and the local extracts') keep the area's SEN2 window,
     waiting-list KPIs the area's referral window; an area lacking one family's window uses its other one. An area
     without a KPI's source records gets that KPI's months with empty values (never zeros)."""
-    by_table = _areas_by_table(con)
+    by_table = _areas_by_table(con, areas)
     chosen = sorted(set().union(*by_table.values())) if areas is None else sorted(set(areas))
-    families = series_windows(con, catalogue)
+    families = series_windows(con, catalogue, areas)
     overall = span_of({f"{f}:{a}": w for f, ws in families.items() for a, w in ws.items()})
     if overall is None or not chosen:
         return pd.DataFrame(columns=SERIES_COLUMNS)
@@ -453,9 +461,9 @@ def kpi_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi: KpiDe
                 areas: list[str] | None = None) -> dict[str, DataWindow]:
     """The months of a KPI's series for each area holding its source records (only ``areas`` when given), as
     compute_all uses them: for showing the SQL behind one area's series (Explain)."""
-    families = series_windows(con, catalogue)
+    families = series_windows(con, catalogue, areas)
     overall = span_of({f"{f}:{a}": w for f, ws in families.items() for a, w in ws.items()})
-    holding = _areas_by_table(con)[source_table(kpi)]
+    holding = _areas_by_table(con, areas)[source_table(kpi)]
     chosen = sorted(holding if areas is None else holding & set(areas))
     return _windows_of(kpi, families, overall, chosen) if overall else {}
 
