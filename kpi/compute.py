@@ -244,14 +244,15 @@ def events_sql(kpi: KpiDefinition) -> str:
                 GROUP BY r.area_code, r.request_id, r.request_outcome_date, r.received_date"""
     if c.method == "reviews_overdue":
         # Anchors: the plan's start and each review meeting. A plan is overdue from the day after
-        # anchor + N months until its next anchor, while it is active (not ceased).
+        # anchor + N months until its next anchor, while it is active (not ceased). A repeated anchor (a meeting
+        # on the start date) gives only an empty span (its next anchor is itself), so UNION ALL needs no dedup.
         return f"""WITH plans AS (
                     SELECT area_code, np.named_plan_id, a.request_id, np.start_date, np.cease_date
                     FROM named_plan np JOIN assessment a USING (area_code, assessment_id)
                     WHERE np.start_date IS NOT NULL),
                 anchors AS (
                     SELECT area_code, named_plan_id, request_id, start_date AS anchor, cease_date FROM plans
-                    UNION
+                    UNION ALL
                     SELECT area_code, p.named_plan_id, p.request_id, ap.review_meeting_date, p.cease_date
                     FROM plans p JOIN active_plan ap USING (area_code, request_id)
                     WHERE ap.review_meeting_date IS NOT NULL AND ap.review_meeting_date >= p.start_date),
