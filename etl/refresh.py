@@ -67,6 +67,8 @@ def refresh_load(paths: Iterable[Path | str], db_path: Path | str,
     db = Path(db_path)
     work = db.with_name(f".{db.name}.loading-{os.getpid()}")
     with exclusive(db):
+        for stale in db.parent.glob(f".{db.name}.loading-*"):  # left by a load that was killed: under the
+            stale.unlink(missing_ok=True)                       # lock, no other load can be using one
         _discard(work)
         try:
             if db.exists():

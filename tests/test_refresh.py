@@ -133,3 +133,13 @@ def test_an_open_session_sees_the_new_data_with_a_notice_on_its_next_interaction
     fresh.run()
     assert not [i for i in fresh.info if "Data refreshed" in i.value]  # a session opened on the new data
 
+
+
+def test_a_copy_left_by_a_killed_load_is_cleared_by_the_next_load(served_db, tmp_path):
+    """A load killed mid-way (SIGKILL: no clean-up ran) leaves its copy beside the database; the next load, holding
+    the lock, removes it before starting its own."""
+    stale = tmp_path / f".{served_db.name}.loading-999999"
+    stale.write_bytes(b"half a database")
+    stale.with_name(stale.name + ".wal").write_bytes(b"its log")
+    assert refresh_load([_later_extract(tmp_path / "second")], served_db).exit_code == 0
+    assert _leftovers(tmp_path) == [] and _plans(served_db) == 45
