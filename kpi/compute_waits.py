@@ -80,20 +80,29 @@ def waits_batch_sql(computations, grid_cte: str, where: str) -> str:
     median_cte = ""
     median_col = "NULL::DOUBLE AS median_weeks"
     if need_median:
+        # Each wait is expanded to the months it runs through (as month numbers: cheap integer ranges); the median
+        # is taken of the referral day (median(E - day) = E - median(day), halves included) and turned into weeks
+        # waited at each month end afterwards, on one row per area, service and month.
         median_cte = """,
+        month_no AS (SELECT area_code, year(first_month) * 12 + month(first_month) - 1 AS first_no,
+                            year(last_month) * 12 + month(last_month) - 1 AS last_no FROM aw),
         wait_months AS (
-            SELECT r.area_code, r.service, unnest(generate_series(
-                       greatest(CAST(date_trunc('month', r.referral_date) AS DATE), aw.first_month),
-                       least(coalesce(CAST(date_trunc('month', r.end_date) - INTERVAL 1 MONTH AS DATE),
-                                      aw.last_month), aw.last_month),
-                       INTERVAL 1 MONTH)) AS m, r.referral_date
-            FROM ref r JOIN aw USING (area_code)
-            WHERE r.end_date IS NULL OR r.end_date > r.referral_date),
+            SELECT r.area_code, r.service, r.ref_day,
+                   unnest(range(greatest(r.start_no, w.first_no), least(coalesce(r.stop_no, w.last_no + 1),
+                                                                       w.last_no + 1))) AS month_no
+            FROM (SELECT area_code, service, date_diff('day', DATE '1970-01-01', referral_date) AS ref_day,
+                         year(referral_date) * 12 + month(referral_date) - 1 AS start_no,
+                         year(end_date) * 12 + month(end_date) - 1 AS stop_no
+                  FROM ref WHERE end_date IS NULL OR end_date > referral_date) r
+            JOIN month_no w USING (area_code)),
         med AS (
-            SELECT area_code, service, CAST(m AS DATE) AS period,
-                   median(date_diff('day', referral_date, CAST(m + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE))) / 7.0
-                       AS median_weeks
-            FROM wait_months GROUP BY 1, 2, 3)"""
+            SELECT area_code, service, period,
+                   (date_diff('day', DATE '1970-01-01', CAST(period + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE))
+                    - median_day) / 7.0 AS median_weeks
+            FROM (SELECT area_code, service, make_date(CAST(month_no // 12 AS INTEGER),
+                                                       CAST(month_no % 12 + 1 AS INTEGER), 1) AS period,
+                         median(ref_day) AS median_day
+                  FROM wait_months GROUP BY ALL))"""
         median_col = "md.median_weeks"
     return f"""
     WITH {grid_cte},
