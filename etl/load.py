@@ -773,6 +773,9 @@ class _Run:
         layout (:func:`batch_key`); an area's second table of the module goes in a later batch, after its first."""
         handler = group[0][1]
         if not isinstance(handler, Module):
+            if hasattr(handler, "load_batch") and all(area for *_, area in group):
+                self._load_other_batched(group, handler)
+                return
             for item, _, _, area in group:
                 digest = self._fresh(item, handler, {}, area)
                 if digest is not None:
@@ -822,6 +825,40 @@ class _Run:
             log_load(self.con, f.load_id, result, digest, layout_of(module, f.source, mapping_), started, self.who,
                      f.area)
             self.results.append(result)
+
+    def _load_other_batched(self, group: list[AreaPlanItem], handler) -> None:
+        """A per-area layout that loads several areas' files in one pass (the referral extract): one file per area
+        a round, an area's second file in the next round; a file the batch leaves out is loaded on its own."""
+        rounds: list[list[tuple[Path, int, str, str]]] = []
+        seen: dict[str, int] = {}
+        for item, _, _, area in group:
+            digest = self._fresh(item, handler, {}, area)
+            if digest is None:
+                continue
+            k = seen.get(area, 0)
+            seen[area] = k + 1
+            if k == len(rounds):
+                rounds.append([])
+            rounds[k].append((item, self.next_id, area, digest))
+            self.next_id += 1
+        for batch in rounds:
+            started = datetime.now()
+            for path, *_ in batch:
+                if self.on_file:
+                    self.on_file(path)
+            files = [(path, load_id, area) for path, load_id, area, _ in batch]
+            try:
+                results, left_out = handler.load_batch(self.con, files) if len(files) > 1 else ([], files)
+                done = dict(zip([f for f in files if f not in left_out], results, strict=True))
+                for f in left_out:
+                    done[f] = handler.load(self.con, *f)
+            except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+                what = files[0][0].name if len(files) == 1 else f"the {handler.name} files ({len(files)} areas)"
+                raise LoadRejected([Problem(what, None, None,
+                                            f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
+            for (_, load_id, area, digest), f in zip(batch, files, strict=True):
+                log_load(self.con, load_id, done[f], digest, handler.layout, started, self.who, area)
+                self.results.append(done[f])
 
     def _load_other(self, item, handler, area: str | None, digest: str) -> None:
         path = item.path if isinstance(item, src.Source) else item

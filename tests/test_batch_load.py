@@ -128,3 +128,24 @@ def test_a_file_duckdb_cannot_read_strictly_takes_the_per_file_path_inside_the_b
         ("E06000055", 1)]
     assert dict(_q(db, "SELECT area_code, count(*) FROM person GROUP BY 1")) == {
         "E06000056": 2, "E06000032": 2, "E06000055": 1}
+
+
+def test_referral_extracts_of_several_areas_load_in_one_pass_with_per_file_rows_and_problems(tmp_path):
+    from tests.waits import referral, write_csv
+
+    groups = _folders(tmp_path)
+    for n, (_, folders) in enumerate(groups):
+        rows = [referral("NHS1", "SALT", "2023-01-10"), referral("NHS2", "OT", "2023-02-01")]
+        if n == 1:
+            rows.insert(1, referral("NHS3", "DENTAL", "2023-01-10"))  # row 2 of this area's file only
+        write_csv(folders[0] / "waiting_list_referrals.csv", rows)
+    db = tmp_path / "app.duckdb"
+    report = load_areas(groups, db)
+    refs = [f for f in report.files if f.module == "referral"]  # by area code: Luton first
+    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in refs] == [(3, 2, 1), (2, 2, 0), (2, 2, 0)]
+    assert [(p.file, p.row, p.column) for p in refs[0].problems] == [("waiting_list_referrals.csv", 2, "service")]
+    assert _q(db, "SELECT l.area_code, q.row_number FROM quarantine q JOIN load_log l USING (load_id)") == [
+        ("E06000032", 2)]
+    assert _q(db, "SELECT area_code, count(*), count(DISTINCT load_id) FROM referral GROUP BY 1 ORDER BY 1") == [
+        ("E06000032", 2, 1), ("E06000055", 2, 1), ("E06000056", 2, 1)]
+    assert _q(db, "SELECT count(DISTINCT patient_key) FROM referral") == [(2,)]  # the same ids in every area
