@@ -10,6 +10,7 @@ by the newer extract's version (monthly extracts revise earlier records).
 from __future__ import annotations
 
 import csv
+import functools
 import getpass
 import hashlib
 from collections.abc import Callable, Iterable
@@ -71,8 +72,14 @@ def read_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 
 def field_names(module: Module, f: Field) -> list[str]:
     """Every normalised header a field is recognised by: its name, aliases and human headings."""
-    names = [f.source, *f.aliases, *human.headings(module.name, f.source)]
-    return list(dict.fromkeys(normalise_header(n) for n in names))
+    return list(_field_names(module.name, f.source, tuple(f.aliases)))
+
+
+@functools.cache
+def _field_names(module: str, source: str, aliases: tuple[str, ...]) -> tuple[str, ...]:
+    """field_names, once per field (detecting a file's module asks it for every field of every module)."""
+    names = [source, *aliases, *human.headings(module, source)]
+    return tuple(dict.fromkeys(normalise_header(n) for n in names))
 
 
 def _map_module(module: Module, present: dict[str, str]) -> dict[str, str]:

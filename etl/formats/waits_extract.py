@@ -280,29 +280,33 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
     def col(c: str) -> str:
         return "'" + shown.get(c, c).replace("'", "''") + "'"
 
-    checks = [
-        f"SELECT _fidx, _row, {col('patient_id')}, NULL, 'required value is missing' FROM _wl_typed WHERE _no_patient",
-        f"SELECT _fidx, _row, {col('service')}, _service_raw, 'required value is missing' FROM _wl_typed "
-        "WHERE _service_raw IS NULL",
-        f"SELECT _fidx, _row, {col('service')}, _service_raw, 'not a valid service (expected one of "
-        f"{', '.join(SERVICES)})' FROM _wl_typed WHERE _service_raw IS NOT NULL AND service NOT IN ({services})",
-        f"SELECT _fidx, _row, {col('referral_date')}, NULL, 'required value is missing' FROM _wl_typed "
-        "WHERE _ref_raw IS NULL",
+    # (condition, column, value shown, reason): every per-row rule, checked in one scan of the rows where any
+    # holds (a list of problem structs per row, unnested), not one scan per rule.
+    rules = [
+        ("_no_patient", "patient_id", "NULL", "required value is missing"),
+        ("_service_raw IS NULL", "service", "_service_raw", "required value is missing"),
+        (f"_service_raw IS NOT NULL AND service NOT IN ({services})", "service", "_service_raw",
+         f"not a valid service (expected one of {', '.join(SERVICES)})"),
+        ("_ref_raw IS NULL", "referral_date", "NULL", "required value is missing"),
     ]
     for c, raw_c in (("referral_date", "_ref_raw"), ("first_contact_date", "_fc_raw"), ("removed_date", "_rm_raw")):
-        checks.append(f"SELECT _fidx, _row, {col(c)}, {raw_c}, 'not a valid date' FROM _wl_typed "
-                      f"WHERE {raw_c} IS NOT NULL AND {c} IS NULL")
-        checks.append(f"SELECT _fidx, _row, {col(c)}, {raw_c}, 'date is in the future' FROM _wl_typed "
-                      f"WHERE {c} > current_date")
-    checks += [
-        f"SELECT _fidx, _row, {col('first_contact_date')}, _fc_raw, 'first contact is dated before the referral' "
-        "FROM _wl_typed WHERE first_contact_date < referral_date",
-        f"SELECT _fidx, _row, {col('removed_date')}, _rm_raw, 'removal is dated before the referral' "
-        "FROM _wl_typed WHERE removed_date < referral_date",
-        f"SELECT _fidx, _row, {col('removed_date')}, _rm_raw, 'removal is dated before the first contact it follows' "
-        "FROM _wl_typed WHERE removed_date < first_contact_date AND removed_date >= referral_date",
-        f"SELECT _fidx, _row, {col('age_years')}, _age_raw, 'not a whole number of years from 0 to {MAX_AGE}' "
-        f"FROM _wl_typed WHERE _age_raw IS NOT NULL AND (age_years IS NULL OR age_years NOT BETWEEN 0 AND {MAX_AGE})",
+        rules.append((f"{raw_c} IS NOT NULL AND {c} IS NULL", c, raw_c, "not a valid date"))
+        rules.append((f"{c} > current_date", c, raw_c, "date is in the future"))
+    rules += [
+        ("first_contact_date < referral_date", "first_contact_date", "_fc_raw",
+         "first contact is dated before the referral"),
+        ("removed_date < referral_date", "removed_date", "_rm_raw", "removal is dated before the referral"),
+        ("removed_date < first_contact_date AND removed_date >= referral_date", "removed_date", "_rm_raw",
+         "removal is dated before the first contact it follows"),
+        (f"_age_raw IS NOT NULL AND (age_years IS NULL OR age_years NOT BETWEEN 0 AND {MAX_AGE})", "age_years",
+         "_age_raw", f"not a whole number of years from 0 to {MAX_AGE}"),
+    ]
+    structs = ", ".join(
+        f"CASE WHEN {cond} THEN struct_pack(column_name := {col(c)}, value := CAST({value} AS VARCHAR), "
+        f"reason := '{reason}') END" for cond, c, value, reason in rules)
+    checks = [
+        f"SELECT _fidx, _row, p.column_name, p.value, p.reason FROM (SELECT _fidx, _row, unnest([{structs}]) AS p "
+        f"FROM _wl_typed WHERE {' OR '.join(f'({cond})' for cond, *_ in rules)}) WHERE p IS NOT NULL",
         f"SELECT _fidx, _row, {col('referral_date')}, _ref_raw, "
         "'duplicate referral: the same patient, service and referral date appear on more than one row' "
         "FROM (SELECT *, count(*) OVER (PARTITION BY _fidx, patient_key, service, referral_date) AS _n FROM _wl_typed) "
