@@ -10,9 +10,11 @@ by the newer extract's version (monthly extracts revise earlier records).
 from __future__ import annotations
 
 import csv
+import functools
 import getpass
 import hashlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -70,8 +72,14 @@ def read_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 
 def field_names(module: Module, f: Field) -> list[str]:
     """Every normalised header a field is recognised by: its name, aliases and human headings."""
-    names = [f.source, *f.aliases, *human.headings(module.name, f.source)]
-    return list(dict.fromkeys(normalise_header(n) for n in names))
+    return list(_field_names(module.name, f.source, tuple(f.aliases)))
+
+
+@functools.cache
+def _field_names(module: str, source: str, aliases: tuple[str, ...]) -> tuple[str, ...]:
+    """field_names, once per field (detecting a file's module asks it for every field of every module)."""
+    names = [source, *aliases, *human.headings(module, source)]
+    return tuple(dict.fromkeys(normalise_header(n) for n in names))
 
 
 def _map_module(module: Module, present: dict[str, str]) -> dict[str, str]:
@@ -238,18 +246,19 @@ ROW_RULES: dict[str, list[tuple[str, str, str]]] = {
 ROW_CONTEXT: dict[str, tuple[str, str]] = {
     # Age from the birth date in this load's person file; when the person file is not in the load, the age
     # already stored for the same request received on the same day is kept (the birth date itself is never stored).
+    # ``t._area`` is each row's area: every join stays within it.
     "requests": (
         "_birth_date, coalesce(CAST(date_diff('year', _birth_date, received_date) - "
         "CASE WHEN strftime(received_date, '%m%d') < strftime(_birth_date, '%m%d') THEN 1 ELSE 0 END AS INTEGER), "
         "_stored_age) AS age_at_request",
-        "LEFT JOIN (SELECT person_key AS _pk, _birth_date FROM _person_dob WHERE area_code = {area}) d "
-        "ON d._pk = t.person_key "
-        "LEFT JOIN (SELECT request_id AS _rid, received_date AS _rd, age_at_request AS _stored_age FROM request "
-        "WHERE area_code = {area}) s ON s._rid = t.request_id AND s._rd = t.received_date",
+        "LEFT JOIN (SELECT area_code AS _pa, person_key AS _pk, _birth_date FROM _person_dob) d "
+        "ON d._pa = t._area AND d._pk = t.person_key "
+        "LEFT JOIN (SELECT area_code AS _sa, request_id AS _rid, received_date AS _rd, age_at_request AS _stored_age "
+        "FROM request) s ON s._sa = t._area AND s._rid = t.request_id AND s._rd = t.received_date",
     ),
     "assessment": (
         "r.received_date AS _received_date",
-        "LEFT JOIN request r ON r.area_code = {area} AND r.request_id = t.request_id",
+        "LEFT JOIN request r ON r.area_code = t._area AND r.request_id = t.request_id",
     ),
 }
 
@@ -263,6 +272,23 @@ def derived_columns(module: Module, mapping: dict[str, str]) -> dict[str, str]:
     # The outward code is everything before the last three characters (the inward code) of a UK postcode.
     district = f"CASE WHEN length({compact}) BETWEEN 5 AND 7 THEN left({compact}, length({compact}) - 3) END"
     return {"postcode_district": district}
+
+
+@dataclass
+class BatchFile:
+    """One table of a batch: the source, the load_id it is logged under and the area (ONS code) it is for."""
+
+    source: src.Source
+    load_id: int
+    area: str
+
+
+def batch_key(source: src.Source, mapping: dict[str, str]) -> tuple | None:
+    """Tables that can be read and validated in one pass share this key (same headings as written, header line,
+    delimiter, header map); None for a table that is not a UTF-8 CSV (it takes the per-file path)."""
+    if source.is_excel or source.encoding != "utf-8" or source.rows is not None:
+        return None
+    return (tuple(src._unique(source.headers)), source.header_index, source.delimiter, tuple(sorted(mapping.items())))
 
 
 class Loader:
@@ -287,21 +313,105 @@ class Loader:
     def load_file(self, source: src.Source, module: Module, mapping: dict[str, str], load_id: int,
                   area: str) -> FileResult:
         """Validate one module's table (a CSV or a sheet) of one area's extract and insert its good rows; bad rows
-        go to quarantine. Keys are unique within an area: ``area`` (ONS code) scopes every lookup and replacement."""
-        con = self.con
-        area_lit = _lit(area)
-        name = source.name
-        columns = src.materialise(con, source)
-        warnings = self._column_warnings(module, mapping, columns, name)
+        go to quarantine. Keys are unique within an area: ``area`` (ONS code) scopes every lookup and replacement.
 
-        # One pass over the input computes every field's trimmed raw text (_rN) and, from it, its typed value (_tN)
-        # into _chk_t. Rows keep file order, so the view _chk numbers them (row_number() OVER (), which DuckDB
-        # computes in the table scan). Every per-field rule is then one scan of the rows where any rule holds (a
-        # list of problem structs per row, unnested), not one scan per rule. _typed and _good are views.
-        raw_cols, chk_cols, typed_cols, field_problems, flags = [], [], [], [], []
+        A UTF-8 CSV is read by DuckDB (:meth:`load_batch` of one); anything else, or a CSV DuckDB cannot read
+        strictly, takes :meth:`load_single`."""
+        if batch_key(source, mapping) is not None:
+            results, _ = self.load_batch([BatchFile(source, load_id, area)], module, mapping)
+            if results:
+                return results[0]
+        return self.load_single(source, module, mapping, load_id, area)
+
+    def load_single(self, source: src.Source, module: Module, mapping: dict[str, str], load_id: int,
+                    area: str) -> FileResult:
+        """One table through ``_raw`` (:func:`etl.sources.materialise`): Excel sheets, other encodings, odd CSVs."""
+        columns = src.materialise(self.con, source)
+        self._register_files([BatchFile(source, load_id, area)])
+        return self._validate_and_insert(module, mapping, [BatchFile(source, load_id, area)], columns,
+                                         "(SELECT 0 AS _fidx, * FROM _raw)")[0]
+
+    def load_batch(self, files: list[BatchFile], module: Module,
+                   mapping: dict[str, str]) -> tuple[list[FileResult], list[BatchFile]]:
+        """Validate and insert one module's tables of several areas (at most one table per area, all with the same
+        :func:`batch_key`) in one pass: DuckDB reads every file in one ``read_csv`` (strict; a file it cannot read
+        strictly is left out and returned, for the per-file path), each row carrying its file's index.
+
+        Every rule is the per-file rule partitioned by file (hence by area); row numbers count per file. Returns
+        the results of the files loaded and the files left out, in the given order.
+        """
+        con = self.con
+        first = files[0].source
+        names = src._unique(first.headers)
+        paths = [str(f.source.path) for f in files]
+        con.execute("DROP TABLE IF EXISTS _rej_err")
+        con.execute("DROP TABLE IF EXISTS _rej_scan")
+        read = src.csv_read_sql(paths, first, names, rejects=("_rej_scan", "_rej_err"))
+        blank = " AND ".join(f"nullif(trim({_q(n)}), '') IS NULL" for n in names) or "FALSE"
+        cols = ", ".join(_q(n) for n in names)
+        raw = (f"(SELECT CAST(file_index AS INTEGER) AS _fidx, {cols}, CAST(NULL AS VARCHAR) AS _extra FROM {read} "
+               f"WHERE NOT ({blank}))")
+        self._build_chk(module, mapping, names, raw)
+        bad_paths = {r[0] for r in con.execute(
+            "SELECT DISTINCT s.file_path FROM _rej_err e JOIN _rej_scan s ON s.scan_id = e.scan_id "
+            "AND s.file_id = e.file_id").fetchall()}
+        left_out = [f for f in files if str(f.source.path) in bad_paths]
+        if left_out:
+            gone = ", ".join(str(i) for i, f in enumerate(files) if str(f.source.path) in bad_paths)
+            con.execute(f"DELETE FROM _chk_t WHERE _fidx IN ({gone})")
+        keep = {i: f for i, f in enumerate(files) if str(f.source.path) not in bad_paths}
+        results: list[FileResult] = []
+        if keep:
+            self._register_files(list(keep.values()), list(keep))
+            results = self._validate_and_insert(module, mapping, list(keep.values()), names, None, list(keep))
+        return results, left_out
+
+    def _register_files(self, files: list[BatchFile], indexes: list[int] | None = None) -> None:
+        """The temp table ``_files``: each table's index in the read, area, load_id and name (as problems cite)."""
+        indexes = indexes if indexes is not None else list(range(len(files)))
+        values = ", ".join(f"({i}, {_lit(f.area)}, {int(f.load_id)}, {_lit(f.source.name)})"
+                           for i, f in zip(indexes, files, strict=True))
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM (VALUES " + values
+                         + ") t(_fidx, _area, _load_id, _name)")
+
+    def _build_chk(self, module: Module, mapping: dict[str, str], columns: list[str], raw: str) -> None:
+        """One pass over the input (``raw``: ``_fidx``, one text column per heading, ``_extra``) computes every
+        field's trimmed raw text (_rN) and, from it, its typed value (_tN) into ``_chk_t``, with ``_g``, the row's
+        place in the read (rows keep file order, and files the given order), and ``_blN``, the text under blank
+        headings (for the warning)."""
+        raw_cols, chk_cols = [], []
         for i, f in enumerate(module.all_fields):
             raw_cols.append(f"{_raw(f, mapping)} AS _r{i}")
             chk_cols += [f"_r{i}", f"{typed_expr(f, f'_r{i}', self.key)} AS _t{i}"]
+        derived = derived_columns(module, mapping)
+        raw_cols += [f"{sql} AS _d_{name_}" for name_, sql in derived.items()]
+        chk_cols += [f"_d_{name_}" for name_ in derived]
+        used = set(mapping.values())
+        for j, col in enumerate(c for c in columns if c not in used and c.startswith("_blank_")):
+            raw_cols.append(f"nullif(trim({_q(col)}), '') AS _bl{j}")
+            chk_cols.append(f"_bl{j}")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _chk_t AS SELECT _fidx, _g, _extra, {', '.join(chk_cols)} FROM "
+            f"(SELECT _fidx, row_number() OVER () AS _g, _extra, {', '.join(raw_cols)} FROM {raw})")
+
+    def _validate_and_insert(self, module: Module, mapping: dict[str, str], files: list[BatchFile],
+                             columns: list[str], raw: str | None, indexes: list[int] | None = None
+                             ) -> list[FileResult]:
+        """Every rule over ``_chk_t`` (built here from ``raw`` unless given None), partitioned by file, then the
+        good rows inserted and the bad ones quarantined; one FileResult per file. ``_files`` must be registered."""
+        con = self.con
+        indexes = indexes if indexes is not None else list(range(len(files)))
+        if raw is not None:
+            self._build_chk(module, mapping, columns, raw)
+        # Row numbers count per file: the row's place in the read less its file's first place, plus one.
+        con.execute("CREATE OR REPLACE TEMP TABLE _first AS SELECT f._fidx, f._area, f._load_id, min(c._g) AS _g0 "
+                    "FROM _files f JOIN _chk_t c ON c._fidx = f._fidx GROUP BY ALL")
+        con.execute("CREATE OR REPLACE TEMP VIEW _chk AS SELECT c._g - f._g0 + 1 AS _row, f._area, f._load_id, c.* "
+                    "FROM _chk_t c JOIN _first f ON f._fidx = c._fidx")
+        counts = dict(con.execute("SELECT _fidx, count(*) FROM _chk_t GROUP BY 1").fetchall())
+
+        typed_cols, field_problems, flags = [], [], []
+        for i, f in enumerate(module.all_fields):
             if f.target is not None:
                 typed_cols.append(f"_t{i} AS {f.target}")
             elif f.source == "personbirthdate":
@@ -314,14 +424,8 @@ class Loader:
                                               "row has more cells than the header has columns"))
         flags.append("_extra IS NOT NULL")
         derived = derived_columns(module, mapping)
-        raw_cols += [f"{sql} AS _d_{name_}" for name_, sql in derived.items()]
-        chk_cols += [f"_d_{name_}" for name_ in derived]
         typed_cols += [f"_d_{name_} AS {name_}" for name_ in derived]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _chk_t AS SELECT _extra, {', '.join(chk_cols)} FROM "
-                    f"(SELECT _extra, {', '.join(raw_cols)} FROM _raw)")
-        con.execute("CREATE OR REPLACE TEMP VIEW _chk AS SELECT row_number() OVER () AS _row, * FROM _chk_t")
-        rows_read = con.execute("SELECT count(*) FROM _chk_t").fetchone()[0]
-        checks = ["SELECT _row, p.column_name, p.value, p.reason FROM (SELECT _row, "
+        checks = ["SELECT _fidx, _row, p.column_name, p.value, p.reason FROM (SELECT _fidx, _row, "
                   f"unnest([{', '.join(field_problems)}]) AS p FROM _chk WHERE {' OR '.join(flags)}) "
                   "WHERE p IS NOT NULL"]
         key_col = module.key_column
@@ -331,27 +435,28 @@ class Loader:
             parts = ", ".join(f"CAST({p} AS VARCHAR)" for p in module.key_parts)
             record_key = f", CASE WHEN {complete} THEN concat_ws('|', {parts}) END AS record_key"
         con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT *{record_key} FROM "
-                    f"(SELECT _row, {', '.join(typed_cols)} FROM _chk)")
+                    f"(SELECT _fidx, _area, _load_id, _row, {', '.join(typed_cols)} FROM _chk)")
         if module.name == "person":
-            con.execute(f"INSERT INTO _person_dob SELECT {area_lit}, person_key, _birth_date FROM _typed")
+            con.execute("INSERT INTO _person_dob SELECT _area, person_key, _birth_date FROM _typed")
 
         ctx = "_typed"
         if module.name in ROW_CONTEXT:
             ctx_cols, ctx_join = ROW_CONTEXT[module.name]
-            ctx_join = ctx_join.replace("{area}", area_lit)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _ctx AS SELECT t.*, {ctx_cols} FROM _typed t {ctx_join}")
             ctx = "_ctx"
         key_header = ", ".join(mapping.get(_source_of(module, p), p) for p in module.key_parts) \
             if module.key_parts else mapping[module.key.source]
         key_shown = "NULL" if module.key.kind == "person_id" or module.key_parts else key_col
         checks.append(
-            f"SELECT _row, {_lit(key_header)}, {key_shown}, 'duplicate key: the same id appears on more than one row' "
-            f"FROM _typed WHERE {key_col} IN "
-            f"(SELECT {key_col} FROM _typed WHERE {key_col} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)"
+            f"SELECT _fidx, _row, {_lit(key_header)}, {key_shown}, "
+            "'duplicate key: the same id appears on more than one row' "
+            f"FROM _typed t WHERE EXISTS (SELECT 1 FROM (SELECT _fidx, {key_col} FROM _typed "
+            f"WHERE {key_col} IS NOT NULL GROUP BY ALL HAVING count(*) > 1) d "
+            f"WHERE d._fidx = t._fidx AND d.{key_col} = t.{key_col})"
         )
         for cond, column, reason in [*ROW_RULES.get(module.name, []), *module.rules]:
             checks.append(
-                f"SELECT _row, {_lit(mapping.get(_source_of(module, column), column))}, NULL, {_lit(reason)} "
+                f"SELECT _fidx, _row, {_lit(mapping.get(_source_of(module, column), column))}, NULL, {_lit(reason)} "
                 f"FROM {ctx} WHERE {cond}"
             )
         if module.parent:
@@ -361,23 +466,23 @@ class Loader:
             if fk_source in mapping:
                 shown = "NULL" if fk_field.kind == "person_id" else fk_field.target
                 checks.append(
-                    f"SELECT _row, {_lit(mapping[fk_source])}, {shown}, "
+                    f"SELECT _fidx, _row, {_lit(mapping[fk_source])}, {shown}, "
                     f"'refers to {'an' if parent.name[0] in 'aeiou' else 'a'} {parent.name} record that is not "
                     "loaded' FROM _typed t "
                     f"WHERE {fk_field.target} IS NOT NULL AND NOT EXISTS "
-                    f"(SELECT 1 FROM {parent.table} p WHERE p.area_code = {area_lit} "
+                    f"(SELECT 1 FROM {parent.table} p WHERE p.area_code = t._area "
                     f"AND p.{parent.key.target} = t.{fk_field.target})"
                 )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _problems AS " + " UNION ALL ".join(checks)
-        )
-        problems = [
-            Problem(name, row, col, reason, value)
-            for row, col, value, reason in con.execute(
-                "SELECT _row, column_name, value, reason FROM _problems ORDER BY _row, column_name"
-            ).fetchall()
-        ]
-        bad_rows = con.execute("SELECT count(DISTINCT _row) FROM _problems").fetchone()[0]
+        con.execute("CREATE OR REPLACE TEMP TABLE _problems AS SELECT * FROM (" + " UNION ALL ".join(checks)
+                    + ") t(_fidx, _row, column_name, value, reason)")
+        by_file: dict[int, list[Problem]] = {i: [] for i in indexes}
+        names = {i: f.source.name for i, f in zip(indexes, files, strict=True)}
+        for fidx, row, col, value, reason in con.execute(
+                "SELECT _fidx, _row, column_name, value, reason FROM _problems ORDER BY _fidx, _row, column_name"
+        ).fetchall():
+            by_file[fidx].append(Problem(names[fidx], row, col, reason, value))
+        con.execute("CREATE OR REPLACE TEMP TABLE _bad AS SELECT DISTINCT _fidx, _row FROM _problems")
+        bad_rows = dict(con.execute("SELECT _fidx, count(*) FROM _bad GROUP BY 1").fetchall())
 
         target_cols = [f.target for f in module.all_fields if f.target is not None] + list(derived)
         if module.key_parts:
@@ -386,30 +491,33 @@ class Loader:
             target_cols.append("age_at_request")
         target_cols = list(dict.fromkeys(target_cols))
         cols = ", ".join(target_cols)
-        keep = " WHERE _row NOT IN (SELECT _row FROM _problems)" if bad_rows else ""
+        keep = (" c WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b._fidx = c._fidx AND b._row = c._row)"
+                if bad_rows else "")
         con.execute(f"CREATE OR REPLACE TEMP VIEW _good AS SELECT * FROM {ctx}{keep}")
-        # Nothing of this area to supersede (its first load): the revision diff and the delete are skipped.
-        if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {module.table} WHERE area_code = {area_lit} LIMIT 1)"
-                       ).fetchone()[0]:
-            record_revisions(con, module, target_cols, load_id, area)
-            con.execute(f"DELETE FROM {module.table} WHERE area_code = {area_lit} "
-                        f"AND {key_col} IN (SELECT {key_col} FROM _good)")
+        # Nothing of these areas to supersede (their first load): the revision diff and the delete are skipped.
+        if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {module.table} WHERE area_code IN "
+                       "(SELECT _area FROM _files) LIMIT 1)").fetchone()[0]:
+            record_revisions(con, module, target_cols)
+            con.execute(f"DELETE FROM {module.table} USING (SELECT DISTINCT _area, {key_col} FROM _good) g "
+                        f"WHERE {module.table}.area_code = g._area AND {module.table}.{key_col} = g.{key_col}")
         con.execute(f"INSERT INTO {module.table} (area_code, {cols}, load_id) "
-                    f"SELECT {area_lit}, {cols}, {load_id} FROM _good")
+                    f"SELECT _area, {cols}, _load_id FROM _good")
         if bad_rows:
             con.execute(
-                "INSERT INTO quarantine SELECT ?, ?, ?, _row, column_name, value, reason FROM _problems",
-                [load_id, name, module.name],
-            )
+                "INSERT INTO quarantine SELECT f._load_id, f._name, ?, p._row, p.column_name, p.value, p.reason "
+                "FROM _problems p JOIN _files f ON f._fidx = p._fidx", [module.name])
             con.execute(
-                f"INSERT INTO quarantine_row SELECT ?, ?, ?, _row, CAST({self._row_json(module, mapping)} AS "
-                "VARCHAR) FROM _chk WHERE _row IN (SELECT _row FROM _problems) ORDER BY _row",
-                [load_id, name, module.name],
-            )
-        rows_loaded = rows_read - bad_rows
-        status = "quarantined" if bad_rows else "loaded"
-        return FileResult(source.path, module.name, status, rows_read, rows_loaded, bad_rows, problems,
-                          warnings=warnings, source_name=name)
+                "INSERT INTO quarantine_row SELECT f._load_id, f._name, ?, c._row, "
+                f"CAST({self._row_json(module, mapping)} AS VARCHAR) FROM _chk c "
+                "JOIN _bad b ON b._fidx = c._fidx AND b._row = c._row "
+                "JOIN _files f ON f._fidx = c._fidx ORDER BY c._fidx, c._row", [module.name])
+        warnings = self._column_warnings(module, mapping, columns, files, indexes)
+        results = []
+        for i, f in zip(indexes, files, strict=True):
+            read, bad = counts.get(i, 0), bad_rows.get(i, 0)
+            results.append(FileResult(f.source.path, module.name, "quarantined" if bad else "loaded", read,
+                                      read - bad, bad, by_file[i], warnings=warnings[i], source_name=f.source.name))
+        return results
 
     def _row_json(self, module: Module, mapping: dict[str, str]) -> str:
         """A quarantined row as read (from _chk), as JSON: person ids pseudonymised, other identifiers left out."""
@@ -417,27 +525,36 @@ class Loader:
         for i, f in enumerate(module.all_fields):
             if f.source not in mapping or f.kind == "identifier":
                 continue
-            parts.append(f"{_lit(mapping[f.source])}, {f'_t{i}' if f.kind == 'person_id' else f'_r{i}'}")
-        parts.append("'(beyond the last heading)', _extra")
+            parts.append(f"{_lit(mapping[f.source])}, {f'c._t{i}' if f.kind == 'person_id' else f'c._r{i}'}")
+        parts.append("'(beyond the last heading)', c._extra")
         return f"json_object({', '.join(parts)})"
 
     def _column_warnings(self, module: Module, mapping: dict[str, str], columns: list[str],
-                         name: str) -> list[Problem]:
-        """Columns the layout does not use: reported for local extracts, and wherever values sit under a blank
-        heading (trailing empty columns are dropped without a word)."""
+                         files: list[BatchFile], indexes: list[int]) -> dict[int, list[Problem]]:
+        """Columns the layout does not use, per file: reported for local extracts, and wherever values sit under a
+        blank heading (trailing empty columns are dropped without a word)."""
         used = set(mapping.values())
-        out = []
-        for col in columns:
-            if col in used:
-                continue
-            if col.startswith("_blank_"):
-                filled = self.con.execute(f"SELECT count(*) FROM _raw WHERE nullif(trim({_q(col)}), '') "
-                                          "IS NOT NULL").fetchone()[0]
-                if filled:
-                    out.append(Problem(name, None, f"column {col.removeprefix('_blank_')}",
-                                       f"{filled} value(s) under a blank heading were ignored"))
-            elif module.exact_columns:
-                out.append(Problem(name, None, col, f"column is not part of the {module.name} layout: ignored"))
+        blanks = [c for c in columns if c not in used and c.startswith("_blank_")]
+        filled: dict[int, tuple] = {}
+        if blanks:
+            counts = ", ".join(f"count(_bl{j})" for j in range(len(blanks)))
+            filled = {r[0]: r[1:] for r in self.con.execute(
+                f"SELECT _fidx, {counts} FROM _chk_t GROUP BY 1").fetchall()}
+        out: dict[int, list[Problem]] = {}
+        for i, f in zip(indexes, files, strict=True):
+            name, found, j = f.source.name, [], 0
+            for col in columns:
+                if col in used:
+                    continue
+                if col.startswith("_blank_"):
+                    n = filled.get(i, (0,) * len(blanks))[j]
+                    j += 1
+                    if n:
+                        found.append(Problem(name, None, f"column {col.removeprefix('_blank_')}",
+                                             f"{n} value(s) under a blank heading were ignored"))
+                elif module.exact_columns:
+                    found.append(Problem(name, None, col, f"column is not part of the {module.name} layout: ignored"))
+            out[i] = found
         return out
 
 
@@ -452,10 +569,9 @@ def _source_of(module: Module, target: str) -> str:
     return next((f.source for f in module.all_fields if f.target == target), target)
 
 
-def record_revisions(con: duckdb.DuckDBPyConnection, module: Module, cols: list[str], load_id: int,
-                     area: str) -> None:
-    """Before an area's records are superseded by id, keep the earlier values of those that changed (DESIGN:
-    revisions)."""
+def record_revisions(con: duckdb.DuckDBPyConnection, module: Module, cols: list[str]) -> None:
+    """Before records are superseded by id (within their area), keep the earlier values of those that changed
+    (DESIGN: revisions). The new rows are ``_good``, each with its area and load_id."""
     key = module.key_column
     compare = [c for c in cols if c != key]
     if not compare:
@@ -466,9 +582,9 @@ def record_revisions(con: duckdb.DuckDBPyConnection, module: Module, cols: list[
     con.execute(
         f"INSERT INTO record_revision (load_id, revised_at, module, table_name, record_key, previous_load_id, "
         f"changed_columns, previous_values, area_code) "
-        f"SELECT {load_id}, now()::TIMESTAMP, {_lit(module.name)}, {_lit(module.table)}, CAST(o.{key} AS VARCHAR), "
+        f"SELECT n._load_id, now()::TIMESTAMP, {_lit(module.name)}, {_lit(module.table)}, CAST(o.{key} AS VARCHAR), "
         f"o.load_id, concat_ws(', ', {names}), CAST(json_object({values}) AS VARCHAR), o.area_code "
-        f"FROM {module.table} o JOIN _good n ON o.{key} = n.{key} WHERE o.area_code = {_lit(area)} AND ({changed})"
+        f"FROM {module.table} o JOIN _good n ON o.area_code = n._area AND o.{key} = n.{key} WHERE ({changed})"
     )
 
 
@@ -536,13 +652,14 @@ def _other_layout(path: Path):
     return None
 
 
-def _order(item: AreaPlanItem) -> tuple[str, int, str]:
-    """Area by area; within one, parents before children (the Blade module order), then local extracts, then
-    other layouts."""
+def _order(item: AreaPlanItem) -> tuple[bool, int, str, str]:
+    """Published data first; then module by module across the areas, parents before children (the Blade module
+    order), then local extracts, then other layouts. Every link is within one area, so each area still sees its
+    parents before its children."""
     handler = item[1]
     names = [m.name for m in ALL_MODULES]
     rank = names.index(handler.name) if isinstance(handler, Module) else len(names)
-    return item[3] or "", rank, item[0].name
+    return item[3] is not None, rank, item[3] or "", item[0].name
 
 
 AreaPaths = tuple[str | None, Iterable[Path | str]]  # (area named by code/number/name, or None: home area; paths)
@@ -604,46 +721,19 @@ def load_areas(groups: Iterable[AreaPaths], db_path: Path | str,
     dbmod.limit_memory(con)
     who = _who()
     try:
-        results: list[FileResult] = []
         con.execute("BEGIN TRANSACTION")
-        next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
-        loader = Loader(con, key)
+        run = _Run(con, Loader(con, key), who, on_file)
+        run.next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
         logged = con.execute("SELECT file_sha256, module, area_code FROM load_log").fetchall()
-        known_files = {(r[0], r[2]) for r in logged}
-        known_sheets = {(r[0], r[1], r[2]) for r in logged}
-        digests: dict[Path, str] = {}
-        for item, handler, mapping, area in plan:
-            path = item.path if isinstance(item, src.Source) else item
-            if on_file:
-                on_file(path)
-            if path not in digests:
-                digests[path] = sha256_of(path)
-            digest = digests[path]
-            sheet = isinstance(item, src.Source) and item.is_excel
-            if ((digest, handler.name, area) in known_sheets) if sheet else ((digest, area) in known_files):
-                results.append(FileResult(path, handler.name, "unchanged", source_name=item.name))
-                if isinstance(handler, Module) and handler.name == "person":
-                    loader.collect_birth_dates(item, mapping, area)
-                continue
-            started = datetime.now()
-            try:
-                if isinstance(handler, Module):
-                    result = loader.load_file(item, handler, mapping, next_id, area)
-                    layout = layout_of(handler, item, mapping)
-                    if handler.name == "sen2":
-                        _check_header_area(con, next_id, area, item.name, mapping)
-                else:
-                    result = handler.load(con, path, next_id, area) if area else handler.load(con, path, next_id)
-                    layout = handler.layout
-            except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
-                raise LoadRejected([Problem(item.name, None, None,
-                                            f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
-            log_load(con, next_id, result, digest, layout, started, who, area)
-            results.append(result)
-            known_sheets.add((digest, handler.name, area))
-            if not sheet:
-                known_files.add((digest, area))
-            next_id += 1
+        run.known_files = {(r[0], r[2]) for r in logged}
+        run.known_sheets = {(r[0], r[1], r[2]) for r in logged}
+        start = 0
+        while start < len(plan):  # one handler at a time (a module across every area), in plan order
+            end = start
+            while end < len(plan) and plan[end][1] is plan[start][1]:
+                end += 1
+            run.load_group(plan[start:end])
+            start = end
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -651,7 +741,146 @@ def load_areas(groups: Iterable[AreaPaths], db_path: Path | str,
     finally:
         con.execute("RESET memory_limit")
         con.close()
-    return LoadReport(results, warnings)
+    return LoadReport(run.results, warnings)
+
+
+class _Run:
+    """The state of one load_areas transaction: load ids, files already loaded (by SHA and area), results."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, loader: Loader, who: str,
+                 on_file: Callable[[Path], None] | None):
+        self.con, self.loader, self.who, self.on_file = con, loader, who, on_file
+        self.next_id = 1
+        self.known_files: set[tuple[str, str | None]] = set()
+        self.known_sheets: set[tuple[str, str, str | None]] = set()
+        self.digests: dict[Path, str] = {}
+        self.results: list[FileResult] = []
+
+    def _fresh(self, item, handler, mapping, area) -> str | None:
+        """The file's SHA-256 when it is to be loaded; None (reported unchanged) when this area loaded it before."""
+        path = item.path if isinstance(item, src.Source) else item
+        if path not in self.digests:
+            self.digests[path] = sha256_of(path)
+        digest = self.digests[path]
+        sheet = isinstance(item, src.Source) and item.is_excel
+        if ((digest, handler.name, area) in self.known_sheets) if sheet else ((digest, area) in self.known_files):
+            if self.on_file:
+                self.on_file(path)
+            self.results.append(FileResult(path, handler.name, "unchanged", source_name=item.name))
+            if isinstance(handler, Module) and handler.name == "person":
+                self.loader.collect_birth_dates(item, mapping, area)
+            return None
+        self.known_sheets.add((digest, handler.name, area))
+        if not sheet:
+            self.known_files.add((digest, area))
+        return digest
+
+    def load_group(self, group: list[AreaPlanItem]) -> None:
+        """The tables of one handler. A module's CSVs across areas go in batches of one table per area and one
+        layout (:func:`batch_key`); an area's second table of the module goes in a later batch, after its first."""
+        handler = group[0][1]
+        if not isinstance(handler, Module):
+            if hasattr(handler, "load_batch") and all(area for *_, area in group):
+                self._load_other_batched(group, handler)
+                return
+            for item, _, _, area in group:
+                digest = self._fresh(item, handler, {}, area)
+                if digest is not None:
+                    self._load_other(item, handler, area, digest)
+            return
+        batches: dict[tuple, list[tuple[BatchFile, dict[str, str], str]]] = {}
+        seen: dict[str, int] = {}
+        for n, (item, _, mapping, area) in enumerate(group):
+            digest = self._fresh(item, handler, mapping, area)
+            if digest is None:
+                continue
+            k = seen.get(area, 0)
+            seen[area] = k + 1
+            bkey = batch_key(item, mapping)
+            batches.setdefault((k, bkey) if bkey is not None else (k, None, n), []).append(
+                (BatchFile(item, self.next_id, area), mapping, digest))
+            self.next_id += 1
+        for bkey in sorted(batches, key=lambda b: b[0]):  # stable: first appearance within each round
+            self._load_batch(handler, batches[bkey], batched=bkey[1] is not None)
+
+    def _load_batch(self, module: Module, batch: list[tuple[BatchFile, dict[str, str], str]], batched: bool) -> None:
+        started = datetime.now()
+        for f, _, _ in batch:
+            if self.on_file:
+                self.on_file(f.source.path)
+        mapping = batch[0][1]
+        files = [f for f, _, _ in batch]
+        try:
+            if batched and len(files) > 1:
+                results, left_out = self.loader.load_batch(files, module, mapping)
+                out = {id(f) for f in left_out}
+                done = {id(f): r for f, r in zip([f for f in files if id(f) not in out], results, strict=True)}
+                for f in left_out:  # not strictly readable: the per-file path (Python's csv)
+                    done[id(f)] = self.loader.load_single(f.source, module, mapping, f.load_id, f.area)
+                results = [done[id(f)] for f in files]
+            else:
+                f = files[0]
+                results = [self.loader.load_file(f.source, module, mapping, f.load_id, f.area)]
+            if module.name == "sen2":
+                for f in files:
+                    _check_header_area(self.con, f.load_id, f.area, f.source.name, mapping)
+        except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+            what = files[0].source.name if len(files) == 1 else f"the {module.name} files ({len(files)} areas)"
+            raise LoadRejected([Problem(what, None, None,
+                                        f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
+        for (f, mapping_, digest), result in zip(batch, results, strict=True):
+            log_load(self.con, f.load_id, result, digest, layout_of(module, f.source, mapping_), started, self.who,
+                     f.area)
+            self.results.append(result)
+
+    def _load_other_batched(self, group: list[AreaPlanItem], handler) -> None:
+        """A per-area layout that loads several areas' files in one pass (the referral extract): one file per area
+        a round, an area's second file in the next round; a file the batch leaves out is loaded on its own."""
+        rounds: list[list[tuple[Path, int, str, str]]] = []
+        seen: dict[str, int] = {}
+        for item, _, _, area in group:
+            digest = self._fresh(item, handler, {}, area)
+            if digest is None:
+                continue
+            k = seen.get(area, 0)
+            seen[area] = k + 1
+            if k == len(rounds):
+                rounds.append([])
+            rounds[k].append((item, self.next_id, area, digest))
+            self.next_id += 1
+        for batch in rounds:
+            started = datetime.now()
+            for path, *_ in batch:
+                if self.on_file:
+                    self.on_file(path)
+            files = [(path, load_id, area) for path, load_id, area, _ in batch]
+            try:
+                results, left_out = handler.load_batch(self.con, files) if len(files) > 1 else ([], files)
+                done = dict(zip([f for f in files if f not in left_out], results, strict=True))
+                for f in left_out:
+                    done[f] = handler.load(self.con, *f)
+            except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+                what = files[0][0].name if len(files) == 1 else f"the {handler.name} files ({len(files)} areas)"
+                raise LoadRejected([Problem(what, None, None,
+                                            f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
+            for (_, load_id, area, digest), f in zip(batch, files, strict=True):
+                log_load(self.con, load_id, done[f], digest, handler.layout, started, self.who, area)
+                self.results.append(done[f])
+
+    def _load_other(self, item, handler, area: str | None, digest: str) -> None:
+        path = item.path if isinstance(item, src.Source) else item
+        if self.on_file:
+            self.on_file(path)
+        started = datetime.now()
+        load_id = self.next_id
+        try:
+            result = handler.load(self.con, path, load_id, area) if area else handler.load(self.con, path, load_id)
+        except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+            raise LoadRejected([Problem(item.name, None, None,
+                                        f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
+        log_load(self.con, load_id, result, digest, handler.layout, started, self.who, area)
+        self.results.append(result)
+        self.next_id += 1
 
 
 def _check_header_area(con: duckdb.DuckDBPyConnection, load_id: int, area: str, name: str,

@@ -282,12 +282,9 @@ def _duckdb_csv(con: duckdb.DuckDBPyConnection, source: Source, names: list[str]
     failed statement would abort the caller's transaction. The file itself is then read by the caller's
     connection, with no copy through Python.
     """
-    columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
     blank = " AND ".join(f"nullif(trim({_q(n)}), '') IS NULL" for n in names) or "FALSE"
     cols = ", ".join(_q(n) for n in names)
-    read = (f"read_csv({_lit(str(source.path))}, header=false, skip={source.header_index + 1}, "
-            f"delim={_lit(source.delimiter)}, quote='\"', escape='\"', columns={columns}, "
-            "strict_mode=true, auto_detect=false, null_padding=false)")
+    read = csv_read_sql([str(source.path)], source, names)
     probe = duckdb.connect()
     try:
         probe.execute(f"SELECT count(*) FROM {read}").fetchone()
@@ -299,6 +296,25 @@ def _duckdb_csv(con: duckdb.DuckDBPyConnection, source: Source, names: list[str]
     con.execute(f"CREATE TEMP VIEW _raw AS SELECT {cols}, CAST(NULL AS VARCHAR) AS _extra FROM {read} "
                 f"WHERE NOT ({blank})")
     return True
+
+
+def csv_read_sql(paths: list[str], source: Source, names: list[str],
+                 rejects: tuple[str, str] | None = None) -> str:
+    """The strict ``read_csv`` of UTF-8 CSVs laid out as ``source`` (header line, delimiter, columns ``names``).
+
+    With ``rejects`` (scan table, error table) rows DuckDB cannot read strictly are recorded there instead of
+    failing the statement (a failed statement would abort the caller's transaction): a file with any reject is
+    not strictly readable. Several paths are read in one scan, rows in file order and files in the order given,
+    each row with ``file_index`` (its file's place in ``paths``)."""
+    columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
+    files = _lit(paths[0]) if len(paths) == 1 and rejects is None else "[" + ", ".join(map(_lit, paths)) + "]"
+    extra = ""
+    if rejects is not None:
+        extra = (f", ignore_errors=true, store_rejects=true, rejects_scan={_lit(rejects[0])}, "
+                 f"rejects_table={_lit(rejects[1])}, rejects_limit=0")
+    return (f"read_csv({files}, header=false, skip={source.header_index + 1}, "
+            f"delim={_lit(source.delimiter)}, quote='\"', escape='\"', columns={columns}, "
+            f"strict_mode=true, auto_detect=false, null_padding=false{extra})")
 
 
 def _drop_raw(con: duckdb.DuckDBPyConnection) -> None:

@@ -142,3 +142,31 @@ def test_same_child_in_sen2_and_the_referral_extract_gets_the_same_pseudonym_fro
     load_paths([folder], db)
     assert (db.parent / "pseudonym.key").exists()
     assert _rows(db, "SELECT count(*) FROM referral r JOIN person p ON p.person_key = r.patient_key") == [(1,)]
+
+
+def _python_path(monkeypatch):
+    from etl.formats import waits_extract
+
+    monkeypatch.setattr(waits_extract, "_fast_header", lambda path: None)
+
+
+@pytest.mark.parametrize("tail", ["", "\n", ",,, ,\t,,,\n", "X20,OT,2023-03-10,,,,4,north,extra\n",
+                                  "\nX21,OT,2023-03-10,,,,4,north\n"])
+def test_duckdb_and_python_paths_of_a_referral_csv_load_the_same(tmp_path, monkeypatch, tail):
+    """The DuckDB fast path (clean UTF-8 CSV) and the Python path give the same rows, row numbers and problems;
+    a blank line or a ragged row sends the file to the Python path, which counts and reports them as before."""
+    rows = [GOOD[0], referral("X2", "DENTAL", "2023-01-10"), referral("", "OT", "2023-03-10"),
+            referral(" X4 ", " salt ", "2023-03-10", seen="2023-03-01"), GOOD[1]]
+    path = write_csv(tmp_path / "waits.csv", rows)
+    path.write_text(path.read_text() + tail)
+    out = {}
+    for way in ("fast", "python"):
+        if way == "python":
+            _python_path(monkeypatch)
+        db = tmp_path / f"{way}.duckdb"
+        f = load_paths([path], db).files[0]
+        out[way] = ((f.rows_read, f.rows_loaded, f.rows_quarantined), [vars(p) for p in f.problems],
+                    _rows(db, "SELECT * EXCLUDE (load_id) FROM referral ORDER BY ALL"),
+                    _rows(db, "SELECT * EXCLUDE (load_id) FROM quarantine ORDER BY ALL"))
+    assert out["fast"] == out["python"]
+    assert out["fast"][0][2] >= 3

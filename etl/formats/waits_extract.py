@@ -110,35 +110,136 @@ class WaitingListExtract:
         return bool(rows) and SIGNATURE <= {norm(h) for h in rows[0]}
 
     def load(self, con: duckdb.DuckDBPyConnection, path: Path, load_id: int, area: str) -> FileResult:
+        results, _ = self.load_batch(con, [(path, load_id, area)])
+        if results:
+            return results[0]
+        # The Python path: an XLSX, or a CSV the DuckDB fast path does not take (see _fast_header).
         rows = read_table(path)
         headers = rows[0]
-        cols = map_headers(headers)
-        missing = [c for c in REQUIRED if c not in cols]
-        if missing:
-            raise LoadRejected([Problem(path.name, None, ", ".join(missing),
-                                        "required column(s) missing for the waiting-list extract")])
-        body = [r for r in rows[1:] if any(c.strip() for c in r)]
-        shown = {c: headers[i].strip() for c, i in cols.items()}
-        table = [[n, *[(r[cols[c]] if c in cols and cols[c] < len(r) else "") for c in COLUMNS]]
+        cols = _required(path, headers)
+        table = [[0, n, *[(r[cols[c]] if c in cols and cols[c] < len(r) else "") for c in COLUMNS]]
                  for n, r in enumerate(rows[1:], start=1) if any(c.strip() for c in r)]
-        con.execute("CREATE OR REPLACE TEMP TABLE _wl_raw (_row BIGINT, "
+        con.execute("CREATE OR REPLACE TEMP TABLE _wl_raw (_fidx INTEGER, _row BIGINT, "
                     + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
         insert_rows(con, "_wl_raw", table)
-        key = load_key_for(con)
-        problems = _validate(con, key, shown)
-        con.execute("CREATE OR REPLACE TEMP TABLE _wl_good AS SELECT * FROM _wl_typed "
-                    "WHERE _row NOT IN (SELECT _row FROM _wl_problems)")
+        return self._finish(con, [(path, load_id, area)], [0], _shown(headers, cols))[0]
+
+    def load_batch(self, con: duckdb.DuckDBPyConnection, files: list[tuple[Path, int, str]]
+                   ) -> tuple[list[FileResult], list[tuple[Path, int, str]]]:
+        """Several areas' referral CSVs (each (path, load_id, area); one file per area) read by DuckDB in one
+        ``read_csv`` and validated in one pass, every rule partitioned by file. Files the fast path does not take
+        (another header, not a clean UTF-8 CSV, not strictly readable) are returned for :meth:`load`; the results
+        are those of the other files, in order."""
+        heads = [_fast_header(path) for path, _, _ in files]
+        first = next((h for h in heads if h is not None), None)
+        if first is None:
+            return [], list(files)
+        batch = [i for i, h in enumerate(heads) if h == first]
+        headers, cols = list(first[0]), _required(files[batch[0]][0], list(first[0]))
+        names = [f"c{i}" for i in range(len(headers))]
+        columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+        paths = "[" + ", ".join("'" + str(files[i][0]).replace("'", "''") + "'" for i in batch) + "]"
+        con.execute("DROP TABLE IF EXISTS _wl_rej_err")
+        con.execute("DROP TABLE IF EXISTS _wl_rej_scan")
+        read = (f"read_csv({paths}, header=false, skip=1, delim=',', quote='\"', escape='\"', columns={columns}, "
+                "strict_mode=true, auto_detect=false, null_padding=false, ignore_errors=true, store_rejects=true, "
+                "rejects_scan='_wl_rej_scan', rejects_table='_wl_rej_err', rejects_limit=0)")
+        blank = " AND ".join(f"coalesce(regexp_full_match({n}, '{_BLANK_CELL}'), true)" for n in names)
+        picked = ", ".join(f"{f'c{cols[c]}' if c in cols else 'CAST(NULL AS VARCHAR)'} AS {c}" for c in COLUMNS)
+        # Row numbers count per file (every line below the header, blank-cell rows too, as Python's csv does):
+        # the row's place in the read less its file's first place, plus one.
+        fidx = "CASE file_index " + " ".join(f"WHEN {j} THEN {i}" for j, i in enumerate(batch)) + " END"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _wl_read AS SELECT CAST({fidx} AS INTEGER) AS _fidx, "
+                    f"row_number() OVER () AS _g, {picked}, {blank} AS _blank FROM {read}")
+        bad_paths = {r[0] for r in con.execute(
+            "SELECT DISTINCT s.file_path FROM _wl_rej_err e JOIN _wl_rej_scan s ON s.scan_id = e.scan_id "
+            "AND s.file_id = e.file_id").fetchall()}
+        keep = [i for i in batch if str(files[i][0]) not in bad_paths]
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _wl_raw AS
+                        SELECT r._fidx, r._g - f._g0 + 1 AS _row, {', '.join(f'r.{c}' for c in COLUMNS)}
+                        FROM _wl_read r JOIN (SELECT _fidx, min(_g) AS _g0 FROM _wl_read GROUP BY 1) f
+                          ON f._fidx = r._fidx
+                        WHERE NOT r._blank AND r._fidx IN ({', '.join(map(str, keep)) or 'NULL'})""")
+        con.execute("DROP TABLE _wl_read")
+        results = self._finish(con, [files[i] for i in keep], keep, _shown(headers, cols)) if keep else []
+        return results, [f for i, f in enumerate(files) if i not in keep]
+
+    def _finish(self, con: duckdb.DuckDBPyConnection, files: list[tuple[Path, int, str]], indexes: list[int],
+                shown: dict[str, str]) -> list[FileResult]:
+        """Validate ``_wl_raw`` (rows of every file, by ``_fidx``), replace and insert the good rows in each file's
+        area, quarantine the bad ones; one FileResult per file."""
+        values = ", ".join(f"({i}, '{area.replace(chr(39), chr(39) * 2)}', {int(load_id)}, "
+                           f"'{path.name.replace(chr(39), chr(39) * 2)}')"
+                           for i, (path, load_id, area) in zip(indexes, files, strict=True))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _wl_files AS SELECT * FROM (VALUES {values}) "
+                    "t(_fidx, _area, _load_id, _name)")
+        counts = dict(con.execute("SELECT _fidx, count(*) FROM _wl_raw GROUP BY 1").fetchall())
+        problems = _validate(con, load_key_for(con), shown)
+        con.execute("CREATE OR REPLACE TEMP TABLE _wl_bad AS SELECT DISTINCT _fidx, _row FROM _wl_problems")
+        con.execute("""CREATE OR REPLACE TEMP TABLE _wl_good AS
+                       SELECT f._area, f._load_id, t.* FROM _wl_typed t JOIN _wl_files f ON f._fidx = t._fidx
+                       WHERE NOT EXISTS (SELECT 1 FROM _wl_bad b WHERE b._fidx = t._fidx AND b._row = t._row)""")
         con.execute("""DELETE FROM referral r USING _wl_good g
-                       WHERE r.area_code = ? AND r.patient_key = g.patient_key AND r.service = g.service
-                         AND r.referral_date = g.referral_date""", [area])
-        con.execute(f"""INSERT INTO referral
-                        SELECT ?, patient_key, service, referral_date, first_contact_date, removed_date,
-                               removal_reason, age_years, locality, {int(load_id)} FROM _wl_good""", [area])
-        con.execute("INSERT INTO quarantine SELECT ?, ?, ?, _row, column_name, value, reason FROM _wl_problems",
-                    [load_id, path.name, self.name])
-        out = [Problem(path.name, row, col, reason, value) for row, col, value, reason in problems]
-        bad = len({p.row for p in out})
-        return FileResult(path, self.name, "quarantined" if bad else "loaded", len(body), len(body) - bad, bad, out)
+                       WHERE r.area_code = g._area AND r.patient_key = g.patient_key AND r.service = g.service
+                         AND r.referral_date = g.referral_date""")
+        con.execute("""INSERT INTO referral
+                        SELECT _area, patient_key, service, referral_date, first_contact_date, removed_date,
+                               removal_reason, age_years, locality, _load_id FROM _wl_good""")
+        con.execute("INSERT INTO quarantine SELECT f._load_id, f._name, ?, p._row, p.column_name, p.value, p.reason "
+                    "FROM _wl_problems p JOIN _wl_files f ON f._fidx = p._fidx", [self.name])
+        by_file: dict[int, list[Problem]] = {i: [] for i in indexes}
+        for fidx, row, col, value, reason in problems:
+            by_file[fidx].append(Problem(files[indexes.index(fidx)][0].name, row, col, reason, value))
+        results = []
+        for i, (path, _, _) in zip(indexes, files, strict=True):
+            out, read = by_file[i], counts.get(i, 0)
+            bad = len({p.row for p in out})
+            results.append(FileResult(path, self.name, "quarantined" if bad else "loaded", read, read - bad, bad,
+                                      out))
+        return results
+
+
+def _shown(headers: list[str], cols: dict[str, int]) -> dict[str, str]:
+    return {c: headers[i].strip() for c, i in cols.items()}
+
+
+def _required(path: Path, headers: list[str]) -> dict[str, int]:
+    """The header map; the load is rejected when a required column is missing."""
+    cols = map_headers(headers)
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing:
+        raise LoadRejected([Problem(path.name, None, ", ".join(missing),
+                                    "required column(s) missing for the waiting-list extract")])
+    return cols
+
+
+# Python's str.isspace(): a row whose every cell is blank in this sense is dropped (and keeps its row number).
+_BLANK_CELL = r"[\t\n\v\f\r\x{1c}-\x{1f}\x{85}\pZ]*"
+
+
+def _fast_header(path: Path) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]] | None:
+    """The header (and header map) of a CSV the DuckDB fast path can take, else None (the Python path): an XLSX,
+    a file that is not UTF-8, holds a blank line (Python's csv counts it as a row, DuckDB skips it, so row numbers
+    would differ) or a quote or bare carriage return in its header line, or lacks a required column. (A file
+    DuckDB cannot read strictly, e.g. ragged rows, is found by the read itself: its rejects.)"""
+    if path.suffix.lower() != ".csv":
+        return None
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    first = data.split(b"\n", 1)[0]
+    if (b'"' in first or b"\r" in first.rstrip(b"\r") or data.startswith((b"\n", b"\r"))
+            or b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data):
+        return None
+    rows = read_rows(path, 1)
+    if not rows:
+        return None
+    cols = map_headers(rows[0])
+    if any(c not in cols for c in REQUIRED):
+        return None  # the Python path rejects it with its message
+    return tuple(rows[0]), tuple(sorted(cols.items()))
 
 
 def load_key_for(con: duckdb.DuckDBPyConnection) -> bytes:
@@ -160,7 +261,7 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
     service = f"upper(regexp_replace({raw('service')}, '[\\s-]+', '_', 'g'))"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _wl_typed AS
-        SELECT _row,
+        SELECT _fidx, _row,
                CASE WHEN {raw('patient_id')} IS NOT NULL THEN {hmac_sql(raw('patient_id'), key)} END AS patient_key,
                {service} AS service,
                {_date(raw('referral_date'))} AS referral_date,
@@ -179,35 +280,39 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
     def col(c: str) -> str:
         return "'" + shown.get(c, c).replace("'", "''") + "'"
 
-    checks = [
-        f"SELECT _row, {col('patient_id')}, NULL, 'required value is missing' FROM _wl_typed WHERE _no_patient",
-        f"SELECT _row, {col('service')}, _service_raw, 'required value is missing' FROM _wl_typed "
-        "WHERE _service_raw IS NULL",
-        f"SELECT _row, {col('service')}, _service_raw, 'not a valid service (expected one of "
-        f"{', '.join(SERVICES)})' FROM _wl_typed WHERE _service_raw IS NOT NULL AND service NOT IN ({services})",
-        f"SELECT _row, {col('referral_date')}, NULL, 'required value is missing' FROM _wl_typed "
-        "WHERE _ref_raw IS NULL",
+    # (condition, column, value shown, reason): every per-row rule, checked in one scan of the rows where any
+    # holds (a list of problem structs per row, unnested), not one scan per rule.
+    rules = [
+        ("_no_patient", "patient_id", "NULL", "required value is missing"),
+        ("_service_raw IS NULL", "service", "_service_raw", "required value is missing"),
+        (f"_service_raw IS NOT NULL AND service NOT IN ({services})", "service", "_service_raw",
+         f"not a valid service (expected one of {', '.join(SERVICES)})"),
+        ("_ref_raw IS NULL", "referral_date", "NULL", "required value is missing"),
     ]
     for c, raw_c in (("referral_date", "_ref_raw"), ("first_contact_date", "_fc_raw"), ("removed_date", "_rm_raw")):
-        checks.append(f"SELECT _row, {col(c)}, {raw_c}, 'not a valid date' FROM _wl_typed "
-                      f"WHERE {raw_c} IS NOT NULL AND {c} IS NULL")
-        checks.append(f"SELECT _row, {col(c)}, {raw_c}, 'date is in the future' FROM _wl_typed "
-                      f"WHERE {c} > current_date")
-    checks += [
-        f"SELECT _row, {col('first_contact_date')}, _fc_raw, 'first contact is dated before the referral' "
-        "FROM _wl_typed WHERE first_contact_date < referral_date",
-        f"SELECT _row, {col('removed_date')}, _rm_raw, 'removal is dated before the referral' "
-        "FROM _wl_typed WHERE removed_date < referral_date",
-        f"SELECT _row, {col('removed_date')}, _rm_raw, 'removal is dated before the first contact it follows' "
-        "FROM _wl_typed WHERE removed_date < first_contact_date AND removed_date >= referral_date",
-        f"SELECT _row, {col('age_years')}, _age_raw, 'not a whole number of years from 0 to {MAX_AGE}' "
-        f"FROM _wl_typed WHERE _age_raw IS NOT NULL AND (age_years IS NULL OR age_years NOT BETWEEN 0 AND {MAX_AGE})",
-        f"SELECT _row, {col('referral_date')}, _ref_raw, "
+        rules.append((f"{raw_c} IS NOT NULL AND {c} IS NULL", c, raw_c, "not a valid date"))
+        rules.append((f"{c} > current_date", c, raw_c, "date is in the future"))
+    rules += [
+        ("first_contact_date < referral_date", "first_contact_date", "_fc_raw",
+         "first contact is dated before the referral"),
+        ("removed_date < referral_date", "removed_date", "_rm_raw", "removal is dated before the referral"),
+        ("removed_date < first_contact_date AND removed_date >= referral_date", "removed_date", "_rm_raw",
+         "removal is dated before the first contact it follows"),
+        (f"_age_raw IS NOT NULL AND (age_years IS NULL OR age_years NOT BETWEEN 0 AND {MAX_AGE})", "age_years",
+         "_age_raw", f"not a whole number of years from 0 to {MAX_AGE}"),
+    ]
+    structs = ", ".join(
+        f"CASE WHEN {cond} THEN struct_pack(column_name := {col(c)}, value := CAST({value} AS VARCHAR), "
+        f"reason := '{reason}') END" for cond, c, value, reason in rules)
+    checks = [
+        f"SELECT _fidx, _row, p.column_name, p.value, p.reason FROM (SELECT _fidx, _row, unnest([{structs}]) AS p "
+        f"FROM _wl_typed WHERE {' OR '.join(f'({cond})' for cond, *_ in rules)}) WHERE p IS NOT NULL",
+        f"SELECT _fidx, _row, {col('referral_date')}, _ref_raw, "
         "'duplicate referral: the same patient, service and referral date appear on more than one row' "
-        "FROM (SELECT *, count(*) OVER (PARTITION BY patient_key, service, referral_date) AS _n FROM _wl_typed) "
+        "FROM (SELECT *, count(*) OVER (PARTITION BY _fidx, patient_key, service, referral_date) AS _n FROM _wl_typed) "
         "WHERE patient_key IS NOT NULL AND referral_date IS NOT NULL AND _n > 1",
     ]
     con.execute("CREATE OR REPLACE TEMP TABLE _wl_problems AS SELECT * FROM ("
-                + " UNION ALL ".join(checks) + ") t(_row, column_name, value, reason)")
-    return con.execute("SELECT _row, column_name, value, reason FROM _wl_problems ORDER BY _row, column_name"
-                       ).fetchall()
+                + " UNION ALL ".join(checks) + ") t(_fidx, _row, column_name, value, reason)")
+    return con.execute("SELECT _fidx, _row, column_name, value, reason FROM _wl_problems "
+                       "ORDER BY _fidx, _row, column_name").fetchall()
