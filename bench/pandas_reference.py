@@ -239,7 +239,8 @@ def reference_all(tables: dict[str, pd.DataFrame], catalogue: Catalogue) -> pd.D
     """Every KPI's monthly numbers for every area, stacked: area_code, kpi_id, period ('YYYY-MM'), numerator,
     denominator, median. An area holding no records of a KPI's source gets its months with empty values."""
     windows = kpi_windows(tables, catalogue)
-    by_area = {a: {name: df[df["area_code"] == a] for name, df in tables.items()} for a in windows["sen2"]}
+    split = {name: dict(tuple(df.groupby("area_code"))) for name, df in tables.items()}
+    by_area = {a: {name: split[name].get(a, df.iloc[:0]) for name, df in tables.items()} for a in windows["sen2"]}
     frames = []
     for kpi in catalogue.kpis:
         family = "waits" if kpi.computation.method in WAIT_METHODS else "sen2"
