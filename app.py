@@ -92,6 +92,10 @@ where = f"month {n} of {plan_length(window)} of the plan" if n else (
     "before the plan began" if period < window.start else "after the plan's monitoring window")
 subtitle.markdown(f"**{area_name}** · monitoring window **{format_window(window)}**{approved} · showing "
                   f"**{format_period(period)}** ({where})")
+home, _ = ui.home_area_code()
+if home and area != home and home in dict(areas):
+    st.caption(f"The plan's trajectories and targets are {dict(areas)[home]}'s (kpi_definitions.yaml); "
+               f"{area_name}'s figures are set against them for comparison, not against a plan of its own.")
 for message in (area_note, note):
     if message:
         st.info(message, icon=":material/link_off:")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from kpi import compute_local
@@ -279,8 +280,7 @@ def method_sql(kpi: KpiDefinition, windows: Mapping[str, DataWindow] | DataWindo
     if method in WAIT_METHODS:
         from kpi.compute_waits import waits_sql
 
-        return waits_sql(kpi.computation, scope.grid_cte(), scope.where(), lambda ev: _rate_sql(ev, scope),
-                         lambda iv: _interval_count_sql(iv, scope))
+        return waits_sql(kpi.computation, scope.grid_cte(), scope.where())
     if method in RATE_METHODS:
         return _rate_sql(events_sql(kpi), scope)
     if method in COUNT_METHODS:
@@ -300,9 +300,22 @@ def method_sql(kpi: KpiDefinition, windows: Mapping[str, DataWindow] | DataWindo
 
 def rolling_12(values: pd.Series, areas: pd.Series) -> pd.Series:
     """Sum of the 12 months ending at each row, within each area (rows sorted by area, then month, every month
-    present); empty until an area has 12 months."""
-    rolled = values.groupby(areas.to_numpy(), sort=False).rolling(12, min_periods=12).sum()
-    return pd.Series(rolled.to_numpy(), index=values.index) if len(values) else values.astype("float64")
+    present); empty until an area has 12 months, and wherever one of the 12 is empty. Vectorised: a running sum
+    minus the running sum 12 rows earlier, never across an area boundary."""
+    v = values.to_numpy(dtype="float64")
+    n = len(v)
+    if n == 0:
+        return values.astype("float64")
+    codes = pd.factorize(areas.to_numpy())[0]
+    starts = np.r_[True, codes[1:] != codes[:-1]]
+    position = np.arange(n) - np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    total = np.concatenate(([0.0], np.cumsum(np.nan_to_num(v, nan=0.0))))
+    gaps = np.concatenate(([0], np.cumsum(np.isnan(v))))
+    ends = np.arange(1, n + 1)
+    begins = np.maximum(ends - 12, 0)
+    window = total[ends] - total[begins]
+    complete = (position >= 11) & (gaps[ends] - gaps[begins] == 0)
+    return pd.Series(np.where(complete, window, np.nan), index=values.index)
 
 
 def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
@@ -399,15 +412,34 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
     if overall is None or not chosen:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     kpis = [catalogue.get(k) for k in kpi_ids] if kpi_ids else catalogue.kpis
+    waits = [k for k in kpis if k.computation.method in WAIT_METHODS]
+    batch = _waits_batch(con, waits, families, overall, chosen, by_table["referral"]) if waits else None
     frames = []
     for k in kpis:
         windows = _windows_of(k, families, overall, chosen)
         holding = by_table[source_table(k)]
-        frames.append(compute_kpi(con, k, {a: w for a, w in windows.items() if a in holding}))
+        if batch is not None and k in waits:  # every waiting-list KPI from one pass over the referrals
+            from kpi.compute_waits import split_batch
+
+            got = _finish(split_batch(batch, k.computation), k)
+            got.insert(1, "kpi_id", k.id)
+            frames.append(got[SERIES_COLUMNS])
+        else:
+            frames.append(compute_kpi(con, k, {a: w for a, w in windows.items() if a in holding}))
         frames += [_no_data(k, a, windows[a]) for a in chosen if a not in holding]
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["kpi_id", "area_code", "period"], kind="stable", key=_kpi_order(kpis)).reset_index(
         drop=True)
+
+
+def _waits_batch(con: duckdb.DuckDBPyConnection, kpis: list[KpiDefinition], families, overall: DataWindow,
+                 chosen: list[str], holding: set[str]) -> pd.DataFrame:
+    """The waiting-list KPIs' measures for every service, area and month in one query (kpi.compute_waits)."""
+    from kpi.compute_waits import waits_batch_sql
+
+    windows = {a: w for a, w in _windows_of(kpis[0], families, overall, chosen).items() if a in holding}
+    scope = Scope("referral", windows)
+    return con.execute(waits_batch_sql([k.computation for k in kpis], scope.grid_cte(), scope.where())).df()
 
 
 def _windows_of(kpi: KpiDefinition, families: dict[str, dict[str, DataWindow]], overall: DataWindow,

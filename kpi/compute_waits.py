@@ -44,47 +44,126 @@ def waits_window(con: duckdb.DuckDBPyConnection):
     return span_of(waits_windows(con))
 
 
-def waits_sql(computation, grid_cte: str, where: str, rate_sql, interval_count_sql) -> str:
-    """SQL giving area_code, period, numerator, denominator, median for one waiting-list computation. The helpers
-    are compute.py's (the area x month grid, the chosen areas' condition, monthly rate, month-end count)."""
+OVER_METHODS = ("waiting_over", "waiting_over_count")
+
+
+def _over_days(computations) -> list[int]:
+    return sorted({int(c.days) for c in computations if c.method in OVER_METHODS})
+
+
+def _seen_days(computations) -> list[int]:
+    return sorted({int(c.days) for c in computations if c.method == "seen_within"})
+
+
+def waits_batch_sql(computations, grid_cte: str, where: str) -> str:
+    """One pass over the referral list for many waiting-list computations: per area, service and month, the number
+    waiting at the month end (``size``), waiting more than N days (``over_N``), first contacts in the month
+    (``seen_all``) and those within N days (``seen_N``), and the median weeks waited so far (``median_weeks``).
+
+    A waiting interval runs from the referral (inclusive) to the end of the wait (exclusive); waiting more than N
+    days at E means referred on or before E - N - 1, so the same interval starting N + 1 days later. Counts are
+    running sums of interval starts and ends (kpi.compute's month-end rule); the median needs every wait at every
+    month end, so each referral is expanded to the months it waits through."""
+    services = sorted({c.service for c in computations})
+    kinds = [("size", 0)] + [(f"over_{d}", d + 1) for d in _over_days(computations)]
+    seen = _seen_days(computations)
+    kind_rows = ", ".join(f"('{k}', {offset})" for k, offset in kinds)
+    pivot = ", ".join(f"sum(d) FILTER (WHERE kind = '{k}') AS d_{k}" for k, _ in kinds)
+    running = ", ".join(f"CAST(sum(coalesce(n.d_{k}, 0)) OVER w AS BIGINT) AS {k}" for k, _ in kinds)
+    seen_cols = ", ".join(["count(*) AS seen_all"] + [
+        f"count(*) FILTER (WHERE date_diff('day', referral_date, first_contact_date) <= {d}) AS seen_{d}"
+        for d in seen])
+    seen_out = ", ".join(["coalesce(s.seen_all, 0) AS seen_all"] + [f"coalesce(s.seen_{d}, 0) AS seen_{d}"
+                                                                    for d in seen])
+    need_median = any(c.method == "waiting_median_weeks" for c in computations)
+    median_cte = ""
+    median_col = "NULL::DOUBLE AS median_weeks"
+    if need_median:
+        median_cte = """,
+        wait_months AS (
+            SELECT r.area_code, r.service, unnest(generate_series(
+                       greatest(CAST(date_trunc('month', r.referral_date) AS DATE), aw.first_month),
+                       least(coalesce(CAST(date_trunc('month', r.end_date) - INTERVAL 1 MONTH AS DATE),
+                                      aw.last_month), aw.last_month),
+                       INTERVAL 1 MONTH)) AS m, r.referral_date
+            FROM ref r JOIN aw USING (area_code)
+            WHERE r.end_date IS NULL OR r.end_date > r.referral_date),
+        med AS (
+            SELECT area_code, service, CAST(m AS DATE) AS period,
+                   median(date_diff('day', referral_date, CAST(m + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE))) / 7.0
+                       AS median_weeks
+            FROM wait_months GROUP BY 1, 2, 3)"""
+        median_col = "md.median_weeks"
+    return f"""
+    WITH {grid_cte},
+    sg AS (SELECT g.area_code, s.service, g.period FROM grid g
+           CROSS JOIN (VALUES {", ".join(f"({_lit(s)})" for s in services)}) s(service)),
+    ref AS (SELECT area_code, service, referral_date, first_contact_date, removed_date, {WAIT_END} AS end_date
+            FROM referral WHERE service IN ({", ".join(_lit(s) for s in services)}) AND {where}),
+    iv AS (SELECT r.area_code, r.service, k.kind,
+                  CAST(date_trunc('month', r.referral_date + k.offset_days) AS DATE) AS first_month,
+                  CAST(date_trunc('month', r.end_date) AS DATE) AS stop_month
+           FROM ref r CROSS JOIN (VALUES {kind_rows}) k(kind, offset_days)
+           WHERE r.end_date IS NULL OR r.end_date > r.referral_date + k.offset_days),
+    kept AS (SELECT iv.area_code, iv.service, iv.kind, greatest(iv.first_month, aw.first_month) AS first_month,
+                    iv.stop_month, aw.last_month
+             FROM iv JOIN aw USING (area_code)
+             WHERE iv.first_month <= aw.last_month AND (iv.stop_month IS NULL OR iv.stop_month > aw.first_month)),
+    delta AS (SELECT area_code, service, kind, first_month AS period, count(*) AS d FROM kept GROUP BY ALL
+              UNION ALL
+              SELECT area_code, service, kind, stop_month, -count(*) FROM kept WHERE stop_month <= last_month
+              GROUP BY ALL),
+    net AS (SELECT area_code, service, period, {pivot} FROM delta GROUP BY ALL),
+    seen AS (SELECT area_code, service, CAST(date_trunc('month', first_contact_date) AS DATE) AS period, {seen_cols}
+             FROM ref WHERE first_contact_date IS NOT NULL
+               AND (removed_date IS NULL OR removed_date >= first_contact_date)
+             GROUP BY ALL){median_cte}
+    SELECT sg.area_code, sg.service, sg.period, {running}, {seen_out}, {median_col}
+    FROM sg LEFT JOIN net n USING (area_code, service, period)
+         LEFT JOIN seen s USING (area_code, service, period)
+         {"LEFT JOIN med md USING (area_code, service, period)" if need_median else ""}
+    WINDOW w AS (PARTITION BY sg.area_code, sg.service ORDER BY sg.period)
+    ORDER BY sg.area_code, sg.service, sg.period"""
+
+
+def measures(computation) -> tuple[str, str, str]:
+    """(numerator, denominator, median) of one computation, as columns of :func:`waits_batch_sql`."""
     c = computation
-    service = f"service = {_lit(c.service)}"
     if c.method == "seen_within":
-        return rate_sql(f"""
-            SELECT area_code, first_contact_date AS event_date,
-                   date_diff('day', referral_date, first_contact_date) <= {int(c.days)} AS met
-            FROM referral
-            WHERE {service} AND first_contact_date IS NOT NULL
-              AND (removed_date IS NULL OR removed_date >= first_contact_date)""")
-    # Waiting at month end E: referred on or before E, wait not ended by E. Over N days at E: referred on or
-    # before E - N - 1, so the same interval started N + 1 days after the referral.
-    waiting = f"SELECT area_code, referral_date AS start_date, {WAIT_END} AS end_date FROM referral WHERE {service}"
-    over = (f"SELECT area_code, CAST(referral_date + {int(getattr(c, 'days', 0)) + 1} AS DATE) AS start_date, "
-            f"{WAIT_END} AS end_date FROM referral WHERE {service}")
-    if c.method == "waiting_list_size":
-        return interval_count_sql(waiting)
-    if c.method == "waiting_over_count":
-        return interval_count_sql(over)
+        return f"seen_{int(c.days)}", "seen_all", "NULL::DOUBLE"
     if c.method == "waiting_over":
-        return f"""
-        SELECT s.area_code, s.period, o.numerator, s.numerator AS denominator, NULL::DOUBLE AS median
-        FROM ({interval_count_sql(waiting)}) s JOIN ({interval_count_sql(over)}) o USING (area_code, period)
-        ORDER BY s.area_code, s.period"""
+        return f"over_{int(c.days)}", "size", "NULL::DOUBLE"
+    if c.method == "waiting_over_count":
+        return f"over_{int(c.days)}", "NULL::BIGINT", "NULL::DOUBLE"
+    if c.method == "waiting_list_size":
+        return "size", "NULL::BIGINT", "NULL::DOUBLE"
     if c.method == "waiting_median_weeks":
-        # The median needs every wait at every month end: the one place referrals are joined to months.
-        return f"""
-        WITH {grid_cte},
-        ref AS (SELECT area_code, referral_date, {WAIT_END} AS end_date FROM referral WHERE {service} AND {where}),
-        waiting AS (
-            SELECT g.area_code, g.period, date_diff('day', r.referral_date, g.month_end) AS days
-            FROM grid g JOIN ref r
-              ON r.area_code = g.area_code AND r.referral_date <= g.month_end
-             AND (r.end_date IS NULL OR r.end_date > g.month_end))
-        SELECT g.area_code, g.period, NULL::DOUBLE AS numerator, count(w.days) AS denominator,
-               median(w.days) / 7.0 AS median
-        FROM grid g LEFT JOIN waiting w USING (area_code, period)
-        GROUP BY g.area_code, g.period ORDER BY g.area_code, g.period"""
+        return "NULL::DOUBLE", "size", "median_weeks"
     raise ValueError(f"unknown waiting-list method {c.method!r}")
+
+
+def waits_sql(computation, grid_cte: str, where: str) -> str:
+    """SQL giving area_code, period, numerator, denominator, median for one waiting-list computation: the batch
+    query for it alone, so one KPI and many are computed by the same rules."""
+    num, den, med = measures(computation)
+    return f"""
+    SELECT area_code, period, {num} AS numerator, {den} AS denominator, {med} AS median
+    FROM ({waits_batch_sql([computation], grid_cte, where)})
+    ORDER BY area_code, period"""
+
+
+def split_batch(batch, computation):
+    """One computation's rows (area_code, period, numerator, denominator, median) out of a batch result."""
+    import pandas as pd
+
+    num, den, med = measures(computation)
+    rows = batch[batch["service"] == computation.service]
+
+    def col(name: str):
+        return rows[name].to_numpy() if name in rows else float("nan")
+
+    return pd.DataFrame({"area_code": rows["area_code"].to_numpy(), "period": rows["period"].to_numpy(),
+                         "numerator": col(num), "denominator": col(den), "median": col(med)})
 
 
 AGE_GROUPS = "CASE WHEN age_years < 5 THEN 'Under 5' WHEN age_years >= 5 THEN '5 and over' ELSE 'Age not recorded' END"

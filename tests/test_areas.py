@@ -201,3 +201,19 @@ def test_etl_cli_loads_folders_named_by_area(extracts, tmp_path, capsys):
     capsys.readouterr()
     assert etl_main(["load", str(extracts[HOME]), "--area", "Nowhere", "--db", str(tmp_path / "x.duckdb")]) == 2
     assert "cannot tell which local area the extract is for: 'Nowhere'" in capsys.readouterr().err
+
+
+def test_rolling_12_sums_within_each_area_only():
+    from kpi.compute import rolling_12
+
+    a = pd.Series([1.0] * 14 + [2.0] * 13)
+    areas = pd.Series(["A"] * 14 + ["B"] * 13)
+    out = rolling_12(a, areas)
+    assert out[:11].isna().all() and out[11] == 12 and out[13] == 12  # A: 12 months needed, then 12 x 1
+    assert out[14:25].isna().all() and out[25] == 24 and out[26] == 24  # B starts afresh: never A's months
+    gap = a.copy()
+    gap[3] = float("nan")
+    held = rolling_12(gap, areas)
+    assert held[11:14].isna().all()  # an empty month empties every window holding it (A ends at 13)
+    assert held[25] == 24  # and no other area's
+    assert rolling_12(pd.Series([], dtype="float64"), pd.Series([], dtype=object)).empty
