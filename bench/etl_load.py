@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/etl_load.py [--scale la|region|england] [--keep DIR]
 
-Generates the demo extract at the scale (SEN2 Blade files and local extracts), then, side by side in one run:
+Generates the multi-area demo at the scale (etl.synth_areas: each area's SEN2 Blade files, local extracts and
+referrals), then, side by side in one run:
 (1) DuckDB reading every file with ``read_csv`` into a table (all columns as text), and (2) the product's full
 load (sniffing, typing, every validation rule, pseudonymisation, quarantine, revisions, one transaction) into a
 fresh database. Prints rows, seconds and rows per second for both and the ratio (target: at least 0.5).
@@ -22,9 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
 
-from etl.load import load_paths  # noqa: E402
-from etl.synth import generate  # noqa: E402
-from etl.synth_local import generate_local  # noqa: E402
+from etl.load import expand_paths, load_areas  # noqa: E402
+from etl.synth_areas import generate_areas  # noqa: E402
 
 
 def raw_read(files: list[Path]) -> tuple[int, float]:
@@ -39,9 +39,9 @@ def raw_read(files: list[Path]) -> tuple[int, float]:
     return rows, elapsed
 
 
-def validated_load(folder: Path, db: Path) -> tuple[int, float]:
+def validated_load(areas: list[tuple[str, Path]], db: Path) -> tuple[int, float]:
     start = time.perf_counter()
-    report = load_paths([folder], db)
+    report = load_areas([(code, [folder]) for code, folder in areas], db)
     elapsed = time.perf_counter() - start
     return sum(f.rows_read for f in report.files), elapsed
 
@@ -55,16 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-etl-"))
     folder = work / "extract"
     t = time.perf_counter()
-    generate(folder, scale=args.scale)
-    generate_local(folder)
-    files = sorted(folder.glob("*.csv"))
+    areas = generate_areas(folder, args.scale, workers=2)
+    files, _ = expand_paths(f for _, f in areas)
     size = sum(f.stat().st_size for f in files) / 1e6
     print(f"scale {args.scale}: {len(files)} files, {size:,.0f} MB, generated in {time.perf_counter() - t:.1f} s")
     raw_rows, raw_s = raw_read(files)
     db = work / "bench.duckdb"
     if db.exists():
         db.unlink()
-    rows, load_s = validated_load(folder, db)
+    rows, load_s = validated_load(areas, db)
     assert rows == raw_rows, (rows, raw_rows)
     print(f"DuckDB read_csv : {raw_rows:>10,} rows in {raw_s:6.2f} s = {raw_rows / raw_s:>12,.0f} rows/s")
     print(f"validated load  : {rows:>10,} rows in {load_s:6.2f} s = {rows / load_s:>12,.0f} rows/s")

@@ -1,9 +1,11 @@
-"""A straightforward pandas computation of every KPI's monthly numerator and denominator: the benchmark's reference.
+"""A straightforward pandas computation of every KPI's monthly numbers, per local area: the benchmark's reference.
 
-Why: the benchmark compares the DuckDB engine (kpi/compute.py) with what an analyst would write in pandas, and
-checks that both give the same numbers, so a speed-up is never bought with a wrong answer. The rules are the
-statutory ones of DOMAIN.md §6, written independently of the engine's SQL from the same KPI definitions
-(days, months, exceptions from kpi_definitions.yaml). Input is the clean tables as pandas DataFrames.
+Why: the benchmark compares the DuckDB engine (kpi/compute.py, compute_waits.py, compute_local.py) with what an
+analyst would write in pandas, and checks that both give the same numbers, so a speed-up is never bought with a
+wrong answer. The rules are those of DOMAIN.md §6 and the engine's documented contract (each area over its own
+months; counts at the month end; an area without a KPI's source gets empty values), written independently of the
+engine's SQL: per KPI, filter the records, then per area count events by month or intervals at each month end.
+Input is the clean tables as pandas DataFrames.
 """
 
 from __future__ import annotations
@@ -22,42 +24,95 @@ TABLES: dict[str, list[str]] = {
                    "week20_exception"],
     "active_plan": ["request_id", "review_meeting_date", "review_decision_date"],
     "named_plan": ["named_plan_id", "assessment_id", "start_date", "cease_date"],
+    "referral": ["service", "referral_date", "first_contact_date", "removed_date"],
+    "advice_request": ["advice_type", "requested_date", "received_date"],
+    "ehcp_audit": ["audit_date", "grade", "plan_type"],
+    "placement_need": ["need_date", "placed_date"],
+    "reduced_timetable": ["start_date", "end_date"],
+    "kpi_return": ["kpi_id", "period", "numerator", "denominator"],
 }
+DATE_COLUMNS = {"period"}  # besides every *_date column
 FINAL_ASSESSMENT_OUTCOMES = ("Y", "N", "W", "S")
-REFERENCE_COLUMNS = ["kpi_id", "period", "numerator", "denominator", "median"]
+WAIT_METHODS = {"seen_within", "waiting_over", "waiting_over_count", "waiting_list_size", "waiting_median_weeks"}
+LOCAL_SOURCE = {"advice_within": "advice_request", "audit_grade": "ehcp_audit", "awaiting_placement": "placement_need",
+                "reduced_timetable": "reduced_timetable", "kpi_return": "kpi_return"}
+REFERENCE_COLUMNS = ["area_code", "kpi_id", "period", "numerator", "denominator", "median"]
+Window = tuple[pd.Timestamp, pd.Timestamp]  # first and last month (month starts)
 
 
 def fetch_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    """The clean tables the KPIs read, as DataFrames with datetime64 date columns."""
+    """The clean tables the KPIs read (with area_code), as DataFrames with datetime64 date columns."""
     frames = {}
     for table, cols in TABLES.items():
-        df = con.execute(f"SELECT {', '.join(cols)} FROM {table}").df()
+        df = con.execute(f"SELECT area_code, {', '.join(cols)} FROM {table}").df()
         for c in cols:
-            if c.endswith("_date"):
+            if c.endswith("_date") or c in DATE_COLUMNS:
                 df[c] = pd.to_datetime(df[c])
         frames[table] = df
     return frames
 
 
-def months(tables: dict[str, pd.DataFrame], series_start: str | None) -> pd.DatetimeIndex:
-    """Month starts from the first flow request (outcome not 'H') to the latest dated event."""
-    req = tables["request"]
-    flow = req.loc[req["request_outcome"].fillna("") != "H", "received_date"]
-    first = flow.min() if flow.notna().any() else req["received_date"].min()
-    last = max(
-        d for d in (req["received_date"].max(), req["request_outcome_date"].max(),
-                    tables["assessment"]["assessment_outcome_date"].max(),
-                    tables["active_plan"]["review_meeting_date"].max(),
-                    tables["active_plan"]["review_decision_date"].max()) if pd.notna(d))
-    first = first.to_period("M").to_timestamp()
-    if series_start:
-        first = max(first, pd.Timestamp(date.fromisoformat(series_start + "-01")))
-    return pd.date_range(first, last.to_period("M").to_timestamp(), freq="MS")
+# --- months: each area's own window --------------------------------------------------------------------------
 
+def _month(d) -> pd.Timestamp:
+    return pd.Timestamp(d).to_period("M").to_timestamp()
+
+
+def sen2_windows(t: dict[str, pd.DataFrame]) -> dict[str, Window]:
+    """Per area with requests: first flow request's month (outcome not 'H'; any request if all are historical) to
+    the month of its latest dated SEN2 event."""
+    req = t["request"]
+    first_any = req.groupby("area_code")["received_date"].min()
+    first_flow = req[req["request_outcome"].fillna("") != "H"].groupby("area_code")["received_date"].min()
+    first = first_flow.reindex(first_any.index).fillna(first_any)
+    dated = pd.concat([req[["area_code", "received_date"]].set_axis(["area_code", "d"], axis=1),
+                       req[["area_code", "request_outcome_date"]].set_axis(["area_code", "d"], axis=1),
+                       t["assessment"][["area_code", "assessment_outcome_date"]].set_axis(["area_code", "d"], axis=1),
+                       t["active_plan"][["area_code", "review_meeting_date"]].set_axis(["area_code", "d"], axis=1),
+                       t["active_plan"][["area_code", "review_decision_date"]].set_axis(["area_code", "d"], axis=1)])
+    last = dated.groupby("area_code")["d"].max()
+    return {a: (_month(first[a]), _month(last[a])) for a in first.index
+            if pd.notna(first[a]) and a in last.index and pd.notna(last[a])}
+
+
+def waits_windows(t: dict[str, pd.DataFrame]) -> dict[str, Window]:
+    """Per area with referrals: first referral's month to the month of its latest referral, contact or removal."""
+    windows = {}
+    for area, g in t["referral"].groupby("area_code"):
+        last = max(d for d in (g["referral_date"].max(), g["first_contact_date"].max(), g["removed_date"].max())
+                   if pd.notna(d))
+        windows[area] = (_month(g["referral_date"].min()), _month(last))
+    return windows
+
+
+def _clamped(windows: dict[str, Window], series_start: str | None) -> dict[str, Window]:
+    if not series_start:
+        return windows
+    start = pd.Timestamp(date.fromisoformat(series_start + "-01"))
+    return {a: (max(first, start), last) for a, (first, last) in windows.items() if start <= last}
+
+
+def kpi_windows(t: dict[str, pd.DataFrame], catalogue: Catalogue) -> dict[str, dict[str, Window]]:
+    """Per family ('sen2', 'waits'), every area's months for that family's KPIs: its own family's window, else its
+    other family's, else the span of every window; every area holding any case record is included."""
+    own = {"sen2": _clamped(sen2_windows(t), catalogue.series_start),
+           "waits": _clamped(waits_windows(t), catalogue.series_start)}
+    every = [w for ws in own.values() for w in ws.values()]
+    if not every:
+        return {"sen2": {}, "waits": {}}
+    span = (min(w[0] for w in every), max(w[1] for w in every))
+    areas = sorted(set().union(*(set(df["area_code"]) for df in t.values())))
+    return {fam: {a: own[fam].get(a) or own[other].get(a) or span for a in areas}
+            for fam, other in (("sen2", "waits"), ("waits", "sen2"))}
+
+
+# --- counting into months -----------------------------------------------------------------------------------
 
 def _rate(event_date: pd.Series, met: pd.Series, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    g = pd.DataFrame({"met": met.astype(bool), "one": 1}).groupby(event_date.dt.to_period("M").dt.to_timestamp())
-    out = pd.DataFrame({"numerator": g["met"].sum(), "denominator": g["one"].sum()}).reindex(grid, fill_value=0)
+    """Events per month of ``event_date`` (numerator: those meeting the rule), over the grid of months."""
+    month = event_date.dt.to_period("M").dt.to_timestamp()
+    g = pd.DataFrame({"met": met.fillna(False).astype(bool), "month": month}).groupby("month")["met"]
+    out = pd.DataFrame({"numerator": g.sum(), "denominator": g.count()}).reindex(grid, fill_value=0)
     out["median"] = np.nan
     return out
 
@@ -69,36 +124,27 @@ def _at_month_end(start: pd.Series, end: pd.Series, grid: pd.DatetimeIndex) -> p
     return pd.DataFrame({"numerator": counts, "denominator": np.nan, "median": np.nan}, index=grid)
 
 
-def _issued(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    a = tables["assessment"]
-    a = a[(a["assessment_outcome"] == "Y") & a["assessment_outcome_date"].notna()]
-    return a.merge(tables["request"], on="request_id", how="inner")
-
-
 def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (later - earlier).dt.days
 
 
-# The SEN2 computations the reference implements (the benchmark compares the engine with it on these KPIs; the
-# waiting-list and local-extract KPIs are outside the benchmark for now).
-REFERENCE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "weeks_to_issue",
-                     "open_assessments_over", "review_decisions_within", "reviews_overdue"}
+def _wait_end(ref: pd.DataFrame) -> pd.Series:
+    """A wait ends at the first contact or the removal, whichever comes first."""
+    return ref[["first_contact_date", "removed_date"]].min(axis=1)
 
 
-def reference_catalogue(catalogue: Catalogue) -> Catalogue:
-    """The catalogue cut to the KPIs the reference computes, for timing the engine on the same work."""
-    return catalogue.model_copy(update={"kpis": [k for k in catalogue.kpis
-                                                 if k.computation.method in REFERENCE_METHODS]})
+# --- one KPI in one area ------------------------------------------------------------------------------------
 
-
-def reference_kpi(kpi: KpiDefinition, tables: dict[str, pd.DataFrame], grid: pd.DatetimeIndex) -> pd.DataFrame:
-    """One KPI's monthly numerator, denominator (and median) over the grid of months."""
+def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIndex) -> pd.DataFrame:
+    """One KPI's monthly numerator, denominator (and median) over the grid, from one area's tables."""
     c = kpi.computation
-    req, asm, ap = tables["request"], tables["assessment"], tables["active_plan"]
+    req, asm, ap = t["request"], t["assessment"], t["active_plan"]
+    issued = asm[(asm["assessment_outcome"] == "Y") & asm["assessment_outcome_date"].notna()]
     if c.method == "plans_issued_within":
-        ev = _issued(tables)
+        ev = issued
         if c.exceptions != "include":
             ev = ev[~ev["week20_exception"].fillna(False).astype(bool)]
+        ev = ev.merge(req, on="request_id")
         return _rate(ev["assessment_outcome_date"],
                      _days(ev["assessment_outcome_date"], ev["received_date"]) <= c.days, grid)
     if c.method == "request_decisions_within":
@@ -107,7 +153,7 @@ def reference_kpi(kpi: KpiDefinition, tables: dict[str, pd.DataFrame], grid: pd.
                      grid)
     if c.method == "not_issue_within":
         ev = asm[(asm["assessment_outcome"] == "N") & asm["assessment_outcome_date"].notna()]
-        ev = ev.merge(req, on="request_id", how="inner")
+        ev = ev.merge(req, on="request_id")
         return _rate(ev["assessment_outcome_date"],
                      _days(ev["assessment_outcome_date"], ev["received_date"]) <= c.days, grid)
     if c.method == "review_decisions_within":
@@ -115,11 +161,10 @@ def reference_kpi(kpi: KpiDefinition, tables: dict[str, pd.DataFrame], grid: pd.
         return _rate(ev["review_decision_date"],
                      _days(ev["review_decision_date"], ev["review_meeting_date"]) <= c.days, grid)
     if c.method == "weeks_to_issue":
-        ev = _issued(tables)
+        ev = issued.merge(req, on="request_id")
         weeks = _days(ev["assessment_outcome_date"], ev["received_date"]) / 7.0
         g = weeks.groupby(ev["assessment_outcome_date"].dt.to_period("M").dt.to_timestamp())
-        out = pd.DataFrame({"numerator": g.sum(), "denominator": g.count(), "median": g.median()})
-        out = out.reindex(grid)
+        out = pd.DataFrame({"numerator": g.sum(), "denominator": g.count(), "median": g.median()}).reindex(grid)
         out["denominator"] = out["denominator"].fillna(0)
         return out
     if c.method == "open_assessments_over":
@@ -127,55 +172,109 @@ def reference_kpi(kpi: KpiDefinition, tables: dict[str, pd.DataFrame], grid: pd.
         final = asm[asm["assessment_outcome"].isin(FINAL_ASSESSMENT_OUTCOMES)]
         ended = final.groupby("request_id")["assessment_outcome_date"].min()
         start = np.maximum(agreed["request_outcome_date"], agreed["received_date"] + pd.Timedelta(days=c.days + 1))
-        end = agreed["request_id"].map(ended)
-        return _at_month_end(start, end, grid)
+        return _at_month_end(start, agreed["request_id"].map(ended), grid)
     if c.method == "reviews_overdue":
-        plans = tables["named_plan"].merge(asm[["assessment_id", "request_id"]], on="assessment_id", how="inner")
+        plans = t["named_plan"].merge(asm[["assessment_id", "request_id"]], on="assessment_id")
         plans = plans[plans["start_date"].notna()]
-        own = plans[["named_plan_id", "request_id", "start_date", "cease_date"]].rename(
-            columns={"start_date": "anchor"})
-        met = plans.merge(ap[ap["review_meeting_date"].notna()], on="request_id", how="inner")
-        met = met[met["review_meeting_date"] >= met["start_date"]]
-        met = met[["named_plan_id", "request_id", "review_meeting_date", "cease_date"]].rename(
+        own = plans[["named_plan_id", "start_date", "cease_date"]].rename(columns={"start_date": "anchor"})
+        met = plans.merge(ap[ap["review_meeting_date"].notna()], on="request_id")
+        met = met.loc[met["review_meeting_date"] >= met["start_date"],
+                      ["named_plan_id", "review_meeting_date", "cease_date"]].rename(
             columns={"review_meeting_date": "anchor"})
         anchors = pd.concat([own, met], ignore_index=True).drop_duplicates().sort_values(["named_plan_id", "anchor"])
-        next_anchor = anchors.groupby("named_plan_id")["anchor"].shift(-1)
+        anchors["next_anchor"] = anchors.groupby("named_plan_id")["anchor"].shift(-1)
         start = anchors["anchor"] + pd.DateOffset(months=c.months) + pd.Timedelta(days=1)
-        end = next_anchor.where(anchors["cease_date"].isna(),
-                                np.minimum(next_anchor.fillna(anchors["cease_date"]), anchors["cease_date"]))
-        return _at_month_end(start, end, grid)
+        return _at_month_end(start, anchors[["next_anchor", "cease_date"]].min(axis=1), grid)
+    if c.method in WAIT_METHODS:
+        ref = t["referral"][t["referral"]["service"] == c.service]
+        if c.method == "seen_within":
+            ev = ref[ref["first_contact_date"].notna()
+                     & (ref["removed_date"].isna() | (ref["removed_date"] >= ref["first_contact_date"]))]
+            return _rate(ev["first_contact_date"], _days(ev["first_contact_date"], ev["referral_date"]) <= c.days,
+                         grid)
+        end = _wait_end(ref)
+        if c.method == "waiting_list_size":
+            return _at_month_end(ref["referral_date"], end, grid)
+        if c.method in ("waiting_over", "waiting_over_count"):
+            over = _at_month_end(ref["referral_date"] + pd.Timedelta(days=c.days + 1), end, grid)
+            if c.method == "waiting_over":
+                over["denominator"] = _at_month_end(ref["referral_date"], end, grid)["numerator"]
+            return over
+        rows = []
+        for me in grid + pd.offsets.MonthEnd(0):
+            waited = _days(pd.Series(me, index=ref.index), ref["referral_date"])[
+                (ref["referral_date"] <= me) & (end.isna() | (end > me))]
+            rows.append((np.nan, len(waited), waited.median() / 7.0 if len(waited) else np.nan))
+        return pd.DataFrame(rows, columns=["numerator", "denominator", "median"], index=grid)
+    if c.method == "advice_within":
+        adv = t["advice_request"]
+        ev = adv[(adv["advice_type"] == c.advice_type) & adv["received_date"].notna()]
+        return _rate(ev["received_date"], _days(ev["received_date"], ev["requested_date"]) <= c.days, grid)
+    if c.method == "audit_grade":
+        aud = t["ehcp_audit"]
+        if c.plan_types:
+            aud = aud[aud["plan_type"].isin(c.plan_types)]
+        return _rate(aud["audit_date"], aud["grade"].isin(c.grades), grid)
+    if c.method == "awaiting_placement":
+        need = t["placement_need"]
+        return _at_month_end(need["need_date"], need["placed_date"], grid)
+    if c.method == "reduced_timetable":
+        rt = t["reduced_timetable"]  # end_date is the last day on it: still counted at a month end equal to it
+        return _at_month_end(rt["start_date"], rt["end_date"] + pd.Timedelta(days=1), grid)
+    if c.method == "kpi_return":
+        ret = t["kpi_return"]
+        out = ret[ret["kpi_id"] == kpi.id].set_index("period")[["numerator", "denominator"]].reindex(grid)
+        out["median"] = np.nan
+        return out
     raise ValueError(f"unknown computation method {c.method!r}")
 
 
+def source_of(kpi: KpiDefinition) -> str:
+    """The table an area must hold records in for the KPI to have values there (SEN2 KPIs: requests)."""
+    method = kpi.computation.method
+    return "referral" if method in WAIT_METHODS else LOCAL_SOURCE.get(method, "request")
+
+
 def reference_all(tables: dict[str, pd.DataFrame], catalogue: Catalogue) -> pd.DataFrame:
-    """Every KPI's monthly numbers, stacked: kpi_id, period ('YYYY-MM'), numerator, denominator, median."""
-    grid = months(tables, catalogue.series_start)
+    """Every KPI's monthly numbers for every area, stacked: area_code, kpi_id, period ('YYYY-MM'), numerator,
+    denominator, median. An area holding no records of a KPI's source gets its months with empty values."""
+    windows = kpi_windows(tables, catalogue)
+    split = {name: dict(tuple(df.groupby("area_code"))) for name, df in tables.items()}
+    by_area = {a: {name: split[name].get(a, df.iloc[:0]) for name, df in tables.items()} for a in windows["sen2"]}
     frames = []
     for kpi in catalogue.kpis:
-        df = reference_kpi(kpi, tables, grid)
-        df = df.rename_axis("period").reset_index()
-        df["period"] = df["period"].dt.strftime("%Y-%m")
-        df.insert(0, "kpi_id", kpi.id)
-        frames.append(df[REFERENCE_COLUMNS])
-    return pd.concat(frames, ignore_index=True)
+        family = "waits" if kpi.computation.method in WAIT_METHODS else "sen2"
+        holding = set(tables[source_of(kpi)]["area_code"])
+        for area, (first, last) in windows[family].items():
+            grid = pd.date_range(first, last, freq="MS")
+            if area in holding:
+                df = area_kpi(kpi, by_area[area], grid)
+            else:
+                df = pd.DataFrame({"numerator": np.nan, "denominator": np.nan, "median": np.nan}, index=grid)
+            df = df.rename_axis("period").reset_index()
+            df["period"] = df["period"].dt.strftime("%Y-%m")
+            df.insert(0, "kpi_id", kpi.id)
+            df.insert(0, "area_code", area)
+            frames.append(df[REFERENCE_COLUMNS])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REFERENCE_COLUMNS)
 
 
 def disagreements(engine: pd.DataFrame, reference: pd.DataFrame, limit: int = 10) -> list[str]:
-    """Where the engine's series and the reference differ: same KPI-months, and per KPI and month the same
-    numerator and denominator (exactly for counts, to 1e-9 relative for sums of weeks) and median. Empty = agree."""
-    keys = ["kpi_id", "period"]
+    """Where the engine's series and the reference differ: the same (area, KPI, month) rows, and in each the same
+    numerator, denominator and median (counts exactly, sums of weeks and medians to 1e-9 relative). Empty = agree."""
+    keys = ["area_code", "kpi_id", "period"]
     e = engine[REFERENCE_COLUMNS].set_index(keys)
     r = reference[REFERENCE_COLUMNS].set_index(keys)
     problems: list[str] = []
     for k in e.index.difference(r.index)[:limit]:
-        problems.append(f"{k[0]} {k[1]}: in the engine's series but not the reference's")
+        problems.append(f"{' '.join(k)}: in the engine's series but not the reference's")
     for k in r.index.difference(e.index)[:limit]:
-        problems.append(f"{k[0]} {k[1]}: in the reference's series but not the engine's")
+        problems.append(f"{' '.join(k)}: in the reference's series but not the engine's")
     both = e.index.intersection(r.index)
     for col in ("numerator", "denominator", "median"):
         a = pd.to_numeric(e.loc[both, col], errors="coerce").astype("float64")
         b = pd.to_numeric(r.loc[both, col], errors="coerce").astype("float64")
-        same = (a.isna() & b.isna()) | np.isclose(a, b, rtol=1e-9, atol=1e-9)
+        same = (a.isna() & b.isna()) | np.isclose(a, b, rtol=1e-9, atol=0)
         for k in a.index[~same.to_numpy()][:limit]:
-            problems.append(f"{k[0]} {k[1]}: {col} engine {float(a[k])!r} vs reference {float(b[k])!r}")
+            problems.append(f"{' '.join(k)}: {col} engine {float(a[k])!r} vs reference {float(b[k])!r}")
     return problems[:limit]

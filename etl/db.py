@@ -45,6 +45,7 @@ def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
+        con.execute("SET enable_progress_bar = false")  # the CLI draws its own bar (rich, on a terminal only)
         check_current(con, path)
         for schema in SCHEMA_FILES:
             con.execute(schema.read_text())

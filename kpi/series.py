@@ -25,6 +25,7 @@ def open_readonly(db_path: Path | str) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(f"no database at {path}: run `python -m etl demo` or `python -m etl load` first")
     con = duckdb.connect(str(path), read_only=True)
     try:
+        con.execute("SET enable_progress_bar = false")  # long queries would draw a bar into CLI output and logs
         check_current(con, path)
     except OutdatedDatabase:
         con.close()

@@ -1,7 +1,7 @@
-"""The benchmark suite: its JSON at a tiny size, and the pandas reference agreeing with the KPI engine exactly.
+"""The benchmark suite: its JSON at three tiny sizes, and the pandas reference agreeing with the KPI engine exactly.
 
 Never timed: nothing here asserts on speed, only that the figures exist, are positive and that the reference and
-the engine give the same numerator, denominator and median for every KPI and month.
+the engine give the same numerator, denominator and median for every KPI, area and month.
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ import pandas as pd
 import pytest
 
 from bench import __main__ as cli
-from bench.pandas_reference import disagreements, fetch_tables, reference_all, reference_catalogue
-from bench.suite import ReferenceMismatch, Size, check_agreement, pages_of_app
+from bench.pandas_reference import disagreements, fetch_tables, reference_all
+from bench.suite import PAIR, ReferenceMismatch, Size, check_agreement, generate_pair, pages_of_app
+from etl.load import load_areas
 from kpi.series import kpi_series, open_readonly
 from tests.blade import Blade
 from tests.test_app import plan_extract
 
-PER_SIZE_KEYS = ["months", "rows", "requests", "etl_rows_per_s", "raw_duckdb_rows_per_s", "etl_ratio",
+PER_SIZE_KEYS = ["months", "areas", "rows", "requests", "etl_rows_per_s", "raw_duckdb_rows_per_s", "etl_ratio",
                  "kpi_engine_s", "pandas_reference_s", "kpi_speedup", "page_render_s", "peak_rss_mb"]
 
 
 def _engine_and_reference(db, catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
-    catalogue = reference_catalogue(catalogue)  # the SEN2 KPIs the reference implements
-    assert len(catalogue.kpis) >= 8
+    """Every KPI of the catalogue, from the engine and from the reference."""
     con = open_readonly(db)
     try:
         return kpi_series(con, catalogue), reference_all(fetch_tables(con), catalogue)
@@ -69,13 +69,45 @@ def edge_cases() -> Blade:
 def test_pandas_reference_gives_the_engines_numbers_on_hand_built_records(extract, build_db, catalogue):
     engine, ref = _engine_and_reference(build_db(extract()), catalogue)
     assert disagreements(engine, ref) == []
-    assert len(ref) == len(engine) and set(ref["kpi_id"]) == set(reference_catalogue(catalogue).ids)
+    assert len(ref) == len(engine) and set(ref["kpi_id"]) == set(catalogue.ids)
+
+
+@pytest.fixture(scope="module")
+def pair_db(tmp_path_factory):
+    """Two small generated areas (every source: SEN2, local extracts, referrals) sharing record ids, in one load."""
+    root = tmp_path_factory.mktemp("pair")
+    areas = generate_pair(root / "extract", seed=7, start="2022-01", months=24)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("APP_PSEUDONYM_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+        load_areas([(code, [folder]) for code, folder in areas], root / "pair.duckdb")
+    return root / "pair.duckdb"
+
+
+def test_reference_agrees_with_the_engine_on_every_kpi_in_two_areas(pair_db, catalogue):
+    engine, ref = _engine_and_reference(pair_db, catalogue)
+    assert disagreements(engine, ref) == []
+    assert len(ref) == len(engine)
+    codes = [code for code, _, _ in PAIR]
+    assert sorted(ref["area_code"].unique()) == sorted(codes)
+    for code in codes:  # every KPI has values in each area, so the agreement is not between two empty series
+        mine = ref[ref["area_code"] == code]
+        assert set(mine["kpi_id"]) == set(catalogue.ids)
+        counted = mine.groupby("kpi_id")[["numerator", "denominator", "median"]].count().sum(axis=1)
+        assert (counted > 0).all(), list(counted[counted == 0].index)
+
+
+def test_disagreements_key_on_the_area(pair_db, catalogue):
+    engine, ref = _engine_and_reference(pair_db, catalogue)
+    other, home = sorted(ref["area_code"].unique())[:2]
+    swapped = ref.copy()
+    swapped["area_code"] = swapped["area_code"].map({other: home, home: other})
+    assert disagreements(engine, swapped)  # the same KPI-months but the other area's numbers
 
 
 def test_reference_on_the_edge_cases_matches_hand_counts(build_db, catalogue):
     """The reference is right in its own terms too, not just equal to the engine."""
     _, ref = _engine_and_reference(build_db(edge_cases()), catalogue)
-    at = ref.set_index(["kpi_id", "period"])
+    at = ref.drop(columns="area_code").set_index(["kpi_id", "period"])
     assert tuple(at.loc[("ehcp_20wk_excl", "2022-05"), ["numerator", "denominator"]]) == (1, 2)
     assert tuple(at.loc[("ehcp_20wk_incl", "2022-05"), ["numerator", "denominator"]]) == (2, 3)
     # February 2022: the three issued plans' decisions (day 30), two on day 22, one on day 42 and one on day 43.
@@ -95,11 +127,12 @@ def test_reference_on_the_edge_cases_matches_hand_counts(build_db, catalogue):
 
 def test_disagreements_name_every_kind_of_difference(build_db, catalogue):
     engine, ref = _engine_and_reference(build_db(plan_extract()), catalogue)
+    area = ref["area_code"].iloc[0]
     changed = ref.copy()
     i = changed.index[(changed["kpi_id"] == "ehcp_20wk_excl") & (changed["period"] == "2023-07")][0]
     changed.loc[i, "numerator"] += 1
     problems = disagreements(engine, changed)
-    assert problems == ["ehcp_20wk_excl 2023-07: numerator engine 1.0 vs reference 2.0"]
+    assert problems == [f"{area} ehcp_20wk_excl 2023-07: numerator engine 1.0 vs reference 2.0"]
     j = changed.index[(changed["kpi_id"] == "ehcp_weeks_to_issue") & (changed["period"] == "2023-07")][0]
     changed.loc[j, "median"] += 1e-6
     assert any("ehcp_weeks_to_issue 2023-07: median" in p for p in disagreements(engine, changed))
@@ -118,14 +151,15 @@ def test_sizes_end_in_december_2024_and_every_page_of_the_app_is_measured():
 @pytest.fixture(scope="module")
 def bench_json(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "bench.json"
-    assert cli.main(["--scale", "la", "--months", "3,6,12", "--repeat", "1", "--json", str(out)]) == 0
+    assert cli.main(["--scale", "pair", "--months", "3,6,12", "--repeat", "1", "--json", str(out)]) == 0
     return json.loads(out.read_text())
 
 
-def test_bench_json_has_every_figure_at_three_sizes(bench_json):
+def test_bench_json_has_every_figure_at_three_sizes(bench_json, catalogue):
     sizes = bench_json["sizes"]
     assert [s["months"] for s in sizes] == [3, 6, 12]
     assert sizes[0]["rows"] < sizes[-1]["rows"]
+    assert [s["areas"] for s in sizes] == [2, 2, 2] and bench_json["areas"] == 2
     titles = [t for _, t in pages_of_app()]
     for s in sizes:
         for key in PER_SIZE_KEYS:
@@ -139,6 +173,7 @@ def test_bench_json_has_every_figure_at_three_sizes(bench_json):
         assert s["etl_ratio"] == pytest.approx(s["etl_rows_per_s"] / s["raw_duckdb_rows_per_s"])
         assert s["kpi_speedup"] == pytest.approx(s["pandas_reference_s"] / s["kpi_engine_s"])
         assert s["rows_quarantined"] == 0
+        assert s["kpis"] == len(catalogue.ids) and s["raw_duckdb_rows"] == s["rows"]  # every KPI; the same files
     for key in PER_SIZE_KEYS[1:]:
         assert bench_json[key] == sizes[-1][key]  # the headline figures are the largest size's
     assert bench_json["machine"]["nproc"] >= 1 and bench_json["machine"]["cpu_model"]
