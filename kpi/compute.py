@@ -50,15 +50,10 @@ class DataWindow:
         return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
 
 
-def _in_areas(areas) -> str:
-    """A condition keeping the rows of ``areas`` (TRUE for None: every area)."""
-    return "TRUE" if areas is None else f"area_code IN ({sql_list(areas) or 'NULL'})"
-
-
 def _window_rows_sql(areas=None) -> str:
     """Per area: the first flow month (the first request received in the extract's own period; historical
     requests, outcome H, only carry the stock of older plans) and the month of the latest dated event."""
-    w = _in_areas(areas)
+    w = areas_condition(areas)
     return f"""
         WITH flow AS (SELECT area_code, min(received_date) FILTER (WHERE request_outcome IS DISTINCT FROM 'H') AS f,
                              min(received_date) AS f_any
@@ -100,9 +95,16 @@ def sql_list(values) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
+def areas_condition(areas, column: str = "area_code") -> str:
+    """A condition keeping the rows of ``areas`` (TRUE for None: every area; none for an empty list)."""
+    if areas is None:
+        return "TRUE"
+    return f"{column} IN ({sql_list(areas)})" if areas else "FALSE"
+
+
 def area_condition(area: str | None, column: str = "area_code") -> str:
     """A condition keeping one area's rows (TRUE for every area): for the per-event views (Explore, Explain)."""
-    return "TRUE" if area is None else f"{column} = {sql_list([area])}"
+    return areas_condition(None if area is None else [area], column)
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,7 @@ class Scope:
 
     def where(self, column: str = "area_code") -> str:
         """A condition keeping rows of the chosen areas (TRUE when every area is wanted)."""
-        areas = self.areas
-        if areas is None:
-            return "TRUE"
-        return f"{column} IN ({sql_list(areas)})" if areas else "FALSE"
+        return areas_condition(self.areas, column)
 
     def grid_cte(self) -> str:
         """``aw`` (area, first_month, last_month) and ``grid``: every (area, month, month_end) with a row."""
@@ -398,7 +397,7 @@ def case_areas(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _areas_by_table(con: duckdb.DuckDBPyConnection, areas=None) -> dict[str, set[str]]:
     """The areas (of every area, or of ``areas``) holding rows in each case table."""
     tables = sorted({t for ts in TABLES_FOR_METHOD.values() for t in ts})
-    union = " UNION ALL ".join(f"SELECT DISTINCT '{t}' AS t, area_code FROM {t} WHERE {_in_areas(areas)}"
+    union = " UNION ALL ".join(f"SELECT DISTINCT '{t}' AS t, area_code FROM {t} WHERE {areas_condition(areas)}"
                                for t in tables)
     found: dict[str, set[str]] = {t: set() for t in tables}
     for table, area in con.execute(union).fetchall():
@@ -414,10 +413,12 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
     Each source family has its own months: SEN2 KPIs (and the local extracts') keep the area's SEN2 window,
     waiting-list KPIs the area's referral window; an area lacking one family's window uses its other one. An area
     without a KPI's source records gets that KPI's months with empty values (never zeros)."""
+    from kpi.compute_waits import split_batch
+
     by_table = _areas_by_table(con, areas)
     chosen = sorted(set().union(*by_table.values())) if areas is None else sorted(set(areas))
     families = series_windows(con, catalogue, areas)
-    overall = span_of({f"{f}:{a}": w for f, ws in families.items() for a, w in ws.items()})
+    overall = _overall(families)
     if overall is None or not chosen:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     kpis = [catalogue.get(k) for k in kpi_ids] if kpi_ids else catalogue.kpis
@@ -428,8 +429,6 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
         windows = _windows_of(k, families, overall, chosen)
         holding = by_table[source_table(k)]
         if batch is not None and k in waits:  # every waiting-list KPI from one pass over the referrals
-            from kpi.compute_waits import split_batch
-
             got = _finish(split_batch(batch, k.computation), k)
             got.insert(1, "kpi_id", k.id)
             frames.append(got[SERIES_COLUMNS])
@@ -451,6 +450,11 @@ def _waits_batch(con: duckdb.DuckDBPyConnection, kpis: list[KpiDefinition], fami
     return con.execute(waits_batch_sql([k.computation for k in kpis], scope.grid_cte(), scope.where())).df()
 
 
+def _overall(families: dict[str, dict[str, DataWindow]]) -> DataWindow | None:
+    """The months every family of every area covers together: the fallback for an area with neither window."""
+    return span_of({f"{f}:{a}": w for f, ws in families.items() for a, w in ws.items()})
+
+
 def _windows_of(kpi: KpiDefinition, families: dict[str, dict[str, DataWindow]], overall: DataWindow,
                 areas: list[str]) -> dict[str, DataWindow]:
     """Each area's months for a KPI: its own family's window, else the area's other family's, else ``overall``."""
@@ -463,7 +467,7 @@ def kpi_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi: KpiDe
     """The months of a KPI's series for each area holding its source records (only ``areas`` when given), as
     compute_all uses them: for showing the SQL behind one area's series (Explain)."""
     families = series_windows(con, catalogue, areas)
-    overall = span_of({f"{f}:{a}": w for f, ws in families.items() for a, w in ws.items()})
+    overall = _overall(families)
     holding = _areas_by_table(con, areas)[source_table(kpi)]
     chosen = sorted(holding if areas is None else holding & set(areas))
     return _windows_of(kpi, families, overall, chosen) if overall else {}

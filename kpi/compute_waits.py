@@ -25,7 +25,7 @@ def _lit(text: str) -> str:
 def waits_windows(con: duckdb.DuckDBPyConnection, areas=None) -> dict:
     """Per area (every area, or only ``areas``), the first and last month of its referral data (first referral to
     latest dated event)."""
-    from kpi.compute import DataWindow, _in_areas
+    from kpi.compute import DataWindow, areas_condition
 
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if "referral" not in tables:
@@ -34,7 +34,7 @@ def waits_windows(con: duckdb.DuckDBPyConnection, areas=None) -> dict:
         SELECT area_code, CAST(date_trunc('month', min(referral_date)) AS DATE),
                CAST(date_trunc('month', greatest(max(referral_date), max(first_contact_date), max(removed_date)))
                     AS DATE)
-        FROM referral WHERE {_in_areas(areas)} GROUP BY 1 ORDER BY 1""").fetchall()
+        FROM referral WHERE {areas_condition(areas)} GROUP BY 1 ORDER BY 1""").fetchall()
     return {a: DataWindow(first, last) for a, first, last in rows if first is not None}
 
 

@@ -15,6 +15,8 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
+from kpi.compute import area_condition
+
 # Source → (layouts that feed it, the table holding its records and its latest-date column, expected every N days)
 SOURCES: dict[str, tuple[tuple[str, ...], str | None, str | None, int]] = {
     "SEN2 case records": (("sen2_blade", "sen2_template", "sen2_modules_csv"), "request", "received_date", 31),
@@ -71,11 +73,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 
 def _of_area(area: str | None, column: str = "area_code") -> str:
     """Load bookkeeping of one area: its own loads and the published statistics every area shares (no area)."""
-    return "TRUE" if area is None else f"({column} IS NULL OR {column} = {_lit(area)})"
-
-
-def _lit(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
+    return "TRUE" if area is None else f"({column} IS NULL OR {area_condition(area, column)})"
 
 
 def _area_loads(area: str | None, column: str = "load_id") -> str:
@@ -149,8 +147,7 @@ def freshness(con: duckdb.DuckDBPyConnection, today: date | None = None, area: s
         last_loaded = max(loaded) if loaded else None
         latest = None
         if table and _has(con, table):
-            mine = "TRUE" if area is None else f"area_code = {_lit(area)}"
-            latest = con.execute(f"SELECT max({column}) FROM {table} WHERE {mine}").fetchone()[0]
+            latest = con.execute(f"SELECT max({column}) FROM {table} WHERE {area_condition(area)}").fetchone()[0]
         status = freshness_status(last_loaded, every, today)
         rows.append({
             "Source": name, "Expected": EXPECTED_WORDS.get(every, f"every {every} days"),
