@@ -137,8 +137,10 @@ def board_row(rows: pd.DataFrame, kpi: KpiDefinition, period: str, current: pd.S
 def board(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.DataFrame:
     """The scorecard for ``period`` with variation, assurance, forecast and a sentence per KPI."""
     card = scorecard(series, catalogue, period)
-    extra = [board_row(series[series["kpi_id"] == kpi.id], kpi, period,
-                       card[card["kpi_id"] == kpi.id].iloc[0]) for kpi in catalogue.kpis]
+    by_kpi = dict(tuple(series.groupby("kpi_id", sort=False)))  # one pass, not a filter of the whole series per KPI
+    current = card.set_index("kpi_id", drop=False)
+    extra = [board_row(by_kpi.get(kpi.id, series.iloc[:0]), kpi, period, current.loc[kpi.id])
+             for kpi in catalogue.kpis]
     codes = pd.DataFrame(extra)
     for c in ("variation", "assurance", "forecast_verdict", "forecast_note"):  # missing stays None, not NaN
         codes[c] = pd.Series([e[c] for e in extra], dtype=object, index=codes.index)

@@ -291,22 +291,26 @@ def _base_layout(fig: go.Figure) -> go.Figure:
 
 
 def sparkline(values: Sequence[float | None], periods: Sequence[str], unit: str, decimals: int) -> go.Figure:
-    """A small line of recent monthly values, latest point marked; no axes, hover shows month and value."""
+    """A small line of recent monthly values, latest point marked; no axes, hover shows month and value.
+
+    Built in one constructor call with the empty "none" template: the board draws one per KPI, and copying the
+    plotly_white template into each (it styles axes and grid, which a sparkline hides) was most of a page render.
+    """
     x = _month_start(periods)
     y = [None if _missing(v) else v for v in values]
     text = [f"{format_period(p)}: {format_value(v, unit, decimals)}" for p, v in zip(periods, y, strict=True)]
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", line={"color": DARK_BLUE, "width": 2}, connectgaps=False,
-                               hovertext=text, hoverinfo="text", name="Monthly value"))
+    data = [go.Scatter(x=x, y=y, mode="lines", line={"color": DARK_BLUE, "width": 2}, connectgaps=False,
+                       hovertext=text, hoverinfo="text", name="Monthly value")]
     last = next((i for i in range(len(y) - 1, -1, -1) if y[i] is not None), None)
     if last is not None:
-        fig.add_trace(go.Scatter(x=[x[last]], y=[y[last]], mode="markers", hoverinfo="skip", name="Latest",
-                                 marker={"color": DARK_BLUE, "size": 7}))
-    _base_layout(fig)
-    fig.update_layout(height=60, margin={"l": 4, "r": 8, "t": 6, "b": 6}, showlegend=False,
-                      xaxis={"visible": False, "range": [x[0] - pd.DateOffset(days=10), x[-1] + pd.DateOffset(days=20)]
-                             if x else None}, yaxis={"visible": False}, plot_bgcolor="rgba(0,0,0,0)",
-                      paper_bgcolor="rgba(0,0,0,0)")
-    return fig
+        data.append(go.Scatter(x=[x[last]], y=[y[last]], mode="markers", hoverinfo="skip", name="Latest",
+                               marker={"color": DARK_BLUE, "size": 7}))
+    span = [x[0] - pd.DateOffset(days=10), x[-1] + pd.DateOffset(days=20)] if x else None
+    return go.Figure(data, layout={
+        "template": "none", "font": {"family": FONT, "color": "#0B0C0C", "size": 14},
+        "hoverlabel": {"font": {"family": FONT}}, "height": 60, "margin": {"l": 4, "r": 8, "t": 6, "b": 6},
+        "showlegend": False, "xaxis": {"visible": False, "range": span}, "yaxis": {"visible": False},
+        "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)"})
 
 
 def sparkline_alt(values: Sequence[float | None], periods: Sequence[str], unit: str, decimals: int) -> str:

@@ -67,8 +67,10 @@ def kpi_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: li
 def scorecard(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.DataFrame:
     """One row per KPI for the chosen month: value, trajectory, target, status, change, and recent values."""
     rows = []
+    upto = series[series["period"] <= period]
+    by_kpi, empty = dict(tuple(upto.groupby("kpi_id", sort=False))), upto.iloc[:0]  # one pass over the series
     for kpi in catalogue.kpis:
-        s = series[(series["kpi_id"] == kpi.id) & (series["period"] <= period)]
+        s = by_kpi.get(kpi.id, empty)
         current = s[s["period"] == period]
         value = _num(current["value"].iloc[0]) if len(current) else None
         previous = _num(s["value"].iloc[-2]) if len(s) >= 2 and len(current) else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi.board import SORT_KEYS, board, board_table, sort_board
+from kpi.board import SORT_KEYS, board_table, sort_board
 from kpi.charts import (
     STATUS_ORDER,
     format_basis,
@@ -27,7 +27,7 @@ from pages import _shared as ui
 
 ctx = ui.context()
 cat, period = ctx.catalogue, ctx.period
-card = board(ctx.series, cat, period)
+card = ui.board_summary(ctx)
 medians = ctx.series[ctx.series["period"] == period].set_index("kpi_id")["median"]
 previous = format_period(period_of(month_index(period) - 1))
 
