@@ -210,19 +210,6 @@ def axis_title(kpi: KpiDefinition) -> str:
     return {"percent": "Percentage (%)", "weeks": "Weeks", "count": "Number"}[kpi.unit]
 
 
-def blank_unplanned(series: pd.DataFrame) -> pd.DataFrame:
-    """No trajectory in a month means no target and no status in it.
-
-    A guard for ``kpi.series.add_plan`` under pandas 3: a trajectory of None arrives as NaN, so months before the
-    baseline get the target and an 'off_track' status. Harmless once the engine blanks them itself.
-    """
-    out = series.copy()
-    unplanned = out["trajectory"].isna()
-    out["target"] = out["target"].where(~unplanned)
-    out["status"] = out["status"].astype(object).where(~unplanned, None)
-    return out
-
-
 # --- the table and its download --------------------------------------------------------------------------
 
 def _rounded(values: pd.Series, decimals: int) -> pd.Series:

@@ -424,19 +424,23 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
     kpis = [catalogue.get(k) for k in kpi_ids] if kpi_ids else catalogue.kpis
     waits = [k for k in kpis if k.computation.method in WAIT_METHODS]
     batch = _waits_batch(con, waits, families, overall, chosen, by_table["referral"]) if waits else None
-    frames = []
-    for k in kpis:
+    frames, ranks = [], []
+    for rank, k in enumerate(kpis):
         windows = _windows_of(k, families, overall, chosen)
         holding = by_table[source_table(k)]
         if batch is not None and k in waits:  # every waiting-list KPI from one pass over the referrals
             got = _finish(split_batch(batch, k.computation), k)
             got.insert(1, "kpi_id", k.id)
-            frames.append(got[SERIES_COLUMNS])
+            got = [got[SERIES_COLUMNS]]
         else:
-            frames.append(compute_kpi(con, k, {a: w for a, w in windows.items() if a in holding}))
-        frames += [_no_data(k, a, windows[a]) for a in chosen if a not in holding]
+            got = [compute_kpi(con, k, {a: w for a, w in windows.items() if a in holding})]
+        got += [_no_data(k, a, windows[a]) for a in chosen if a not in holding]
+        frames += got
+        ranks += [np.full(len(f), rank) for f in got]
     out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["kpi_id", "area_code", "period"], kind="stable", key=_kpi_order(kpis)).reset_index(
+    # The catalogue's KPI order, then area, then month: the rank is carried per frame, not looked up per row.
+    out["_rank"] = np.concatenate(ranks)
+    return out.sort_values(["_rank", "area_code", "period"], kind="stable").drop(columns="_rank").reset_index(
         drop=True)
 
 
@@ -471,12 +475,6 @@ def kpi_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi: KpiDe
     holding = _areas_by_table(con, areas)[source_table(kpi)]
     chosen = sorted(holding if areas is None else holding & set(areas))
     return _windows_of(kpi, families, overall, chosen) if overall else {}
-
-
-def _kpi_order(kpis: list[KpiDefinition]):
-    """Sort key keeping the catalogue's KPI order (then area, then month)."""
-    rank = {k.id: i for i, k in enumerate(kpis)}
-    return lambda col: col.map(rank) if col.name == "kpi_id" else col
 
 
 def _no_data(kpi: KpiDefinition, area: str, window: DataWindow) -> pd.DataFrame:

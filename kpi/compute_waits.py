@@ -90,7 +90,8 @@ def waits_batch_sql(computations, grid_cte: str, where: str) -> str:
             SELECT r.area_code, r.service, r.ref_day,
                    unnest(range(greatest(r.start_no, w.first_no), least(coalesce(r.stop_no, w.last_no + 1),
                                                                        w.last_no + 1))) AS month_no
-            FROM (SELECT area_code, service, date_diff('day', DATE '1970-01-01', referral_date) AS ref_day,
+            FROM (SELECT area_code, service,
+                         CAST(date_diff('day', DATE '1970-01-01', referral_date) AS INTEGER) AS ref_day,
                          year(referral_date) * 12 + month(referral_date) - 1 AS start_no,
                          year(end_date) * 12 + month(end_date) - 1 AS stop_no
                   FROM ref WHERE end_date IS NULL OR end_date > referral_date) r
@@ -101,14 +102,16 @@ def waits_batch_sql(computations, grid_cte: str, where: str) -> str:
                     - median_day) / 7.0 AS median_weeks
             FROM (SELECT area_code, service, make_date(CAST(month_no // 12 AS INTEGER),
                                                        CAST(month_no % 12 + 1 AS INTEGER), 1) AS period,
-                         median(ref_day) AS median_day
-                  FROM wait_months GROUP BY ALL))"""
+                         median_day
+                  FROM (SELECT area_code, service, month_no, median(ref_day) AS median_day
+                        FROM wait_months GROUP BY ALL)))"""
         median_col = "md.median_weeks"
     return f"""
     WITH {grid_cte},
     sg AS (SELECT g.area_code, s.service, g.period FROM grid g
            CROSS JOIN (VALUES {", ".join(f"({_lit(s)})" for s in services)}) s(service)),
-    ref AS (SELECT area_code, service, referral_date, first_contact_date, removed_date, {WAIT_END} AS end_date
+    ref AS NOT MATERIALIZED (  -- inlined: scanning the referrals again is cheaper than materialising them
+            SELECT area_code, service, referral_date, first_contact_date, removed_date, {WAIT_END} AS end_date
             FROM referral WHERE service IN ({", ".join(_lit(s) for s in services)}) AND {where}),
     iv AS (SELECT r.area_code, r.service, k.kind,
                   CAST(date_trunc('month', r.referral_date + k.offset_days) AS DATE) AS first_month,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from etl.db import OutdatedDatabase, check_current
@@ -34,7 +35,10 @@ def open_readonly(db_path: Path | str) -> duckdb.DuckDBPyConnection:
 
 
 def add_plan(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
-    """Target, trajectory and status columns for one KPI's rows."""
+    """Target, trajectory and status columns for one KPI's rows. Before the plan's baseline month there is no
+    trajectory, so no target and no status either (never 'off track' against a plan not yet started).
+
+    The trajectory is worked out once per month, not once per row (a KPI has one row per area and month)."""
     df = df.copy()
     if kpi.plan is None:
         df["target"] = None
@@ -42,12 +46,15 @@ def add_plan(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
         df["status"] = None
         return df
     plan = kpi.plan
-    df["trajectory"] = [trajectory_value(plan, p) for p in df["period"]]
-    df["target"] = [plan.target.value if t is not None else None for t in df["trajectory"]]
-    df["status"] = [
-        status(None if pd.isna(v) else float(v), t, kpi.polarity, plan.tolerance)
-        for v, t in zip(df["value"], df["trajectory"], strict=True)
-    ]
+    codes, months = pd.factorize(df["period"])
+    planned = np.array([trajectory_value(plan, p) for p in months], dtype="float64")  # None → NaN
+    trajectory = planned[codes]
+    df["trajectory"] = trajectory
+    df["target"] = np.where(np.isnan(trajectory), np.nan, plan.target.value)
+    df["status"] = pd.Series([None if t != t else status(None if v != v else v, t, kpi.polarity, plan.tolerance)
+                              for v, t in zip(df["value"].to_numpy(dtype="float64", na_value=np.nan).tolist(),
+                                              trajectory.tolist(), strict=True)],
+                             index=df.index, dtype=object)
     return df
 
 
@@ -58,7 +65,8 @@ def kpi_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: li
     raw = compute_all(con, catalogue, kpi_ids, areas)
     if raw.empty:
         return pd.DataFrame(columns=SERIES_COLUMNS)
-    raw["period"] = pd.to_datetime(raw["period"]).dt.strftime("%Y-%m")
+    codes, months = pd.factorize(raw["period"])  # format each month once, not once per row
+    raw["period"] = pd.Index(pd.to_datetime(months).strftime("%Y-%m"))[codes]
     frames = [add_plan(g, catalogue.get(kpi_id)) for kpi_id, g in raw.groupby("kpi_id", sort=False)]
     out = pd.concat(frames, ignore_index=True)
     return out[SERIES_COLUMNS]

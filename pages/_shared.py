@@ -24,7 +24,6 @@ from etl.db import default_db_path
 from kpi import audit as audit_log
 from kpi import definitions, roles
 from kpi.board import board
-from kpi.charts import blank_unplanned
 from kpi.definitions import Catalogue
 from kpi.series import kpi_series, open_readonly
 
@@ -119,7 +118,7 @@ def _series(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int,
     cat = _catalogue(defs_path, defs_mtime_ns)
     con = open_readonly(db)  # open, compute, close: loads may run while the app is up
     try:
-        return blank_unplanned(kpi_series(con, cat, areas=[area]))
+        return kpi_series(con, cat, areas=[area])
     finally:
         con.close()
 

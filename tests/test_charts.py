@@ -84,10 +84,10 @@ def _rows(catalogue, kpi_id="ehcp_20wk_excl"):
     df["value"] = (100 * df["numerator"] / df["denominator"].astype(float)).where(df["denominator"] > 0)
     df["rolling_12m"] = df["value"].rolling(12).mean()
     df["median"] = math.nan
-    return charts.blank_unplanned(add_plan(df, catalogue.get(kpi_id)))
+    return add_plan(df, catalogue.get(kpi_id))
 
 
-def test_blank_unplanned_leaves_months_before_the_baseline_without_target_or_status(catalogue):
+def test_add_plan_leaves_months_before_the_baseline_without_target_or_status(catalogue):
     rows = _rows(catalogue).set_index("period")
     assert pd.isna(rows.loc["2022-12", "status"]) and pd.isna(rows.loc["2022-12", "target"])
     assert rows.loc["2023-01", "status"] in {"on_track", "within_tolerance", "off_track"}
@@ -156,7 +156,7 @@ def test_count_table_has_whole_numbers_and_no_denominator(catalogue):
     df = pd.DataFrame({"kpi_id": kpi.id, "period": ["2023-06", "2023-07"], "numerator": [120.0, 108.0],
                        "denominator": pd.array([None, None], dtype="Int64"), "value": [120.0, 108.0],
                        "rolling_12m": math.nan, "median": math.nan})
-    table = charts.table_frame(charts.blank_unplanned(add_plan(df, kpi)), kpi)
+    table = charts.table_frame(add_plan(df, kpi), kpi)
     assert table["Value"].tolist() == [108, 120]
     assert "2023-07,108,,108," in charts.table_csv(table).decode()
 

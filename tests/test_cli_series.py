@@ -38,6 +38,17 @@ def test_series_csv_has_contract_columns_and_plan_values(build_db, capsys):
     assert [r["period"] for r in rows] == sorted(r["period"] for r in rows)
 
 
+def test_series_has_no_target_or_status_before_the_plan_baseline(build_db, capsys):
+    """The plan starts in January 2023: December 2022 had a value but no trajectory, so it is not 'off track'."""
+    db = _db(build_db)
+    assert kpi_main(["series", "--db", str(db), "--kpi", "ehcp_20wk_excl"]) == 0
+    rows = {r["period"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert rows["2022-12"]["value"] == ""  # no plan issued that month, and nothing planned either
+    before = [r for p, r in rows.items() if p < "2023-01"]
+    assert before and all((r["trajectory"], r["target"], r["status"]) == ("", "", "") for r in before)
+    assert rows["2023-01"]["status"] == "on_track" and rows["2023-07"]["status"] != ""
+
+
 def test_series_json_all_kpis(build_db, capsys, catalogue):
     db = _db(build_db)
     assert kpi_main(["series", "--db", str(db), "--format", "json"]) == 0
