@@ -27,7 +27,7 @@ from etl import sources as src
 from etl.formats import OTHER_LAYOUTS
 from etl.formats import sen2_human as human
 from etl.formats.local_extracts import LOCAL_MODULES
-from etl.formats.sen2_blade import DATE_FORMATS, MODULE_BY_NAME, MODULES, Field, Module
+from etl.formats.sen2_blade import MODULE_BY_NAME, MODULES, Field, Module, date_sql
 from etl.pseudonymise import hmac_sql, load_key
 from etl.report import FileResult, LoadRejected, LoadReport, Problem
 
@@ -163,10 +163,6 @@ def _raw(f: Field, mapping: dict[str, str]) -> str:
     return f"NULLIF(trim({_q(mapping[f.source])}), '')"
 
 
-def _date_formats_sql() -> str:
-    return "[" + ", ".join(f"'{fmt}'" for fmt in DATE_FORMATS) + "]"
-
-
 def typed_expr(f: Field, raw: str, key: bytes) -> str:
     """SQL turning a raw text column into its clean typed value (NULL when it does not parse)."""
     id_text = rf"regexp_replace({raw}, '^(\d+)\.0+$', '\1')"
@@ -175,7 +171,7 @@ def typed_expr(f: Field, raw: str, key: bytes) -> str:
     if f.kind == "person_id":
         return f"CASE WHEN {raw} IS NULL THEN NULL ELSE {hmac_sql(id_text, key)} END"
     if f.kind == "date" or (f.kind == "identifier" and f.source == "personbirthdate"):
-        return f"CAST(try_strptime({raw}, {_date_formats_sql()}) AS DATE)"
+        return date_sql(raw)
     if f.kind == "int":
         return rf"TRY_CAST(regexp_replace({raw}, '^(-?\d+)\.0+$', '\1') AS INTEGER)"
     if f.kind == "flag":

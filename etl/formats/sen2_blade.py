@@ -165,3 +165,14 @@ MODULES: tuple[Module, ...] = (
 MODULE_BY_NAME = {m.name: m for m in MODULES}
 LOAD_ORDER = [m.name for m in MODULES]
 DATE_FORMATS = ("%Y-%b-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y", "%d/%m/%Y %H:%M:%S")
+
+
+def date_sql(raw: str) -> str:
+    """SQL parsing the text ``raw`` as a date in the first of DATE_FORMATS that fits it, NULL when none does.
+
+    A text shaped like an ISO date (YYYY-MM-DD, ten characters) tries that format first: in DuckDB a format that
+    fails costs ten times one that fits, and the two formats with a time of day before it can never fit ten
+    characters, so the result is the same as trying the list in order."""
+    formats = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
+    return (f"CAST(CASE WHEN {raw} LIKE '____-__-__' THEN coalesce(try_strptime({raw}, '%Y-%m-%d'), "
+            f"try_strptime({raw}, {formats})) ELSE try_strptime({raw}, {formats}) END AS DATE)")

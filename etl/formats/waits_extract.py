@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from etl.formats.dfe_release import insert_rows, norm, read_rows
-from etl.formats.sen2_blade import DATE_FORMATS
+from etl.formats.sen2_blade import date_sql
 from etl.pseudonymise import hmac_sql, load_key
 from etl.report import FileResult, LoadRejected, Problem
 
@@ -145,6 +145,9 @@ class WaitingListExtract:
                 "strict_mode=true, auto_detect=false, null_padding=false, ignore_errors=true, store_rejects=true, "
                 "rejects_scan='_wl_rej_scan', rejects_table='_wl_rej_err', rejects_limit=0)")
         blank = " AND ".join(f"coalesce(regexp_full_match({n}, '{_BLANK_CELL}'), true)" for n in names)
+        # A first cell starting with a character from '0' to 'z' (digits, letters, no space among them) is not
+        # blank: the regular expressions then run only on the rare rows that might be.
+        blank = f"CASE WHEN left({names[0]}, 1) BETWEEN '0' AND 'z' THEN false ELSE {blank} END"
         picked = ", ".join(f"{f'c{cols[c]}' if c in cols else 'CAST(NULL AS VARCHAR)'} AS {c}" for c in COLUMNS)
         # Row numbers count per file (every line below the header, blank-cell rows too, as Python's csv does):
         # the row's place in the read less its file's first place, plus one.
@@ -248,11 +251,6 @@ def load_key_for(con: duckdb.DuckDBPyConnection) -> bytes:
     return load_key(Path(path) if path else Path("data/app.duckdb"))
 
 
-def _date(raw: str) -> str:
-    formats = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
-    return f"CAST(try_strptime({raw}, {formats}) AS DATE)"
-
-
 def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str]) -> list[tuple]:
     """Type the raw rows into ``_wl_typed`` and collect every rule broken into ``_wl_problems``."""
     def raw(c: str) -> str:
@@ -264,9 +262,9 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
         SELECT _fidx, _row,
                CASE WHEN {raw('patient_id')} IS NOT NULL THEN {hmac_sql(raw('patient_id'), key)} END AS patient_key,
                {service} AS service,
-               {_date(raw('referral_date'))} AS referral_date,
-               {_date(raw('first_contact_date'))} AS first_contact_date,
-               {_date(raw('removed_date'))} AS removed_date,
+               {date_sql(raw('referral_date'))} AS referral_date,
+               {date_sql(raw('first_contact_date'))} AS first_contact_date,
+               {date_sql(raw('removed_date'))} AS removed_date,
                {raw('removal_reason')} AS removal_reason,
                TRY_CAST(regexp_replace({raw('age_years')}, '^(\\d+)\\.0+$', '\\1') AS INTEGER) AS age_years,
                {raw('locality')} AS locality,
