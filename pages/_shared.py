@@ -155,28 +155,25 @@ def current_role() -> str:
     return user.role if user else "monitor"
 
 
-def _role_series_key(db_path: Path, area: str) -> tuple:
-    """The cache key of one area's series as this session's role sees it: database, definitions, role, access."""
-    defs, access = definitions.DEFAULT_PATH, roles.config_path()
-    access_config()  # fail early, with its one-line reason, if access.yaml is wrong
-    return (str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, current_role(),
-            str(access), access.stat().st_mtime_ns, area)
-
-
 def series(db_path: Path, area: str) -> pd.DataFrame:
     """Every KPI's monthly series for one local area from the database as this session's role may see it
     (suppressed unless the role sees exact figures), cached until the database file changes."""
-    return _series_for(*_role_series_key(db_path, area))
+    defs, access = definitions.DEFAULT_PATH, roles.config_path()
+    access_config()  # fail early, with its one-line reason, if access.yaml is wrong
+    return _series_for(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, current_role(),
+                       str(access), access.stat().st_mtime_ns, area)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _board(key: tuple, period: str) -> pd.DataFrame:
-    return board(_series_for(*key), _catalogue(key[2], key[3]), period)
+def _board(series: pd.DataFrame, defs_path: str, defs_mtime_ns: int, period: str) -> pd.DataFrame:
+    return board(series, _catalogue(defs_path, defs_mtime_ns), period)
 
 
 def board_summary(ctx: Context) -> pd.DataFrame:
-    """The board for the context's area and month (kpi.board.board), cached with the series it is built from."""
-    return _board(_role_series_key(db_path(), ctx.area), ctx.period)
+    """The board for the context's month (kpi.board.board), cached on the very series this run shows: never
+    from a database swapped in since the run read it (a refresh mid-run would mix old and new figures)."""
+    defs = definitions.DEFAULT_PATH
+    return _board(ctx.series, str(defs), defs.stat().st_mtime_ns, ctx.period)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
