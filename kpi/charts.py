@@ -271,9 +271,12 @@ def _month_start(periods: Iterable[str]) -> list[pd.Timestamp]:
     return [pd.Timestamp(f"{p}-01") for p in periods]
 
 
+# The product's type on every figure: the sparklines take it without the plotly_white template (see sparkline).
+TYPE_LAYOUT = {"font": {"family": FONT, "color": "#0B0C0C", "size": 14}, "hoverlabel": {"font": {"family": FONT}}}
+
+
 def _base_layout(fig: go.Figure) -> go.Figure:
-    fig.update_layout(template="plotly_white", font={"family": FONT, "color": "#0B0C0C", "size": 14},
-                      hoverlabel={"font": {"family": FONT}})
+    fig.update_layout(template="plotly_white", **TYPE_LAYOUT)
     return fig
 
 
@@ -294,8 +297,7 @@ def sparkline(values: Sequence[float | None], periods: Sequence[str], unit: str,
                                marker={"color": DARK_BLUE, "size": 7}))
     span = [x[0] - pd.DateOffset(days=10), x[-1] + pd.DateOffset(days=20)] if x else None
     return go.Figure(data, layout={
-        "template": "none", "font": {"family": FONT, "color": "#0B0C0C", "size": 14},
-        "hoverlabel": {"font": {"family": FONT}}, "height": 60, "margin": {"l": 4, "r": 8, "t": 6, "b": 6},
+        "template": "none", **TYPE_LAYOUT, "height": 60, "margin": {"l": 4, "r": 8, "t": 6, "b": 6},
         "showlegend": False, "xaxis": {"visible": False, "range": span}, "yaxis": {"visible": False},
         "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)"})
 

@@ -39,7 +39,8 @@ def test_series_csv_has_contract_columns_and_plan_values(build_db, capsys):
 
 
 def test_series_has_no_target_or_status_before_the_plan_baseline(build_db, capsys):
-    """The plan starts in January 2023: December 2022 had a value but no trajectory, so it is not 'off track'."""
+    """The plan starts in January 2023: the months before it have no trajectory, so no target and no status (they
+    were 'no data' or 'off track' against a plan not yet started)."""
     db = _db(build_db)
     assert kpi_main(["series", "--db", str(db), "--kpi", "ehcp_20wk_excl"]) == 0
     rows = {r["period"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
