@@ -32,6 +32,7 @@ ASSURANCE_LABELS = {
     "inconsistent": "Hit and miss against the target",
     None: "No assurance (no target or too few points)",
 }
+BASIS_LABELS = {"month": "The month", "rolling_12m": "12 months to the month"}
 FORECAST_LABELS = {
     LIKELY: "Likely to reach target",
     UNLIKELY: "Unlikely to reach target",
@@ -66,10 +67,14 @@ def spc_for(rows: pd.DataFrame, kpi: KpiDefinition, as_of: str) -> tuple[list[st
 
 
 def forecast_for(rows: pd.DataFrame, kpi: KpiDefinition, as_of: str) -> Forecast | None:
+    """The target month's figure forecast on the plan's basis (the rolling 12 months for a calendar-year target),
+    from complete months only; once the target month has passed, whether it was met."""
     if kpi.plan is None:
         return None
+    if "complete" in rows.columns:
+        rows = rows[rows["complete"].astype(bool)]
     return forecast_target(
-        list(rows["period"]), [None if pd.isna(v) else float(v) for v in rows["value"]],
+        list(rows["period"]), [None if pd.isna(v) else float(v) for v in rows[kpi.basis_column]],
         kpi.plan.target.value, kpi.plan.target.period, kpi.polarity, as_of,
         bounds=(0.0, 100.0) if kpi.unit == "percent" else (0.0, float("inf")),
     )
@@ -84,9 +89,12 @@ def sentence(kpi: KpiDefinition, row: dict, forecast: Forecast | None, variation
     elif row["value"] is None:
         text = f"{kpi.short_name}: no value for {month}."
     else:
-        text = f"{kpi.short_name} was {fmt(row['value'])} in {month}"
+        over = f"over the 12 months to {month}" if kpi.basis == "rolling_12m" else f"in {month}"
+        text = f"{kpi.short_name} was {fmt(row['value'])} {over}"
         if row["trajectory"] is not None:
-            text += f" against a planned {fmt(row['trajectory'])} ({STATUS_LABELS.get(row['status'], '').lower()})"
+            verdict = STATUS_LABELS.get(row["status"], "")
+            judged = f" ({verdict.lower()})" if verdict else ""
+            text += f" against a planned {fmt(row['trajectory'])}{judged}"
         text += "."
     if variation in ("improvement_high", "improvement_low"):
         text += " The latest month shows significant improvement."
@@ -154,7 +162,7 @@ def _opt(v) -> float | None:
 # --- ordering and the sortable table ---------------------------------------------------------------------
 
 # Worst first: what a meeting should discuss first comes to the top.
-_STATUS_RANK = {"off_track": 0, "no_data": 1, "within_tolerance": 2, "on_track": 3}
+_STATUS_RANK = {"off_track": 0, "no_data": 1, "within_tolerance": 2, "too_few": 3, "on_track": 4}
 _VARIATION_RANK = {"concern_high": 0, "concern_low": 0, "neutral_high": 1, "neutral_low": 1, "common_cause": 2,
                    "improvement_high": 3, "improvement_low": 3}
 _FORECAST_RANK = {"not_met": 0, "unlikely": 1, "uncertain": 2, "too_few": 3, "likely": 4, "met": 5}
@@ -176,7 +184,7 @@ def sort_board(rows: pd.DataFrame, catalogue: Catalogue, key: str) -> pd.DataFra
     plan = rows["kpi_id"].map(order)
     ranks = {
         "plan": pd.Series(0, index=rows.index),
-        "status": rows["status"].map(lambda s: _STATUS_RANK.get(s, 4)),
+        "status": rows["status"].map(lambda s: _STATUS_RANK.get(s, 5)),
         "variation": rows["variation"].map(lambda s: _VARIATION_RANK.get(s, 4)),
         "assurance": rows["assurance"].map(lambda s: _ASSURANCE_RANK.get(s, 3)),
         "forecast": rows["forecast_verdict"].map(lambda s: _FORECAST_RANK.get(s, 6)),
@@ -206,6 +214,8 @@ def board_table(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "KPI": kpi.short_name,
             "APP area": catalogue.area_name(kpi.app_area),
             "Value": format_value(r.value, unit, d),
+            "Basis": BASIS_LABELS[kpi.basis],
+            "Month's own value": format_value(r.monthly_value, unit, d),
             "Trajectory": format_value(r.trajectory, unit, d),
             "Status": status_text(r.status),
             "Variation": r.variation_label,
@@ -213,5 +223,5 @@ def board_table(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "Forecast": forecast,
             "Summary": r.sentence,
         })
-    return pd.DataFrame(out, columns=["KPI", "APP area", "Value", "Trajectory", "Status", "Variation", "Assurance",
+    return pd.DataFrame(out, columns=["KPI", "APP area", "Value", "Basis", "Month's own value", "Trajectory", "Status", "Variation", "Assurance",
                                       "Forecast", "Summary"])

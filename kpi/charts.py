@@ -22,11 +22,12 @@ TURQUOISE = "#28A197"
 DARK_PINK = "#801650"
 ORANGE = "#F46A25"
 DARK_GREY = "#3D3D3D"
+MID_GREY = "#6F777B"  # the monthly values beside a rolling line that is the one judged
 LIGHT_PURPLE = "#A285D1"
 PLAN_WINDOW_FILL = "rgba(18, 67, 109, 0.07)"  # dark blue, very light
 FONT = "Arial, Helvetica, sans-serif"
 
-STATUS_ORDER = ["on_track", "within_tolerance", "off_track", "no_data"]
+STATUS_ORDER = ["on_track", "within_tolerance", "off_track", "no_data", "too_few"]
 NOT_IN_PLAN = "Not in plan"
 # Marker shapes distinguish status in charts without relying on colour.
 STATUS_MARKERS = {
@@ -40,8 +41,8 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
 SUPPRESSED = "suppressed"  # the status kpi/suppress.py gives a month whose figures are hidden
 SUPPRESSED_SYMBOL = "c"  # what a hidden count shows: kpi.suppress.SYMBOL (DfE's c)
 
-TABLE_COLUMNS = ["Period", "Numerator", "Denominator", "Value", "Rolling 12-month", "Trajectory", "Target",
-                 "Status"]
+TABLE_COLUMNS = ["Period", "Numerator", "Denominator", "Value", "Rolling 12-month", "Judged on", "Complete month",
+                 "Trajectory", "Target", "Status"]
 
 
 # --- formatting ---------------------------------------------------------------------------------------------
@@ -179,6 +180,8 @@ def status_summary(statuses: Iterable[str | None], period: str) -> str:
     parts = [f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_ORDER[:3]]
     if counts["no_data"]:
         parts.append(f"{counts['no_data']} no data")
+    if counts["too_few"]:
+        parts.append(f"{counts['too_few']} too few to judge")
     if counts["not_in_plan"]:
         parts.append(f"{counts['not_in_plan']} not in plan")
     if counts[SUPPRESSED]:
@@ -231,6 +234,9 @@ def table_frame(rows: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
         "Denominator": _rounded(rows["denominator"], 0).to_numpy(),
         "Value": _rounded(rows["value"], kpi.decimals).to_numpy(),
         "Rolling 12-month": _rounded(rows["rolling_12m"], kpi.decimals).to_numpy(),
+        "Judged on": "Rolling 12 months" if kpi.basis == "rolling_12m" else "The month",
+        "Complete month": (["Yes" if bool(c) else "No (partial)" for c in rows["complete"]]
+                           if "complete" in rows.columns else "Yes"),
         "Trajectory": _rounded(rows["trajectory"], kpi.decimals).to_numpy(),
         "Target": _rounded(rows["target"], kpi.decimals).to_numpy(),
         "Status": [NOT_IN_PLAN if _missing(s) else STATUS_LABELS[s] for s in rows["status"]],
@@ -334,17 +340,23 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
     fig = go.Figure()
     d, unit = kpi.decimals, kpi.unit
 
-    if show_rolling and rows["rolling_12m"].notna().any():
+    rolling_judged = kpi.basis == "rolling_12m"
+    if (show_rolling or rolling_judged) and rows["rolling_12m"].notna().any():
         fig.add_trace(go.Scatter(
-            x=x, y=rows["rolling_12m"], name="Rolling 12 months", mode="lines",
-            line={"color": TURQUOISE, "width": 2}, hovertemplate=f"Rolling 12 months %{{y:,.{d}f}}<extra></extra>"))
+            x=x, y=rows["rolling_12m"], mode="lines",
+            name="Rolling 12 months (judged against the plan)" if rolling_judged else "Rolling 12 months",
+            line={"color": DARK_BLUE if rolling_judged else TURQUOISE, "width": 3 if rolling_judged else 2},
+            hovertemplate=f"Rolling 12 months %{{y:,.{d}f}}<extra></extra>"))
     if rows["median"].notna().any():
         fig.add_trace(go.Scatter(
             x=x, y=rows["median"], name="Median (monthly)", mode="lines", line={"color": LIGHT_PURPLE, "width": 2},
             hovertemplate=f"Median %{{y:,.{d}f}}<extra></extra>"))
+    monthly_colour = MID_GREY if rolling_judged else DARK_BLUE
     fig.add_trace(go.Scatter(
-        x=x, y=rows["value"], name="Actual (monthly)", mode="lines+markers", connectgaps=False,
-        line={"color": DARK_BLUE, "width": 2.5}, marker={"color": DARK_BLUE, "size": 5},
+        x=x, y=rows["value"], name="Monthly value" if rolling_judged else "Actual (monthly)",
+        mode="lines+markers", connectgaps=False,
+        line={"color": monthly_colour, "width": 1.5 if rolling_judged else 2.5},
+        marker={"color": monthly_colour, "size": 4 if rolling_judged else 5},
         hovertext=[_hover(r, kpi) for r in rows.itertuples()], hoverinfo="text"))
 
     if kpi.plan is not None:
@@ -373,7 +385,7 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
             if hit.empty:
                 continue
             fig.add_trace(go.Scatter(
-                x=_month_start(hit["period"]), y=hit["value"], name=status_text(code), mode="markers",
+                x=_month_start(hit["period"]), y=hit[kpi.basis_column], name=status_text(code), mode="markers",
                 hoverinfo="skip",
                 marker={"symbol": symbol, "size": 11, "color": colour, "line": {"color": "white", "width": 1}}))
 

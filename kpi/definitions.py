@@ -52,13 +52,33 @@ class Target(PlanPoint):
     benchmark: TargetBenchmark | None = None
 
 
+BASES = ("month", "rolling_12m")
+# Words in a baseline note or target source that say the figure is a calendar year's (DfE publishes rates per
+# calendar year): such a plan must be judged on the rolling 12 months, whose December value is that year's figure.
+_CALENDAR_YEAR = re.compile(r"calendar[- ]year|\bDfE\b|England average", re.IGNORECASE)
+
+
 class Plan(_Strict):
-    """A KPI's 12-month plan: baseline, target, optional milestones and the tolerance for 'within tolerance'."""
+    """A KPI's 12-month plan: baseline, target, optional milestones and the tolerance for 'within tolerance'.
+
+    ``basis`` is what the plan's numbers are: ``month`` (a month's own value, e.g. a month-end count) or
+    ``rolling_12m`` (the 12 months ending in the month, the basis of calendar-year figures such as DfE's published
+    rates). Status and forecast judge the figure on that basis. ``min_denominator`` is the fewest events the judged
+    figure may rest on before its status says 'too few to judge' (the catalogue's default when not given)."""
 
     baseline: PlanPoint
     target: Target
     milestones: list[PlanPoint] = []
     tolerance: float = Field(ge=0, description="Distance from the trajectory, in the KPI's unit, still 'within'")
+    basis: Literal["month", "rolling_12m"] = Field(
+        default="month", description="The figure the baseline and target are on, and the one status judges")
+    min_denominator: int | None = Field(
+        default=None, ge=1, description="Fewest events the judged rate may rest on (default: the catalogue's)")
+
+    def cites_calendar_year(self) -> bool:
+        """Whether the baseline or target is a calendar-year or DfE published figure (so not a single month's)."""
+        texts = [self.baseline.note or "", self.target.note or "", self.target.source]
+        return self.target.benchmark is not None or any(_CALENDAR_YEAR.search(t) for t in texts)
 
 
 class Recalculation(_Strict):
@@ -248,6 +268,16 @@ class KpiDefinition(_Strict):
             self.computation.method in ANY_UNIT_METHODS and self.unit == "percent")
 
     @property
+    def basis(self) -> str:
+        """The figure status is judged on: the plan's basis, or the month's own value without a plan."""
+        return self.plan.basis if self.plan else "month"
+
+    @property
+    def basis_column(self) -> str:
+        """The series column holding the judged figure: ``rolling_12m`` or ``value``."""
+        return "rolling_12m" if self.basis == "rolling_12m" else "value"
+
+    @property
     def is_snapshot(self) -> bool:
         """Values taken at each month end (no rolling 12-month value)."""
         return self.computation.method in SNAPSHOT_METHODS or (
@@ -279,6 +309,8 @@ class Catalogue(_Strict):
 
     version: int
     series_start: str | None = None
+    status_min_denominator: int = Field(
+        default=10, ge=1, description="Fewest events a rate's judged figure may rest on for an on/off-track status")
     plan_window: PlanWindow
     app_areas: list[AppArea]
     kpis: list[KpiDefinition]
@@ -371,6 +403,14 @@ def check_references(cat: Catalogue) -> list[str]:
                 if m.period <= last:
                     problems.append(f"kpi {k.id}: milestones must be in date order ({m.period})")
                 last = m.period
+            if p.basis == "month" and p.cites_calendar_year():
+                problems.append(
+                    f"kpi {k.id}: the plan's baseline or target is a calendar-year (DfE published) figure but the "
+                    "plan is judged on single months: set `basis: rolling_12m`")
+            if p.basis == "rolling_12m" and k.is_snapshot:
+                problems.append(f"kpi {k.id}: a month-end count has no rolling 12-month figure: set `basis: month`")
+            if p.basis == "rolling_12m" and k.computation.method in MEDIAN_METHODS:
+                problems.append(f"kpi {k.id}: a median has no rolling 12-month figure: set `basis: month`")
             if k.unit == "percent":
                 for point in (p.baseline, p.target, *p.milestones):
                     if not 0 <= point.value <= 100:

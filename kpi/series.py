@@ -9,13 +9,21 @@ import numpy as np
 import pandas as pd
 
 from etl.db import OutdatedDatabase, check_current
-from kpi.compute import compute_all
+from kpi.compute import compute_all, rolling_12
 from kpi.definitions import Catalogue, KpiDefinition
-from kpi.trajectory import STATUS_ICONS, STATUS_LABELS, change, status, trajectory_value
+from kpi.trajectory import (
+    STATUS_ICONS,
+    STATUS_LABELS,
+    TOO_FEW,
+    change,
+    plan_phase,
+    status,
+    trajectory_value,
+)
 
 SERIES_COLUMNS = [
     "area_code", "kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median",
-    "target", "trajectory", "status",
+    "basis", "complete", "target", "trajectory", "status",
 ]
 
 
@@ -34,12 +42,18 @@ def open_readonly(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def add_plan(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
-    """Target, trajectory and status columns for one KPI's rows. Before the plan's baseline month there is no
-    trajectory, so no target and no status either (never 'off track' against a plan not yet started).
+def add_plan(df: pd.DataFrame, kpi: KpiDefinition, min_denominator: int = 10) -> pd.DataFrame:
+    """Basis, target, trajectory and status columns for one KPI's rows (sorted by area, then month).
 
-    The trajectory is worked out once per month, not once per row (a KPI has one row per area and month)."""
+    Status judges the figure the plan's numbers are on (``kpi.basis_column``: the month's value or the rolling 12
+    months). No status before the plan's baseline month, in the baseline month itself (the plan's starting point),
+    or in a month the data do not cover to its end (``complete`` false). A rate whose judged figure rests on fewer
+    than ``min_denominator`` events (the plan's own minimum when it sets one) is 'too few to judge'. After the
+    target month the trajectory holds at the final target. The trajectory is worked out once per month."""
     df = df.copy()
+    df["basis"] = kpi.basis
+    if "complete" not in df.columns:
+        df["complete"] = True
     if kpi.plan is None:
         df["target"] = None
         df["trajectory"] = None
@@ -48,14 +62,31 @@ def add_plan(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
     plan = kpi.plan
     codes, months = pd.factorize(df["period"])
     planned = np.array([trajectory_value(plan, p) for p in months], dtype="float64")  # None → NaN
+    judged_month = np.array([plan_phase(plan, p) != "baseline" for p in months])[codes]
     trajectory = planned[codes]
     df["trajectory"] = trajectory
     df["target"] = np.where(np.isnan(trajectory), np.nan, plan.target.value)
-    df["status"] = pd.Series([None if t != t else status(None if v != v else v, t, kpi.polarity, plan.tolerance)
-                              for v, t in zip(df["value"].to_numpy(dtype="float64", na_value=np.nan).tolist(),
-                                              trajectory.tolist(), strict=True)],
-                             index=df.index, dtype=object)
+    values = df[kpi.basis_column].to_numpy(dtype="float64", na_value=np.nan)
+    few = _too_few(df, kpi, plan.min_denominator or min_denominator)
+    judged = judged_month & df["complete"].to_numpy(dtype=bool) & ~np.isnan(trajectory)
+    df["status"] = pd.Series(
+        [None if not j else TOO_FEW if f and v == v else status(None if v != v else v, t, kpi.polarity,
+                                                                 plan.tolerance)
+         for j, f, v, t in zip(judged.tolist(), few.tolist(), values.tolist(), trajectory.tolist(), strict=True)],
+        index=df.index, dtype=object)
     return df
+
+
+def _too_few(df: pd.DataFrame, kpi: KpiDefinition, minimum: int) -> np.ndarray:
+    """Rows whose judged figure rests on fewer than ``minimum`` events: a rate or mean's denominator on the plan's
+    basis (summed over the 12 months for a rolling basis). Counts at the month end have no denominator to judge."""
+    if kpi.is_snapshot or "denominator" not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    den = df["denominator"].astype("float64")
+    if kpi.basis == "rolling_12m":
+        den = rolling_12(den, df["area_code"] if "area_code" in df.columns else pd.Series(0, index=df.index))
+    den = den.to_numpy(dtype="float64", na_value=np.nan)
+    return ~np.isnan(den) & (den < minimum)
 
 
 def kpi_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None,
@@ -67,22 +98,27 @@ def kpi_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: li
         return pd.DataFrame(columns=SERIES_COLUMNS)
     codes, months = pd.factorize(raw["period"])  # format each month once, not once per row
     raw["period"] = pd.Index(pd.to_datetime(months).strftime("%Y-%m"))[codes]
-    frames = [add_plan(g, catalogue.get(kpi_id)) for kpi_id, g in raw.groupby("kpi_id", sort=False)]
+    frames = [add_plan(g, catalogue.get(kpi_id), catalogue.status_min_denominator)
+              for kpi_id, g in raw.groupby("kpi_id", sort=False)]
     out = pd.concat(frames, ignore_index=True)
     return out[SERIES_COLUMNS]
 
 
 def scorecard(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.DataFrame:
-    """One row per KPI for the chosen month: value, trajectory, target, status, change, and recent values."""
+    """One row per KPI for the chosen month: the judged figure (``value``, on the plan's basis), the month's own
+    value beside it, trajectory, target, status, change in the judged figure, and its recent values."""
     rows = []
     upto = series[series["period"] <= period]
     by_kpi, empty = dict(tuple(upto.groupby("kpi_id", sort=False))), upto.iloc[:0]  # one pass over the series
     for kpi in catalogue.kpis:
         s = by_kpi.get(kpi.id, empty)
+        column = kpi.basis_column
         current = s[s["period"] == period]
-        value = _num(current["value"].iloc[0]) if len(current) else None
-        previous = _num(s["value"].iloc[-2]) if len(s) >= 2 and len(current) else None
-        st = current["status"].iloc[0] if len(current) else None
+        here = len(current) > 0
+        value = _num(current[column].iloc[0]) if here else None
+        previous = _num(s[column].iloc[-2]) if len(s) >= 2 and here else None
+        st = current["status"].iloc[0] if here else None
+        numerator, denominator = _basis_counts(s, kpi, period) if here else (None, None)
         rows.append({
             "kpi_id": kpi.id,
             "app_area": catalogue.area_name(kpi.app_area),
@@ -90,10 +126,13 @@ def scorecard(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.Dat
             "unit": kpi.unit,
             "decimals": kpi.decimals,
             "polarity": kpi.polarity,
+            "basis": kpi.basis,
             "value": value,
-            "numerator": _num(current["numerator"].iloc[0]) if len(current) else None,
-            "denominator": _num(current["denominator"].iloc[0]) if len(current) else None,
-            "trajectory": _num(current["trajectory"].iloc[0]) if len(current) else None,
+            "monthly_value": _num(current["value"].iloc[0]) if here else None,
+            "numerator": numerator,
+            "denominator": denominator,
+            "complete": bool(current["complete"].iloc[0]) if here and "complete" in current else True,
+            "trajectory": _num(current["trajectory"].iloc[0]) if here else None,
             "target": kpi.plan.target.value if kpi.plan else None,
             "target_period": kpi.plan.target.period if kpi.plan else None,
             "target_source": kpi.plan.target.source if kpi.plan else None,
@@ -101,9 +140,25 @@ def scorecard(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.Dat
             "status_label": STATUS_LABELS.get(st, "Not in plan") if st else "Not in plan",
             "status_icon": STATUS_ICONS.get(st, "") if st else "",
             "change": change(value, previous),
-            "recent": [None if pd.isna(v) else float(v) for v in s["value"].tail(13)],
+            "recent": [None if pd.isna(v) else float(v) for v in s[column].tail(13)],
         })
     return pd.DataFrame(rows)
+
+
+def _basis_counts(s: pd.DataFrame, kpi: KpiDefinition, period: str) -> tuple[float | None, float | None]:
+    """Numerator and denominator of the judged figure: the month's, or the sums over the 12 months to ``period``
+    for a rolling basis (None unless all 12 months are there and none is hidden)."""
+    if kpi.basis != "rolling_12m":
+        current = s[s["period"] == period]
+        return _num(current["numerator"].iloc[0]), _num(current["denominator"].iloc[0])
+    last = s.tail(12)
+    if len(last) < 12 or last["period"].iloc[-1] != period or pd.isna(last["rolling_12m"].iloc[-1]):
+        return None, None
+    num = pd.to_numeric(last["numerator"], errors="coerce")
+    den = pd.to_numeric(last["denominator"], errors="coerce")
+    if num.isna().any() or den.isna().any():
+        return None, None
+    return float(num.sum()), float(den.sum())
 
 
 def _num(v) -> float | None:

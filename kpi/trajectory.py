@@ -2,7 +2,9 @@
 
 The trajectory is the planned value for every month from the baseline month to the target month, linear
 between baseline, milestones and target. After the target month the plan asks that the target be sustained,
-so the trajectory holds at the target. Before the baseline month there is no trajectory and no status.
+so the trajectory holds at the target (figures after the plan are set against its final target). Before the
+baseline month there is no trajectory and no status; the baseline month itself is the plan's starting point, so it
+has a trajectory (the baseline) but no status either.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ WITHIN_TOLERANCE = "within_tolerance"
 OFF_TRACK = "off_track"
 NO_DATA = "no_data"
 SUPPRESSED = "suppressed"  # set by kpi/suppress.py for non-analysts when the month's rate rests on small counts
+TOO_FEW = "too_few"  # the judged rate rests on fewer events than the plan's minimum: no verdict either way
 
 STATUS_LABELS = {
     ON_TRACK: "On track",
@@ -21,9 +24,10 @@ STATUS_LABELS = {
     OFF_TRACK: "Off track",
     NO_DATA: "No data",
     SUPPRESSED: "Suppressed",
+    TOO_FEW: "Too few to judge",
 }
 # Icons are text symbols so status never relies on colour alone.
-STATUS_ICONS = {ON_TRACK: "✔", WITHIN_TOLERANCE: "◐", OFF_TRACK: "✖", NO_DATA: "–", SUPPRESSED: "⊘"}
+STATUS_ICONS = {ON_TRACK: "✔", WITHIN_TOLERANCE: "◐", OFF_TRACK: "✖", NO_DATA: "–", SUPPRESSED: "⊘", TOO_FEW: "≈"}
 
 
 
@@ -44,6 +48,17 @@ def trajectory_value(plan: Plan, period: str) -> float | None:
         if m0 <= m <= m1:
             return v0 + (v1 - v0) * (m - m0) / (m1 - m0)
     return None  # unreachable: the points are in order (checked at validation)
+
+
+def plan_phase(plan: Plan, period: str) -> str:
+    """Where a month stands in a plan: 'before' the baseline month, the 'baseline' month itself, 'in_plan' up to
+    and including the target month, or 'after' it (set against the final target)."""
+    m, base, end = month_index(period), month_index(plan.baseline.period), month_index(plan.target.period)
+    if m < base:
+        return "before"
+    if m == base:
+        return "baseline"
+    return "in_plan" if m <= end else "after"
 
 
 def status(actual: float | None, planned: float | None, polarity: str, tolerance: float) -> str | None:

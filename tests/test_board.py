@@ -22,10 +22,12 @@ def _catalogue(tmp_path, **spc):
 
 
 def _series(values, trajectory=None):
+    """A series whose monthly values and rolling 12-month figures (the basis ehcp_20wk_excl is judged on) are
+    both ``values``."""
     n = len(values)
     return pd.DataFrame({
         "kpi_id": "ehcp_20wk_excl", "period": PERIODS[:n], "numerator": None, "denominator": None,
-        "value": values, "rolling_12m": None, "median": None, "target": 49.2,
+        "value": values, "rolling_12m": values, "median": None, "target": 49.2,
         "trajectory": trajectory or [None] * n, "status": [None] * n,
     })
 
@@ -37,7 +39,7 @@ def test_a_sustained_rise_reads_as_improvement_and_likely(tmp_path):
     row = board(_series(values), cat, "2023-07").iloc[0]
     assert row["variation"] == "improvement_high"
     assert row["forecast_verdict"] == "likely"
-    assert "42.0% in July 2023" in row["sentence"]
+    assert "42.0% over the 12 months to July 2023" in row["sentence"]  # the figure the plan is judged on
     assert "significant improvement" in row["sentence"]
     assert "likely to reach the target of 49.2% by January 2024" in row["sentence"]
 
@@ -155,10 +157,12 @@ def test_board_table_says_everything_in_words(tmp_path):
     s["status"] = [None] * 13 + ["on_track"] * 6
     table = board_table(board(s, cat, "2023-07"), cat)
     row = table.iloc[0]
-    assert list(table.columns) == ["KPI", "APP area", "Value", "Trajectory", "Status", "Variation", "Assurance",
-                                   "Forecast", "Summary"]
+    assert list(table.columns) == ["KPI", "APP area", "Value", "Basis", "Month's own value", "Trajectory", "Status",
+                                   "Variation", "Assurance", "Forecast", "Summary"]
+    assert row["Basis"] == "12 months to the month"
     assert (row["Value"], row["Trajectory"], row["Status"]) == ("42.0%", "36.0%", "✔ On track")
     assert row["Variation"] == "Special cause: improvement (higher)"
     assert row["Forecast"].startswith("Likely to reach target: forecast ")
-    assert row["Summary"].startswith("EHCPs within 20 weeks (excl. exceptions) was 42.0% in July 2023 against a "
+    assert row["Summary"].startswith("EHCPs within 20 weeks (excl. exceptions) was 42.0% over the 12 months to "
+                                     "July 2023 against a "
                                      "planned 36.0% (on track).")

@@ -74,7 +74,12 @@ def test_status_in_words_and_symbols():
     assert charts.status_summary([None, None], "2021-06") == "No KPI has a plan trajectory in June 2021"
 
 
-def _rows(catalogue, kpi_id="ehcp_20wk_excl"):
+def _on_basis(kpi, basis):
+    """The KPI with its plan judged on ``basis`` instead (the figures below are made up either way)."""
+    return kpi.model_copy(update={"plan": kpi.plan.model_copy(update={"basis": basis})})
+
+
+def _rows(catalogue, kpi_id="ehcp_20wk_excl", basis=None):
     """A KPI's series as the engine returns it, on made-up values from 2022-01 to 2023-12."""
     periods = [period_of(month_index("2022-01") + i) for i in range(24)]
     df = pd.DataFrame({
@@ -84,13 +89,15 @@ def _rows(catalogue, kpi_id="ehcp_20wk_excl"):
     df["value"] = (100 * df["numerator"] / df["denominator"].astype(float)).where(df["denominator"] > 0)
     df["rolling_12m"] = df["value"].rolling(12).mean()
     df["median"] = math.nan
-    return add_plan(df, catalogue.get(kpi_id))
+    kpi = catalogue.get(kpi_id)
+    return add_plan(df, _on_basis(kpi, basis) if basis else kpi)
 
 
 def test_add_plan_leaves_months_before_the_baseline_without_target_or_status(catalogue):
     rows = _rows(catalogue).set_index("period")
     assert pd.isna(rows.loc["2022-12", "status"]) and pd.isna(rows.loc["2022-12", "target"])
-    assert rows.loc["2023-01", "status"] in {"on_track", "within_tolerance", "off_track"}
+    assert pd.isna(rows.loc["2023-01", "status"]) and rows.loc["2023-01", "trajectory"] == 12.0  # the baseline
+    assert rows.loc["2023-02", "status"] in {"on_track", "within_tolerance", "off_track"}
     assert rows.loc["2023-12", "status"] == "no_data"
 
 
@@ -98,9 +105,12 @@ def test_trajectory_figure_has_actual_trajectory_target_status_and_plan_window(c
     kpi = catalogue.get("ehcp_20wk_excl")
     fig = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window, selected="2023-07")
     names = [t.name for t in fig.data]
-    assert "Actual (monthly)" in names
+    assert "Monthly value" in names  # beside the rolling line the plan is judged on
     assert "Trajectory (plan)" in names
-    assert "Rolling 12 months" in names
+    assert "Rolling 12 months (judged against the plan)" in names
+    judged = fig.data[names.index("Rolling 12 months (judged against the plan)")]
+    marks = [t for t in fig.data if t.name and t.name.endswith("Off track")][0]
+    assert set(marks.y) <= set(judged.y)  # status is marked on the line judged, not on the monthly values
     assert "Target: 49.2% by January 2024" in names
     assert "Baseline and milestones" in names
     assert any(n.endswith("Off track") for n in names)
@@ -117,9 +127,13 @@ def test_trajectory_figure_has_actual_trajectory_target_status_and_plan_window(c
 
 
 def test_trajectory_figure_without_rolling_line(catalogue):
-    kpi = catalogue.get("ehcp_20wk_excl")
-    fig = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window, show_rolling=False)
-    assert "Rolling 12 months" not in [t.name for t in fig.data]
+    kpi = _on_basis(catalogue.get("ehcp_20wk_excl"), "month")
+    fig = charts.trajectory_figure(_rows(catalogue, basis="month"), kpi, catalogue.plan_window, show_rolling=False)
+    names = [t.name for t in fig.data]
+    assert "Rolling 12 months" not in names and "Actual (monthly)" in names
+    judged = charts.trajectory_figure(_rows(catalogue), catalogue.get("ehcp_20wk_excl"), catalogue.plan_window,
+                                      show_rolling=False)  # a rolling basis keeps the line it is judged on
+    assert "Rolling 12 months (judged against the plan)" in [t.name for t in judged.data]
 
 
 def test_sparkline_is_small_and_bare():
@@ -134,8 +148,8 @@ def test_sparkline_is_small_and_bare():
 
 
 def test_table_and_csv_are_rounded_as_displayed(catalogue):
-    kpi = catalogue.get("ehcp_20wk_excl")
-    table = charts.table_frame(_rows(catalogue), kpi)
+    kpi = _on_basis(catalogue.get("ehcp_20wk_excl"), "month")
+    table = charts.table_frame(_rows(catalogue, basis="month"), kpi)
     assert list(table.columns) == charts.TABLE_COLUMNS
     assert table["Period"].iloc[0] == "2023-12"  # newest first
     row = table.set_index("Period").loc["2023-07"]
@@ -145,7 +159,8 @@ def test_table_and_csv_are_rounded_as_displayed(catalogue):
     assert charts.column_formats(table, kpi.decimals)["Numerator"] == "%d"
     assert charts.column_formats(table, kpi.decimals)["Value"] == "%.1f"
     csv = charts.table_csv(table).decode()
-    assert csv.splitlines()[0] == "Period,Numerator,Denominator,Value,Rolling 12-month,Trajectory,Target,Status"
+    assert csv.splitlines()[0] == ("Period,Numerator,Denominator,Value,Rolling 12-month,Judged on,Complete month,"
+                                   "Trajectory,Target,Status")
     back = pd.read_csv(io.StringIO(csv), dtype={"Period": str})
     assert back.set_index("Period").loc["2023-02", "Trajectory"] == pytest.approx(14.7)  # 12 + (20-12)/3, 1 dp
     assert "2023-07,3,10,30.0," in csv

@@ -29,11 +29,13 @@ def test_series_csv_has_contract_columns_and_plan_values(build_db, capsys):
     db = _db(build_db)
     assert kpi_main(["series", "--db", str(db), "--kpi", "ehcp_20wk_excl"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert {"kpi_id", "period", "numerator", "denominator", "value", "target", "trajectory", "status"} <= set(rows[0])
+    assert {"kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "basis", "complete", "target",
+            "trajectory", "status"} <= set(rows[0])
     jan = next(r for r in rows if r["period"] == "2023-01")
     assert (jan["numerator"], jan["denominator"], float(jan["value"])) == ("1", "2", 50.0)
     assert float(jan["trajectory"]) == 12.0 and float(jan["target"]) == 49.2
-    assert jan["status"] == "on_track"
+    assert jan["basis"] == "rolling_12m" and jan["complete"] == "True"
+    assert jan["status"] == ""  # the baseline month is the plan's starting point: no status
     assert {r["kpi_id"] for r in rows} == {"ehcp_20wk_excl"}
     assert [r["period"] for r in rows] == sorted(r["period"] for r in rows)
 
@@ -47,7 +49,7 @@ def test_series_has_no_target_or_status_before_the_plan_baseline(build_db, capsy
     assert rows["2022-12"]["value"] == ""  # no plan issued that month, and nothing planned either
     before = [r for p, r in rows.items() if p < "2023-01"]
     assert before and all((r["trajectory"], r["target"], r["status"]) == ("", "", "") for r in before)
-    assert rows["2023-01"]["status"] == "on_track" and rows["2023-07"]["status"] != ""
+    assert rows["2023-01"]["status"] == "" and rows["2023-07"]["status"] != ""
 
 
 def test_series_json_all_kpis(build_db, capsys, catalogue):
