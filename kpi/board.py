@@ -223,5 +223,5 @@ def board_table(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "Forecast": forecast,
             "Summary": r.sentence,
         })
-    return pd.DataFrame(out, columns=["KPI", "APP area", "Value", "Basis", "Month's own value", "Trajectory", "Status", "Variation", "Assurance",
-                                      "Forecast", "Summary"])
+    return pd.DataFrame(out, columns=["KPI", "APP area", "Value", "Basis", "Month's own value", "Trajectory",
+                                      "Status", "Variation", "Assurance", "Forecast", "Summary"])

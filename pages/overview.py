@@ -36,7 +36,8 @@ st.markdown(f"**{status_summary(card['status'], period)}**. Each KPI's value for
             "the plan's trajectory for that month.")
 
 counts = status_counts(card["status"])
-tiles = [s for s in STATUS_ORDER if s not in ("no_data", "too_few") or counts[s]] + (["suppressed"] if counts["suppressed"] else [])
+tiles = [s for s in STATUS_ORDER if s not in ("no_data", "too_few") or counts[s]]
+tiles += ["suppressed"] if counts["suppressed"] else []
 tiles += ["not_in_plan"] if counts["not_in_plan"] else []
 for col, code in zip(st.columns(len(tiles)), tiles, strict=True):
     label = status_text(None if code == "not_in_plan" else code)
