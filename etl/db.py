@@ -26,13 +26,22 @@ class OutdatedDatabase(duckdb.Error):
     """The file was built by an earlier version whose tables lack a column this version needs."""
 
 
-def check_current(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
-    """Raise OutdatedDatabase when the case tables predate the area column (records of one area only, untagged)."""
+def check_current(con: duckdb.DuckDBPyConnection, path: Path | str, writing: bool = False) -> None:
+    """Raise OutdatedDatabase when the case tables predate the area column (records of one area only, untagged),
+    or, for reading, predate the review history (a load, ``writing``, adds it from the reviews the file holds)."""
     old = con.execute("""
         SELECT count(*) FROM information_schema.tables t
         WHERE t.table_name = 'request' AND NOT EXISTS (
             SELECT 1 FROM information_schema.columns c WHERE c.table_name = 'request' AND c.column_name = 'area_code')
         """).fetchone()[0]
+    history = not writing and con.execute("""
+        SELECT count(*) FILTER (WHERE table_name = 'active_plan')
+               > count(*) FILTER (WHERE table_name = 'review_history')
+        FROM information_schema.tables""").fetchone()[0]
+    if history:
+        raise OutdatedDatabase(f"{path} was built by an earlier version that kept no review history: load an extract "
+                               "into it again with `python -m etl load` (which adds it), or rebuild it (for the "
+                               "demo: delete the file and run make demo)")
     if old:
         raise OutdatedDatabase(f"{path} was built by an earlier version (its records carry no local area): build a "
                                "new database and load the extracts into it again (for the demo: delete the file "
@@ -46,7 +55,7 @@ def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     try:
         con.execute("SET enable_progress_bar = false")  # the CLI draws its own bar (rich, on a terminal only)
-        check_current(con, path)
+        check_current(con, path, writing=True)
         for schema in SCHEMA_FILES:
             con.execute(schema.read_text())
     except BaseException:

@@ -24,6 +24,7 @@ from etl import area as area_config
 from etl import db as dbmod
 from etl import reference
 from etl import sources as src
+from etl.as_at import record_as_at, record_reviews
 from etl.formats import OTHER_LAYOUTS
 from etl.formats import sen2_human as human
 from etl.formats.local_extracts import LOCAL_MODULES
@@ -723,6 +724,7 @@ def load_areas(groups: Iterable[AreaPaths], db_path: Path | str,
         logged = con.execute("SELECT file_sha256, module, area_code FROM load_log").fetchall()
         run.known_files = {(r[0], r[2]) for r in logged}
         run.known_sheets = {(r[0], r[1], r[2]) for r in logged}
+        first_load_id = run.next_id
         start = 0
         while start < len(plan):  # one handler at a time (a module across every area), in plan order
             end = start
@@ -730,6 +732,8 @@ def load_areas(groups: Iterable[AreaPaths], db_path: Path | str,
                 end += 1
             run.load_group(plan[start:end])
             start = end
+        record_as_at(con, first_load_id)
+        record_reviews(con, first_load_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -37,3 +37,29 @@ CREATE TABLE IF NOT EXISTS quarantine_row (
     row_number   INTEGER NOT NULL,
     row_values   VARCHAR NOT NULL     -- JSON: heading as written → value as read
 );
+
+-- The date each case extract's figures stand at (DESIGN §4 "Data as at"): its SEN2 header's datetime or
+-- referencedate, else the date in its file name, else the day it was loaded; and which of those it was.
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS as_at DATE;
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS as_at_source VARCHAR;
+-- The SEN2 header's own export time (Blade `datetime`), kept as a date.
+ALTER TABLE sen2_return ADD COLUMN IF NOT EXISTS extract_datetime DATE;
+
+-- Every annual review each extract showed (SEN2 activeplans holds only a plan's latest review): a later extract
+-- adds a meeting, it never erases an earlier one. The same meeting shown again with another decision date is a
+-- revision: the engine takes the version from the newest extract (by as_at, then load). Never deleted.
+CREATE TABLE IF NOT EXISTS review_history (
+    area_code             VARCHAR NOT NULL,
+    request_id            VARCHAR NOT NULL,
+    active_plan_id        VARCHAR NOT NULL,
+    review_meeting_date   DATE,
+    review_decision_date  DATE,
+    review_outcome        VARCHAR,
+    load_id               INTEGER NOT NULL,
+    as_at                 DATE              -- the extract's as-at date (NULL: loaded before dates were recorded)
+);
+-- A database loaded before the history was kept starts it from the reviews it holds.
+INSERT INTO review_history
+SELECT area_code, request_id, active_plan_id, review_meeting_date, review_decision_date, review_outcome, load_id, NULL
+FROM active_plan WHERE (review_meeting_date IS NOT NULL OR review_decision_date IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM review_history);

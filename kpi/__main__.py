@@ -44,6 +44,16 @@ def _open_db(db) -> duckdb.DuckDBPyConnection | int:
 
 
 
+def _iso_day(text: str):
+    """An argparse type: a calendar day written YYYY-MM-DD (argparse turns the error into a one-line usage error)."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day written YYYY-MM-DD") from None
+
+
 def cmd_series(args: argparse.Namespace) -> int:
     catalogue = _load_catalogue(args)
     if isinstance(catalogue, int):
@@ -58,7 +68,7 @@ def cmd_series(args: argparse.Namespace) -> int:
         areas = _chosen_areas(con, args.area)
         if isinstance(areas, int):
             return areas
-        df = kpi_series(con, catalogue, args.kpi, areas)
+        df = kpi_series(con, catalogue, args.kpi, areas, args.as_of)
     except duckdb.CatalogException:
         return _fail(f"{args.db} holds no SEN2 tables: load data with `python -m etl load` first")
     finally:
@@ -300,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["csv", "json"], default="csv")
     s.add_argument("--role", choices=["leadership", "monitor", "analyst"],
                    help="the series as that role sees it: small counts suppressed (access.yaml) except for analysts")
+    s.add_argument("--as-of", dest="as_of", type=_iso_day, metavar="YYYY-MM-DD",
+                   help="the series as it stood with only the extracts dated on or before this day")
     s.set_defaults(func=cmd_series)
     v = sub.add_parser("validate", help="check kpi_definitions.yaml (shape, references, then the database)")
     v.add_argument("--db", help="also check against this DuckDB file")

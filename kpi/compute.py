@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from etl.as_at import extracts_as_at
 from kpi import compute_local
 from kpi.definitions import (
     COUNT_METHODS,
@@ -35,15 +36,25 @@ from kpi.definitions import (
 )
 
 ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
+# Every review any extract showed (etl/schema_load.sql review_history), one row per plan and meeting, in the version
+# of the newest extract that showed it; with the session variable ``as_of`` set (kpi series --as-of), only the
+# extracts dated on or before it.
+REVIEWS = """(SELECT area_code, request_id, active_plan_id, review_meeting_date, review_decision_date, review_outcome
+     FROM review_history
+     WHERE as_at IS NULL OR as_at <= coalesce(getvariable('as_of'), DATE '9999-12-31')
+     QUALIFY row_number() OVER (PARTITION BY area_code, request_id, review_meeting_date
+                                ORDER BY as_at DESC NULLS LAST, load_id DESC) = 1)"""
 FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
 
 
 @dataclass(frozen=True)
 class DataWindow:
-    """First and last month the loaded records cover."""
+    """First and last month the loaded records cover, and the as-at date of the newest extract (None when the
+    database does not know it): the last month runs to it, and is complete only if it ends on or before it."""
 
     first: date
     last: date
+    as_at: date | None = None
 
     @property
     def months(self) -> int:
@@ -62,8 +73,8 @@ def _window_rows_sql(areas=None) -> str:
             SELECT area_code, max(received_date) AS d FROM request WHERE {w} GROUP BY 1
             UNION ALL SELECT area_code, max(request_outcome_date) FROM request WHERE {w} GROUP BY 1
             UNION ALL SELECT area_code, max(assessment_outcome_date) FROM assessment WHERE {w} GROUP BY 1
-            UNION ALL SELECT area_code, max(review_meeting_date) FROM active_plan WHERE {w} GROUP BY 1
-            UNION ALL SELECT area_code, max(review_decision_date) FROM active_plan WHERE {w} GROUP BY 1),
+            UNION ALL SELECT area_code, max(review_meeting_date) FROM {REVIEWS} WHERE {w} GROUP BY 1
+            UNION ALL SELECT area_code, max(review_decision_date) FROM {REVIEWS} WHERE {w} GROUP BY 1),
         last AS (SELECT area_code, max(d) AS d FROM events GROUP BY 1)
         SELECT f.area_code, CAST(date_trunc('month', coalesce(f.f, f.f_any)) AS DATE),
                CAST(date_trunc('month', l.d) AS DATE)
@@ -72,17 +83,37 @@ def _window_rows_sql(areas=None) -> str:
         ORDER BY 1"""
 
 
-def data_windows(con: duckdb.DuckDBPyConnection, areas=None) -> dict[str, DataWindow]:
-    """Each area's SEN2 data window (its first flow month to its latest dated event): an area's series covers its
-    own months, exactly as if it were loaded alone. Every area, or only ``areas``."""
-    return {a: DataWindow(first, last) for a, first, last in con.execute(_window_rows_sql(areas)).fetchall()}
+def data_windows(con: duckdb.DuckDBPyConnection, areas=None, as_of: date | None = None) -> dict[str, DataWindow]:
+    """Each area's SEN2 data window: its first flow month to the month of its newest extract's as-at date (every
+    month to it, events or none), or to its latest dated event where no as-at date is recorded. An area's series
+    covers its own months, exactly as if it were loaded alone. Every area, or only ``areas``. With ``as_of``, the
+    window stands where the extracts dated on or before it left it."""
+    as_at = extracts_as_at(con, "sen2", areas, as_of)
+    return {a: to_as_at(DataWindow(first, last), as_at.get(a, as_of))
+            for a, first, last in con.execute(_window_rows_sql(areas)).fetchall()}
+
+
+def to_as_at(window: DataWindow, as_at: date | None) -> DataWindow:
+    """The window ending in the as-at date's month (never past it; never before the window's first month)."""
+    if as_at is None:
+        return window
+    return DataWindow(window.first, max(window.first, as_at.replace(day=1)), as_at)
+
+
+def complete_months(periods: pd.Series, areas: pd.Series, windows: Mapping[str, DataWindow]) -> np.ndarray:
+    """Whether each (area, month) is covered to its end: the month ends on or before the area's as-at date."""
+    as_at = areas.map({a: pd.Timestamp(w.as_at) for a, w in windows.items() if w.as_at is not None})
+    month_end = pd.to_datetime(periods) + pd.offsets.MonthEnd(0)
+    return (as_at.isna() | (month_end <= as_at)).to_numpy(dtype=bool)
 
 
 def span_of(windows: Mapping[str, DataWindow]) -> DataWindow | None:
     """The months any of the windows cover (None when there are none)."""
     if not windows:
         return None
-    return DataWindow(min(w.first for w in windows.values()), max(w.last for w in windows.values()))
+    dates = [w.as_at for w in windows.values() if w.as_at is not None]
+    return DataWindow(min(w.first for w in windows.values()), max(w.last for w in windows.values()),
+                      max(dates) if dates else None)
 
 
 def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow | None:
@@ -124,17 +155,21 @@ class Scope:
         return areas_condition(self.areas, column)
 
     def grid_cte(self) -> str:
-        """``aw`` (area, first_month, last_month) and ``grid``: every (area, month, month_end) with a row."""
+        """``aw`` (area, first_month, last_month, as_at) and ``grid``: every (area, month, month_end) with a row."""
+        def at(w: DataWindow) -> str:
+            return f"DATE '{w.as_at}'" if w.as_at else "NULL::DATE"
+
         if isinstance(self.windows, DataWindow):
             w = self.windows
-            aw = (f"SELECT DISTINCT area_code, DATE '{w.first}' AS first_month, DATE '{w.last}' AS last_month "
-                  f"FROM {self.table}")
+            aw = (f"SELECT DISTINCT area_code, DATE '{w.first}' AS first_month, DATE '{w.last}' AS last_month, "
+                  f"{at(w)} AS as_at FROM {self.table}")
         elif self.windows:
-            rows = ", ".join(f"({sql_list([a])}, DATE '{w.first}', DATE '{w.last}')"
+            rows = ", ".join(f"({sql_list([a])}, DATE '{w.first}', DATE '{w.last}', {at(w)})"
                              for a, w in sorted(self.windows.items()))
-            aw = f"SELECT * FROM (VALUES {rows}) v(area_code, first_month, last_month)"
+            aw = f"SELECT * FROM (VALUES {rows}) v(area_code, first_month, last_month, as_at)"
         else:
-            aw = "SELECT NULL::VARCHAR AS area_code, NULL::DATE AS first_month, NULL::DATE AS last_month WHERE FALSE"
+            aw = ("SELECT NULL::VARCHAR AS area_code, NULL::DATE AS first_month, NULL::DATE AS last_month, "
+                  "NULL::DATE AS as_at WHERE FALSE")
         return (f"aw AS ({aw}), "
                 "grid AS (SELECT area_code, CAST(m AS DATE) AS period, "
                 "CAST(m + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end "
@@ -153,7 +188,10 @@ def _rate_sql(events: str, scope: Scope) -> str:
     WITH {scope.grid_cte()},
     ev AS (SELECT area_code, CAST(date_trunc('month', event_date) AS DATE) AS period,
                   count(*) FILTER (WHERE met) AS numerator, count(*) AS denominator
-           FROM ({events}) WHERE event_date IS NOT NULL AND {scope.where()} GROUP BY 1, 2)
+           FROM ({events}) e JOIN aw USING (area_code)
+           WHERE event_date IS NOT NULL AND event_date <= coalesce(aw.as_at, event_date)
+             AND {scope.where("e.area_code")}
+           GROUP BY 1, 2)
     SELECT g.area_code, g.period, coalesce(ev.numerator, 0) AS numerator, coalesce(ev.denominator, 0) AS denominator,
            NULL::DOUBLE AS median
     FROM grid g LEFT JOIN ev USING (area_code, period)
@@ -223,7 +261,7 @@ def events_sql(kpi: KpiDefinition) -> str:
     if c.method == "review_decisions_within":
         return f"""SELECT area_code, request_id, review_meeting_date AS clock_start, review_decision_date AS event_date,
                        date_diff('day', review_meeting_date, review_decision_date) <= {c.days} AS met
-                FROM active_plan
+                FROM {REVIEWS}
                 WHERE review_decision_date IS NOT NULL AND review_meeting_date IS NOT NULL"""
     if c.method == "weeks_to_issue":
         return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
@@ -253,7 +291,7 @@ def events_sql(kpi: KpiDefinition) -> str:
                     SELECT area_code, named_plan_id, request_id, start_date AS anchor, cease_date FROM plans
                     UNION ALL
                     SELECT area_code, p.named_plan_id, p.request_id, ap.review_meeting_date, p.cease_date
-                    FROM plans p JOIN active_plan ap USING (area_code, request_id)
+                    FROM plans p JOIN {REVIEWS} ap USING (area_code, request_id)
                     WHERE ap.review_meeting_date IS NOT NULL AND ap.review_meeting_date >= p.start_date),
                 spans AS (
                     SELECT area_code, request_id, anchor, cease_date,
@@ -296,7 +334,9 @@ def method_sql(kpi: KpiDefinition, windows: Mapping[str, DataWindow] | DataWindo
         WITH {scope.grid_cte()},
         ev AS (SELECT area_code, CAST(date_trunc('month', event_date) AS DATE) AS period, sum(weeks) AS numerator,
                       count(*) AS denominator, median(weeks) AS median
-               FROM ({events_sql(kpi)}) WHERE event_date IS NOT NULL AND {scope.where()} GROUP BY 1, 2)
+               FROM ({events_sql(kpi)}) e JOIN aw USING (area_code)
+               WHERE event_date IS NOT NULL AND event_date <= coalesce(aw.as_at, event_date)
+                 AND {scope.where("e.area_code")} GROUP BY 1, 2)
         SELECT g.area_code, g.period, ev.numerator, coalesce(ev.denominator, 0) AS denominator, ev.median
         FROM grid g LEFT JOIN ev USING (area_code, period)
         ORDER BY g.area_code, g.period
@@ -350,6 +390,18 @@ def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
 SERIES_COLUMNS = ["area_code", "kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]
 
 
+def _mark_complete(df: pd.DataFrame, kpi: KpiDefinition, windows: Mapping[str, DataWindow]) -> pd.DataFrame:
+    """The ``complete`` column (the month ends on or before its area's as-at date). A month-end count for a month
+    that ends after the as-at date does not exist yet: its figures are left empty (rates keep the events known)."""
+    df = df.copy()
+    df["complete"] = complete_months(df["period"], df["area_code"], windows)
+    if kpi.is_snapshot and not df["complete"].all():
+        partial = ~df["complete"]
+        for column in ("numerator", "denominator", "value", "median"):
+            df[column] = df[column].astype("float64").where(~partial)
+    return df
+
+
 def compute_kpi(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition,
                 windows: Mapping[str, DataWindow] | DataWindow) -> pd.DataFrame:
     """One KPI's monthly series per area: area_code, kpi_id, period (date), numerator, denominator, value,
@@ -367,7 +419,7 @@ def clamp(window: DataWindow | None, catalogue: Catalogue) -> DataWindow | None:
     start = date.fromisoformat(catalogue.series_start + "-01")
     if start > window.last:
         return None
-    return DataWindow(max(window.first, start), window.last)
+    return DataWindow(max(window.first, start), window.last, window.as_at)
 
 
 def series_window(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, window: DataWindow | None = None
@@ -377,14 +429,14 @@ def series_window(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, window: 
     return clamp(data_window(con) if window is None else window, catalogue)
 
 
-def series_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, areas=None
+def series_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, areas=None, as_of: date | None = None
                    ) -> dict[str, dict[str, DataWindow]]:
     """Each source family's months, per area: 'sen2' (also the local extracts') and 'waits' (the referral list's),
     each clamped to ``series_start``."""
     from kpi.compute_waits import waits_windows
 
     out: dict[str, dict[str, DataWindow]] = {}
-    for family, windows in (("sen2", data_windows(con, areas)), ("waits", waits_windows(con, areas))):
+    for family, windows in (("sen2", data_windows(con, areas, as_of)), ("waits", waits_windows(con, areas, as_of))):
         out[family] = {a: w for a, w in ((a, clamp(w, catalogue)) for a, w in windows.items()) if w is not None}
     return out
 
@@ -406,21 +458,35 @@ def _areas_by_table(con: duckdb.DuckDBPyConnection, areas=None) -> dict[str, set
 
 
 def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None,
-                areas: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+                areas: list[str] | tuple[str, ...] | None = None, as_of: date | None = None) -> pd.DataFrame:
     """Monthly series for the chosen KPIs (all by default) and areas (every area with case records by default),
     stacked: one row per area, KPI and month, each area over its own months.
+
+    With ``as_of``, the series as they stood with only the extracts dated on or before that day: each area's months
+    end at its newest such extract's as-at date, events after it are not counted, and reviews come from those
+    extracts alone (records revised by a later extract keep their newer values: DESIGN §4, as-of view).
 
     Each source family has its own months: SEN2 KPIs (and the local extracts') keep the area's SEN2 window,
     waiting-list KPIs the area's referral window; an area lacking one family's window uses its other one. An area
     without a KPI's source records gets that KPI's months with empty values (never zeros)."""
+    if as_of is None:
+        return _compute_all(con, catalogue, kpi_ids, areas, None)
+    con.execute(f"SET VARIABLE as_of = DATE '{as_of.isoformat()}'")  # read by REVIEWS
+    try:
+        return _compute_all(con, catalogue, kpi_ids, areas, as_of)
+    finally:
+        con.execute("RESET VARIABLE as_of")
+
+
+def _compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids, areas, as_of) -> pd.DataFrame:
     from kpi.compute_waits import split_batch
 
     by_table = _areas_by_table(con, areas)
     chosen = sorted(set().union(*by_table.values())) if areas is None else sorted(set(areas))
-    families = series_windows(con, catalogue, areas)
+    families = series_windows(con, catalogue, areas, as_of)
     overall = _overall(families)
     if overall is None or not chosen:
-        return pd.DataFrame(columns=SERIES_COLUMNS)
+        return pd.DataFrame(columns=[*SERIES_COLUMNS, "complete"])
     kpis = [catalogue.get(k) for k in kpi_ids] if kpi_ids else catalogue.kpis
     waits = [k for k in kpis if k.computation.method in WAIT_METHODS]
     batch = _waits_batch(con, waits, families, overall, chosen, by_table["referral"]) if waits else None
@@ -435,6 +501,7 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
         else:
             got = [compute_kpi(con, k, {a: w for a, w in windows.items() if a in holding})]
         got += [_no_data(k, a, windows[a]) for a in chosen if a not in holding]
+        got = [_mark_complete(f, k, windows) for f in got]
         frames += got
         ranks += [np.full(len(f), rank) for f in got]
     out = pd.concat(frames, ignore_index=True)

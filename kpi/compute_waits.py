@@ -22,10 +22,11 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def waits_windows(con: duckdb.DuckDBPyConnection, areas=None) -> dict:
-    """Per area (every area, or only ``areas``), the first and last month of its referral data (first referral to
-    latest dated event)."""
-    from kpi.compute import DataWindow, areas_condition
+def waits_windows(con: duckdb.DuckDBPyConnection, areas=None, as_of=None) -> dict:
+    """Per area (every area, or only ``areas``), the first and last month of its referral data: first referral to
+    the month of the newest referral extract's as-at date (or the latest dated event where none is recorded)."""
+    from etl.as_at import extracts_as_at
+    from kpi.compute import DataWindow, areas_condition, to_as_at
 
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if "referral" not in tables:
@@ -35,7 +36,9 @@ def waits_windows(con: duckdb.DuckDBPyConnection, areas=None) -> dict:
                CAST(date_trunc('month', greatest(max(referral_date), max(first_contact_date), max(removed_date)))
                     AS DATE)
         FROM referral WHERE {areas_condition(areas)} GROUP BY 1 ORDER BY 1""").fetchall()
-    return {a: DataWindow(first, last) for a, first, last in rows if first is not None}
+    as_at = extracts_as_at(con, "waits", areas, as_of)
+    return {a: to_as_at(DataWindow(first, last), as_at.get(a, as_of)) for a, first, last in rows
+            if first is not None}
 
 
 def waits_window(con: duckdb.DuckDBPyConnection):

@@ -90,10 +90,10 @@ def _too_few(df: pd.DataFrame, kpi: KpiDefinition, minimum: int) -> np.ndarray:
 
 
 def kpi_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None,
-               areas: list[str] | None = None) -> pd.DataFrame:
+               areas: list[str] | None = None, as_of=None) -> pd.DataFrame:
     """Monthly series with plan columns: one row per area, KPI and month, period as 'YYYY-MM'. Every area with
     case records, or only ``areas`` (the plan's trajectory and targets apply to each area alike)."""
-    raw = compute_all(con, catalogue, kpi_ids, areas)
+    raw = compute_all(con, catalogue, kpi_ids, areas, as_of)
     if raw.empty:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     codes, months = pd.factorize(raw["period"])  # format each month once, not once per row

@@ -69,6 +69,7 @@ MODULES: tuple[Module, ...] = (
         Field("collection", "collection", "text"),
         Field("year", "year", "int"),
         Field("referencedate", "reference_date", "date"),
+        Field("datetime", "extract_datetime", "date"),  # when the extract was produced: its as-at date
         Field("lea", "lea", "text"),
         Field("softwarecode", "software_code", "text"),
         Field("release", "release", "text"),

@@ -22,6 +22,7 @@ HEADINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "collection": ("Collection", "Collection name"),
         "year": ("Year", "Collection year"),
         "referencedate": ("Reference date", "Census date"),
+        "datetime": ("Date and time", "Extract date", "Date extracted"),
         "lea": ("LA", "LA number", "Local authority", "LEA"),
         "softwarecode": ("Software code",),
         "release": ("Release", "Software release"),
