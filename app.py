@@ -13,6 +13,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from kpi.area import data_as_at
 from kpi.charts import format_date, format_period, format_window, plan_length, plan_month, stocktakes
 from pages import _shared as ui
 from pages._refresh import refresh_notice
@@ -59,11 +60,14 @@ if series is None:
 
 periods = ui.periods_with_data(series)
 latest = ui.latest_with_data(series)
+as_at, as_at_source = ui.db_call(data_as_at, area)
+partial = set(series.loc[~series["complete"].astype(bool), "period"]) if "complete" in series.columns else set()
 
 
 def _period_label(period: str) -> str:
     n = plan_month(period, window)
-    return format_period(period) + (f" (plan month {n} of {plan_length(window)})" if n else "")
+    label = format_period(period) + (f" (plan month {n} of {plan_length(window)})" if n else "")
+    return label + (" · partial" if period in partial else "")
 
 
 def _jump(period: str) -> None:
@@ -76,7 +80,7 @@ with st.sidebar:
     period = st.selectbox(
         "Reporting month", periods, key="period", format_func=_period_label,
         help="See the dashboard as it stood at the end of any month with data.")
-    st.caption(f"Latest month with data: {format_period(latest)}")
+    st.caption(f"Latest complete month: {format_period(latest)}")
     jumps = [("Latest month", latest), *stocktakes(window)]
     for label, p in jumps:
         if p in periods:
@@ -89,9 +93,17 @@ ui.write_to_url("period", period)
 
 n = plan_month(period, window)
 where = f"month {n} of {plan_length(window)} of the plan" if n else (
-    "before the plan began" if period < window.start else "after the plan's monitoring window")
-subtitle.markdown(f"**{area_name}** · monitoring window **{format_window(window)}**{approved} · showing "
+    "before the plan began" if period < window.start else
+    f"after the plan ended in {format_period(window.end)}: figures are set against its final targets")
+dated = f" · data as at **{format_date(as_at)}**" if as_at else ""
+if as_at_source == "load time":
+    dated += " (the day the extract was loaded: it carries no date of its own)"
+subtitle.markdown(f"**{area_name}** · monitoring window **{format_window(window)}**{approved}{dated} · showing "
                   f"**{format_period(period)}** ({where})")
+if period in partial:
+    st.warning(f"{format_period(period)} is a partial month: the data are as at {format_date(as_at)}, so its "
+               "figures are incomplete, month-end counts are not shown and no status is given. The latest complete "
+               f"month is {format_period(latest)}.", icon=":material/hourglass_top:")
 home, _ = ui.home_area_code()
 if home and area != home and home in dict(areas):
     st.caption(f"The plan's trajectories and targets are {dict(areas)[home]}'s (kpi_definitions.yaml); "

@@ -86,14 +86,16 @@ def load_history(con: duckdb.DuckDBPyConnection, area: str | None = None) -> pd.
     cols = _columns(con, "load_log")
     who = "loaded_by" if "loaded_by" in cols else "NULL"
     started = "started_at" if "started_at" in cols else "loaded_at"
+    as_at = ("as_at AS \"Data as at\", as_at_source AS \"Date from\"," if "as_at" in cols
+             else "NULL AS \"Data as at\", NULL AS \"Date from\",")
     df = _df(con, f"""
-        SELECT load_id AS "Load", loaded_at AS "Finished", source_file AS "File", layout AS "Layout",
+        SELECT load_id AS "Load", loaded_at AS "Finished", source_file AS "File", {as_at} layout AS "Layout",
                module AS "Module", rows_read AS "Rows read", rows_loaded AS "Rows loaded",
                rows_quarantined AS "Rows quarantined", status,
                round(date_diff('millisecond', coalesce({started}, loaded_at), loaded_at) / 1000.0, 1) AS "Seconds",
                {who} AS "Loaded by", {"area_code" if "area_code" in cols else "NULL"} AS "Area"
         FROM load_log WHERE {_of_area(area) if "area_code" in cols else "TRUE"} ORDER BY load_id DESC""")
-    df.insert(8, "Outcome", df.pop("status").map(lambda s: STATUS_WORDS.get(s, s)))
+    df.insert(10, "Outcome", df.pop("status").map(lambda s: STATUS_WORDS.get(s, s)))
     return df
 
 
@@ -137,6 +139,8 @@ def freshness(con: duckdb.DuckDBPyConnection, today: date | None = None, area: s
     today = today or date.today()
     last = dict(con.execute(f"SELECT layout, CAST(max(loaded_at) AS DATE) FROM load_log WHERE {_of_area(area)} "
                             "GROUP BY 1").fetchall())
+    dated = dict(con.execute(f"SELECT layout, max(as_at) FROM load_log WHERE {_of_area(area)} GROUP BY 1"
+                             ).fetchall()) if "as_at" in _columns(con, "load_log") else {}
     sources = dict(SOURCES)
     claimed = {lay for layouts, *_ in SOURCES.values() for lay in layouts}
     for layout in sorted(set(last) - claimed):
@@ -149,9 +153,11 @@ def freshness(con: duckdb.DuckDBPyConnection, today: date | None = None, area: s
         if table and _has(con, table):
             latest = con.execute(f"SELECT max({column}) FROM {table} WHERE {area_condition(area)}").fetchone()[0]
         status = freshness_status(last_loaded, every, today)
+        as_at = [dated[lay] for lay in layouts if dated.get(lay)]
         rows.append({
             "Source": name, "Expected": EXPECTED_WORDS.get(every, f"every {every} days"),
-            "Last loaded": last_loaded, "Days since": (today - last_loaded).days if last_loaded else None,
+            "Last loaded": last_loaded, "Data as at": max(as_at) if as_at else None,
+            "Days since": (today - last_loaded).days if last_loaded else None,
             "Latest record": latest, "Status": freshness_label(status), "status": status,
         })
     return pd.DataFrame(rows)

@@ -129,6 +129,8 @@ def scorecard(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.Dat
             "basis": kpi.basis,
             "value": value,
             "monthly_value": _num(current["value"].iloc[0]) if here else None,
+            "monthly_numerator": _num(current["numerator"].iloc[0]) if here else None,
+            "monthly_denominator": _num(current["denominator"].iloc[0]) if here else None,
             "numerator": numerator,
             "denominator": denominator,
             "complete": bool(current["complete"].iloc[0]) if here and "complete" in current else True,

@@ -181,6 +181,9 @@ def series_masks(series: pd.DataFrame, units: dict[str, str], rule: SuppressionR
     masks["rolling_12m"] = (window > 0).reindex(s.index)
     for col in ("numerator", "denominator", "value", "rolling_12m", "median"):  # nothing to hide in an empty cell
         masks[col] &= pd.to_numeric(s[col], errors="coerce").notna()
+    if "basis" in s.columns:  # a status judged on the rolling 12 months is hidden with the figure it judges
+        rolling = (s["basis"] == "rolling_12m").to_numpy()
+        masks["status"] = np.where(rolling, masks["rolling_12m"] | masks["value"], masks["status"])
     masks.index = series.index
     return masks[FIELDS]
 

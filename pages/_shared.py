@@ -193,7 +193,11 @@ def periods_with_data(df: pd.DataFrame) -> list[str]:
 
 
 def latest_with_data(df: pd.DataFrame) -> str | None:
-    have = df.loc[df["value"].notna(), "period"]
+    """The newest complete month with a value: a month the extract covers only in part is never the default."""
+    keep = df["value"].notna()
+    if "complete" in df.columns:
+        keep &= df["complete"].astype(bool)
+    have = df.loc[keep, "period"]
     return have.max() if len(have) else None
 
 

@@ -32,8 +32,9 @@ medians = ctx.series[ctx.series["period"] == period].set_index("kpi_id")["median
 previous = format_period(period_of(month_index(period) - 1))
 
 st.header(f"Overview: {format_period(period)}", anchor=False)
-st.markdown(f"**{status_summary(card['status'], period)}**. Each KPI's value for the month is compared with "
-            "the plan's trajectory for that month.")
+st.markdown(f"**{status_summary(card['status'], period)}**. Each KPI is judged on the figure its plan's "
+            "baseline and target are on: the 12 months to the month for rates whose plan cites a calendar-year "
+            "figure, the month itself for month-end counts, against the plan's trajectory for that month.")
 
 counts = status_counts(card["status"])
 tiles = [s for s in STATUS_ORDER if s not in ("no_data", "too_few") or counts[s]]
@@ -81,9 +82,18 @@ def kpi_card(r, show_area: bool) -> None:
             c[0].page_link("pages/explain.py", label="Explain this number", icon=":material/manage_search:",
                            query_params={"kpi": r.kpi_id, "period": period})
         hidden = r.status == "suppressed"
-        c[1].markdown(ui.cell(format_period(period), format_value(r.value, unit, d, suppressed=hidden),
-                              format_basis(r.numerator, r.denominator, unit, medians.get(r.kpi_id),
-                                           suppressed=hidden)), unsafe_allow_html=True)
+        if r.basis == "rolling_12m":  # the figure judged is the 12 months' one; the month's own sits beside it
+            month_alone = (f"{format_period(period)} alone: "
+                           f"{format_value(r.monthly_value, unit, d, suppressed=hidden)} ("
+                           f"{format_basis(r.monthly_numerator, r.monthly_denominator, unit, suppressed=hidden)})")
+            c[1].markdown(ui.cell(f"12 months to {format_period(period)}",
+                                  format_value(r.value, unit, d, suppressed=hidden),
+                                  format_basis(r.numerator, r.denominator, unit, suppressed=hidden)
+                                  + " · " + month_alone), unsafe_allow_html=True)
+        else:
+            c[1].markdown(ui.cell(format_period(period), format_value(r.value, unit, d, suppressed=hidden),
+                                  format_basis(r.numerator, r.denominator, unit, medians.get(r.kpi_id),
+                                               suppressed=hidden)), unsafe_allow_html=True)
         c[2].markdown(ui.cell("Trajectory", format_value(r.trajectory, unit, d),
                               "planned for the month" if pd.notna(r.trajectory) else "no plan this month",
                               size="mid"), unsafe_allow_html=True)
@@ -137,8 +147,10 @@ else:
 st.caption("Status compares the month's value with the plan's trajectory for that month: ✔ On track (as good as "
            "planned or better), ◐ Within tolerance (worse than planned by no more than the KPI's tolerance), "
            "✖ Off track (worse than that), – No data (the plan expects a value but none was recorded), ⊘ Suppressed "
-           "(figures of 1 to 4 children are shown as c outside the analysts' team). "
-           "Rates are percentages of the events completed in the month. Variation (Making Data Count): whether the "
+           "(figures of 1 to 4 children are shown as c outside the analysts' team), ≈ Too few to judge (the figure "
+           "rests on fewer events than the plan's minimum). The baseline month and a partial month have no status. "
+           "Rates are percentages of the events completed in the month, or in the 12 months to it where the plan "
+           "is on that basis. Variation (Making Data Count): whether the "
            "latest month is ordinary or a special cause (improvement or concern) against the XmR chart's limits. "
            "Assurance: whether the process limits show the target will be met consistently, missed consistently, "
            "or hit and miss. The forecast is from the last 12 months, with an 80% prediction interval.")
