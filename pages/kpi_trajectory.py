@@ -56,10 +56,18 @@ if ui.can_open("explain") and kpi_id in cat.event_ids:  # Explain reads SEN2 eve
 with st.container(border=True):
     c = st.columns([1.4, 1.2, 1.4, 1.6, 1.6])
     hidden = now.status == "suppressed"
-    c[0].markdown(ui.cell(format_period(period), format_value(now.value, unit, d, suppressed=hidden),
-                          format_basis(now.numerator, now.denominator, unit,
-                                       median.iloc[0] if len(median) else None, suppressed=hidden)),
-                  unsafe_allow_html=True)
+    if kpi.basis == "rolling_12m":
+        c[0].markdown(ui.cell(f"12 months to {format_period(period)}",
+                              format_value(now.value, unit, d, suppressed=hidden),
+                              format_basis(now.numerator, now.denominator, unit, suppressed=hidden)
+                              + f" · {format_period(period)} alone: "
+                              + format_value(now.monthly_value, unit, d, suppressed=hidden)),
+                      unsafe_allow_html=True)
+    else:
+        c[0].markdown(ui.cell(format_period(period), format_value(now.value, unit, d, suppressed=hidden),
+                              format_basis(now.numerator, now.denominator, unit,
+                                           median.iloc[0] if len(median) else None, suppressed=hidden)),
+                      unsafe_allow_html=True)
     c[1].markdown(ui.cell("Trajectory", format_value(now.trajectory, unit, d), "planned for the month"
                           if pd.notna(now.trajectory) else "no plan this month", size="mid"), unsafe_allow_html=True)
     planned = isinstance(now.target_period, str)  # NaN, not None, for an unplanned KPI under pandas 3
@@ -82,10 +90,13 @@ if view == "Table":
                  if kpi.computation.method in MEDIAN_METHODS else
                  "Numerator is total weeks; value, trajectory and target are mean weeks.",
                  "count": "Counts at month end; there is no denominator or rolling value."}[unit]
-    st.caption(f"{unit_note} Status compares the month's value with the trajectory.")
+    judged = ("the rolling 12-month figure" if kpi.basis == "rolling_12m" else "the month's value")
+    st.caption(f"{unit_note} Status compares {judged} with the trajectory (the plan's basis); a partial month "
+               "(Complete month: No) has no status.")
 else:
     has_rolling = bool(rows["rolling_12m"].notna().any())
-    rolling = controls[1].toggle("Show rolling 12-month line", value=True, key="rolling", disabled=not has_rolling,
+    rolling = controls[1].toggle("Show rolling 12-month line", value=True, key="rolling",
+                                 disabled=not has_rolling or kpi.basis == "rolling_12m",
                                  help="The rate over the 12 months to each month (December = calendar year)."
                                  if has_rolling else "Counts at month end have no rolling value.")
     fig = trajectory_figure(rows, kpi, cat.plan_window, period, show_rolling=rolling and has_rolling)
@@ -168,6 +179,14 @@ with plan:
                  for label, p, v, txt in plan_points(kpi)]
         lines.append(f"- **Tolerance:** up to {format_amount(kpi.plan.tolerance, unit, d)} worse than the trajectory"
                      " counts as within tolerance")
+        lines.append("- **Judged on:** " + ("the rolling 12 months to each month, the basis of its calendar-year "
+                                             "baseline and target (December's figure is the calendar year's)"
+                                             if kpi.basis == "rolling_12m" else "each month's own figure"))
+        lines.append(f"- **Fewest events for a status:** {kpi.plan.min_denominator or cat.status_min_denominator}"
+                     if not kpi.is_snapshot else "- **Status** is judged at each month end")
+        if period > kpi.plan.target.period:
+            lines.append(f"- **After the plan:** the target month ({format_period(kpi.plan.target.period)}) has "
+                         "passed: figures are set against the final target")
         st.markdown("\n".join(lines))
         if comparison is not None and comparison.target is not None:
             st.markdown(comparison.target.sentence(kpi))
