@@ -65,11 +65,12 @@ def print_report(report: LoadReport) -> None:
             print(f"  … and {len(problems) - MAX_PROBLEMS_SHOWN} more")
 
 
-def run_load(paths: list[Path], db: Path, area: str | None = None, groups: list[AreaPaths] | None = None) -> int:
+def run_load(paths: list[Path], db: Path, area: str | None = None, groups: list[AreaPaths] | None = None,
+             quiet: bool = False) -> int:
     """Load ``paths`` for ``area`` (or each of several areas' ``groups``), print the report, return the exit code."""
     groups = groups if groups is not None else [(area, paths)]
     total = sum(len(expand_paths(list(g[1]))[0]) for g in groups)
-    on_file, progress = _progress_callback(total)
+    on_file, progress = _progress_callback(total) if not quiet else (None, None)
     try:
         report = refresh_load([], db, on_file=on_file, groups=groups)  # into a copy, swapped in after the commit
     except LoadInProgress as exc:
@@ -92,7 +93,8 @@ def run_load(paths: list[Path], db: Path, area: str | None = None, groups: list[
     finally:
         if progress:
             progress.stop()
-    print_report(report)
+    if not quiet:
+        print_report(report)
     return report.exit_code
 
 
@@ -100,14 +102,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from etl.synth_areas import generate_areas
 
     out = Path(args.out) if args.out else Path(args.db).resolve().parent / "demo_extract"
+    history = args.scale != "england"  # earlier extracts carry the review history; england's bench loads one
     try:
         areas = generate_areas(out, scale=args.scale, seed=args.seed, start=args.start, months=args.months,
-                               workers=min(4, os.cpu_count() or 1))
+                               workers=min(4, os.cpu_count() or 1), history=history)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     where = out if len(areas) == 1 else f"{out}/<area code>/ for {len(areas)} areas"
     print(f"Wrote synthetic SEN2 Blade files, local extracts and a waiting-list referral extract to {where}")
+    dates = sorted({d.name for _, folder in areas for d in (folder / "history").glob("*") if d.is_dir()})
+    if dates:  # the earlier extracts first, oldest first, as a council would have loaded them month by month
+        print(f"Loading {len(dates)} earlier SEN2 extracts ({dates[0]} to {dates[-1]}), oldest first")
+        for day in dates:
+            groups = [(code, [folder / "history" / day]) for code, folder in areas
+                      if (folder / "history" / day).is_dir()]
+            code = run_load([], Path(args.db), groups=groups, quiet=True)
+            if code == EXIT_REJECTED:
+                return code
     return run_load([], Path(args.db), groups=[(code, [folder]) for code, folder in areas])
 
 

@@ -701,6 +701,9 @@ class _Sim:
         # plan_rows ascend, and so do their assessment ids: namedplan id k belongs to plan_rows[k-1]
         plan_age = (start - birth[plan_rows]) / 365.25
         rev = self.reviews(start, cease)
+        # What the earlier extracts need (etl/synth_history.py): day numbers of requests and of each review row.
+        self.history_raw = {"received": received, "plan": rev["plan"], "meet": rev["meet"],
+                            "decision": rev["decision"], "start": start[rev["plan"]], "cease": cease[rev["plan"]]}
         tables["namedplan"], tables["plandetail"], tables["activeplans"], tables["placementdetail"], \
             tables["senneed"] = self._plans(plan_rows, aid_of_row, rid, start, cease, reason, birth, plan_age, rev)
         tables["person"] = self._person(n_person, p_birth)
@@ -983,8 +986,30 @@ def _write(path: Path, module: str, data: dict[str, np.ndarray]) -> None:
         con.close()
 
 
+def _as_extracts(out: Path, sim, tables: dict, history: bool) -> dict:
+    """The final extract holds each plan's latest review only, as SEN2 does; with ``history``, the earlier
+    extracts that carry the rest are written under ``out/history/`` (etl/synth_history.py)."""
+    from etl import synth_history as sh
+
+    raw = dict(sim.history_raw)
+    ap = tables["activeplans"]
+    apid = np.asarray(ap["activeplanstableid"])
+    meet = np.where(raw["meet"] == NA, -1, raw["meet"])
+    latest = sh.latest_rows(raw["plan"], meet)
+    final_id = np.zeros(int(raw["plan"].max()) + 1 if len(raw["plan"]) else 1, dtype=np.int64)
+    final_id[raw["plan"][latest]] = apid[latest]
+    raw["final_id"] = final_id[raw["plan"]]
+    if history:
+        days = sh.snapshot_days(sim.S, sim.E)  # the window's census days and the plan window's month ends
+        sh.write_history(out, tables, raw, days, _fmt_dates, file_name, _write)
+    kept = apid[latest]
+    need = np.flatnonzero(np.isin(tables["senneed"]["activeplanstableid"], kept))
+    return {**tables, "activeplans": sh.take(ap, latest), "senneed": sh.take(tables["senneed"], need)}
+
+
 def generate(out_dir: Path, seed: int = DEFAULT_SEED, start: str = "2019-01", months: int = 72,
-             scale: str = "la", factor: float | None = None, lea: str = LEA, pct_shift: float = 0.0) -> list[Path]:
+             scale: str = "la", factor: float | None = None, lea: str = LEA, pct_shift: float = 0.0,
+             history: bool = False) -> list[Path]:
     """Write the nine SEN2 Blade CSVs for the window [start, start + months) into out_dir.
 
     seed: same seed and arguments give byte-identical files. start: 'YYYY-MM'. months: window length.
@@ -992,6 +1017,8 @@ def generate(out_dir: Path, seed: int = DEFAULT_SEED, start: str = "2019-01", mo
     factor, lea, pct_shift: one area of a multi-area demo (etl/synth_areas.py): its size relative to Central
     Bedfordshire, its DfE LA number, and points added to the published 20-week rates (its own history).
     The export date is the first day after the window; events on or after it are left blank (pending).
+    The extract holds each plan's latest review only (as SEN2 does); ``history`` also writes the earlier extracts
+    that carry the rest into ``history/<YYYY-MM-DD>/`` (etl/synth_history.py), to be loaded oldest first.
     Returns the paths in MODULES order. Raises ValueError for a bad scale, months or start.
     """
     sim = _Sim(seed, start, months, scale, factor, lea, pct_shift)
@@ -999,6 +1026,7 @@ def generate(out_dir: Path, seed: int = DEFAULT_SEED, start: str = "2019-01", mo
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     export = _dt.date(1970, 1, 1) + _dt.timedelta(days=sim.E)
+    tables = _as_extracts(out, sim, tables, history)
     paths = []
     for module in MODULES:
         path = out / file_name(module, export)

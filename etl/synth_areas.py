@@ -79,29 +79,30 @@ def profiles(scale: str, seed: int = DEFAULT_SEED) -> list[AreaProfile]:
     return out
 
 
-def generate_area(out_dir: Path, profile: AreaProfile, start: str, months: int) -> Path:
-    """One area's folder: SEN2 Blade modules, local extracts and the referral extract."""
+def generate_area(out_dir: Path, profile: AreaProfile, start: str, months: int, history: bool = False) -> Path:
+    """One area's folder: SEN2 Blade modules, local extracts and the referral extract; with ``history``, the
+    earlier SEN2 extracts in its ``history/`` folder (etl/synth_history.py)."""
     generate(out_dir, seed=profile.seed, start=start, months=months, factor=profile.factor, lea=profile.lea,
-             pct_shift=profile.pct_shift)
+             pct_shift=profile.pct_shift, history=history)
     generate_local(out_dir, seed=profile.seed)
     generate_waits(out_dir, seed=profile.seed, start=start, months=months, factor=profile.factor)
     return out_dir
 
 
-def _generate_one(args: tuple[str, AreaProfile, str, int]) -> tuple[str, str]:
-    out, profile, start, months = args
-    return profile.code, str(generate_area(Path(out), profile, start, months))
+def _generate_one(args: tuple[str, AreaProfile, str, int, bool]) -> tuple[str, str]:
+    out, profile, start, months, history = args
+    return profile.code, str(generate_area(Path(out), profile, start, months, history))
 
 
 def generate_areas(out_dir: Path, scale: str = "la", seed: int = DEFAULT_SEED, start: str = "2019-01",
-                   months: int = 72, workers: int = 1) -> list[tuple[str, Path]]:
+                   months: int = 72, workers: int = 1, history: bool = False) -> list[tuple[str, Path]]:
     """Write every area's extract folder; returns (ONS code, folder) per area. The la scale writes into out_dir
     itself. ``workers`` > 1 generates areas in parallel processes (the files are the same either way)."""
     out = Path(out_dir)
     chosen = profiles(scale, seed)
     if scale == "la":
-        return [(chosen[0].code, generate_area(out, chosen[0], start, months))]
-    jobs = [(str(out / p.code), p, start, months) for p in chosen]
+        return [(chosen[0].code, generate_area(out, chosen[0], start, months, history))]
+    jobs = [(str(out / p.code), p, start, months, history) for p in chosen]
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 

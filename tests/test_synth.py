@@ -77,7 +77,17 @@ def _uln_valid(uln: str) -> bool:
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> list[Path]:
-    return generate(tmp_path_factory.mktemp("synth"))
+    return generate(tmp_path_factory.mktemp("synth"), history=True)
+
+
+@pytest.fixture(scope="module")
+def every_review(out, data) -> pd.DataFrame:
+    """Every review any extract showed (the final one and the earlier ones under history/), one row per plan and
+    meeting in its newest extract's version: what the product's review_history holds after loading them in order."""
+    folders = sorted((out[0].parent / "history").iterdir())
+    frames = [pd.read_csv(next(f.glob("*_activeplans.csv")), dtype=str, keep_default_na=False) for f in folders]
+    ap = pd.concat([*frames, data["activeplans"]], ignore_index=True)
+    return ap.drop_duplicates(["requeststableid", "reviewmeeting"], keep="last")
 
 
 @pytest.fixture(scope="module")
@@ -321,12 +331,26 @@ def test_ceased_plans_have_realistic_reasons(data):
     assert share[[1, 2, 4, 5]].sum() > 0.6 and {7, 9} <= set(share.index)
 
 
-def test_annual_reviews(data):
-    ap = data["activeplans"].assign(m=lambda d: _dates(d.reviewmeeting), d=lambda d: _dates(d.lastreview))
+def test_an_extract_holds_each_plans_latest_review_only(data, out):
+    """As SEN2 does: one activeplans row per plan; the earlier reviews are in the earlier extracts."""
+    assert data["activeplans"].groupby("requeststableid").size().max() == 1
+    folders = sorted((out[0].parent / "history").iterdir())
+    assert [f.name for f in folders][:2] == ["2019-01-18", "2019-03-31"] and "2023-07-31" in [f.name for f in folders]
+    for folder in folders[::9]:
+        header = pd.read_csv(next(folder.glob("*_sen2.csv")), dtype=str)
+        assert _dates(header.referencedate).iloc[0].date().isoformat() == folder.name
+        ap = pd.read_csv(next(folder.glob("*_activeplans.csv")), dtype=str, keep_default_na=False)
+        assert ap.groupby("requeststableid").size().max() == 1
+        assert (_dates(ap.reviewmeeting).dropna() <= pd.Timestamp(folder.name)).all()  # nothing after its date
+        assert (_dates(ap.lastreview).dropna() <= pd.Timestamp(folder.name)).all()
+
+
+def test_annual_reviews(every_review):
+    ap = every_review.assign(m=lambda d: _dates(d.reviewmeeting), d=lambda d: _dates(d.lastreview))
     assert set(ap.reviewoutcome) <= {"M", "A", "C", ""}
     assert ((ap.lastreview == "") == (ap.reviewoutcome == "")).all()
     assert (ap.d.dropna() >= ap.m[ap.d.notna()]).all()
-    assert ap.groupby("requeststableid").size().max() > 1  # one row per review cycle
+    assert ap.groupby("requeststableid").size().max() > 1  # the extracts together hold every review cycle
     decided = ap[ap.d.notna()]
     within4 = ((decided.d - decided.m).dt.days <= 28).groupby(decided.d.dt.year).mean() * 100
     assert 40 <= within4[2024] <= 55
