@@ -22,7 +22,7 @@ TABLES: dict[str, list[str]] = {
     "request": ["request_id", "received_date", "request_outcome", "request_outcome_date"],
     "assessment": ["request_id", "assessment_id", "assessment_outcome", "assessment_outcome_date",
                    "week20_exception"],
-    "active_plan": ["request_id", "review_meeting_date", "review_decision_date"],
+    "review_history": ["request_id", "review_meeting_date", "review_decision_date", "as_at", "load_id"],
     "named_plan": ["named_plan_id", "assessment_id", "start_date", "cease_date"],
     "referral": ["service", "referral_date", "first_contact_date", "removed_date"],
     "advice_request": ["advice_type", "requested_date", "received_date"],
@@ -30,8 +30,13 @@ TABLES: dict[str, list[str]] = {
     "placement_need": ["need_date", "placed_date"],
     "reduced_timetable": ["start_date", "end_date"],
     "kpi_return": ["kpi_id", "period", "numerator", "denominator"],
+    "load_log": ["module", "as_at"],
 }
-DATE_COLUMNS = {"period"}  # besides every *_date column
+DATE_COLUMNS = {"period", "as_at"}  # besides every *_date column
+SEN2_MODULES = ("sen2", "person", "requests", "assessment", "namedplan", "plandetail", "activeplans",
+                "placementdetail", "senneed")
+SNAPSHOT = {"open_assessments_over", "reviews_overdue", "waiting_list_size", "waiting_over", "waiting_over_count",
+            "waiting_median_weeks", "awaiting_placement", "reduced_timetable"}
 FINAL_ASSESSMENT_OUTCOMES = ("Y", "N", "W", "S")
 WAIT_METHODS = {"seen_within", "waiting_over", "waiting_over_count", "waiting_list_size", "waiting_median_weeks"}
 LOCAL_SOURCE = {"advice_within": "advice_request", "audit_grade": "ehcp_audit", "awaiting_placement": "placement_need",
@@ -41,10 +46,12 @@ Window = tuple[pd.Timestamp, pd.Timestamp]  # first and last month (month starts
 
 
 def fetch_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    """The clean tables the KPIs read (with area_code), as DataFrames with datetime64 date columns."""
+    """The clean tables the KPIs read (with area_code), as DataFrames with datetime64 date columns; ``load_log``
+    only for each case extract's as-at date."""
     frames = {}
     for table, cols in TABLES.items():
-        df = con.execute(f"SELECT area_code, {', '.join(cols)} FROM {table}").df()
+        where = " WHERE area_code IS NOT NULL AND as_at IS NOT NULL" if table == "load_log" else ""
+        df = con.execute(f"SELECT area_code, {', '.join(cols)} FROM {table}{where}").df()
         for c in cols:
             if c.endswith("_date") or c in DATE_COLUMNS:
                 df[c] = pd.to_datetime(df[c])
@@ -58,9 +65,21 @@ def _month(d) -> pd.Timestamp:
     return pd.Timestamp(d).to_period("M").to_timestamp()
 
 
+def as_at(t: dict[str, pd.DataFrame], modules) -> pd.Series:
+    """Per area, the newest as-at date among its loads of ``modules``."""
+    log = t["load_log"]
+    return log[log["module"].isin(modules)].groupby("area_code")["as_at"].max()
+
+
+def reviews(history: pd.DataFrame) -> pd.DataFrame:
+    """Every review any extract showed, one row per plan and meeting: the newest extract's version."""
+    ordered = history.sort_values(["as_at", "load_id"], na_position="first")
+    return ordered.drop_duplicates(["area_code", "request_id", "review_meeting_date"], keep="last")
+
+
 def sen2_windows(t: dict[str, pd.DataFrame]) -> dict[str, Window]:
     """Per area with requests: first flow request's month (outcome not 'H'; any request if all are historical) to
-    the month of its latest dated SEN2 event."""
+    the month of its newest SEN2 extract's as-at date (else its latest dated SEN2 event)."""
     req = t["request"]
     first_any = req.groupby("area_code")["received_date"].min()
     first_flow = req[req["request_outcome"].fillna("") != "H"].groupby("area_code")["received_date"].min()
@@ -68,20 +87,24 @@ def sen2_windows(t: dict[str, pd.DataFrame]) -> dict[str, Window]:
     dated = pd.concat([req[["area_code", "received_date"]].set_axis(["area_code", "d"], axis=1),
                        req[["area_code", "request_outcome_date"]].set_axis(["area_code", "d"], axis=1),
                        t["assessment"][["area_code", "assessment_outcome_date"]].set_axis(["area_code", "d"], axis=1),
-                       t["active_plan"][["area_code", "review_meeting_date"]].set_axis(["area_code", "d"], axis=1),
-                       t["active_plan"][["area_code", "review_decision_date"]].set_axis(["area_code", "d"], axis=1)])
+                       t["review_history"][["area_code", "review_meeting_date"]].set_axis(["area_code", "d"], axis=1),
+                       t["review_history"][["area_code", "review_decision_date"]].set_axis(["area_code", "d"],
+                                                                                         axis=1)])
     last = dated.groupby("area_code")["d"].max()
-    return {a: (_month(first[a]), _month(last[a])) for a in first.index
+    dated_at = as_at(t, SEN2_MODULES)
+    return {a: (_month(first[a]), max(_month(first[a]), _month(dated_at.get(a, last[a])))) for a in first.index
             if pd.notna(first[a]) and a in last.index and pd.notna(last[a])}
 
 
 def waits_windows(t: dict[str, pd.DataFrame]) -> dict[str, Window]:
     """Per area with referrals: first referral's month to the month of its latest referral, contact or removal."""
     windows = {}
+    dated_at = as_at(t, ["referral"])
     for area, g in t["referral"].groupby("area_code"):
         last = max(d for d in (g["referral_date"].max(), g["first_contact_date"].max(), g["removed_date"].max())
                    if pd.notna(d))
-        windows[area] = (_month(g["referral_date"].min()), _month(last))
+        first = _month(g["referral_date"].min())
+        windows[area] = (first, max(first, _month(dated_at.get(area, last))))
     return windows
 
 
@@ -101,7 +124,7 @@ def kpi_windows(t: dict[str, pd.DataFrame], catalogue: Catalogue) -> dict[str, d
     if not every:
         return {"sen2": {}, "waits": {}}
     span = (min(w[0] for w in every), max(w[1] for w in every))
-    areas = sorted(set().union(*(set(df["area_code"]) for df in t.values())))
+    areas = sorted(set().union(*(set(df["area_code"]) for name, df in t.items() if name != "load_log")))
     return {fam: {a: own[fam].get(a) or own[other].get(a) or span for a in areas}
             for fam, other in (("sen2", "waits"), ("waits", "sen2"))}
 
@@ -138,7 +161,7 @@ def _wait_end(ref: pd.DataFrame) -> pd.Series:
 def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIndex) -> pd.DataFrame:
     """One KPI's monthly numerator, denominator (and median) over the grid, from one area's tables."""
     c = kpi.computation
-    req, asm, ap = t["request"], t["assessment"], t["active_plan"]
+    req, asm, ap = t["request"], t["assessment"], reviews(t["review_history"])
     issued = asm[(asm["assessment_outcome"] == "Y") & asm["assessment_outcome_date"].notna()]
     if c.method == "plans_issued_within":
         ev = issued
@@ -240,7 +263,10 @@ def reference_all(tables: dict[str, pd.DataFrame], catalogue: Catalogue) -> pd.D
     denominator, median. An area holding no records of a KPI's source gets its months with empty values."""
     windows = kpi_windows(tables, catalogue)
     split = {name: dict(tuple(df.groupby("area_code"))) for name, df in tables.items()}
-    by_area = {a: {name: split[name].get(a, df.iloc[:0]) for name, df in tables.items()} for a in windows["sen2"]}
+    dated = {"sen2": as_at(tables, SEN2_MODULES), "waits": as_at(tables, ["referral"])}
+    by_area = {(a, fam): _known_by({name: split[name].get(a, df.iloc[:0]) for name, df in tables.items()},
+                                   dated[fam].get(a))
+               for a in windows["sen2"] for fam in ("sen2", "waits")}
     frames = []
     for kpi in catalogue.kpis:
         family = "waits" if kpi.computation.method in WAIT_METHODS else "sen2"
@@ -248,7 +274,10 @@ def reference_all(tables: dict[str, pd.DataFrame], catalogue: Catalogue) -> pd.D
         for area, (first, last) in windows[family].items():
             grid = pd.date_range(first, last, freq="MS")
             if area in holding:
-                df = area_kpi(kpi, by_area[area], grid)
+                df = area_kpi(kpi, by_area[(area, family)], grid)
+                day = dated[family].get(area)
+                if kpi.computation.method in SNAPSHOT and pd.notna(day):  # a month end after the as-at date
+                    df.loc[grid + pd.offsets.MonthEnd(0) > day, ["numerator", "denominator", "median"]] = np.nan
             else:
                 df = pd.DataFrame({"numerator": np.nan, "denominator": np.nan, "median": np.nan}, index=grid)
             df = df.rename_axis("period").reset_index()
@@ -257,6 +286,20 @@ def reference_all(tables: dict[str, pd.DataFrame], catalogue: Catalogue) -> pd.D
             df.insert(0, "area_code", area)
             frames.append(df[REFERENCE_COLUMNS])
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REFERENCE_COLUMNS)
+
+
+def _known_by(t: dict[str, pd.DataFrame], day) -> dict[str, pd.DataFrame]:
+    """An area's tables as known at its as-at date: every event date after it is not known yet (NaT)."""
+    if day is None or pd.isna(day):
+        return t
+    out = {}
+    for name, df in t.items():
+        df = df.copy()
+        for c in df.columns:
+            if c.endswith("_date"):
+                df[c] = df[c].where(~(df[c] > day))
+        out[name] = df
+    return out
 
 
 def disagreements(engine: pd.DataFrame, reference: pd.DataFrame, limit: int = 10) -> list[str]:
