@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from etl.as_at import SEN2_MODULES
 from kpi.compute import COUNT_METHODS, RATE_METHODS, area_condition, area_events_sql
 from kpi.definitions import MEDIAN_METHODS, KpiDefinition
 
@@ -159,6 +160,9 @@ def dims_sql(area: str | None = None) -> str:
 
 # --- periods ------------------------------------------------------------------------------------------------
 
+SEN2_MODULE_LIST = ", ".join(f"'{m}'" for m in SEN2_MODULES)
+
+
 @dataclass(frozen=True)
 class Span:
     """A month or a run of months, 'YYYY-MM' to 'YYYY-MM' inclusive."""
@@ -187,7 +191,11 @@ class Span:
         return f"DATE '{self.start}-01'", f"(DATE '{self.end}-01' + INTERVAL 1 MONTH)"
 
     def month_end_sql(self) -> str:
-        return f"CAST(DATE '{self.end}-01' + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)"
+        """The day a count 'at month end' is taken: the month's last day, or the newest SEN2 extract's as-at date
+        when that comes first (a month end after the extract's date has not happened yet)."""
+        end = f"CAST(DATE '{self.end}-01' + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)"
+        return (f"least({end}, coalesce((SELECT max(as_at) FROM load_log WHERE area_code IS NOT NULL "
+                f"AND module IN ({SEN2_MODULE_LIST})), {end}))")
 
 
 def shift(period: str, months: int) -> str:

@@ -21,14 +21,17 @@ from streamlit.testing.v1 import AppTest
 import kpi.charts
 from etl.db import connect
 from kpi import definitions
-from tests.blade import Blade
+from tests.blade import Blade, blade_date
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TRAJECTORY_PAGE = "pages/kpi_trajectory.py"
 
 
 def plan_extract() -> Blade:
+    """Plans issued every month from January 2022 to September 2023 (one on time, one late; June 2023 two more late;
+    none on time in August 2023), in an extract dated 5 October 2023."""
     b = Blade()
+    b.rows["sen2"][0]["referencedate"] = blade_date("2023-10-05")
     extra_late = {(2023, 6): 2}
     no_timely = {(2023, 8)}
     for i in range(21):  # January 2022 … September 2023
@@ -72,8 +75,11 @@ def test_overview_shows_hand_computed_values_for_the_chosen_month(app_db):
     assert "Accelerated Progress Plan 2023–24 (demo area)" in text
     assert "February 2023 – January 2024" in text
     assert "Overview: July 2023" in text
-    assert "50.0%" in text and "1 of 2" in text
-    assert "▲ 25.0 pts, better" in text
+    # judged on the 12 months to July 2023 (the basis of its calendar-year baseline): 12 of 26 plans on time; the
+    # month alone beside it. July 2022 (1 of 2) left the window as July 2023 (1 of 2) came in: no change.
+    assert "12 months to July 2023" in text and "46.2%" in text and "12 of 26" in text
+    assert "July 2023 alone: 50.0% (1 of 2)" in text
+    assert "No change" in text
     assert "30.0%" in text  # the trajectory for July 2023
     assert "✔ On track" in text and "– No data" in text
     assert "21.4 weeks" in text
@@ -83,11 +89,16 @@ def test_overview_shows_hand_computed_values_for_the_chosen_month(app_db):
     assert "Target 49.2% by January 2024 (England average for 2022 (DfE, June 2023))" in text
 
 
-def test_off_track_month_is_said_in_words(app_db):
+def test_off_track_month_is_said_in_words(build_db, monkeypatch):
+    b = plan_extract()
+    for _ in range(20):  # August 2023: 20 more plans issued late, none on time
+        b.issued_plan("2023-01-01", "2023-08-20")
+    monkeypatch.setenv("APP_DB", str(build_db(b)))
     text = text_of(run_app({"period": "2023-08"}))
-    assert "0.0%" in text and "0 of 1" in text
+    assert "August 2023 alone: 0.0% (0 of 21)" in text
+    assert "24.4%" in text and "11 of 45" in text  # the 12 months to August: 24.4% against a planned 33.3%
     assert "✖ Off track" in text
-    assert "▼ 50.0 pts, worse" in text
+    assert "▼ 21.7 pts, worse" in text  # from 46.2% over the 12 months to July
 
 
 def test_default_month_is_the_latest_with_data_and_goes_into_the_url(app_db):
@@ -145,11 +156,12 @@ def test_trajectory_table_and_csv_hold_exactly_the_shown_columns(app_db, monkeyp
     at.segmented_control(key="view").set_value("Table").run()
     assert not at.exception
     shown = at.dataframe[0].value
-    assert list(shown.columns) == ["Period", "Numerator", "Denominator", "Value", "Rolling 12-month", "Trajectory",
-                                   "Target", "Status"]
+    assert list(shown.columns) == ["Period", "Numerator", "Denominator", "Value", "Rolling 12-month", "Judged on",
+                                   "Complete month", "Trajectory", "Target", "Status"]
     july = shown.set_index("Period").loc["2023-07"]
-    assert (july["Numerator"], july["Denominator"], july["Value"]) == (1, 2, 50.0)
-    assert july["Trajectory"] == 30.0 and july["Status"] == "On track"
+    assert (july["Numerator"], july["Denominator"], july["Value"], july["Rolling 12-month"]) == (1, 2, 50.0, 46.2)
+    assert july["Trajectory"] == 30.0 and july["Status"] == "On track" and july["Judged on"] == "Rolling 12 months"
+    assert shown.set_index("Period").loc["2023-10", "Complete month"] == "No (partial)"  # the extract: 5 October
     assert shown.set_index("Period").loc["2022-07", "Status"] == "Not in plan"
     csv = pd.read_csv(io.BytesIO(exported[-1]), dtype={"Period": str})
     assert list(csv.columns) == list(shown.columns)
@@ -177,9 +189,9 @@ def test_empty_database_shows_how_to_get_data(tmp_path, monkeypatch):
 def test_overview_is_the_board_summary_with_spc_forecast_and_a_sentence(app_db):
     text = text_of(run_app({"period": "2023-07"}))
     # The sentence a chair reads aloud, from the hand-computed July 2023 values.
-    assert ("EHCPs within 20 weeks (excl. exceptions) was 50.0% in July 2023 against a planned 30.0% (on track)."
-            in text)
-    assert "Weeks from request to plan (mean) was 21.4 weeks in July 2023" in text
+    assert ("EHCPs within 20 weeks (excl. exceptions) was 46.2% over the 12 months to July 2023 against a planned "
+            "30.0% (on track)." in text)
+    assert "Weeks from request to plan (mean) was 22.0 weeks over the 12 months to July 2023" in text
     for label in ("Variation", "Assurance", "Forecast for the target month"):
         assert label in text
     # 19 monthly values from January 2022: enough for XmR limits, so every rate gets a variation label in words.
@@ -193,8 +205,8 @@ def test_board_table_view_is_sortable_and_downloads_what_it_shows(app_db):
     at.segmented_control(key="board_view").set_value("Table").run()
     assert not at.exception
     shown = at.dataframe[0].value
-    assert list(shown.columns) == ["KPI", "APP area", "Value", "Trajectory", "Status", "Variation", "Assurance",
-                                   "Forecast", "Summary"]
+    assert list(shown.columns) == ["KPI", "APP area", "Value", "Basis", "Month's own value", "Trajectory",
+                                   "Status", "Variation", "Assurance", "Forecast", "Summary"]
     # worst first: no data (2 SEN2 KPIs without review data, 2 planned waiting-list KPIs without a referral
     # extract, 8 planned local-extract KPIs without local extracts) before on track, and the KPIs tracked without a
     # plan left out until asked for, then last
@@ -206,6 +218,7 @@ def test_board_table_view_is_sortable_and_downloads_what_it_shows(app_db):
     assert len(everything) == len(definitions.load().kpis)
     assert set(everything["Status"][18:]) == {"Not in plan"}
     july = shown.set_index("KPI").loc["EHCPs within 20 weeks (excl. exceptions)"]
-    assert (july["Value"], july["Trajectory"]) == ("50.0%", "30.0%")
+    assert (july["Value"], july["Month's own value"], july["Trajectory"]) == ("46.2%", "50.0%", "30.0%")
+    assert july["Basis"] == "12 months to the month"
     download = at.get("download_button")[0]
     assert download.proto.label == "Download the board summary (CSV)"

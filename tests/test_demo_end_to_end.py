@@ -77,9 +77,11 @@ def test_demo_loads_cleanly_and_covers_the_window(demo):
     assert _scalar(db, "SELECT sum(rows_quarantined) FROM load_log") == 0
     assert _scalar(db, "SELECT count(DISTINCT module) FROM load_log WHERE layout = 'sen2_blade'") == 9
     assert _scalar(db, "SELECT count(DISTINCT module) FROM load_log WHERE layout LIKE 'local_%'") == 5
-    assert series["period"].min() == "2019-01" and series["period"].max() == "2024-12"
+    assert series["period"].min() == "2019-01" and series["period"].max() == "2025-01"  # dated 1 January 2025
+    assert not series.loc[series["period"] == "2025-01", "complete"].any()  # one day of January: partial
+    assert series.loc[series["period"] == "2025-01", "status"].isna().all()
     statuses = set(series.loc[series["period"].between("2023-02", "2024-01"), "status"].dropna())
-    assert statuses <= {"on_track", "within_tolerance", "off_track", "no_data"} and statuses
+    assert statuses <= {"on_track", "within_tolerance", "off_track", "no_data", "too_few"} and statuses
 
 
 def test_rerunning_the_demo_is_a_no_op(demo, capsys):

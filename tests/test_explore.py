@@ -48,13 +48,16 @@ def test_every_kpi_breakdown_adds_up_to_the_headline_every_month(varied, catalog
     window = series_window(varied, catalogue)
     assert window.months > 24
     periods = sorted(series.index.get_level_values("period").unique())
-    checked = 0
+    checked = skipped = 0
     for kpi in map(catalogue.get, catalogue.event_ids):  # the waiting lists have no SEN2 event rows
         assert series.loc[kpi.id, "numerator"].fillna(0).sum() > 0, f"{kpi.id}: fixture has no events"
         for i, period in enumerate(periods):
             by = ex.DIMENSIONS[i % len(ex.DIMENSIONS)].id  # every dimension, in turn, over the months
             df = ex.breakdown(varied, kpi, by, Span.month(period))
             head = series.loc[(kpi.id, period)]
+            if kpi.is_snapshot and not head["complete"]:
+                skipped += 1  # the headline has no month-end count for a month the extract covers in part
+                continue
             t = total(df)
             g = groups(df)
             head_num = 0 if pd.isna(head["numerator"]) else head["numerator"]  # a month without plans sums to 0
@@ -68,7 +71,10 @@ def test_every_kpi_breakdown_adds_up_to_the_headline_every_month(varied, catalog
             if not pd.isna(head["median"]):
                 assert t["median"] == pytest.approx(head["median"])
             checked += 1
-    assert checked == len(catalogue.event_ids) * len(periods)
+    partial = len(series[~series["complete"].astype(bool)].index.get_level_values("period").unique())
+    snapshots = sum(catalogue.get(k).is_snapshot for k in catalogue.event_ids)
+    assert skipped == snapshots * partial and partial == 1  # the extract's own month
+    assert checked + skipped == len(catalogue.event_ids) * len(periods)
 
 
 def test_a_range_of_months_sums_the_months_and_a_count_is_taken_at_its_end(varied, catalogue):

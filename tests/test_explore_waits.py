@@ -25,7 +25,7 @@ EXTRA = [
 @pytest.fixture
 def con(tmp_path):
     db = tmp_path / "waits.duckdb"
-    load_paths([write_csv(tmp_path / "referrals.csv", ROWS + EXTRA)], db)
+    load_paths([write_csv(tmp_path / "referrals_2023-04-30.csv", ROWS + EXTRA)], db)
     c = open_readonly(db)
     yield c
     c.close()
@@ -106,7 +106,7 @@ def test_explore_page_breaks_a_waits_kpi_down_by_service(tmp_path, monkeypatch):
     from tests.test_app import run_app
 
     db = tmp_path / "app.duckdb"
-    load_paths([write_csv(tmp_path / "referrals.csv", ROWS + EXTRA)], db)
+    load_paths([write_csv(tmp_path / "referrals_2023-04-30.csv", ROWS + EXTRA)], db)
     monkeypatch.setenv("APP_DB", str(db))
     at = run_app({"kpi": "wait_over_18wk_salt", "start": "2023-01", "end": "2023-01", "by": "service"},
                  page="pages/explore.py")

@@ -15,7 +15,7 @@ from etl.load import load_paths
 from kpi.__main__ import main as kpi_main
 from kpi.benchmark import resolve_area
 from kpi.reconcile import _flag, complete_years, reconcile
-from tests.blade import Blade
+from tests.blade import Blade, blade_date
 
 CB = "E06000056"
 
@@ -85,6 +85,7 @@ def test_differences_over_the_tolerances_are_flagged(reconcile_db, catalogue, ca
 
 def test_json_and_unpublished_years(reconcile_db, capsys):
     b = _cb_2024()
+    b.rows["sen2"][0]["referencedate"] = blade_date("2026-01-15")  # an extract dated after 2025
     b.issued_plan("2025-01-02", "2025-12-20")  # 2025 complete in the window, not yet published
     db = reconcile_db(b)
     assert kpi_main(["reconcile", "--db", str(db), "--format", "json"]) == 0

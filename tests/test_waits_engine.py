@@ -32,7 +32,7 @@ ROWS = [
 @pytest.fixture
 def waits_db(tmp_path):
     db = tmp_path / "waits.duckdb"
-    load_paths([write_csv(tmp_path / "referrals.csv", ROWS)], db)
+    load_paths([write_csv(tmp_path / "referrals_2023-04-30.csv", ROWS)], db)
     return db
 
 
@@ -105,7 +105,7 @@ def test_nice_13_week_autism_boundary(waits_db, catalogue):
 
 def test_window_follows_the_referral_data(waits_db, catalogue):
     s = _series(waits_db, catalogue, "waiting_list_size_salt")
-    assert s.index.min() == "2022-01" and s.index.max() == "2023-04"  # first referral to latest event
+    assert s.index.min() == "2022-01" and s.index.max() == "2023-04"  # first referral to the extract's date
     # A SEN2 KPI in a database with only waiting-list data: every month present, no values.
     sen2 = _series(waits_db, catalogue, "ehcp_20wk_excl")
     assert list(sen2.index) == list(s.index) and sen2["value"].isna().all()
@@ -125,11 +125,12 @@ def test_both_families_keep_their_own_months(tmp_path, catalogue):
     b = Blade()
     b.issued_plan("2022-11-01", "2023-01-31")
     folder = b.write(tmp_path / "blade")
-    write_csv(folder / "referrals.csv", ROWS)
+    write_csv(folder / "referrals_2023-04-30.csv", ROWS)
     db = tmp_path / "both.duckdb"
     load_paths([folder], db)
     sen2 = _series(db, catalogue, "ehcp_20wk_excl")
-    assert (sen2.index.min(), sen2.index.max()) == ("2022-11", "2023-01")  # unchanged by the referral data
+    assert (sen2.index.min(), sen2.index.max()) == ("2022-11", "2025-01")  # to the SEN2 header's date, whatever
+    # the referral data
     assert _series(db, catalogue, "waiting_list_size_salt").loc["2023-01", "value"] == 6
 
 
@@ -140,12 +141,13 @@ def test_validate_reports_referral_data_ending_before_the_plan(tmp_path, capsys)
     r = b.issued_plan("2023-01-04", "2023-05-03")
     b.review(r, "2023-06-01", "2023-06-20", "M")
     folder = b.write(tmp_path / "blade")
-    write_csv(folder / "referrals.csv", [referral("Z1", "SALT", "2021-03-01", seen="2021-06-01")])
+    write_csv(folder / "referrals_2021-06-30.csv", [referral("Z1", "SALT", "2021-03-01", seen="2021-06-01")])
     db = tmp_path / "v.duckdb"
     load_paths([folder], db)
     assert kpi_main(["validate", "--db", str(db)]) == 1
     err = capsys.readouterr().err
     assert "plan window starts 2023-02 but the referral data end at 2021-06" in err
-    write_csv(folder / "referrals.csv", [referral("Z1", "SALT", "2021-03-01", seen="2023-06-01")])
+    (folder / "referrals_2021-06-30.csv").unlink()  # the next month's extract replaces it
+    write_csv(folder / "referrals_2023-06-30.csv", [referral("Z1", "SALT", "2021-03-01", seen="2023-06-01")])
     load_paths([folder], db)
     assert kpi_main(["validate", "--db", str(db)]) == 0
