@@ -140,10 +140,14 @@ def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIn
     c = kpi.computation
     req, asm, ap = t["request"], t["assessment"], t["active_plan"]
     issued = asm[(asm["assessment_outcome"] == "Y") & asm["assessment_outcome_date"].notna()]
+    # One first plan per request: the earliest issued, then the lowest record id (numerically).
+    issued = (issued.assign(_id=pd.to_numeric(issued["assessment_id"], errors="coerce"))
+              .sort_values(["assessment_outcome_date", "_id", "assessment_id"], na_position="last")
+              .drop_duplicates("request_id").drop(columns="_id"))
     if c.method == "plans_issued_within":
         ev = issued
-        if c.exceptions != "include":
-            ev = ev[~ev["week20_exception"].fillna(False).astype(bool)]
+        if c.exceptions != "include":  # a blank week20 is unknown: left out excluding exceptions
+            ev = ev[ev["week20_exception"].map(lambda v: v is not None and not pd.isna(v) and not bool(v))]
         ev = ev.merge(req, on="request_id")
         return _rate(ev["assessment_outcome_date"],
                      _days(ev["assessment_outcome_date"], ev["received_date"]) <= c.days, grid)
@@ -165,14 +169,22 @@ def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIn
         weeks = _days(ev["assessment_outcome_date"], ev["received_date"]) / 7.0
         g = weeks.groupby(ev["assessment_outcome_date"].dt.to_period("M").dt.to_timestamp())
         out = pd.DataFrame({"numerator": g.sum(), "denominator": g.count(), "median": g.median()}).reindex(grid)
-        out["denominator"] = out["denominator"].fillna(0)
+        out[["numerator", "denominator"]] = out[["numerator", "denominator"]].fillna(0)
         return out
     if c.method == "open_assessments_over":
-        agreed = req[(req["request_outcome"] == "Y") & req["request_outcome_date"].notna()]
+        agreed = req[((req["request_outcome"] == "Y") & req["request_outcome_date"].notna())
+                     | (req["request_outcome"] == "H")]
         final = asm[asm["assessment_outcome"].isin(FINAL_ASSESSMENT_OUTCOMES)]
         ended = final.groupby("request_id")["assessment_outcome_date"].min()
-        start = np.maximum(agreed["request_outcome_date"], agreed["received_date"] + pd.Timedelta(days=c.days + 1))
-        return _at_month_end(start, agreed["request_id"].map(ended), grid)
+        # A historical (H) assessment is closed on its date, or from the request's receipt when it has none.
+        hist = asm[asm["assessment_outcome"] == "H"].merge(req[["request_id", "received_date"]], on="request_id")
+        hist_end = hist["assessment_outcome_date"].fillna(hist["received_date"]).groupby(hist["request_id"]).min()
+        end = pd.concat([pd.to_datetime(agreed["request_id"].map(ended.to_dict())),
+                         pd.to_datetime(agreed["request_id"].map(hist_end.to_dict()))], axis=1).min(axis=1)
+        start = np.maximum(agreed["request_outcome_date"].fillna(agreed["received_date"]),
+                           agreed["received_date"] + pd.Timedelta(days=c.days + 1))
+        keep = end.isna() | (end > start)
+        return _at_month_end(start[keep], end[keep], grid)
     if c.method == "reviews_overdue":
         plans = t["named_plan"].merge(asm[["assessment_id", "request_id"]], on="assessment_id")
         plans = plans[plans["start_date"].notna()]

@@ -36,6 +36,13 @@ from kpi.definitions import (
 
 ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
 FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
+# One request, one first plan: a second issued (outcome Y) assessment on a request is a data-quality problem
+# (kpi/data_quality.py), not a second plan. The plan counted is the first issued: earliest outcome date, then the
+# lowest record id (numerically when ids are numbers).
+FIRST_ISSUED = f"""(SELECT * FROM assessment a WHERE {ISSUED}
+    QUALIFY row_number() OVER (PARTITION BY a.area_code, a.request_id
+                               ORDER BY a.assessment_outcome_date, TRY_CAST(a.assessment_id AS BIGINT) NULLS LAST,
+                                        a.assessment_id) = 1)"""
 
 
 @dataclass(frozen=True)
@@ -204,12 +211,13 @@ def events_sql(kpi: KpiDefinition) -> str:
         raise ValueError(f"{kpi.id} is a waiting-list KPI: its rows are referrals (kpi/compute_waits.py), not "
                          "SEN2 events")
     if c.method == "plans_issued_within":
-        exceptions = "" if c.exceptions == "include" else "AND NOT coalesce(a.week20_exception, FALSE)"
+        # A blank week20 is unknown, not "no exception": counted including exceptions, left out excluding them.
+        exceptions = "TRUE" if c.exceptions == "include" else "a.week20_exception = FALSE"
         return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
                        a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
-                FROM assessment a JOIN request r USING (area_code, request_id)
-                WHERE {ISSUED} {exceptions}"""
+                FROM {FIRST_ISSUED} a JOIN request r USING (area_code, request_id)
+                WHERE {exceptions}"""
     if c.method == "request_decisions_within":
         return f"""SELECT area_code, request_id, received_date AS clock_start, request_outcome_date AS event_date,
                        date_diff('day', received_date, request_outcome_date) <= {c.days} AS met
@@ -229,17 +237,24 @@ def events_sql(kpi: KpiDefinition) -> str:
         return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
                        a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) / 7.0 AS weeks
-                FROM assessment a JOIN request r USING (area_code, request_id) WHERE {ISSUED}"""
+                FROM {FIRST_ISSUED} a JOIN request r USING (area_code, request_id)"""
     if c.method == "open_assessments_over":
         # Open and over the limit from the later of the decision to assess and day (limit + 1) after receipt,
         # until the assessment's final outcome (plan issued, not issued, withdrawn, issued by another LA).
+        # Requests agreed for assessment (Y, with its decision date) and historical ones (H: decided before the
+        # return's period, so agreed for assessment, still open until an outcome; with no decision date their
+        # clock starts on day limit + 1). An assessment coded H was decided before the period: closed on its date,
+        # or from the start when it has none.
         return f"""SELECT r.area_code, r.request_id, r.received_date AS clock_start,
-                       greatest(r.request_outcome_date, r.received_date + {c.days + 1}) AS start_date,
-                       min(a.assessment_outcome_date) FILTER (
-                           WHERE a.assessment_outcome IN {FINAL_ASSESSMENT_OUTCOMES}) AS end_date
+                       greatest(coalesce(r.request_outcome_date, r.received_date),
+                                r.received_date + {c.days + 1}) AS start_date,
+                       min(CASE WHEN a.assessment_outcome = 'H' THEN coalesce(a.assessment_outcome_date,
+                                                                              r.received_date)
+                                WHEN a.assessment_outcome IN {FINAL_ASSESSMENT_OUTCOMES}
+                                THEN a.assessment_outcome_date END) AS end_date
                 FROM request r LEFT JOIN assessment a
                   ON a.area_code = r.area_code AND a.request_id = r.request_id
-                WHERE r.request_outcome = 'Y' AND r.request_outcome_date IS NOT NULL
+                WHERE (r.request_outcome = 'Y' AND r.request_outcome_date IS NOT NULL) OR r.request_outcome = 'H'
                 GROUP BY r.area_code, r.request_id, r.request_outcome_date, r.received_date"""
     if c.method == "reviews_overdue":
         # Anchors: the plan's start and each review meeting. A plan is overdue from the day after
@@ -297,7 +312,8 @@ def method_sql(kpi: KpiDefinition, windows: Mapping[str, DataWindow] | DataWindo
         ev AS (SELECT area_code, CAST(date_trunc('month', event_date) AS DATE) AS period, sum(weeks) AS numerator,
                       count(*) AS denominator, median(weeks) AS median
                FROM ({events_sql(kpi)}) WHERE event_date IS NOT NULL AND {scope.where()} GROUP BY 1, 2)
-        SELECT g.area_code, g.period, ev.numerator, coalesce(ev.denominator, 0) AS denominator, ev.median
+        SELECT g.area_code, g.period, coalesce(ev.numerator, 0) AS numerator, coalesce(ev.denominator, 0) AS denominator,
+               ev.median
         FROM grid g LEFT JOIN ev USING (area_code, period)
         ORDER BY g.area_code, g.period
         """
