@@ -312,8 +312,8 @@ def method_sql(kpi: KpiDefinition, windows: Mapping[str, DataWindow] | DataWindo
         ev AS (SELECT area_code, CAST(date_trunc('month', event_date) AS DATE) AS period, sum(weeks) AS numerator,
                       count(*) AS denominator, median(weeks) AS median
                FROM ({events_sql(kpi)}) WHERE event_date IS NOT NULL AND {scope.where()} GROUP BY 1, 2)
-        SELECT g.area_code, g.period, coalesce(ev.numerator, 0) AS numerator, coalesce(ev.denominator, 0) AS denominator,
-               ev.median
+        SELECT g.area_code, g.period, coalesce(ev.numerator, 0) AS numerator,
+               coalesce(ev.denominator, 0) AS denominator, ev.median
         FROM grid g LEFT JOIN ev USING (area_code, period)
         ORDER BY g.area_code, g.period
         """
