@@ -122,3 +122,52 @@ def test_rolling_mean_weeks_to_issue_survives_a_month_with_no_plans(series_of):
         assert not math.isnan(s.loc[month, "rolling_12m"])
     dec = s.loc["2023-01":"2023-12"]
     assert s.loc["2023-12", "rolling_12m"] == pytest.approx(dec["numerator"].sum() / dec["denominator"].sum())
+
+
+def test_every_layout_keeps_a_blank_week20_as_unknown(tmp_path):
+    """Blade CSV, the DfE Excel template and human-heading module CSVs: a blank week20 is NULL, never FALSE."""
+    import duckdb
+
+    from etl.load import load_paths
+    from etl.sen2_export import write_module_csvs, write_template
+
+    b = Blade()
+    b.issued_plan("2023-01-02", "2023-03-01", week20=0)
+    b.issued_plan("2023-01-02", "2023-03-02", week20="")
+    b.issued_plan("2023-01-02", "2023-03-03", week20=" ")
+    b.issued_plan("2023-01-02", "2023-03-04", week20=1)
+    paths = {"blade": b.write(tmp_path / "blade"),
+             "xlsx": write_template(b.rows, tmp_path / "template" / "SEN2 return.xlsx")}
+    write_module_csvs(b.rows, tmp_path / "modules")
+    paths["csv"] = tmp_path / "modules"
+    for name, path in paths.items():
+        db = tmp_path / f"{name}.duckdb"
+        assert load_paths([path], db).exit_code == 0
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            got = con.execute("SELECT assessment_outcome_date, week20_exception FROM assessment ORDER BY 1").fetchall()
+        finally:
+            con.close()
+        assert [w for _, w in got] == [False, None, None, True], name
+
+
+def test_data_quality_lists_double_issues_and_blank_week20(build_db):
+    from kpi.data_quality import quality_report
+    from kpi.series import open_readonly
+
+    b = _double_issue()
+    b.issued_plan("2023-01-02", "2023-03-10", week20="")
+    b.assessment(b.request(b.person(), "2023-01-02", "Y", "2023-02-01"), "N", "2023-04-01", week20="")
+    b.assessment(b.request(b.person(), "2022-11-01", "H", None), "A", None)
+    con = open_readonly(build_db(b))
+    try:
+        report = quality_report(con)
+    finally:
+        con.close()
+    got = dict(zip(report.record_checks["Check"], report.record_checks["Records"], strict=True))
+    assert got["Requests with more than one issued plan (a second assessment outcome Y on the same request)"] == 1
+    assert got["Issued plans with a blank week20 (exception unknown)"] == 1
+    assert got["Decisions not to issue with a blank week20 (exception unknown)"] == 1
+    assert got["Historical requests (outcome H) with no final assessment outcome"] == 1
+    assert got["Phase-transfer due dates other than 15 February or 31 March"] == 0
+    assert report.record_warnings == 4
