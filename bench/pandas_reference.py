@@ -22,7 +22,8 @@ TABLES: dict[str, list[str]] = {
     "request": ["request_id", "received_date", "request_outcome", "request_outcome_date"],
     "assessment": ["request_id", "assessment_id", "assessment_outcome", "assessment_outcome_date",
                    "week20_exception"],
-    "active_plan": ["request_id", "review_meeting_date", "review_decision_date"],
+    "active_plan": ["request_id", "review_meeting_date", "review_decision_date", "phase_transfer_due",
+                    "phase_transfer_final"],
     "named_plan": ["named_plan_id", "assessment_id", "start_date", "cease_date"],
     "referral": ["service", "referral_date", "first_contact_date", "removed_date"],
     "advice_request": ["advice_type", "requested_date", "received_date"],
@@ -31,7 +32,7 @@ TABLES: dict[str, list[str]] = {
     "reduced_timetable": ["start_date", "end_date"],
     "kpi_return": ["kpi_id", "period", "numerator", "denominator"],
 }
-DATE_COLUMNS = {"period"}  # besides every *_date column
+DATE_COLUMNS = {"period", "phase_transfer_due", "phase_transfer_final"}  # besides every *_date column
 FINAL_ASSESSMENT_OUTCOMES = ("Y", "N", "W", "S")
 WAIT_METHODS = {"seen_within", "waiting_over", "waiting_over_count", "waiting_list_size", "waiting_median_weeks"}
 LOCAL_SOURCE = {"advice_within": "advice_request", "audit_grade": "ehcp_audit", "awaiting_placement": "placement_need",
@@ -157,6 +158,8 @@ def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIn
                      grid)
     if c.method == "not_issue_within":
         ev = asm[(asm["assessment_outcome"] == "N") & asm["assessment_outcome_date"].notna()]
+        if c.exceptions != "include":  # week20 = 0 only; blank is unknown
+            ev = ev[ev["week20_exception"].map(lambda v: v is not None and not pd.isna(v) and not bool(v))]
         ev = ev.merge(req, on="request_id")
         return _rate(ev["assessment_outcome_date"],
                      _days(ev["assessment_outcome_date"], ev["received_date"]) <= c.days, grid)
@@ -164,6 +167,14 @@ def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIn
         ev = ap[ap["review_decision_date"].notna() & ap["review_meeting_date"].notna()]
         return _rate(ev["review_decision_date"],
                      _days(ev["review_decision_date"], ev["review_meeting_date"]) <= c.days, grid)
+    if c.method == "phase_transfers_by_deadline":
+        dated = pd.concat([req["received_date"], req["request_outcome_date"], asm["assessment_outcome_date"],
+                           ap["review_meeting_date"], ap["review_decision_date"]])
+        data_end = dated.max()
+        due = ap[ap["phase_transfer_due"].notna()]
+        pt = due.groupby(["request_id", "phase_transfer_due"])["phase_transfer_final"].min().reset_index()
+        pt = pt[pt["phase_transfer_due"] < data_end]
+        return _rate(pt["phase_transfer_due"], pt["phase_transfer_final"] <= pt["phase_transfer_due"], grid)
     if c.method == "weeks_to_issue":
         ev = issued.merge(req, on="request_id")
         weeks = _days(ev["assessment_outcome_date"], ev["received_date"]) / 7.0

@@ -223,16 +223,36 @@ def events_sql(kpi: KpiDefinition) -> str:
                        date_diff('day', received_date, request_outcome_date) <= {c.days} AS met
                 FROM request WHERE request_outcome IN ('Y', 'N') AND request_outcome_date IS NOT NULL"""
     if c.method == "not_issue_within":
+        # Excluding exceptions: week20 = 0 only (the flag applies to outcome N too; blank = unknown, left out).
+        exceptions = "" if c.exceptions == "include" else "AND a.week20_exception = FALSE"
         return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
                        a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
                 FROM assessment a JOIN request r USING (area_code, request_id)
-                WHERE a.assessment_outcome = 'N' AND a.assessment_outcome_date IS NOT NULL"""
+                WHERE a.assessment_outcome = 'N' AND a.assessment_outcome_date IS NOT NULL {exceptions}"""
     if c.method == "review_decisions_within":
         return f"""SELECT area_code, request_id, review_meeting_date AS clock_start, review_decision_date AS event_date,
                        date_diff('day', review_meeting_date, review_decision_date) <= {c.days} AS met
                 FROM active_plan
                 WHERE review_decision_date IS NOT NULL AND review_meeting_date IS NOT NULL"""
+    if c.method == "phase_transfers_by_deadline":
+        # One row per plan (request) and due date, however many activeplans rows repeat it; met when finalised on
+        # or before the due date (SEN2's phasetransferduedate is the statutory deadline: 15 February, or 31 March
+        # for post-16). Counted in the due date's month once the due date has passed, i.e. is before the area's
+        # latest dated SEN2 event (a plan still not final after its due date counts as not met).
+        return """WITH dated AS (
+                    SELECT area_code, received_date AS d FROM request
+                    UNION ALL SELECT area_code, request_outcome_date FROM request
+                    UNION ALL SELECT area_code, assessment_outcome_date FROM assessment
+                    UNION ALL SELECT area_code, review_meeting_date FROM active_plan
+                    UNION ALL SELECT area_code, review_decision_date FROM active_plan),
+                known AS (SELECT area_code, max(d) AS data_end FROM dated GROUP BY 1),
+                pt AS (SELECT area_code, request_id, phase_transfer_due AS due, min(phase_transfer_final) AS final
+                       FROM active_plan WHERE phase_transfer_due IS NOT NULL GROUP BY 1, 2, 3)
+                SELECT area_code, pt.request_id, pt.due AS clock_start, pt.due AS event_date,
+                       coalesce(pt.final <= pt.due, FALSE) AS met
+                FROM pt JOIN known USING (area_code)
+                WHERE pt.due < known.data_end"""
     if c.method == "weeks_to_issue":
         return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
                        a.assessment_outcome_date AS event_date,

@@ -94,6 +94,7 @@ class RequestDecisionsWithin(_Strict):
 class NotIssueWithin(_Strict):
     method: Literal["not_issue_within"]
     days: int = Field(gt=0)
+    exceptions: Literal["include", "exclude"] = "include"  # exclude: week20 = 0 only (blank = unknown, left out)
 
 
 class WeeksToIssue(_Strict):
@@ -103,6 +104,12 @@ class WeeksToIssue(_Strict):
 class OpenAssessmentsOver(_Strict):
     method: Literal["open_assessments_over"]
     days: int = Field(gt=0)
+
+
+class PhaseTransfersByDeadline(_Strict):
+    """% of phase-transfer plans finalised on or before their due date, in the month of the due date."""
+
+    method: Literal["phase_transfers_by_deadline"]
 
 
 class ReviewDecisionsWithin(_Strict):
@@ -187,14 +194,14 @@ class KpiReturn(_Strict):
 
 Computation = Annotated[
     PlansIssuedWithin | RequestDecisionsWithin | NotIssueWithin | WeeksToIssue | OpenAssessmentsOver
-    | ReviewDecisionsWithin | ReviewsOverdue
+    | ReviewDecisionsWithin | ReviewsOverdue | PhaseTransfersByDeadline
     | WaitingOver | WaitingOverCount | WaitingListSize | WaitingMedianWeeks | SeenWithin
     | AdviceWithin | AuditGrade | AwaitingPlacement | ReducedTimetable | KpiReturn,
     Field(discriminator="method"),
 ]
 
 RATE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "review_decisions_within",
-                "waiting_over", "seen_within", "advice_within", "audit_grade"}
+                "phase_transfers_by_deadline", "waiting_over", "seen_within", "advice_within", "audit_grade"}
 COUNT_METHODS = {"open_assessments_over", "reviews_overdue", "waiting_over_count", "waiting_list_size",
                  "awaiting_placement", "reduced_timetable"}
 MEAN_METHODS = {"weeks_to_issue"}
@@ -215,6 +222,7 @@ TABLES_FOR_METHOD = {
     "open_assessments_over": ("request", "assessment"),
     "review_decisions_within": ("active_plan",),
     "reviews_overdue": ("named_plan", "assessment", "active_plan"),
+    "phase_transfers_by_deadline": ("active_plan",),
     **{m: ("referral",) for m in WAIT_METHODS},
     "advice_within": ("advice_request",),
     "audit_grade": ("ehcp_audit",),

@@ -171,3 +171,41 @@ def test_data_quality_lists_double_issues_and_blank_week20(build_db):
     assert got["Historical requests (outcome H) with no final assessment outcome"] == 1
     assert got["Phase-transfer due dates other than 15 February or 31 March"] == 0
     assert report.record_warnings == 4
+
+
+# --- 6. new KPIs ---------------------------------------------------------------------------------------------
+
+def test_phase_transfer_finalised_on_or_before_the_due_date(series_of):
+    b = Blade()
+    on_time = b.issued_plan("2021-01-04", "2021-05-03")
+    b.phase_transfer(on_time, "2023-02-15", "2023-02-15")  # on the day: met
+    early = b.issued_plan("2021-01-04", "2021-05-03")
+    b.phase_transfer(early, "2023-02-15", "2023-01-20")
+    b.phase_transfer(early, "2023-02-15", "2023-01-20", meeting="2022-11-01")  # the same transfer again: once
+    late = b.issued_plan("2021-01-04", "2021-05-03")
+    b.phase_transfer(late, "2023-02-15", "2023-02-16")  # a day late
+    missing = b.issued_plan("2021-01-04", "2021-05-03")
+    b.phase_transfer(missing, "2023-02-15", None)  # still not final after its due date: not met
+    post16 = b.issued_plan("2021-01-04", "2021-05-03")
+    b.phase_transfer(post16, "2023-03-31", "2023-03-31")  # post-16: 31 March
+    pending = b.issued_plan("2021-01-04", "2021-05-03")
+    b.phase_transfer(pending, "2023-06-15", None)  # due after the extract's last event: not yet counted
+    _extend_to(b, "2023-06-10")
+    s = series_of(b, "phase_transfer_by_deadline")
+    assert (s.loc["2023-02", "numerator"], s.loc["2023-02", "denominator"]) == (2, 4)
+    assert s.loc["2023-02", "value"] == pytest.approx(50.0)
+    assert (s.loc["2023-03", "numerator"], s.loc["2023-03", "denominator"]) == (1, 1)
+    assert s.loc["2023-06", "denominator"] == 0 and math.isnan(s.loc["2023-06", "value"])
+
+
+def test_not_issue_16wk_excluding_exceptions(series_of):
+    b = Blade()
+    for days, week20 in ((112, 0), (113, 0), (100, 1), (150, 1), (90, ""), (120, "")):
+        r = b.request(b.person(), "2023-01-02", "Y", "2023-02-01")
+        b.assessment(r, "N", (date(2023, 1, 2) + timedelta(days=days)).isoformat(), week20=week20)
+    incl = series_of(b, "not_issue_16wk")
+    excl = series_of(b, "not_issue_16wk_excl")
+    assert incl.loc["2023-04":"2023-06", "denominator"].sum() == 6
+    assert incl.loc["2023-04":"2023-06", "numerator"].sum() == 3
+    assert excl.loc["2023-04":"2023-06", "denominator"].sum() == 2  # week20 = 0 only; blank is unknown
+    assert excl.loc["2023-04":"2023-06", "numerator"].sum() == 1  # day 112 within, day 113 not
