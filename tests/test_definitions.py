@@ -26,8 +26,10 @@ def test_shipped_definitions_hold_the_core_kpis_with_plans():
     cat = definitions.load()
     assert set(CORE) <= set(cat.ids)
     for kpi in cat.kpis:
-        if kpi.plan is None:  # the waiting-list KPIs are tracked with plans only where sensible (SALT)
-            assert kpi.id not in CORE and kpi.app_area == "waiting_lists", kpi.id
+        if kpi.plan is None:  # the waiting-list KPIs are tracked with plans only where sensible (SALT); the SEN2
+            # KPIs added for monitors (issue 14) have no sourced baseline yet
+            assert kpi.id not in CORE, kpi.id
+            assert kpi.app_area == "waiting_lists" or kpi.id in {"not_issue_16wk_excl", "phase_transfer_by_deadline"}
             continue
         assert kpi.plan.baseline.period == "2023-01"
         assert kpi.plan.target.period == "2024-01"
