@@ -97,3 +97,11 @@ def test_validate_against_database(tmp_path, capsys, build_db):
     assert "active_plan holds no rows" in err
     assert kpi_main(["validate", "--db", str(tmp_path / "missing.duckdb")]) == 1
     assert "no database" in capsys.readouterr().err
+
+
+def test_tribunal_appeal_rate_is_a_published_only_measure():
+    cat = definitions.load()
+    assert "tribunal_appeal_rate" not in cat.ids  # no monthly series
+    m = cat.measure("tribunal_appeal_rate")
+    assert (m.polarity, m.unit, m.plan, m.is_rate) == ("down", "percent", None, True)
+    assert cat.measure("ehcp_20wk_excl") is cat.get("ehcp_20wk_excl")
