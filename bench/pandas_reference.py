@@ -23,6 +23,7 @@ TABLES: dict[str, list[str]] = {
     "assessment": ["request_id", "assessment_id", "assessment_outcome", "assessment_outcome_date",
                    "week20_exception"],
     "review_history": ["request_id", "review_meeting_date", "review_decision_date", "as_at", "load_id"],
+    "active_plan": ["request_id", "phase_transfer_due", "phase_transfer_final"],
     "named_plan": ["named_plan_id", "assessment_id", "start_date", "cease_date"],
     "referral": ["service", "referral_date", "first_contact_date", "removed_date"],
     "advice_request": ["advice_type", "requested_date", "received_date"],
@@ -32,7 +33,7 @@ TABLES: dict[str, list[str]] = {
     "kpi_return": ["kpi_id", "period", "numerator", "denominator"],
     "load_log": ["module", "as_at"],
 }
-DATE_COLUMNS = {"period", "as_at"}  # besides every *_date column
+DATE_COLUMNS = {"period", "as_at", "phase_transfer_due", "phase_transfer_final"}  # besides every *_date column
 SEN2_MODULES = ("sen2", "person", "requests", "assessment", "namedplan", "plandetail", "activeplans",
                 "placementdetail", "senneed")
 SNAPSHOT = {"open_assessments_over", "reviews_overdue", "waiting_list_size", "waiting_over", "waiting_over_count",
@@ -163,10 +164,14 @@ def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIn
     c = kpi.computation
     req, asm, ap = t["request"], t["assessment"], reviews(t["review_history"])
     issued = asm[(asm["assessment_outcome"] == "Y") & asm["assessment_outcome_date"].notna()]
+    # One first plan per request: the earliest issued, then the lowest record id (numerically).
+    issued = (issued.assign(_id=pd.to_numeric(issued["assessment_id"], errors="coerce"))
+              .sort_values(["assessment_outcome_date", "_id", "assessment_id"], na_position="last")
+              .drop_duplicates("request_id").drop(columns="_id"))
     if c.method == "plans_issued_within":
         ev = issued
-        if c.exceptions != "include":
-            ev = ev[~ev["week20_exception"].fillna(False).astype(bool)]
+        if c.exceptions != "include":  # a blank week20 is unknown: left out excluding exceptions
+            ev = ev[ev["week20_exception"].map(lambda v: v is not None and not pd.isna(v) and not bool(v))]
         ev = ev.merge(req, on="request_id")
         return _rate(ev["assessment_outcome_date"],
                      _days(ev["assessment_outcome_date"], ev["received_date"]) <= c.days, grid)
@@ -176,6 +181,8 @@ def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIn
                      grid)
     if c.method == "not_issue_within":
         ev = asm[(asm["assessment_outcome"] == "N") & asm["assessment_outcome_date"].notna()]
+        if c.exceptions != "include":  # week20 = 0 only; blank is unknown
+            ev = ev[ev["week20_exception"].map(lambda v: v is not None and not pd.isna(v) and not bool(v))]
         ev = ev.merge(req, on="request_id")
         return _rate(ev["assessment_outcome_date"],
                      _days(ev["assessment_outcome_date"], ev["received_date"]) <= c.days, grid)
@@ -183,19 +190,37 @@ def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIn
         ev = ap[ap["review_decision_date"].notna() & ap["review_meeting_date"].notna()]
         return _rate(ev["review_decision_date"],
                      _days(ev["review_decision_date"], ev["review_meeting_date"]) <= c.days, grid)
+    if c.method == "phase_transfers_by_deadline":
+        dated = pd.concat([req["received_date"], req["request_outcome_date"], asm["assessment_outcome_date"],
+                           ap["review_meeting_date"], ap["review_decision_date"]])
+        log = t["load_log"]
+        extract_at = log.loc[log["module"].isin(SEN2_MODULES), "as_at"].max()
+        data_end = extract_at if pd.notna(extract_at) else dated.max()  # the newest extract's as-at date
+        due = ap[ap["phase_transfer_due"].notna()]
+        pt = due.groupby(["request_id", "phase_transfer_due"])["phase_transfer_final"].min().reset_index()
+        pt = pt[pt["phase_transfer_due"] < data_end]
+        return _rate(pt["phase_transfer_due"], pt["phase_transfer_final"] <= pt["phase_transfer_due"], grid)
     if c.method == "weeks_to_issue":
         ev = issued.merge(req, on="request_id")
         weeks = _days(ev["assessment_outcome_date"], ev["received_date"]) / 7.0
         g = weeks.groupby(ev["assessment_outcome_date"].dt.to_period("M").dt.to_timestamp())
         out = pd.DataFrame({"numerator": g.sum(), "denominator": g.count(), "median": g.median()}).reindex(grid)
-        out["denominator"] = out["denominator"].fillna(0)
+        out[["numerator", "denominator"]] = out[["numerator", "denominator"]].fillna(0)
         return out
     if c.method == "open_assessments_over":
-        agreed = req[(req["request_outcome"] == "Y") & req["request_outcome_date"].notna()]
+        agreed = req[((req["request_outcome"] == "Y") & req["request_outcome_date"].notna())
+                     | (req["request_outcome"] == "H")]
         final = asm[asm["assessment_outcome"].isin(FINAL_ASSESSMENT_OUTCOMES)]
         ended = final.groupby("request_id")["assessment_outcome_date"].min()
-        start = np.maximum(agreed["request_outcome_date"], agreed["received_date"] + pd.Timedelta(days=c.days + 1))
-        return _at_month_end(start, agreed["request_id"].map(ended), grid)
+        # A historical (H) assessment is closed on its date, or from the request's receipt when it has none.
+        hist = asm[asm["assessment_outcome"] == "H"].merge(req[["request_id", "received_date"]], on="request_id")
+        hist_end = hist["assessment_outcome_date"].fillna(hist["received_date"]).groupby(hist["request_id"]).min()
+        end = pd.concat([pd.to_datetime(agreed["request_id"].map(ended.to_dict())),
+                         pd.to_datetime(agreed["request_id"].map(hist_end.to_dict()))], axis=1).min(axis=1)
+        start = np.maximum(agreed["request_outcome_date"].fillna(agreed["received_date"]),
+                           agreed["received_date"] + pd.Timedelta(days=c.days + 1))
+        keep = end.isna() | (end > start)
+        return _at_month_end(start[keep], end[keep], grid)
     if c.method == "reviews_overdue":
         plans = t["named_plan"].merge(asm[["assessment_id", "request_id"]], on="assessment_id")
         plans = plans[plans["start_date"].notna()]

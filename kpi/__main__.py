@@ -191,9 +191,10 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         if args.kpi not in catalogue.ids and args.kpi not in published_ids:
             return _fail(f"unknown KPI id: {args.kpi}. Known: {', '.join(catalogue.ids)}; "
                          f"with published figures: {', '.join(published_ids)}")
-        known = args.kpi in catalogue.ids
-        df = benchmark(con, args.kpi, area, args.year, catalogue.get(args.kpi).polarity if known else None)
-        df["value"] = df["value"].astype("float64").round((catalogue.get(args.kpi).decimals if known else 1) + 1)
+        known = args.kpi in catalogue.ids or args.kpi in {m.id for m in catalogue.published_measures}
+        measure = catalogue.measure(args.kpi) if known else None
+        df = benchmark(con, args.kpi, area, args.year, measure.polarity if measure else None)
+        df["value"] = df["value"].astype("float64").round((measure.decimals if measure else 1) + 1)
         return df
 
     df = _with_published(args, compute, (BenchmarkError,))

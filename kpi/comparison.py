@@ -189,7 +189,8 @@ def kpi_comparison(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, area_code
 
 
 def comparable_kpis(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[str]:
-    """The catalogue's KPIs that DfE publishes (in catalogue order); empty when nothing published is loaded."""
+    """The catalogue's KPIs that DfE publishes (in catalogue order), then its published-only measures (the SEND
+    Tribunal appeal rate) that are loaded; empty when nothing published is loaded."""
     from kpi.benchmark import published_kpis, require_published
 
     try:
@@ -197,4 +198,4 @@ def comparable_kpis(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> lis
         published = published_kpis(con)
     except BenchmarkError:
         return []
-    return [k.id for k in catalogue.kpis if k.id in published]
+    return [k.id for k in [*catalogue.kpis, *catalogue.published_measures] if k.id in published]

@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from etl.as_at import extracts_as_at
+from etl.as_at import SEN2_MODULES, extracts_as_at
 from kpi import compute_local
 from kpi.definitions import (
     COUNT_METHODS,
@@ -36,6 +36,7 @@ from kpi.definitions import (
 )
 
 ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
+SEN2_MODULE_LIST = ", ".join(f"'{m}'" for m in SEN2_MODULES)
 # Every review any extract showed (etl/schema_load.sql review_history), one row per plan and meeting, in the version
 # of the newest extract that showed it; with the session variable ``as_of`` set (kpi series --as-of), only the
 # extracts dated on or before it.
@@ -45,6 +46,13 @@ REVIEWS = """(SELECT area_code, request_id, active_plan_id, review_meeting_date,
      QUALIFY row_number() OVER (PARTITION BY area_code, request_id, review_meeting_date
                                 ORDER BY as_at DESC NULLS LAST, load_id DESC) = 1)"""
 FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
+# One request, one first plan: a second issued (outcome Y) assessment on a request is a data-quality problem
+# (kpi/data_quality.py), not a second plan. The plan counted is the first issued: earliest outcome date, then the
+# lowest record id (numerically when ids are numbers).
+FIRST_ISSUED = f"""(SELECT * FROM assessment a WHERE {ISSUED}
+    QUALIFY row_number() OVER (PARTITION BY a.area_code, a.request_id
+                               ORDER BY a.assessment_outcome_date, TRY_CAST(a.assessment_id AS BIGINT) NULLS LAST,
+                                        a.assessment_id) = 1)"""
 
 
 @dataclass(frozen=True)
@@ -242,42 +250,74 @@ def events_sql(kpi: KpiDefinition) -> str:
         raise ValueError(f"{kpi.id} is a waiting-list KPI: its rows are referrals (kpi/compute_waits.py), not "
                          "SEN2 events")
     if c.method == "plans_issued_within":
-        exceptions = "" if c.exceptions == "include" else "AND NOT coalesce(a.week20_exception, FALSE)"
+        # A blank week20 is unknown, not "no exception": counted including exceptions, left out excluding them.
+        exceptions = "TRUE" if c.exceptions == "include" else "a.week20_exception = FALSE"
         return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
                        a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
-                FROM assessment a JOIN request r USING (area_code, request_id)
-                WHERE {ISSUED} {exceptions}"""
+                FROM {FIRST_ISSUED} a JOIN request r USING (area_code, request_id)
+                WHERE {exceptions}"""
     if c.method == "request_decisions_within":
         return f"""SELECT area_code, request_id, received_date AS clock_start, request_outcome_date AS event_date,
                        date_diff('day', received_date, request_outcome_date) <= {c.days} AS met
                 FROM request WHERE request_outcome IN ('Y', 'N') AND request_outcome_date IS NOT NULL"""
     if c.method == "not_issue_within":
+        # Excluding exceptions: week20 = 0 only (the flag applies to outcome N too; blank = unknown, left out).
+        exceptions = "" if c.exceptions == "include" else "AND a.week20_exception = FALSE"
         return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
                        a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
                 FROM assessment a JOIN request r USING (area_code, request_id)
-                WHERE a.assessment_outcome = 'N' AND a.assessment_outcome_date IS NOT NULL"""
+                WHERE a.assessment_outcome = 'N' AND a.assessment_outcome_date IS NOT NULL {exceptions}"""
     if c.method == "review_decisions_within":
         return f"""SELECT area_code, request_id, review_meeting_date AS clock_start, review_decision_date AS event_date,
                        date_diff('day', review_meeting_date, review_decision_date) <= {c.days} AS met
                 FROM {REVIEWS}
                 WHERE review_decision_date IS NOT NULL AND review_meeting_date IS NOT NULL"""
+    if c.method == "phase_transfers_by_deadline":
+        # One row per plan (request) and due date, however many activeplans rows repeat it; met when finalised on
+        # or before the due date (SEN2's phasetransferduedate is the statutory deadline: 15 February, or 31 March
+        # for post-16). Counted in the due date's month once the due date has passed, i.e. is before the area's
+        # newest SEN2 extract's as-at date (else its latest dated SEN2 event; a plan still not final after its due
+        # date counts as not met).
+        return f"""WITH dated AS (
+                    SELECT area_code, received_date AS d FROM request
+                    UNION ALL SELECT area_code, request_outcome_date FROM request
+                    UNION ALL SELECT area_code, assessment_outcome_date FROM assessment
+                    UNION ALL SELECT area_code, review_meeting_date FROM active_plan
+                    UNION ALL SELECT area_code, review_decision_date FROM active_plan),
+                extract AS (SELECT area_code, max(as_at) AS as_at FROM load_log
+                            WHERE area_code IS NOT NULL AND module IN ({SEN2_MODULE_LIST}) GROUP BY 1),
+                known AS (SELECT d.area_code, coalesce(any_value(x.as_at), max(d.d)) AS data_end
+                          FROM dated d LEFT JOIN extract x USING (area_code) GROUP BY 1),
+                pt AS (SELECT area_code, request_id, phase_transfer_due AS due, min(phase_transfer_final) AS final
+                       FROM active_plan WHERE phase_transfer_due IS NOT NULL GROUP BY 1, 2, 3)
+                SELECT area_code, pt.request_id, pt.due AS clock_start, pt.due AS event_date,
+                       coalesce(pt.final <= pt.due, FALSE) AS met
+                FROM pt JOIN known USING (area_code)
+                WHERE pt.due < known.data_end"""
     if c.method == "weeks_to_issue":
         return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
                        a.assessment_outcome_date AS event_date,
                        date_diff('day', r.received_date, a.assessment_outcome_date) / 7.0 AS weeks
-                FROM assessment a JOIN request r USING (area_code, request_id) WHERE {ISSUED}"""
+                FROM {FIRST_ISSUED} a JOIN request r USING (area_code, request_id)"""
     if c.method == "open_assessments_over":
         # Open and over the limit from the later of the decision to assess and day (limit + 1) after receipt,
         # until the assessment's final outcome (plan issued, not issued, withdrawn, issued by another LA).
+        # Requests agreed for assessment (Y, with its decision date) and historical ones (H: decided before the
+        # return's period, so agreed for assessment, still open until an outcome; with no decision date their
+        # clock starts on day limit + 1). An assessment coded H was decided before the period: closed on its date,
+        # or from the start when it has none.
         return f"""SELECT r.area_code, r.request_id, r.received_date AS clock_start,
-                       greatest(r.request_outcome_date, r.received_date + {c.days + 1}) AS start_date,
-                       min(a.assessment_outcome_date) FILTER (
-                           WHERE a.assessment_outcome IN {FINAL_ASSESSMENT_OUTCOMES}) AS end_date
+                       greatest(coalesce(r.request_outcome_date, r.received_date),
+                                r.received_date + {c.days + 1}) AS start_date,
+                       min(CASE WHEN a.assessment_outcome = 'H' THEN coalesce(a.assessment_outcome_date,
+                                                                              r.received_date)
+                                WHEN a.assessment_outcome IN {FINAL_ASSESSMENT_OUTCOMES}
+                                THEN a.assessment_outcome_date END) AS end_date
                 FROM request r LEFT JOIN assessment a
                   ON a.area_code = r.area_code AND a.request_id = r.request_id
-                WHERE r.request_outcome = 'Y' AND r.request_outcome_date IS NOT NULL
+                WHERE (r.request_outcome = 'Y' AND r.request_outcome_date IS NOT NULL) OR r.request_outcome = 'H'
                 GROUP BY r.area_code, r.request_id, r.request_outcome_date, r.received_date"""
     if c.method == "reviews_overdue":
         # Anchors: the plan's start and each review meeting. A plan is overdue from the day after
@@ -337,7 +377,8 @@ def method_sql(kpi: KpiDefinition, windows: Mapping[str, DataWindow] | DataWindo
                FROM ({events_sql(kpi)}) e JOIN aw USING (area_code)
                WHERE event_date IS NOT NULL AND event_date <= coalesce(aw.as_at, event_date)
                  AND {scope.where("e.area_code")} GROUP BY 1, 2)
-        SELECT g.area_code, g.period, ev.numerator, coalesce(ev.denominator, 0) AS denominator, ev.median
+        SELECT g.area_code, g.period, coalesce(ev.numerator, 0) AS numerator,
+               coalesce(ev.denominator, 0) AS denominator, ev.median
         FROM grid g LEFT JOIN ev USING (area_code, period)
         ORDER BY g.area_code, g.period
         """

@@ -1,5 +1,6 @@
-"""What the Data quality page shows: load history, quarantined rows with reasons, freshness per source and the
-revisions later extracts made. Read-only queries on the load bookkeeping (etl/schema.sql, etl/schema_load.sql).
+"""What the Data quality page shows: load history, quarantined rows with reasons, freshness per source, the
+revisions later extracts made and the record checks (SEN2 records loaded but read by a stated rule). Read-only
+queries on the load bookkeeping and the clean tables (etl/schema.sql, etl/schema_load.sql).
 
 Why here and not in the page: the rules (which layouts make up a source, how often each is expected, when a
 source counts as overdue) are business rules, tested on their own; the page only lays the tables out.
@@ -9,7 +10,7 @@ built on a person are shortened pseudonyms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import duckdb
@@ -182,6 +183,53 @@ def revisions(con: duckdb.DuckDBPyConnection, limit: int = 5000, area: str | Non
     return df
 
 
+# Checks on the SEN2 records themselves (DOMAIN.md §3, "What one extract can and cannot tell"): loaded, but read
+# by a stated rule. (check, what the KPIs do with them, tables needed, SQL counting the records; {w} = area filter)
+ISSUED_ROW = "assessment_outcome = 'Y' AND assessment_outcome_date IS NOT NULL"
+RECORD_CHECKS: list[tuple[str, str, tuple[str, ...], str]] = [
+    ("Requests with more than one issued plan (a second assessment outcome Y on the same request)",
+     "One request, one first plan: only the first issued (earliest outcome date, then lowest record id) counts in "
+     "the 20-week measures and weeks to issue",
+     ("assessment",),
+     f"SELECT count(*) FROM (SELECT area_code, request_id FROM assessment WHERE {ISSUED_ROW} AND {{w}} "
+     "GROUP BY 1, 2 HAVING count(*) > 1)"),
+    ("Issued plans with a blank week20 (exception unknown)",
+     "Counted in the 20-week rate including exceptions, left out of the rate excluding exceptions",
+     ("assessment",),
+     f"SELECT count(*) FROM assessment WHERE {ISSUED_ROW} AND week20_exception IS NULL AND {{w}}"),
+    ("Decisions not to issue with a blank week20 (exception unknown)",
+     "Counted in decisions not to issue within 16 weeks, left out of the measure excluding exceptions",
+     ("assessment",),
+     "SELECT count(*) FROM assessment WHERE assessment_outcome = 'N' AND assessment_outcome_date IS NOT NULL "
+     "AND week20_exception IS NULL AND {w}"),
+    ("Historical requests (outcome H) with no final assessment outcome",
+     "Still being assessed: in the assessment backlog from day 141 after receipt (or from their decision date)",
+     ("request", "assessment"),
+     "SELECT count(*) FROM request r WHERE r.request_outcome = 'H' AND {w} AND NOT EXISTS (SELECT 1 FROM assessment "
+     "a WHERE a.area_code = r.area_code AND a.request_id = r.request_id AND a.assessment_outcome IN "
+     "('Y', 'N', 'W', 'S', 'H'))"),
+    ("Phase-transfer due dates other than 15 February or 31 March",
+     "Phase transfers are judged against the due date as recorded",
+     ("active_plan",),
+     "SELECT count(DISTINCT (area_code, request_id, phase_transfer_due)) FROM active_plan WHERE {w} AND "
+     "phase_transfer_due IS NOT NULL AND strftime(phase_transfer_due, '%m-%d') NOT IN ('02-15', '03-31')"),
+]
+
+
+CHECK_COLUMNS = ["Check", "Records", "How the KPIs read them"]
+
+
+def record_checks(con: duckdb.DuckDBPyConnection, area: str | None = None) -> pd.DataFrame:
+    """Every record check with how many records (of one area, or every area) it finds and what the KPIs do with
+    them: warnings, not quarantine (the records load and count by the rule given)."""
+    rows = []
+    for check, effect, tables, sql in RECORD_CHECKS:
+        n = (con.execute(sql.format(w=area_condition(area))).fetchone()[0]
+             if all(_has(con, t) for t in tables) else 0)
+        rows.append(dict(zip(CHECK_COLUMNS, (check, int(n), effect), strict=True)))
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
 @dataclass(frozen=True)
 class QualityReport:
     """Everything the page shows, computed once."""
@@ -193,6 +241,12 @@ class QualityReport:
     freshness: pd.DataFrame
     revisions: pd.DataFrame
     as_of: datetime
+    record_checks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHECK_COLUMNS))
+
+    @property
+    def record_warnings(self) -> int:
+        """How many record checks find something."""
+        return int((self.record_checks["Records"] > 0).sum())
 
     @property
     def headline(self) -> str:
@@ -207,4 +261,5 @@ def quality_report(con: duckdb.DuckDBPyConnection, today: date | None = None, ar
                    ) -> QualityReport:
     """The page's tables for one area (its loads and the published statistics), or for every area."""
     return QualityReport(load_history(con, area), quarantine_rows(con, area=area), quarantine_summary(con, area),
-                         warnings(con, area), freshness(con, today, area), revisions(con, area=area), datetime.now())
+                         warnings(con, area), freshness(con, today, area), revisions(con, area=area), datetime.now(),
+                         record_checks(con, area))

@@ -114,6 +114,7 @@ class RequestDecisionsWithin(_Strict):
 class NotIssueWithin(_Strict):
     method: Literal["not_issue_within"]
     days: int = Field(gt=0)
+    exceptions: Literal["include", "exclude"] = "include"  # exclude: week20 = 0 only (blank = unknown, left out)
 
 
 class WeeksToIssue(_Strict):
@@ -123,6 +124,12 @@ class WeeksToIssue(_Strict):
 class OpenAssessmentsOver(_Strict):
     method: Literal["open_assessments_over"]
     days: int = Field(gt=0)
+
+
+class PhaseTransfersByDeadline(_Strict):
+    """% of phase-transfer plans finalised on or before their due date, in the month of the due date."""
+
+    method: Literal["phase_transfers_by_deadline"]
 
 
 class ReviewDecisionsWithin(_Strict):
@@ -207,14 +214,14 @@ class KpiReturn(_Strict):
 
 Computation = Annotated[
     PlansIssuedWithin | RequestDecisionsWithin | NotIssueWithin | WeeksToIssue | OpenAssessmentsOver
-    | ReviewDecisionsWithin | ReviewsOverdue
+    | ReviewDecisionsWithin | ReviewsOverdue | PhaseTransfersByDeadline
     | WaitingOver | WaitingOverCount | WaitingListSize | WaitingMedianWeeks | SeenWithin
     | AdviceWithin | AuditGrade | AwaitingPlacement | ReducedTimetable | KpiReturn,
     Field(discriminator="method"),
 ]
 
 RATE_METHODS = {"plans_issued_within", "request_decisions_within", "not_issue_within", "review_decisions_within",
-                "waiting_over", "seen_within", "advice_within", "audit_grade"}
+                "phase_transfers_by_deadline", "waiting_over", "seen_within", "advice_within", "audit_grade"}
 COUNT_METHODS = {"open_assessments_over", "reviews_overdue", "waiting_over_count", "waiting_list_size",
                  "awaiting_placement", "reduced_timetable"}
 MEAN_METHODS = {"weeks_to_issue"}
@@ -235,6 +242,7 @@ TABLES_FOR_METHOD = {
     "open_assessments_over": ("request", "assessment"),
     "review_decisions_within": ("active_plan",),
     "reviews_overdue": ("named_plan", "assessment", "active_plan"),
+    "phase_transfers_by_deadline": ("active_plan",),
     **{m: ("referral",) for m in WAIT_METHODS},
     "advice_within": ("advice_request",),
     "audit_grade": ("ehcp_audit",),
@@ -284,6 +292,30 @@ class KpiDefinition(_Strict):
             self.computation.method in ANY_UNIT_METHODS and self.unit == "count")
 
 
+class PublishedMeasure(_Strict):
+    """A measure DfE publishes for every area (annual) that the case records cannot compute month by month: shown
+    on Benchmarks and by ``python -m kpi benchmark``, never in the monthly series (no plan, no status)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    short_name: str
+    description: str
+    polarity: Literal["up", "down"]
+    unit: Literal["percent"]
+    decimals: int = Field(ge=0, le=3)
+    statutory_basis: str
+    source: str
+    owner: str
+
+    @property
+    def plan(self) -> None:
+        return None
+
+    @property
+    def is_rate(self) -> bool:
+        return True
+
+
 class AppArea(_Strict):
     id: str
     name: str
@@ -314,6 +346,7 @@ class Catalogue(_Strict):
     plan_window: PlanWindow
     app_areas: list[AppArea]
     kpis: list[KpiDefinition]
+    published_measures: list[PublishedMeasure] = []
 
     _series_start = field_validator("series_start", mode="before")(
         lambda v: None if v is None else _check_period(v))
@@ -327,6 +360,13 @@ class Catalogue(_Strict):
     @property
     def ids(self) -> list[str]:
         return [k.id for k in self.kpis]
+
+    def measure(self, measure_id: str) -> KpiDefinition | PublishedMeasure:
+        """A KPI, or a published-only measure (Benchmarks)."""
+        for m in self.published_measures:
+            if m.id == measure_id:
+                return m
+        return self.get(measure_id)
 
     @property
     def event_ids(self) -> list[str]:
@@ -421,6 +461,16 @@ def check_references(cat: Catalogue) -> list[str]:
             problems.append(f"kpi {k.id}: spc recalculations must be in date order without repeats")
         if cat.series_start and any(r <= cat.series_start for r in recalcs):
             problems.append(f"kpi {k.id}: an spc recalculation must come after series_start {cat.series_start}")
+    return problems + _published_measure_problems(cat, seen)
+
+
+def _published_measure_problems(cat: Catalogue, kpi_ids: set[str]) -> list[str]:
+    """Published-only measures: ids unique, and none the same as a KPI's."""
+    problems, seen = [], set()
+    for m in cat.published_measures:
+        if m.id in seen or m.id in kpi_ids:
+            problems.append(f"published measure {m.id}: id is used more than once")
+        seen.add(m.id)
     return problems
 
 

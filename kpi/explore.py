@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from etl.as_at import SEN2_MODULES
-from kpi.compute import COUNT_METHODS, RATE_METHODS, area_condition, area_events_sql
+from kpi.compute import COUNT_METHODS, RATE_METHODS, SEN2_MODULE_LIST, area_condition, area_events_sql
 from kpi.definitions import MEDIAN_METHODS, KpiDefinition
 
 NOT_RECORDED = "Not recorded"
@@ -159,9 +158,6 @@ def dims_sql(area: str | None = None) -> str:
 
 
 # --- periods ------------------------------------------------------------------------------------------------
-
-SEN2_MODULE_LIST = ", ".join(f"'{m}'" for m in SEN2_MODULES)
-
 
 @dataclass(frozen=True)
 class Span:

@@ -31,9 +31,10 @@ COLUMNS = ["kpi_id", "year", "area_code", "measure", "local", "published", "diff
 
 # Where DfE's counting rule differs from the KPI's, so that a flag is read in context.
 DEFINITION_NOTES = {
-    "request_decision_6wk": "DfE counts requests received in the year; the KPI counts decisions made in the year",
-    "ar_decision_4wk": "DfE counts the reviews recorded against plans held at the January census; the KPI counts "
-                       "every review decision notified in the year",
+    "request_decision_6wk": "DfE counts the decisions made in the calendar year, as the KPI does: a difference "
+                            "is in the records (decisions missing, dated differently, or revised since the return)",
+    "ar_decision_4wk": "DfE takes the latest review decision on each plan held at the January census, whatever its "
+                       "year; the KPI counts every review decision notified in the year",
 }
 
 

@@ -569,7 +569,7 @@ def _kpi_comparison(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_
                     area_code: str):
     from kpi.comparison import kpi_comparison
 
-    kpi = _catalogue(defs_path, defs_mtime_ns).get(kpi_id)
+    kpi = _catalogue(defs_path, defs_mtime_ns).measure(kpi_id)  # a KPI or a published-only measure
     return _with_readonly(db, kpi_comparison, kpi, area_code)
 
 

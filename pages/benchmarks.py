@@ -29,14 +29,16 @@ if not choices:
         f"```sh\npython -m etl load path/to/dfe_ehcp_release/ statistical_neighbours.csv --db {db}\n```")
     st.stop()
 
-short = {k.id: k.short_name for k in cat.kpis}
+short = {k.id: k.short_name for k in [*cat.kpis, *cat.published_measures]}
 note = ui.choose_from_url("kpi", choices, choices[0], lambda i: short[i], "the KPI")
 kpi_id = st.selectbox("KPI", choices, key="kpi", format_func=short.get, width=520)
 ui.write_to_url("kpi", kpi_id)
 if note:
     st.info(note, icon=":material/link_off:")
-kpi = cat.get(kpi_id)
+kpi = cat.measure(kpi_id)  # a KPI, or a measure DfE publishes that the case records cannot compute
 unit, d = kpi.unit, kpi.decimals
+if kpi_id not in cat.ids:
+    st.caption(f"{kpi.description} Basis: {kpi.statutory_basis} Source: {kpi.source}.")
 
 comparison = ui.kpi_comparison(db, kpi_id, area_code)
 if comparison.problem:

@@ -34,9 +34,10 @@ st.dataframe(report.freshness.drop(columns="status"), hide_index=True, width="st
              column_config={"Last loaded": st.column_config.DateColumn(format="D MMM YYYY"),
                             "Latest record": st.column_config.DateColumn(format="D MMM YYYY")})
 
-history, quarantine, revisions, warnings = st.tabs([
+history, quarantine, revisions, warnings, checks = st.tabs([
     f"Load history ({len(report.history):,})", f"Quarantined rows ({len(report.quarantine):,})",
-    f"Revisions ({len(report.revisions):,})", f"Warnings ({len(report.warnings):,})"])
+    f"Revisions ({len(report.revisions):,})", f"Warnings ({len(report.warnings):,})",
+    f"Record checks ({report.record_warnings:,})"])
 
 with history:
     st.caption("One row per file (or workbook sheet) loaded, newest first. A file loaded again unchanged is "
@@ -74,5 +75,10 @@ with warnings:
     else:
         st.caption("Reported but not quarantined: columns a layout does not use, values under a blank heading.")
         st.dataframe(report.warnings, hide_index=True, width="stretch")
+
+with checks:
+    st.caption("Records that loaded but that the KPIs read by a stated rule (DOMAIN.md §3): a warning to fix in the "
+               "case system, not a quarantine. Counts of records, never the records themselves.")
+    st.dataframe(report.record_checks, hide_index=True, width="stretch")
 
 st.caption(f"As of {format_date(report.as_of.date().isoformat())}, from `{path}`.")

@@ -89,6 +89,15 @@ class Blade:
         })
         return apid
 
+    def phase_transfer(self, request: int, due: str, final: str | None = None, meeting: str | None = None) -> int:
+        """An activeplans row with a phase transfer due (and finalised) on the given dates."""
+        apid = self.next_id()
+        self.rows["activeplans"].append({
+            "activeplanstableid": apid, "requeststableid": request, "reviewmeeting": blade_date(meeting),
+            "phasetransferduedate": blade_date(due), "phasetransferfinaldate": blade_date(final),
+        })
+        return apid
+
     def issued_plan(self, received: str, issued: str, week20: int = 0, decided: str | None = None) -> int:
         """Person, request agreed for assessment, plan issued: returns the request id."""
         p = self.person()

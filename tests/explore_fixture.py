@@ -111,6 +111,11 @@ def varied_extract() -> Blade:
             continue
         meeting = issued + timedelta(days=300 + i)
         ap = b.review(r, meeting.isoformat(), (meeting + timedelta(days=28 if i % 2 else 29)).isoformat(), "M")
+        if i % 4 == 3:  # a phase transfer due the next 15 February, finalised on time, late or not yet
+            due = date(meeting.year + 1, 2, 15)
+            final = (None, due, due + timedelta(days=5), due - timedelta(days=10), due)[i % 5]
+            b.rows["activeplans"][-1].update(phasetransferduedate=blade_date(due),
+                                             phasetransferfinaldate=blade_date(final))
         need = NEEDS[i % len(NEEDS)]
         if need is not None:
             add_need(b, ap, need)

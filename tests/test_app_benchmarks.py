@@ -77,3 +77,16 @@ def test_benchmarks_page_without_published_data_explains_how_to_load_it(build_db
     text = text_of(at)
     assert "No DfE published statistics are loaded" in text
     assert "python -m etl load" in text
+
+
+def test_benchmarks_page_shows_the_tribunal_appeal_rate(published_app_db):
+    """A measure DfE publishes that the case records cannot compute: on Benchmarks, with its definition."""
+    at = run_app({"kpi": "tribunal_appeal_rate"}, page=BENCHMARKS_PAGE)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="kpi").value == "tribunal_appeal_rate"
+    assert at.selectbox(key="bench_year").value == 2024
+    text = text_of(at)
+    assert "1.7%" in text and "140 of 8,246" in text  # Central Bedfordshire 2024 (MoJ/DfE table)
+    assert "Lower is better" in text and "Children and Families Act 2014, s51" in text
+    table = at.dataframe[0].value.set_index("Code")
+    assert table.loc["E06000056", "Value"] == "1.7%"

@@ -36,7 +36,7 @@ def _engine_and_reference(db, catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
 def edge_cases() -> Blade:
     """Records on every boundary the definitions draw (DOMAIN.md §6), for the reference to match the engine on."""
     b = Blade()
-    b.request(b.person(), "2018-06-01", "H", None)  # historical: before the flow window
+    b.request(b.person(), "2018-06-01", "H", None)  # historical: before the flow window, and still open
     b.issued_plan("2022-01-03", "2022-05-23")  # day 140: within 20 weeks
     b.issued_plan("2022-01-03", "2022-05-24")  # day 141: late
     b.issued_plan("2022-01-03", "2022-05-10", week20=1)  # exception: only in the "including" KPI
@@ -61,6 +61,19 @@ def edge_cases() -> Blade:
     r = b.request(p, "2021-01-04", "Y", "2021-02-01")
     b.plan(b.assessment(r, "Y", "2021-05-03"), "2021-05-03", cease="2022-07-15", reason="2")  # ceased
     b.issued_plan("2022-03-01", "2022-06-01", decided="2022-04-01")
+    b.phase_transfer(r, "2022-02-15", "2022-02-15")  # finalised on the due date
+    b.phase_transfer(r_leap, "2022-03-31", None)  # post-16, never finalised: not met
+    b.phase_transfer(r_leap, "2023-06-15", None)  # due after the extract's last event: not counted yet
+    r = b.request(b.person(), "2021-03-01", "Y", "2021-03-29")
+    b.assessment(r, "N", "2021-06-14", week20="")  # blank week20: only in the "including" 16-week KPI
+    r = b.request(b.person(), "2021-03-01", "Y", "2021-03-29")
+    b.assessment(r, "N", "2021-06-14", week20=1)
+    r = b.request(b.person(), "2021-03-01", "Y", "2021-03-29")
+    b.assessment(r, "N", "2021-06-21", week20=0)  # day 112
+    r = b.issued_plan("2021-03-01", "2021-07-12", week20="")  # blank week20 on an issued plan (day 133)
+    b.assessment(r, "Y", "2021-08-02")  # a second issued assessment on the same request
+    r = b.request(b.person(), "2021-03-01", "H", None)  # historical, open from day 141 until withdrawn
+    b.assessment(r, "W", "2021-12-01")
     b.request(b.person(), "2023-03-02", "A", None)  # runs the months on, with empty months before it
     return b
 
@@ -117,12 +130,24 @@ def test_reference_on_the_edge_cases_matches_hand_counts(build_db, catalogue):
     assert tuple(at.loc[("ar_decision_4wk", "2021-05"), ["numerator", "denominator"]]) == (1, 1)
     assert at.loc[("ar_overdue", "2021-02"), "numerator"] == 0  # the leap-day plan is due on 28 February 2021
     assert at.loc[("ar_overdue", "2021-03"), "numerator"] == 1  # overdue from 1 March until its 10 April review
-    assert at.loc[("ehcna_open_over_20wk", "2022-08"), "numerator"] == 3
-    assert at.loc[("ehcna_open_over_20wk", "2022-09"), "numerator"] == 2  # one withdrawn on 12 September
+    # Three agreed in 2022 and the historical (H) request of 2018, never closed.
+    assert at.loc[("ehcna_open_over_20wk", "2022-08"), "numerator"] == 4
+    assert at.loc[("ehcna_open_over_20wk", "2022-09"), "numerator"] == 3  # one withdrawn on 12 September
     empty = at.loc[("ehcp_20wk_excl", "2022-12")]
     assert (empty["numerator"], empty["denominator"]) == (0, 0)
+    assert tuple(at.loc[("phase_transfer_by_deadline", "2022-02"), ["numerator", "denominator"]]) == (1, 1)
+    assert tuple(at.loc[("phase_transfer_by_deadline", "2022-03"), ["numerator", "denominator"]]) == (0, 1)
+    assert at.loc[("phase_transfer_by_deadline", "2023-03"), "denominator"] == 0
+    assert tuple(at.loc[("not_issue_16wk", "2021-06"), ["numerator", "denominator"]]) == (3, 3)
+    assert tuple(at.loc[("not_issue_16wk_excl", "2021-06"), ["numerator", "denominator"]]) == (1, 1)
+    assert tuple(at.loc[("ehcp_20wk_incl", "2021-07"), ["numerator", "denominator"]]) == (1, 1)
+    assert at.loc[("ehcp_20wk_excl", "2021-07"), "denominator"] == 0
+    assert at.loc[("ehcp_20wk_incl", "2021-08"), "denominator"] == 0  # the second issue is not a new plan
+    backlog = at.loc["ehcna_open_over_20wk", "numerator"]
+    assert backlog["2021-06"] == backlog["2021-07"] - 1  # the 2021 H request, open from day 141 (20 July)
+    assert backlog["2021-11"] == backlog["2021-12"] + 1  # until withdrawn on 1 December
     weeks = at.loc[("ehcp_weeks_to_issue", "2022-12")]
-    assert math.isnan(weeks["numerator"]) and weeks["denominator"] == 0 and math.isnan(weeks["median"])
+    assert weeks["numerator"] == 0 and weeks["denominator"] == 0 and math.isnan(weeks["median"])
 
 
 def test_disagreements_name_every_kind_of_difference(build_db, catalogue):

@@ -200,6 +200,14 @@ def test_cli_benchmark_csv_for_the_home_area(published_db, capsys):
     assert rows[1]["value"] == "46.4"
 
 
+def test_cli_benchmark_tribunal_appeal_rate(published_db, capsys):
+    """The published-only measure: polarity down from its definition (rank 1 = lowest rate)."""
+    assert kpi_main(["benchmark", "--db", str(published_db), "--kpi", "tribunal_appeal_rate", "--year", "2024"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["area_code"] == CB and rows[0]["polarity"] == "down"
+    assert (rows[0]["numerator"], rows[0]["denominator"], rows[0]["value"]) == ("140", "8246", "1.7")
+
+
 def test_cli_benchmark_json_other_area_from_config(published_db, tmp_path, monkeypatch, capsys):
     cfg = tmp_path / "area.yaml"
     cfg.write_text("home_area:\n  name: Kent\n  new_la_code: E10000016\n  old_la_code: '886'\n"

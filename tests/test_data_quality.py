@@ -149,6 +149,8 @@ def test_the_data_quality_page(quality_db, monkeypatch):
     shown = "\n".join(f.to_csv() for f in frames) + text
     assert "Featherstonehaugh" not in shown and "501," not in shown
     assert [t.label for t in at.tabs][:3] == ["Load history (12)", "Quarantined rows (1)", "Revisions (2)"]
+    assert [t.label for t in at.tabs][4].startswith("Record checks (")
+    assert any("How the KPIs read them" in f.columns for f in frames)
 
 
 def test_leadership_sees_freshness_but_not_the_quarantined_rows(quality_db, monkeypatch):

@@ -67,7 +67,8 @@ def test_local_figures_that_match_the_published_ones(reconcile_db, catalogue):
     # Every request in this extract is decided in 30 days: 100% against DfE's 92.9%, flagged, with the reason.
     req = _rows(df, "request_decision_6wk", 2024)
     assert req.loc["value", "published"] == 92.9 and req.loc["value", "flagged"]
-    assert "DfE counts requests received in the year" in req.loc["value", "note"]
+    assert "DfE counts the decisions made in the calendar year, as the KPI does" in req.loc["value", "note"]
+    assert "requests received" not in req.loc["value", "note"]
 
 
 def test_differences_over_the_tolerances_are_flagged(reconcile_db, catalogue, capsys):
@@ -120,3 +121,18 @@ def test_refusals(reconcile_db, published_db, build_db, tmp_path, capsys):
     b.issued_plan("2023-01-02", "2023-05-01")
     assert kpi_main(["reconcile", "--db", str(build_db(b))]) == 2
     assert "no published data loaded" in capsys.readouterr().err
+
+
+def test_review_decision_flag_names_dfe_census_basis(reconcile_db, catalogue):
+    b = _cb_2024()
+    r = b.issued_plan("2023-01-09", "2023-05-02")
+    b.review(r, "2024-04-10", "2024-04-20", "M")  # one decision in 2024, within 4 weeks: 100%
+    con = duckdb.connect(str(reconcile_db(b)), read_only=True)
+    try:
+        df = reconcile(con, catalogue, resolve_area(con, "823"))
+    finally:
+        con.close()
+    rev = _rows(df, "ar_decision_4wk", 2024)
+    assert rev.loc["value", "local"] == 100.0 and rev.loc["value", "flagged"]
+    assert ("DfE takes the latest review decision on each plan held at the January census, whatever its year"
+            in rev.loc["value", "note"])

@@ -74,7 +74,7 @@ KPI_MEASURES: list[dict] = [
      "denominator": ["request_outcome_six_weeks", "request_outcome_over_6_weeks"],
      "rate": "request_outcome_six_weeks_pc", "polarity": "up",
      "name": "Decisions on requests for an EHC needs assessment within 6 weeks",
-     "note": "DfE counts requests received in the year; published 2023 onwards"},
+     "note": "DfE counts decisions made in the year; published 2023 onwards"},
     {"kpi_id": "not_issue_16wk", "dataset": "assessments", "priority": 1,
      "numerator": "outcome_decision_within_time",
      "denominator": ["outcome_decision_within_time", "outcome_decision_over_time"],
