@@ -196,7 +196,8 @@ def area_kpi(kpi: KpiDefinition, t: dict[str, pd.DataFrame], grid: pd.DatetimeIn
         log = t["load_log"]
         extract_at = log.loc[log["module"].isin(SEN2_MODULES), "as_at"].max()
         data_end = extract_at if pd.notna(extract_at) else dated.max()  # the newest extract's as-at date
-        due = ap[ap["phase_transfer_due"].notna()]
+        plans = t["active_plan"]
+        due = plans[plans["phase_transfer_due"].notna()]
         pt = due.groupby(["request_id", "phase_transfer_due"])["phase_transfer_final"].min().reset_index()
         pt = pt[pt["phase_transfer_due"] < data_end]
         return _rate(pt["phase_transfer_due"], pt["phase_transfer_final"] <= pt["phase_transfer_due"], grid)

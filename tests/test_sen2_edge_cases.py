@@ -9,11 +9,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.blade import Blade
+from tests.blade import Blade, blade_date
 
 
 def _extend_to(b: Blade, day: str) -> None:
-    """A pending request so the extract (and the month spine) runs to ``day``'s month."""
+    """The extract dated ``day`` (its SEN2 header), with a request pending on it: the month spine runs to it."""
+    b.rows["sen2"][0]["referencedate"] = blade_date(day)
     b.request(b.person(), day, "A", None)
 
 
@@ -42,7 +43,7 @@ def test_historical_request_without_a_decision_date_starts_on_day_141(series_of)
     b.assessment(b.request(b.person(), "2022-11-01", "H", None), "H", None)
     b.assessment(b.request(b.person(), "2022-11-01", "H", None), "H", "2022-12-01")
     b.request(b.person(), "2022-11-01", "N", "2022-12-01")  # a flow request: the window starts in November
-    _extend_to(b, "2023-05-03")
+    _extend_to(b, "2023-06-03")  # May complete: its month-end count exists
     s = series_of(b, "ehcna_open_over_20wk")
     assert s.loc["2023-02", "value"] == 0
     assert s.loc["2023-03", "value"] == 2
@@ -189,7 +190,7 @@ def test_phase_transfer_finalised_on_or_before_the_due_date(series_of):
     post16 = b.issued_plan("2021-01-04", "2021-05-03")
     b.phase_transfer(post16, "2023-03-31", "2023-03-31")  # post-16: 31 March
     pending = b.issued_plan("2021-01-04", "2021-05-03")
-    b.phase_transfer(pending, "2023-06-15", None)  # due after the extract's last event: not yet counted
+    b.phase_transfer(pending, "2023-06-15", None)  # due after the extract's date: not yet counted
     _extend_to(b, "2023-06-10")
     s = series_of(b, "phase_transfer_by_deadline")
     assert (s.loc["2023-02", "numerator"], s.loc["2023-02", "denominator"]) == (2, 4)
