@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -326,7 +327,7 @@ def _signed_in_user(config: roles.AccessConfig) -> User | None:
         if not done.get("denied"):
             done["denied"] = True
             audit("access_denied", who=who, role="none", outcome="refused: no role matches the account's claims")
-        st.error(f"{who} has no role in this dashboard. Ask the dashboard's analysts for access.",
+        st.error(f"{md(who, 200)} has no role in this dashboard. Ask the dashboard's analysts for access.",
                  icon=":material/lock:")
         st.button("Sign out", on_click=st.logout, icon=":material/logout:")
         return None
@@ -369,7 +370,8 @@ def sidebar_identity(user: User) -> None:
     """Who this is and with which role, always visible; sign-out when signed in; a note when figures are
     suppressed."""
     with st.container(border=True, key="identity"):
-        st.markdown(f":material/person: **{esc(user.label)}**")
+        label = roles.describe_mode(user.role, md(user.who, 200) if user.signed_in else None, user.previewing)
+        st.markdown(f":material/person: **{label}**")
         if not roles.exact_figures(user.role, access_config().roles):
             rule = access_config().suppression
             st.caption(f"Small numbers ({rule.min_count}–{rule.max_count}) are shown as “c” to protect "
@@ -431,7 +433,7 @@ def choose_from_url(key: str, options: Sequence[str], default: str, describe: Ca
             st.session_state[key] = raw
         else:
             fallback = st.session_state.get(key) if st.session_state.get(key) in options else default
-            note = f"The link asks for {what} “{raw}”, which is not available. Showing {describe(fallback)} instead."
+            note = f"The link asks for {what} “{md(raw)}”, which is not available. Showing {describe(fallback)} instead."
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
     return note
@@ -513,6 +515,24 @@ def context() -> Context:
 
 def esc(text: object) -> str:
     return html.escape(str(text))
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9 \-]*")
+_EMAIL = re.compile(r"[A-Za-z0-9.+\-]+@[A-Za-z0-9.\-]+")
+
+
+def md(text: object, limit: int = 80) -> str:
+    """A user-controlled value (a URL parameter, a claim, a message quoting input) made inert inside Streamlit
+    markdown. Letters, digits, spaces and hyphens are shown as they are (``E06000056``, ``2023-07``), and so is
+    a plain email address; anything else goes in a code span, where no link, image, autolink, HTML, emphasis,
+    colour or icon directive can form. Line breaks are flattened and the value is cut to ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    if _PLAIN.fullmatch(flat) or _EMAIL.fullmatch(flat):
+        return flat
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    return f"{fence} {flat} {fence}"
 
 
 def cell(label: str, main: str, note: str | None = None, size: str = "big") -> str:
