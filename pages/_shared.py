@@ -433,7 +433,8 @@ def choose_from_url(key: str, options: Sequence[str], default: str, describe: Ca
             st.session_state[key] = raw
         else:
             fallback = st.session_state.get(key) if st.session_state.get(key) in options else default
-            note = f"The link asks for {what} “{md(raw)}”, which is not available. Showing {describe(fallback)} instead."
+            note = (f"The link asks for {what} “{md(raw)}”, which is not available. "
+                    f"Showing {describe(fallback)} instead.")
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
     return note

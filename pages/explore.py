@@ -86,7 +86,8 @@ with st.expander("Filters", expanded=any(st.query_params.get_all(f"f_{d}") for d
         options = ui.db_call(engine.dimension_values, dim_id, ctx.area)
         dropped = ui.choose_many_from_url(f"f_{dim_id}", options)
         if dropped:
-            shown = ", ".join(ui.md(v) for v in dropped[:5]) + (f" and {len(dropped) - 5} more" if len(dropped) > 5 else "")
+            shown = ", ".join(ui.md(v) for v in dropped[:5])
+            shown += f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
             notes.append(f"The link filters {label.lower()} by {shown}, which the data do not hold.")
         chosen = cols[i % 3].multiselect(label, options, key=f"f_{dim_id}", placeholder="All", persist_state="session")
         ui.write_many_to_url(f"f_{dim_id}", chosen)

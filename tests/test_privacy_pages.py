@@ -6,12 +6,19 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from tests.test_access_pages import app_db, run_signed  # noqa: F401 (fixture)
-from tests.test_app import run_app
+from tests.test_app import plan_extract, run_app
 
 EVIL = "[Urgent: sign in again](https://evil.example/login) ![t](https://evil.example/p.png)"
 PAGES = ["pages/kpi_trajectory.py", "pages/explain.py", "pages/benchmarks.py", "pages/waiting_lists.py",
          "pages/explore.py"]
+
+
+@pytest.fixture
+def app_db(build_db, monkeypatch):
+    db = build_db(plan_extract())
+    monkeypatch.setenv("APP_DB", str(db))
+    monkeypatch.delenv("APP_ROLE", raising=False)
+    return db
 
 
 def _shown_markdown(at) -> list[str]:
