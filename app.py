@@ -83,7 +83,8 @@ with st.sidebar:
             st.button(f"{label}: {format_period(p)}", key=f"jump_{label}", on_click=_jump, args=(p,),
                       disabled=p == period, width="stretch")
     updated = datetime.fromtimestamp(db_path.stat().st_mtime)
-    st.caption(f"Data: `{db_path}`, updated {updated:%d %B %Y at %H:%M}. "
+    where = f"`{db_path}`, " if ui.sees_exact_figures() else ""  # the server's file system: analysts only
+    st.caption(f"Data: {where}updated {updated:%d %B %Y at %H:%M}. "
                "Management information from SEN2 case records; not official statistics.")
 ui.write_to_url("period", period)
 

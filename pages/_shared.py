@@ -201,7 +201,15 @@ def latest_with_data(df: pd.DataFrame) -> str | None:
 # --- empty and error states -----------------------------------------------------------------------------
 
 def empty_state(path: Path, reason: str, detail: str | None = None) -> None:
-    """Tell the user how to get data in, instead of a traceback."""
+    """Tell the user how to get data in, instead of a traceback. The database's path and the commands are for
+    analysts; other roles are told the data are not available and whom to ask."""
+    if not _sees_paths():
+        st.warning({"missing": "No data yet.", "empty": "The database holds no case records yet.",
+                    "busy": "The dashboard's data is being updated (a load is running).",
+                    "unreadable": "The data could not be read."}[reason], icon=":material/database:")
+        st.markdown("Wait a few minutes and reload this page." if reason == "busy"
+                    else "Ask the dashboard's analysts to load the data.")
+        return
     headline = {
         "missing": f"No database yet at `{path}`.",
         "empty": f"The database at `{path}` holds no case records yet.",
@@ -222,6 +230,14 @@ def empty_state(path: Path, reason: str, detail: str | None = None) -> None:
         f"```sh\npython -m etl load PATH --db {path}\n```\n\n"
         "The dashboard reads the file named by the `APP_DB` environment variable (default `data/app.duckdb`)."
     )
+
+
+def _sees_paths() -> bool:
+    """Whether this session may see the server's file paths (analysts, who run loads)."""
+    try:
+        return sees_exact_figures()
+    except roles.AccessConfigError:
+        return False
 
 
 def _explaining_failure(path: Path, fn: Callable):

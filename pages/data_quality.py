@@ -75,4 +75,4 @@ with warnings:
         st.caption("Reported but not quarantined: columns a layout does not use, values under a blank heading.")
         st.dataframe(report.warnings, hide_index=True, width="stretch")
 
-st.caption(f"As of {format_date(report.as_of.date().isoformat())}, from `{path}`.")
+st.caption(f"As of {format_date(report.as_of.date().isoformat())}" + (f", from `{path}`." if analyst else "."))

@@ -63,3 +63,27 @@ def test_md_quotes_any_value_inert_and_cut():
         rendered = MarkdownIt("commonmark").render(f"The link asks for “{md(value)}”.")
         assert "<a " not in rendered and "<img" not in rendered and rendered.count("<code>") == 1, rendered
     assert len(md("x" * 5000)) < 100
+
+
+def _all_text(at) -> str:
+    return "\n".join(_shown_markdown(at))
+
+
+@pytest.mark.parametrize("role", ["monitor", "leadership"])
+def test_the_database_path_is_shown_to_analysts_only(app_db, monkeypatch, role):
+    at = run_app({"period": "2023-07"})
+    assert str(app_db) in _all_text(at)
+    monkeypatch.setenv("APP_ROLE", role)
+    at = run_app({"period": "2023-07"})
+    assert str(app_db) not in _all_text(at) and str(app_db.parent) not in _all_text(at)
+    assert "updated" in "\n".join(str(c.value) for c in at.sidebar.caption)
+    if role == "leadership":
+        at.switch_page("pages/data_quality.py").run()
+        assert not at.exception and str(app_db.parent) not in _all_text(at)
+
+
+def test_a_missing_database_does_not_show_its_path_to_a_monitor(tmp_path, monkeypatch):
+    monkeypatch.setenv("APP_DB", str(tmp_path / "secret" / "app.duckdb"))
+    monkeypatch.setenv("APP_ROLE", "monitor")
+    at = run_app()
+    assert "secret" not in _all_text(at) and "No data yet." in _all_text(at)
