@@ -77,3 +77,39 @@ def test_a_key_file_made_meanwhile_by_another_process_wins(tmp_path, monkeypatch
 
     monkeypatch.setattr(pseudonymise, "_write_atomically", race)
     assert load_key(tmp_path / "app.duckdb") == bytes.fromhex(theirs)
+
+
+ENTRA = "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0"
+
+
+@pytest.mark.parametrize("claims,role", [
+    ({"email": "eve@education.gov.uk"}, None),                                   # no email_verified
+    ({"email": "eve@education.gov.uk", "email_verified": "false"}, None),        # a string is not a boolean
+    ({"email": "eve@education.gov.uk", "email_verified": "true"}, None),
+    ({"email": "eve@education.gov.uk", "email_verified": 1}, None),
+    ({"email": "eve@education.gov.uk", "email_verified": False}, None),
+    ({"email": "eve@education.gov.uk", "email_verified": True}, "monitor"),
+    ({"email": "eve@education.gov.uk", "iss": ENTRA}, "monitor"),                # a trusted provider
+    ({"email": "eve@education.gov.uk", "iss": ENTRA + "/"}, "monitor"),
+    ({"email": "eve@education.gov.uk", "iss": "https://login.microsoftonline.com/common/v2.0"}, None),
+    ({"email": "eve@education.gov.uk", "iss": "https://evil.example"}, None),
+    ({"preferred_username": "eve@education.gov.uk"}, None),                      # other email-like claims too
+    ({"email": "eve@education.gov.uk", "roles": ["app-analyst"]}, "analyst"),    # app roles need no email
+])
+def test_an_email_rule_needs_a_verified_email_or_a_trusted_provider(claims, role):
+    from kpi.roles import ClaimRule, RolesConfig, role_for
+
+    cfg = RolesConfig(rules=[ClaimRule(claim="roles", equals="app-analyst", role="analyst"),
+                             ClaimRule(claim="email", ends_with="@education.gov.uk", role="monitor"),
+                             ClaimRule(claim="preferred_username", ends_with="@education.gov.uk", role="monitor")],
+                      pages={"monitor": [], "leadership": [], "analyst": "all"}, trusted_email_issuers=[ENTRA])
+    assert role_for(claims, cfg) == role
+
+
+def test_the_shipped_configuration_trusts_no_provider_by_default():
+    from kpi import roles
+
+    cfg = roles.load().roles
+    assert cfg.trusted_email_issuers == []
+    assert roles.role_for({"email": "eve@education.gov.uk"}, cfg) is None
+    assert roles.role_for({"email": "eve@education.gov.uk", "email_verified": "false"}, cfg) is None
