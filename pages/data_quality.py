@@ -1,9 +1,9 @@
 """Data quality: load history, quarantined rows with their reasons, freshness per source, revisions, warnings.
 
 For analysts (and, without the quarantined rows or the revised records, leadership): how complete and current the
-data behind every KPI is, and what to fix in the next extract. The tables come from ``kpi.data_quality``; this page only lays them
-out. Quarantined rows and revised records are shown to roles that see exact figures (analysts) only; others
-see revisions counted by module.
+data behind every KPI is, and what to fix in the next extract. The tables come from ``kpi.data_quality``; this
+page only lays them out. Quarantined rows and revised records are shown to roles that see exact figures
+(analysts) only; others see revisions counted by module.
 """
 
 from __future__ import annotations
