@@ -4,6 +4,7 @@ the sign-in rules, disclosure by differencing."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -113,3 +114,115 @@ def test_the_shipped_configuration_trusts_no_provider_by_default():
     assert cfg.trusted_email_issuers == []
     assert roles.role_for({"email": "eve@education.gov.uk"}, cfg) is None
     assert roles.role_for({"email": "eve@education.gov.uk", "email_verified": "false"}, cfg) is None
+
+
+# --- identifiers through the quarantine (item 1) and in free text (item 2) ---------------------------------------
+
+def _dump(db) -> str:
+    """Every value of every table, as text."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        return "\n".join(str(v) for t in tables for row in con.execute(f"SELECT * FROM {t}").fetchall()
+                         for v in row if v is not None)
+    finally:
+        con.close()
+
+
+def _misaligned_person(tmp_path, overflow: str):
+    """A person row whose surname holds an unquoted comma: every later cell moves one column right."""
+    b = Blade()
+    pid = b.person(pid=77, surname="ONeil", forename="Sam", birth="2014-05-09", postcode="LU5 7AZ",
+                   upn="A123456789012", uniquelearnernumber="9876543210")
+    b.request(pid, "2023-02-01", "N", "2023-03-01")
+    folder = b.write(tmp_path / "x")
+    path = next(folder.glob("*_person.csv"))
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace("ONeil", "O,Neil") + overflow
+    path.write_text("\n".join(lines) + "\n")
+    return folder
+
+
+SECRETS = ["Neil", "Sam", "2014-May-09", "2014-05-09", "LU5 7AZ", "A123456789012", "9876543210", "Mia Jones"]
+
+
+@pytest.mark.parametrize("overflow", [",Mia Jones 2014-05-09 extra", ""])
+def test_a_misaligned_person_row_leaves_no_identifier_in_the_quarantine_or_the_report(tmp_path, capsys, overflow):
+    db = tmp_path / "app.duckdb"
+    assert etl_main(["load", str(_misaligned_person(tmp_path, overflow)), "--db", str(db)]) == 1
+    out = capsys.readouterr()
+    stored, printed = _dump(db), out.out + out.err
+    assert "person.csv, row 1" in printed  # the analyst still learns which row to fix
+    for secret in SECRETS:
+        assert secret not in stored, f"{secret!r} stored"
+        assert secret not in printed, f"{secret!r} printed"
+    if overflow:
+        assert re.search(r"\"\(beyond the last heading\)\":\"\d cell\(s\), not kept\"", stored)
+
+
+def test_identifier_shapes_in_quarantined_values_are_removed_but_ordinary_values_kept(tmp_path):
+    import duckdb
+
+    from etl.load import load_paths
+
+    b = Blade()
+    p = b.person(pid=5, upnunknown="9434765919")               # an NHS number where a code belongs
+    b.request(p, "2023-13-01", "A", None)                       # a bad date: kept, the analyst needs it
+    b.request(p, "2023-03-01", "LU5 7AZ", None)                # a postcode where an outcome belongs
+    db = tmp_path / "app.duckdb"
+    load_paths([b.write(tmp_path / "x")], db)
+    con = duckdb.connect(str(db), read_only=True)
+    values = dict(((c, v) for c, v in con.execute("SELECT column_name, value FROM quarantine").fetchall()))
+    con.close()
+    assert values["receiveddate"] == "2023-13-01"
+    assert values["upnunknown"] == values["requestoutcome"] == "(removed: looked like a child's identifier)"
+    assert "9434765919" not in _dump(db) and "LU5 7AZ" not in _dump(db)
+
+
+def test_free_text_in_referrals_is_checked_redacted_and_warned(tmp_path, capsys):
+    from tests.waits import referral, write_csv
+
+    path = write_csv(tmp_path / "waits.csv", [
+        referral("P1", "SALT", "2023-01-10", removed="2023-02-01",
+                 reason="Sam O'Neil DOB 05/01/2010 UPN A123456789012"),
+        referral("P2", "OT", "2023-01-11", locality="LU5 7AZ"),
+        referral("P3", "OT", "2023-01-12", removed="2023-02-01", reason="Moved out of area", locality="Dunstable"),
+    ])
+    db = tmp_path / "app.duckdb"
+    assert etl_main(["load", str(path), "--db", str(db)]) == 0
+    printed = capsys.readouterr().out
+    stored = _dump(db)
+    for secret in ["O'Neil", "05/01/2010", "A123456789012", "LU5 7AZ"]:
+        assert secret not in stored and secret not in printed
+    assert "Moved out of area" in stored and "Dunstable" in stored  # ordinary text kept
+    assert "looked like a child's identifier" in printed
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    warned = con.execute("SELECT column_name, message FROM load_warning").fetchall()
+    con.close()
+    assert {c for c, _ in warned} == {"removal_reason", "locality"}
+    assert all(m.startswith("1 free-text value(s) looked like") for _, m in warned)
+    from kpi.data_quality import warnings as quality_warnings  # what Data quality's Warnings tab lists
+
+    con = duckdb.connect(str(db), read_only=True)
+    shown = quality_warnings(con)
+    con.close()
+    assert shown["Warning"].str.contains("looked like a child's identifier").sum() == 2
+
+
+def test_free_text_in_local_extracts_is_checked(tmp_path):
+    from etl.load import load_paths
+    from tests.test_kpi_local import PLACEMENT, RETURNS, write
+
+    folder = tmp_path / "local"
+    write(folder / "placement.csv", PLACEMENT, [["501", "2023-03-01", "", "Special school near LU5 7AZ"],
+                                                ["502", "2023-03-01", "", "Special school"]])
+    write(folder / "returns.csv", RETURNS, [["ehcp_audit_good", "2023-03", "1", "2", "", "Child born 3 Jan 2010"]])
+    db = tmp_path / "app.duckdb"
+    report = load_paths([folder], db)
+    stored = _dump(db)
+    assert "LU5 7AZ" not in stored and "3 Jan 2010" not in stored and "Special school" in stored
+    assert len([w for w in report.all_warnings if "looked like a child's identifier" in w.reason]) == 2
