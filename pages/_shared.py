@@ -377,6 +377,10 @@ def require(page: str) -> User:
     if user is None:  # a page opened on its own (a link just after a restart): rerun through app.py to sign in
         user = context().user
     if user is None or not roles.can_see(user.role, page, access_config().roles):
+        done = st.session_state.setdefault(AUDITED_KEY, {})
+        if user is not None and done.get("view") != f"refused:{page}":  # a direct link to the page: audited
+            done["view"] = f"refused:{page}"
+            audit("access_denied", page=page, outcome="refused: the page is not available to the role")
         st.error("This page is not available to your role.", icon=":material/lock:")
         st.stop()
     return user
@@ -415,15 +419,76 @@ def audit(event: str, page: str | None = None, detail: dict | None = None, outco
         st.toast(f"Could not write the audit log: {str(exc).splitlines()[0]}", icon=":material/warning:")
 
 
-def audit_page_view(page) -> None:
-    """Record a page view with its parameters (the URL's), once per change of page or parameters."""
+MAX_PARAM_CHARS = 200  # a URL value longer than this is cut in the audit log (a 60 KB area= in every view)
+
+
+def _cut(value: object, limit: int = MAX_PARAM_CHARS) -> object:
+    text = value if isinstance(value, str) else None
+    if text is None or len(text) <= limit:
+        return value
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def requested_path(page, pages: Mapping[str, st.Page]) -> str | None:
+    """After ``st.navigation``: the path the browser asked for when it is not the page being shown (a page the
+    role may not open, or none at all: Streamlit then shows the default page), else None."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.util import calc_hash
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return None
+    name = ctx.pages_manager.intended_page_name
+    wanted = ctx.pages_manager.intended_page_script_hash
+    shown = page._url_path  # noqa: SLF001 - url_path is "" for the default page; its hash is of this name
+    if name and name not in (shown, page.url_path):
+        return name
+    if wanted and wanted != calc_hash(shown):
+        known = {calc_hash(p._url_path): p._url_path for p in pages.values()}  # noqa: SLF001
+        return known.get(wanted, "(an unknown page)")
+    return None
+
+
+@dataclass
+class PageView:
+    """A page view to record, read from the session before the page runs (:func:`prepare_page_view`)."""
+
+    key: str
+    done: dict
+    event: dict
+
+
+def prepare_page_view(page, refused: str | None = None) -> PageView:
+    """The page view with its parameters (the URL's, each cut to MAX_PARAM_CHARS). When the browser asked for
+    another page (``refused``: one the role may not open), the attempt is recorded as such (``access_denied``), not
+    as a view of the page shown instead."""
     pid = page_id(page)
-    params = {k: st.query_params.get(k) for k in sorted(st.query_params.keys())}
-    key = f"{pid}?{sorted(params.items())}"
+    params = {k: _cut(st.query_params.get(k)) for k in sorted(st.query_params.keys())}
+    user = st.session_state.get(USER_KEY)
+    who = dict(who=user.who if user else "unknown", role=user.role if user else "none", session_id=_session_id())
     done = st.session_state.setdefault(AUDITED_KEY, {})
-    if done.get("view") != key:
-        done["view"] = key
-        audit("page_view", page=pid, detail=params)
+    if refused:
+        return PageView(f"refused:{refused}?{sorted(params.items())}", done, dict(
+            event="access_denied", page=str(_cut(refused, 100)), detail={**params, "shown_instead": pid},
+            outcome="refused: the page is not available to the role", **who))
+    return PageView(f"{pid}?{sorted(params.items())}", done, dict(event="page_view", page=pid, detail=params, **who))
+
+
+def record_page_view(view: PageView) -> None:
+    """Record the view once per change of page or parameters. Reads no Streamlit state (after st.stop() it
+    cannot be read), so a failure to write is not shown: it is left to the next event's own notice."""
+    if view.done.get("view") == view.key:
+        return
+    view.done["view"] = view.key
+    try:
+        audit_log.record(audit_log.audit_path(db_path()), **view.event)
+    except (OSError, duckdb.Error):
+        pass
+
+
+def audit_page_view(page, refused: str | None = None) -> None:
+    """Record a page view now (see :func:`prepare_page_view`)."""
+    record_page_view(prepare_page_view(page, refused))
 
 
 def audit_download(page: str, file_name: str, rows: int | None = None) -> None:

@@ -59,7 +59,9 @@ with quarantine:
         st.markdown("**Every quarantined value**")
         st.dataframe(report.quarantine, hide_index=True, width="stretch")
         st.download_button("Download quarantined rows (CSV)", table_csv(report.quarantine),
-                           file_name="quarantine.csv", mime="text/csv", icon=":material/download:")
+                           file_name="quarantine.csv", mime="text/csv", icon=":material/download:",
+                           key="quarantine_download", on_click=ui.audit_download,
+                           args=("data_quality", "quarantine.csv", len(report.quarantine)))
 
 with revisions:
     if report.revisions.empty:

@@ -87,3 +87,110 @@ def test_a_missing_database_does_not_show_its_path_to_a_monitor(tmp_path, monkey
     monkeypatch.setenv("APP_ROLE", "monitor")
     at = run_app()
     assert "secret" not in _all_text(at) and "No data yet." in _all_text(at)
+
+
+# --- audit gaps (item 8) ---------------------------------------------------------------------------------------
+
+def _log(db, event=None):
+    from kpi import audit
+
+    return audit.read_log(audit.audit_path(db), event=event)
+
+
+@pytest.mark.parametrize("page,keys", [
+    ("pages/explain.py", ["records_csv", "records_xlsx"]),
+    ("pages/explore.py", ["chart_csv", "chart_xlsx", "table_csv", "table_xlsx"]),
+])
+def test_record_and_breakdown_downloads_are_audited(app_db, page, keys):
+    at = run_app({"period": "2023-07", "kpi": "ehcp_20wk_incl"}, page=page)
+    for key in keys:
+        at.download_button(key=key).click().run()
+    downloads = _log(app_db, "download")
+    assert len(downloads) == len(keys)
+    assert set(downloads["page"]) == {page.removeprefix("pages/").removesuffix(".py")}
+    assert all('"rows": ' in d and '"figures": "exact"' in d for d in downloads["detail"])
+
+
+def test_the_quarantine_download_is_audited(build_db, monkeypatch):
+    b = plan_extract()
+    b.request(b.person(), "2023-13-01", "A", None)  # quarantined
+    db = build_db(b)
+    monkeypatch.setenv("APP_DB", str(db))
+    at = run_app({"period": "2023-07"}, page="pages/data_quality.py")
+    at.download_button(key="quarantine_download").click().run()
+    downloads = _log(db, "download")
+    assert downloads["page"].tolist() == ["data_quality"] and '"file": "quarantine.csv"' in downloads.loc[0, "detail"]
+
+
+def test_a_page_that_ends_in_st_stop_is_still_logged(app_db):
+    run_app({"period": "2023-07"}, page="pages/benchmarks.py")  # no published data loaded: the page stops early
+    assert "benchmarks" in set(_log(app_db, "page_view")["page"])
+
+
+def test_a_sql_query_is_logged_before_it_runs(app_db, monkeypatch):
+    from kpi import sql_sandbox
+
+    seen = []
+
+    real = sql_sandbox.run_query
+
+    def crash(db, sql, **kwargs):
+        if sql != "SELECT 42":
+            return real(db, sql, **kwargs)  # the table list
+        seen.append(_log(app_db, "sql_query"))  # what the log holds while the query runs
+        raise sql_sandbox.SqlRefused("lost")
+
+    monkeypatch.setattr(sql_sandbox, "run_query", crash)
+    at = run_app(page="pages/sql_console.py")
+    at.text_area(key="sql_text").set_value("SELECT 42")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert seen[0]["outcome"].tolist() == ["started"] and "SELECT 42" in seen[0].loc[0, "detail"]
+    assert _log(app_db, "sql_query")["outcome"].tolist() == ["refused: lost", "started"]
+
+
+@pytest.mark.parametrize("path,logged", [("sql_console", "sql_console"), ("no_such_page", "(an unknown page)")])
+def test_a_link_to_a_restricted_page_is_logged_as_refused_not_as_an_overview_view(app_db, monkeypatch, path,
+                                                                                   logged):
+    from streamlit.util import calc_hash
+
+    monkeypatch.setenv("APP_ROLE", "monitor")
+    at = run_app({"period": "2023-07"})
+    views = _log(app_db, "page_view")
+    at._page_hash = calc_hash(path)  # as a browser opening /sql_console asks for it
+    at.query_params["period"] = "2023-06"
+    at.run()
+    denied = _log(app_db, "access_denied")
+    assert denied["page"].tolist() == [logged]
+    assert denied.loc[0, "outcome"] == "refused: the page is not available to the role"
+    assert _log(app_db, "page_view").equals(views)  # not recorded as a view of Overview
+    at.run()
+    assert len(_log(app_db, "access_denied")) == 1  # once, not on every rerun
+
+
+def test_an_over_long_url_value_is_cut_in_the_audit(app_db):
+    run_app({"period": "2023-07", "area": "E" * 60_000})
+    views = _log(app_db, "page_view")
+    assert len(views.loc[0, "detail"]) < 1000 and "60,000 characters" in views.loc[0, "detail"]
+
+
+def test_the_audit_file_is_owner_only(tmp_path):
+    import os
+    import stat
+
+    from kpi import audit
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "app.audit.duckdb"
+        audit.record(path, who="a@x", role="analyst", event="sign_in")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        con = __import__("duckdb").connect(str(path))  # held by "another process": the event is kept aside
+        try:
+            audit._RETRY_S, saved = 0.0, audit._RETRY_S
+            audit.record(path, who="a@x", role="analyst", event="sign_in")
+        finally:
+            audit._RETRY_S = saved
+            con.close()
+    finally:
+        os.umask(old)
