@@ -226,3 +226,77 @@ def test_free_text_in_local_extracts_is_checked(tmp_path):
     stored = _dump(db)
     assert "LU5 7AZ" not in stored and "3 Jan 2010" not in stored and "Special school" in stored
     assert len([w for w in report.all_warnings if "looked like a child's identifier" in w.reason]) == 2
+
+
+# --- disclosure by differencing across KPIs (item 5) -----------------------------------------------------------
+
+def _series(rows):
+    """A crafted series: (kpi_id, period, numerator, denominator) rows."""
+    import numpy as np
+    import pandas as pd
+
+    out = []
+    for kpi_id, period, n, d in rows:
+        value = n if d is None else 100 * n / d
+        out.append({"kpi_id": kpi_id, "period": period, "numerator": float(n),
+                    "denominator": np.nan if d is None else float(d), "value": value, "rolling_12m": np.nan,
+                    "median": np.nan, "status": "on_track"})
+    return pd.DataFrame(out)
+
+
+def _shown(masked, kpi_id, period, field):
+    row = masked[(masked["kpi_id"] == kpi_id) & (masked["period"] == period)].iloc[0]
+    return None if row[field] != row[field] else row[field]  # NaN: hidden
+
+
+@pytest.mark.parametrize("good,inadequate,total,hidden", [
+    (6, 5, 12, {"ehcp_audit_inadequate"}),   # Requires improvement = 1: the smaller other part is hidden
+    (5, 6, 12, {"ehcp_audit_good"}),
+    (20, 9, 30, {"ehcp_audit_inadequate"}),
+    (7, 0, 8, {"ehcp_audit_good"}),          # rest 1; Good's own complement (8 − 7) hides Good already
+    (10, 10, 30, set()),                     # rest 10: nothing to protect
+    (3, 3, 7, {"ehcp_audit_good", "ehcp_audit_inadequate"}),  # small parts: hidden by the primary rule
+])
+def test_audit_grades_sharing_a_denominator_never_give_a_small_rest(good, inadequate, total, hidden):
+    """A monitor reads Good '6 of 12' and Inadequate '5 of 12': Requires improvement would be 1."""
+    from kpi import roles
+    from kpi.suppress import suppress_series
+
+    rule = roles.load().suppression  # the shipped access.yaml
+    s = _series([("ehcp_audit_good", "2023-07", good, total), ("ehcp_audit_inadequate", "2023-07", inadequate, total)])
+    out = suppress_series(s, {"ehcp_audit_good": "percent", "ehcp_audit_inadequate": "percent"}, rule)
+    shown = {k: _shown(out, k, "2023-07", "numerator") for k in ("ehcp_audit_good", "ehcp_audit_inadequate")}
+    assert {k for k, v in shown.items() if v is None} == hidden
+    assert all(_shown(out, k, "2023-07", "value") is None for k in hidden)  # the rate gives the numerator back
+    if len(hidden) < 2 and 1 <= total - good - inadequate <= 4:
+        assert _shown(out, "ehcp_audit_good", "2023-07", "denominator") == total  # the hidden part is big:
+        assert all((good, inadequate)[i] > 4 for i, k in enumerate(shown) if k in hidden)  # the rest stays unknown
+
+
+def test_the_waiting_list_band_between_18_and_52_weeks_is_not_given_by_difference():
+    """Over 18 weeks 6, over 52 weeks 5: the stacked 'over 18 to 52 weeks' band would be 1."""
+    from kpi import roles
+    from kpi.suppress import suppress_series
+    from kpi.waits_view import service_table
+
+    rule = roles.load().suppression
+    units = {"waiting_list_size_salt": "count", "wait_over_18wk_salt": "percent", "wait_over_52wk_salt": "count"}
+    s = _series([("waiting_list_size_salt", "2023-07", 40, None), ("wait_over_18wk_salt", "2023-07", 6, 40),
+                 ("wait_over_52wk_salt", "2023-07", 5, None),
+                 ("waiting_list_size_salt", "2023-08", 40, None), ("wait_over_18wk_salt", "2023-08", 16, 40),
+                 ("wait_over_52wk_salt", "2023-08", 5, None)])
+    out = suppress_series(s, units, rule)
+    table = service_table(out, "SALT").set_index("period")
+    band = table["over_18wk"] - table["over_52wk"]
+    assert band.isna()["2023-07"]  # hidden: 6 − 5 = 1
+    assert band["2023-08"] == 11  # a band of 11 is no small count: shown
+
+
+def test_the_shipped_rule_names_the_partitions_and_the_waiting_list_pairs(catalogue):
+    from kpi import roles
+
+    rule = roles.load(catalogue=catalogue).suppression
+    assert ["ehcp_audit_good", "ehcp_audit_inadequate"] in rule.partitions
+    pairs = {(p.child, p.parent) for p in rule.nested}
+    for service in ("salt", "ot", "physio", "community_paeds", "neurodevelopmental", "audiology"):
+        assert (f"wait_over_52wk_{service}", f"wait_over_18wk_{service}") in pairs
