@@ -300,3 +300,51 @@ def test_the_shipped_rule_names_the_partitions_and_the_waiting_list_pairs(catalo
     pairs = {(p.child, p.parent) for p in rule.nested}
     for service in ("salt", "ot", "physio", "community_paeds", "neurodevelopmental", "audiology"):
         assert (f"wait_over_52wk_{service}", f"wait_over_18wk_{service}") in pairs
+
+
+# --- the SQL console's limits reach everything a query can call (item 4) ---------------------------------------
+
+@pytest.fixture
+def small_db(tmp_path):
+    from etl.db import connect
+
+    db = tmp_path / "app.duckdb"
+    con = connect(db)
+    con.execute("CREATE TABLE numbers AS SELECT range AS n FROM range(10)")
+    con.execute("CHECKPOINT")
+    con.close()
+    return db
+
+
+def test_a_scalar_function_the_interrupt_cannot_reach_is_stopped_at_the_time_limit(small_db):
+    import time
+
+    from kpi.sql_sandbox import SqlRefused, run_query
+
+    start = time.monotonic()
+    with pytest.raises(SqlRefused, match="longer than the 1-second limit"):
+        run_query(small_db, "SELECT levenshtein(repeat('a', 120000), repeat('b', 120000)) AS d", time_limit_s=1)
+    assert time.monotonic() - start < 15  # worker start + 1 s + 1 s grace, not the minute it would run
+    assert run_query(small_db, "SELECT count(*) AS c FROM numbers").frame["c"].tolist() == [10]  # still serving
+
+
+@pytest.mark.parametrize("sql", ["SELECT length(repeat('x', 1000000000)) AS n",
+                                 "SELECT length(repeat(repeat('x', 100000000), 20)) AS n"])
+def test_a_string_bigger_than_the_memory_limit_is_stopped(small_db, sql):
+    import time
+
+    from kpi.sql_sandbox import SqlRefused, run_query
+
+    start = time.monotonic()
+    with pytest.raises(SqlRefused, match="(?i)memory"):
+        run_query(small_db, sql, memory_limit="256MB", time_limit_s=20)
+    assert time.monotonic() - start < 20
+
+
+def test_the_cli_runs_queries_in_the_limited_worker_too(small_db, capsys):
+    from kpi.__main__ import main as kpi_main
+
+    assert kpi_main(["sql", "--db", str(small_db), "--timeout", "1", "--query",
+                     "SELECT levenshtein(repeat('a', 120000), repeat('b', 120000)) AS d"]) == 2
+    err = capsys.readouterr().err
+    assert "stopped: the query ran longer than the 1-second limit" in err and err.count("\n") == 1
