@@ -13,6 +13,8 @@ works, so loads stay one vectorised pass:
 
 from __future__ import annotations
 
+import re
+
 REMOVED = "(removed: looked like a child's identifier)"
 
 # Column names (the layouts' sources) that hold free text: checked on every row that is loaded.
@@ -56,3 +58,8 @@ def safe_sql(expr: str, dates: bool = False, pattern: str | None = None) -> str:
 def free_text_sql(expr: str) -> str:
     """A free-text cell as stored: whole, or ``REMOVED`` when it holds an identifier shape or label."""
     return f"CASE WHEN {looks_like_identifier_sql(expr)} THEN {_lit(REMOVED)} ELSE {expr} END"
+
+
+def looks_like_identifier(text: str | None, pattern: str = SHAPES) -> bool:
+    """The same test in Python (RE2 and Python agree on these patterns): for text that did not come through SQL."""
+    return text is not None and re.search(pattern, text) is not None

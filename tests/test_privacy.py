@@ -348,3 +348,11 @@ def test_the_cli_runs_queries_in_the_limited_worker_too(small_db, capsys):
                      "SELECT levenshtein(repeat('a', 120000), repeat('b', 120000)) AS d"]) == 2
     err = capsys.readouterr().err
     assert "stopped: the query ran longer than the 1-second limit" in err and err.count("\n") == 1
+
+
+def test_the_load_report_never_prints_a_value_of_identifier_shape():
+    from etl.report import Problem
+
+    assert "A123456789012" not in str(Problem("f.csv", 3, "upnunknown", "not a valid code", "A123456789012"))
+    assert "5919" not in str(Problem("f.csv", 3, "x", "bad", "NHS 943 476 5919"))
+    assert "(value '2023-13-01')" in str(Problem("f.csv", 3, "receiveddate", "not a valid date", "2023-13-01"))
