@@ -554,8 +554,22 @@ class Loader:
             shown = ids.safe_sql(f"{alias}_r{i}", dates=_person_level(module) and f.kind != "date")
         first = _first_sensitive(module, mapping, columns)
         if first is not None and mapping[f.source] in columns and columns.index(mapping[f.source]) >= first:
-            shown = f"CASE WHEN {alias}_extra IS NULL THEN {shown} END"
+            shown = f"CASE WHEN NOT ({self._misaligned(module, mapping, columns, first, alias)}) THEN {shown} END"
         return shown
+
+    def _misaligned(self, module: Module, mapping: dict[str, str], columns: list[str], first: int,
+                    alias: str) -> str:
+        """SQL: the row looks shifted by an unquoted comma: cells beyond the last heading, or a cell of identifier
+        shape in a column after the first identifier or free-text one that holds no identifier (a trailing blank
+        cell shifted out leaves no overflow)."""
+        tests = [f"{alias}_extra IS NOT NULL"]
+        for j, g in enumerate(module.all_fields):
+            if g.kind in ("identifier", "person_id", "id") or _free_text(g, mapping) or g.source not in mapping:
+                continue
+            if mapping[g.source] in columns and columns.index(mapping[g.source]) > first:
+                pattern = ids.SHAPES_WITH_DATES if _person_level(module) and g.kind != "date" else ids.SHAPES
+                tests.append(f"coalesce({ids.looks_like_identifier_sql(f'{alias}_r{j}', pattern)}, false)")
+        return " OR ".join(tests)
 
     def _row_json(self, module: Module, mapping: dict[str, str], columns: list[str]) -> str:
         """A quarantined row as read (from _chk), as JSON: person ids pseudonymised, other identifiers and cells of

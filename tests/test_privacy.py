@@ -356,3 +356,25 @@ def test_the_load_report_never_prints_a_value_of_identifier_shape():
     assert "A123456789012" not in str(Problem("f.csv", 3, "upnunknown", "not a valid code", "A123456789012"))
     assert "5919" not in str(Problem("f.csv", 3, "x", "bad", "NHS 943 476 5919"))
     assert "(value '2023-13-01')" in str(Problem("f.csv", 3, "receiveddate", "not a valid date", "2023-13-01"))
+
+
+def test_a_row_shifted_without_overflow_still_leaves_no_name(tmp_path, capsys):
+    """Two unquoted commas and blank trailing cells: the forename lands in `sex` and nothing overflows; the birth
+    date that lands in `ethnicity` gives the shift away, so no cell from the surname on is kept."""
+    b = Blade()
+    b.person(pid=78, surname="ONeil", forename="Samantha", birth="2014-05-09", upnunknown="")
+    folder = b.write(tmp_path / "x")
+    path = next(folder.glob("*_person.csv"))
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("personorderseqcolumn")] = cells[header.index("sourceid")] = ""
+    lines[1] = ",".join(cells).replace("ONeil", "O,Ne,il").rstrip(",")  # the shift eats the blank trailing cells
+    path.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "app.duckdb"
+    etl_main(["load", str(folder), "--db", str(db)])
+    printed = capsys.readouterr().out
+    stored = _dump(db)
+    assert "person.csv, row 1" in printed and '"(beyond the last heading)":null' in stored  # no overflow
+    for secret in ("Samantha", "2014-May-09", "LU7 1QX", "A823123400001", "9876500001"):
+        assert secret not in stored and secret not in printed, secret
