@@ -177,7 +177,8 @@ def test_identifier_shapes_in_quarantined_values_are_removed_but_ordinary_values
     values = dict(((c, v) for c, v in con.execute("SELECT column_name, value FROM quarantine").fetchall()))
     con.close()
     assert values["receiveddate"] == "2023-13-01"
-    assert values["upnunknown"] == values["requestoutcome"] == "(removed: looked like a child's identifier)"
+    assert values["requestoutcome"] == "(removed: looked like a child's identifier)"
+    assert values["upnunknown"] is None  # after the identifier columns: the row may be shifted, nothing kept
     assert "9434765919" not in _dump(db) and "LU5 7AZ" not in _dump(db)
 
 
