@@ -185,7 +185,7 @@ def run_query(db_path: Path | str, sql: str, row_limit: int = DEFAULT_ROW_LIMIT,
         if kind == "ok":
             return SqlResult(*payload)
         raise SqlRefused(payload)
-    if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+    if -proc.returncode in (getattr(signal, "SIGXCPU", -1), getattr(signal, "SIGKILL", -1)):  # CPU limit, killed
         raise SqlRefused(f"stopped: the query ran longer than the {time_limit_s:g}-second limit")
     raise SqlRefused(f"stopped: the query needed more memory than the SQL console allows ({memory_limit})")
 
