@@ -22,7 +22,7 @@ st.set_page_config(page_title="APP KPI dashboard", page_icon=":material/monitori
 st.html(ui.CSS)
 
 user = ui.current_user()  # OIDC sign-in, or local single-user mode; None: sign-in prompt or no access shown
-page = st.navigation(ui.pages_for(user, {  # ids as in access.yaml: a role's pages, no others, are in the navigation
+pages = {  # ids as in access.yaml: a role's pages, no others, are in the navigation
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     "kpi_trajectory": st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
     "benchmarks": st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
@@ -32,9 +32,11 @@ page = st.navigation(ui.pages_for(user, {  # ids as in access.yaml: a role's pag
     "explain": st.Page("pages/explain.py", title="Explain this number", icon=":material/manage_search:"),
     "sql_console": st.Page("pages/sql_console.py", title="SQL console", icon=":material/terminal:"),
     "audit_log": st.Page("pages/audit_log.py", title="Audit log", icon=":material/policy:"),
-}))
+}
+page = st.navigation(ui.pages_for(user, pages))
 if user is None:
     st.stop()
+refused = ui.requested_path(page, pages)  # a link to a page this role may not open: audited as such
 
 catalogue = ui.catalogue()
 window = catalogue.plan_window
@@ -87,7 +89,8 @@ with st.sidebar:
             st.button(f"{label}: {format_period(p)}", key=f"jump_{label}", on_click=_jump, args=(p,),
                       disabled=p == period, width="stretch")
     updated = datetime.fromtimestamp(db_path.stat().st_mtime)
-    st.caption(f"Data: `{db_path}`, updated {updated:%d %B %Y at %H:%M}. "
+    where = f"`{db_path}`, " if ui.sees_exact_figures() else ""  # the server's file system: analysts only
+    st.caption(f"Data: {where}updated {updated:%d %B %Y at %H:%M}. "
                "Management information from SEN2 case records; not official statistics.")
 ui.write_to_url("period", period)
 
@@ -114,5 +117,10 @@ for message in (area_note, note):
 
 ui.set_context(ui.Context(catalogue=catalogue, series=series, period=period, user=user, area=area,
                           area_name=area_name, areas=tuple(areas)))
-page.run()
-ui.audit_page_view(page)
+view = ui.prepare_page_view(page, refused)  # read before the page runs: a page ending in st.stop() is recorded too
+try:
+    page.run()
+except BaseException:  # st.stop(), st.rerun() or a failure: Streamlit state is no longer readable in this run
+    ui.record_page_view(view)
+    raise
+ui.record_page_view(ui.prepare_page_view(page, refused))  # with the parameters the page has put in the URL

@@ -22,6 +22,7 @@ import duckdb
 
 from etl import area as area_config
 from etl import db as dbmod
+from etl import identifiers as ids
 from etl import reference
 from etl import sources as src
 from etl.as_at import record_as_at, record_reviews
@@ -162,6 +163,24 @@ def _raw(f: Field, mapping: dict[str, str]) -> str:
     if f.source not in mapping:
         return "CAST(NULL AS VARCHAR)"
     return f"NULLIF(trim({_q(mapping[f.source])}), '')"
+
+
+def _free_text(f: Field, mapping: dict[str, str]) -> bool:
+    return f.kind == "text" and f.source in ids.FREE_TEXT and f.source in mapping
+
+
+def _person_level(module: Module) -> bool:
+    """A module whose rows are about one child (a person id or identifier columns)."""
+    return any(f.kind in ("person_id", "identifier") for f in module.all_fields)
+
+
+def _first_sensitive(module: Module, mapping: dict[str, str], columns: list[str]) -> int | None:
+    """The file position of the first identifier or free-text column: in a misaligned row (more cells than
+    headings) every cell from there on may have come from it, so none is shown."""
+    places = [columns.index(mapping[f.source]) for f in module.all_fields
+              if f.source in mapping and mapping[f.source] in columns
+              and (f.kind == "identifier" or _free_text(f, mapping))]
+    return min(places) if places else None
 
 
 def typed_expr(f: Field, raw: str, key: bytes) -> str:
@@ -379,6 +398,10 @@ class Loader:
         raw_cols, chk_cols = [], []
         for i, f in enumerate(module.all_fields):
             raw_cols.append(f"{_raw(f, mapping)} AS _r{i}")
+            if _free_text(f, mapping):  # stored whole, or replaced when it holds an identifier shape
+                chk_cols += [f"_r{i}", f"{ids.looks_like_identifier_sql(f'_r{i}')} AS _x{i}",
+                             f"CASE WHEN _x{i} THEN {_lit(ids.REMOVED)} ELSE _r{i} END AS _t{i}"]
+                continue
             chk_cols += [f"_r{i}", f"{typed_expr(f, f'_r{i}', self.key)} AS _t{i}"]
         derived = derived_columns(module, mapping)
         raw_cols += [f"{sql} AS _d_{name_}" for name_, sql in derived.items()]
@@ -413,7 +436,7 @@ class Loader:
                 typed_cols.append(f"_t{i} AS {f.target}")
             elif f.source == "personbirthdate":
                 typed_cols.append(f"_t{i} AS _birth_date")
-            shown = "CAST(NULL AS VARCHAR)" if f.kind in ("identifier", "person_id") else f"_r{i}"
+            shown = self._shown(module, mapping, columns, i, "")
             for cond, reason in field_checks(f, f"_r{i}", f"_t{i}"):
                 field_problems.append(_problem_struct(cond, mapping.get(f.source, f.source), shown, reason))
                 flags.append(f"({cond})")
@@ -505,7 +528,7 @@ class Loader:
                 "FROM _problems p JOIN _files f ON f._fidx = p._fidx", [module.name])
             con.execute(
                 "INSERT INTO quarantine_row SELECT f._load_id, f._name, ?, c._row, "
-                f"CAST({self._row_json(module, mapping)} AS VARCHAR) FROM _chk c "
+                f"CAST({self._row_json(module, mapping, columns)} AS VARCHAR) FROM _chk c "
                 "JOIN _bad b ON b._fidx = c._fidx AND b._row = c._row "
                 "JOIN _files f ON f._fidx = c._fidx ORDER BY c._fidx, c._row", [module.name])
         warnings = self._column_warnings(module, mapping, columns, files, indexes)
@@ -516,13 +539,48 @@ class Loader:
                                       read - bad, bad, by_file[i], warnings=warnings[i], source_name=f.source.name))
         return results
 
-    def _row_json(self, module: Module, mapping: dict[str, str]) -> str:
-        """A quarantined row as read (from _chk), as JSON: person ids pseudonymised, other identifiers left out."""
+    def _shown(self, module: Module, mapping: dict[str, str], columns: list[str], i: int, alias: str) -> str:
+        """Field ``i``'s raw text as the quarantine and the load report may show it: never an identifier column's
+        (NULL; person ids are pseudonymised in the row as read), never a cell of identifier shape (in a person-level
+        module, any full date outside a date column too), and nothing from the first identifier or free-text column
+        on when the row is misaligned (``_extra``: more cells than headings)."""
+        f = module.all_fields[i]
+        if f.kind in ("identifier", "person_id") or f.source not in mapping:
+            return "CAST(NULL AS VARCHAR)"
+        if _free_text(f, mapping):
+            shown = f"{alias}_t{i}"  # already whole or replaced
+        elif f.kind == "id":
+            shown = f"{alias}_r{i}"
+        else:
+            shown = ids.safe_sql(f"{alias}_r{i}", dates=_person_level(module) and f.kind != "date")
+        first = _first_sensitive(module, mapping, columns)
+        if first is not None and mapping[f.source] in columns and columns.index(mapping[f.source]) >= first:
+            shown = f"CASE WHEN NOT ({self._misaligned(module, mapping, columns, first, alias)}) THEN {shown} END"
+        return shown
+
+    def _misaligned(self, module: Module, mapping: dict[str, str], columns: list[str], first: int,
+                    alias: str) -> str:
+        """SQL: the row looks shifted by an unquoted comma: cells beyond the last heading, or a cell of identifier
+        shape in a column after the first identifier or free-text one that holds no identifier (a trailing blank
+        cell shifted out leaves no overflow)."""
+        tests = [f"{alias}_extra IS NOT NULL"]
+        for j, g in enumerate(module.all_fields):
+            if g.kind in ("identifier", "person_id", "id") or _free_text(g, mapping) or g.source not in mapping:
+                continue
+            if mapping[g.source] in columns and columns.index(mapping[g.source]) > first:
+                pattern = ids.SHAPES_WITH_DATES if _person_level(module) and g.kind != "date" else ids.SHAPES
+                tests.append(f"coalesce({ids.looks_like_identifier_sql(f'{alias}_r{j}', pattern)}, false)")
+        return " OR ".join(tests)
+
+    def _row_json(self, module: Module, mapping: dict[str, str], columns: list[str]) -> str:
+        """A quarantined row as read (from _chk), as JSON: person ids pseudonymised, other identifiers and cells of
+        identifier shape left out; cells beyond the last heading only counted."""
         parts = []
         for i, f in enumerate(module.all_fields):
             if f.source not in mapping or f.kind == "identifier":
                 continue
-            parts.append(f"{_lit(mapping[f.source])}, {f'c._t{i}' if f.kind == 'person_id' else f'c._r{i}'}")
+            value = f"c._t{i}" if f.kind == "person_id" else self._shown(module, mapping, columns, i, "c.")
+            parts.append(f"{_lit(mapping[f.source])}, {value}")
         parts.append("'(beyond the last heading)', c._extra")
         return f"json_object({', '.join(parts)})"
 
@@ -537,9 +595,20 @@ class Loader:
             counts = ", ".join(f"count(_bl{j})" for j in range(len(blanks)))
             filled = {r[0]: r[1:] for r in self.con.execute(
                 f"SELECT _fidx, {counts} FROM _chk_t GROUP BY 1").fetchall()}
+        free = [(k, f) for k, f in enumerate(module.all_fields) if _free_text(f, mapping)]
+        removed: dict[int, tuple] = {}
+        if free:
+            counts = ", ".join(f"count(*) FILTER (_x{k})" for k, _ in free)
+            removed = {r[0]: r[1:] for r in self.con.execute(
+                f"SELECT _fidx, {counts} FROM _chk_t GROUP BY 1").fetchall()}
         out: dict[int, list[Problem]] = {}
         for i, f in zip(indexes, files, strict=True):
             name, found, j = f.source.name, [], 0
+            for (_, field), n in zip(free, removed.get(i, (0,) * len(free)), strict=True):
+                if n:
+                    found.append(Problem(name, None, mapping[field.source],
+                                         f"{n} free-text value(s) looked like a child's identifier (a UPN, ULN, NHS "
+                                         "number, full postcode, date or name label) and were removed"))
             for col in columns:
                 if col in used:
                     continue

@@ -28,29 +28,71 @@ def key_path_for(db_path: Path) -> Path:
     return Path(db_path).resolve().parent / KEY_FILE_NAME
 
 
+MIN_KEY_BYTES = 16
+
+
+def _checked(key: bytes, source: str) -> bytes:
+    if len(key) < MIN_KEY_BYTES:
+        raise KeyError_(f"{source} holds {len(key)} byte(s); a key needs at least {MIN_KEY_BYTES} bytes "
+                        f"({2 * MIN_KEY_BYTES} hex characters)")
+    return key
+
+
 def load_key(db_path: Path) -> bytes:
-    """Return the HMAC key: from the environment, else the key file beside the database (made if absent)."""
+    """Return the HMAC key: from the environment, else the key file beside the database (made if absent).
+
+    A key shorter than 16 bytes is refused from either source (an empty key would make pseudonyms reversible by
+    anyone); a new key file is written atomically (temporary file, fsync, rename) with mode 0600."""
     env = os.environ.get(KEY_ENV)
-    if env:
+    if env is not None:
         try:
             key = bytes.fromhex(env.strip())
         except ValueError as exc:
             raise KeyError_(f"{KEY_ENV} must be hexadecimal") from exc
-        if len(key) < 16:
-            raise KeyError_(f"{KEY_ENV} must hold at least 16 bytes (32 hex characters)")
-        return key
+        return _checked(key, KEY_ENV)
     path = key_path_for(db_path)
-    if path.exists():
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        if _write_atomically(path, key.hex()):
+            return key
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise KeyError_(f"{path} does not hold a hexadecimal key") from exc
+    return _checked(key, str(path))
+
+
+def _write_atomically(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` owner-only: a temporary file beside it, fsync, then a rename (no reader ever
+    sees a partial key). A key file made meanwhile by another process is not replaced: False, read theirs."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
         try:
-            return bytes.fromhex(path.read_text().strip())
-        except ValueError as exc:
-            raise KeyError_(f"{path} does not hold a hexadecimal key") from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key.hex())
-    return key
+            os.link(tmp, path)  # an atomic rename that never replaces: another process's key stands
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links
+            if path.exists():
+                return False
+            os.rename(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    try:
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+    return True
 
 
 def _pads(key: bytes) -> tuple[str, str]:

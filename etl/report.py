@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from etl.identifiers import REMOVED, looks_like_identifier
+
 
 @dataclass
 class Problem:
@@ -22,7 +24,10 @@ class Problem:
             where += f", row {self.row}"
         if self.column:
             where += f", column {self.column}"
-        shown = f" (value {self.value!r})" if self.value is not None else ""
+        value = self.value
+        if value is not None and looks_like_identifier(str(value)):  # never print a child's identifier
+            value = REMOVED
+        shown = f" (value {value!r})" if value is not None else ""
         return f"{where}: {self.reason}{shown}"
 
 

@@ -253,9 +253,9 @@ def materialise(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
     """Create temp view ``_raw`` (one VARCHAR column per heading, then ``_extra``) and return the column names.
 
     Blank rows are dropped, and the rows keep file order, so the Nth row of a copy of ``_raw`` is the Nth
-    non-blank row below the header. Cells beyond the header's width are kept in ``_extra`` (text) so that
-    validation can report the row. A clean UTF-8 CSV is read by DuckDB directly (fast path); anything unusual
-    goes through Python's csv.
+    non-blank row below the header. Cells beyond the header's width are counted in ``_extra`` (never kept: they
+    may be identifiers shifted by an unquoted comma) so that validation can report the row. A clean UTF-8 CSV is
+    read by DuckDB directly (fast path); anything unusual goes through Python's csv.
     """
     names = _unique(source.headers)
     if source.is_excel:
@@ -323,7 +323,7 @@ def _drop_raw(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _from_rows(con: duckdb.DuckDBPyConnection, names: list[str], rows) -> None:
-    """Rows of text (any width) → ``_raw``: blank rows dropped, short rows padded, overflow kept in _extra."""
+    """Rows of text (any width) → ``_raw``: blank rows dropped, short rows padded, overflow counted in _extra."""
     width = len(names)
     kept, extra = [], []
     for r in rows:
@@ -332,7 +332,7 @@ def _from_rows(con: duckdb.DuckDBPyConnection, names: list[str], rows) -> None:
         cells = [None if c is None or str(c).strip() == "" else str(c) for c in r]
         over = [c for c in cells[width:] if c is not None]
         kept.append((cells + [None] * width)[:width])
-        extra.append(" | ".join(over) if over else None)
+        extra.append(f"{len(over)} cell(s), not kept" if over else None)  # counted only: they may be identifiers
     frame = pd.DataFrame(kept, columns=names, dtype=object) if kept else pd.DataFrame(
         {n: pd.Series([], dtype=object) for n in names})
     frame["_extra"] = pd.Series(extra, dtype=object)

@@ -25,6 +25,8 @@ import pandas as pd
 from etl.db import AUDIT_SCHEMA
 
 ENV_VAR = "APP_AUDIT_DB"
+# A SQL query is recorded twice: outcome "started" before it runs (left even if the run were lost), then its
+# outcome. access_denied: a sign-in with no role, or a link to a page the role may not open.
 EVENTS = ("sign_in", "access_denied", "page_view", "download", "sql_query")
 COLUMNS = ["occurred_at", "who", "role", "event", "page", "detail", "outcome", "session_id"]
 _LOCK = threading.Lock()
@@ -51,9 +53,20 @@ def event_row(who: str, role: str, event: str, page: str | None = None, detail: 
     if not who:
         raise ValueError("an audit event needs a who")
     stamp = (at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    return {"occurred_at": stamp, "who": who, "role": role, "event": event, "page": page,
+    if detail:
+        detail = {k: _cut(v) for k, v in detail.items()}
+    return {"occurred_at": stamp, "who": _cut(who, 320), "role": role, "event": event, "page": _cut(page, 200),
             "detail": json.dumps(detail, sort_keys=True, default=str) if detail else None,
-            "outcome": outcome, "session_id": session_id}
+            "outcome": _cut(outcome), "session_id": session_id}
+
+
+MAX_VALUE_CHARS = 10_000  # a longer value (a pasted 60 KB URL, a huge query) is cut, its length noted
+
+
+def _cut(value, limit: int = MAX_VALUE_CHARS):
+    if not isinstance(value, str) or len(value) <= limit:
+        return value
+    return f"{value[:limit]}… ({len(value):,} characters)"
 
 
 def record(audit_db: Path | str, **event) -> None:
@@ -70,13 +83,25 @@ def record(audit_db: Path | str, **event) -> None:
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
-        with pending_path(path).open("a", encoding="utf-8") as f:
+        fd = os.open(pending_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
             f.write(json.dumps({**row, "occurred_at": row["occurred_at"].isoformat()}) + "\n")
+
+
+def _owner_only(path: Path) -> None:
+    """Owner-only permissions on an audit file (and its write-ahead log): who looked at what is not for others."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            if p.exists() and p.stat().st_mode & 0o077:
+                os.chmod(p, 0o600)
+        except OSError:
+            pass
 
 
 def _insert(path: Path, row: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
+    _owner_only(path)  # before any event is written into a file just made
     try:
         con.execute(AUDIT_SCHEMA.read_text())
         con.execute(f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",

@@ -230,6 +230,18 @@ def record_checks(con: duckdb.DuckDBPyConnection, area: str | None = None) -> pd
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
+def revision_counts(revs: pd.DataFrame, small: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Revisions counted by module and the columns changed, with no record-level content (no record key, dates,
+    outcome or previous values): what roles without record-level access see. Counts from ``small[0]`` to
+    ``small[1]`` are shown as "c" (the small-number rule), so the table can leave the analysts."""
+    counts = (revs.groupby(["Module", "Changed"], dropna=False).size().rename("Records").reset_index()
+              .sort_values(["Module", "Changed"], ignore_index=True))
+    if small is not None:
+        low, high = small
+        counts["Records"] = [("c" if low <= n <= high else f"{n:,}") for n in counts["Records"]]
+    return counts
+
+
 @dataclass(frozen=True)
 class QualityReport:
     """Everything the page shows, computed once."""

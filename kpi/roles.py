@@ -46,10 +46,11 @@ class ClaimRule(BaseModel):
             raise ValueError("each rule needs exactly one of equals, one_of, ends_with")
         return self
 
-    def matches(self, claims: Mapping[str, object]) -> bool:
-        """Case-insensitive; a list claim matches when any element does; an email with email_verified false
-        never matches."""
-        if self.claim == "email" and claims.get("email_verified") is False:
+    def matches(self, claims: Mapping[str, object], trusted_issuers: Iterable[str] = ()) -> bool:
+        """Case-insensitive; a list claim matches when any element does. A rule on an email-like claim (``email``,
+        ``preferred_username``, ``upn``) matches only a verified address: ``email_verified`` the boolean true (not
+        the string "true", not missing), or an identity provider (``iss``) the configuration names as trusted."""
+        if self.claim in EMAIL_CLAIMS and not email_verified(claims, trusted_issuers):
             return False
         raw = claims.get(self.claim)
         values = raw if isinstance(raw, list | tuple) else [raw]
@@ -61,6 +62,23 @@ class ClaimRule(BaseModel):
         return any(t.endswith(self.ends_with.lower()) for t in texts)
 
 
+EMAIL_CLAIMS = frozenset({"email", "preferred_username", "upn", "unique_name"})
+
+
+def _issuer(value: object) -> str:
+    return str(value).strip().rstrip("/").lower()
+
+
+def email_verified(claims: Mapping[str, object], trusted_issuers: Iterable[str] = ()) -> bool:
+    """Whether the identity's email can be believed: ``email_verified is True`` (a JSON boolean), or the token's
+    issuer is one the configuration trusts to send only addresses it has verified (Microsoft Entra ID sends no
+    ``email_verified``: name your own tenant's issuer, ``https://login.microsoftonline.com/<tenant id>/v2.0``)."""
+    if claims.get("email_verified") is True:
+        return True
+    iss = claims.get("iss")
+    return bool(iss) and _issuer(iss) in {_issuer(t) for t in trusted_issuers}
+
+
 class RolesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,6 +86,9 @@ class RolesConfig(BaseModel):
     rules: list[ClaimRule] = Field(default_factory=list)
     pages: dict[Role, list[str] | Literal["all"]]
     exact_figures: list[Role] = Field(default_factory=lambda: ["analyst"])
+    # Identity providers (the token's ``iss``, exactly) trusted to send only verified email addresses, for
+    # providers that send no ``email_verified`` claim (Microsoft Entra ID: your own tenant's issuer only).
+    trusted_email_issuers: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _every_role_has_pages(self) -> RolesConfig:
@@ -115,7 +136,7 @@ def load(path: Path | str | None = None, catalogue: Catalogue | None = None) -> 
 
 def role_for(claims: Mapping[str, object], config: RolesConfig) -> str | None:
     """The role of a signed-in identity: the first matching rule's, or None (no access)."""
-    return next((rule.role for rule in config.rules if rule.matches(claims)), None)
+    return next((rule.role for rule in config.rules if rule.matches(claims, config.trusted_email_issuers)), None)
 
 
 def local_role(config: RolesConfig, environ: Mapping[str, str] | None = None) -> tuple[str, bool]:

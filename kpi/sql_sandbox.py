@@ -14,12 +14,24 @@ Used by the SQL console page and ``python -m kpi sql``. Layers of defence, each 
    ``lock_configuration=true`` (no setting can be changed back, even from inside a SELECT).
 4. A row limit (the relation is limited lazily, so a huge result is never materialised) and a time limit: a timer
    thread calls ``interrupt()`` on the connection.
+5. A worker process with operating-system limits (:func:`run_query`): DuckDB's memory limit and ``interrupt()``
+   do not reach everything a query can call (one ``levenshtein`` of two 120,000-character strings runs for a
+   minute; ``repeat('x', 1000000000)`` takes gigabytes). So the query runs in a child process (``python -m
+   kpi.sql_sandbox``) whose address space is capped (``RLIMIT_AS``: what it holds once open plus the memory limit
+   and a margin) and whose CPU time is capped (``RLIMIT_CPU``), and which the caller kills when the time limit
+   and a second's grace have passed. A query that breaks a limit ends the worker, never the dashboard's server;
+   the SQL console and ``python -m kpi sql`` both run queries this way.
 
 Every refusal is a :class:`SqlRefused` with a one-line reason for the user; nothing is written anywhere.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +43,10 @@ import pandas as pd
 DEFAULT_ROW_LIMIT = 5_000
 DEFAULT_TIME_LIMIT_S = 10.0
 DEFAULT_MEMORY_LIMIT = "512MB"
+WORKER_MARGIN_BYTES = 256 * 2**20  # address space the worker may grow by beyond DuckDB's memory limit
+WORKER_START_S = 60.0  # the worker's start (Python, DuckDB, opening the file): a loaded machine is slow
+WORKER_GRACE_S = 1.0  # after the time limit, how long the interrupt gets before the worker is killed
+_ROOT = Path(__file__).resolve().parent.parent
 ALIAS = "app"  # the database's name inside the sandbox: tables are reachable as `request` or `app.request`
 
 # What a user sees for each statement type DuckDB's parser reports (anything not SELECT is refused).
@@ -102,7 +118,7 @@ def open_sandbox(db_path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) 
     if not path.is_file():
         raise SqlRefused(f"no database at {path}")
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
-                                             "autoload_known_extensions": False})
+                                             "autoload_known_extensions": False, "threads": 1})
     try:
         quoted = str(path.resolve()).replace("'", "''")
         con.execute(f"ATTACH '{quoted}' AS {ALIAS} (READ_ONLY)")
@@ -126,11 +142,113 @@ def open_sandbox(db_path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) 
 
 def run_query(db_path: Path | str, sql: str, row_limit: int = DEFAULT_ROW_LIMIT,
               time_limit_s: float = DEFAULT_TIME_LIMIT_S, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> SqlResult:
-    """Run one read-only SELECT against the database; at most ``row_limit`` rows, at most ``time_limit_s`` seconds."""
+    """Run one read-only SELECT against the database; at most ``row_limit`` rows, at most ``time_limit_s`` seconds,
+    in a worker process with OS limits on memory and CPU (layer 5 of the module docstring)."""
     if row_limit < 1:
         raise ValueError("row_limit must be at least 1")
     query = check_statement(sql)
-    con = open_sandbox(db_path, memory_limit)
+    path = Path(db_path)
+    if not path.is_file():
+        raise SqlRefused(f"no database at {path}")
+    request = {"db": str(path.resolve()), "sql": query, "row_limit": row_limit, "time_limit_s": time_limit_s,
+               "memory_limit": memory_limit}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "kpi.sql_sandbox"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_ROOT, env=env,
+                            start_new_session=True)
+    ready, out = threading.Event(), {}
+
+    def _read() -> None:
+        out["ready"] = proc.stdout.readline() == b"ready\n"
+        ready.set()
+        out["data"] = proc.stdout.read()
+
+    reader = threading.Thread(target=_read, daemon=True)
+    reader.start()
+    try:
+        proc.stdin.write(pickle.dumps(request))
+        proc.stdin.close()
+        if not ready.wait(WORKER_START_S):
+            raise SqlRefused("the SQL worker did not start; try again")
+        try:
+            proc.wait(timeout=time_limit_s + WORKER_GRACE_S)
+        except subprocess.TimeoutExpired:  # not stopped by the interrupt: something it cannot reach
+            raise SqlRefused(f"stopped: the query ran longer than the {time_limit_s:g}-second limit") from None
+        reader.join()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode == 0 and out.get("data"):
+        kind, payload = pickle.loads(out["data"])  # written by _worker below: our own process, our own types
+        if kind == "ok":
+            return SqlResult(*payload)
+        raise SqlRefused(payload)
+    if -proc.returncode in (getattr(signal, "SIGXCPU", -1), getattr(signal, "SIGKILL", -1)):  # CPU limit, killed
+        raise SqlRefused(f"stopped: the query ran longer than the {time_limit_s:g}-second limit")
+    raise SqlRefused(f"stopped: the query needed more memory than the SQL console allows ({memory_limit})")
+
+
+def _worker() -> None:
+    """``python -m kpi.sql_sandbox``: one request (pickled) on stdin; after opening the database, 'ready' and then
+    the pickled outcome on stdout. Address space and CPU time are capped before the query runs."""
+    request = pickle.loads(sys.stdin.buffer.read())
+    out = sys.stdout.buffer
+    try:
+        con = open_sandbox(request["db"], request["memory_limit"])
+    except SqlRefused as exc:
+        out.write(b"ready\n" + pickle.dumps(("refused", str(exc))))
+        return
+    _limit(request["memory_limit"], request["time_limit_s"])
+    out.write(b"ready\n")
+    out.flush()
+    try:
+        result = _run(con, request["sql"], request["row_limit"], request["time_limit_s"])
+    except SqlRefused as exc:
+        out.write(pickle.dumps(("refused", str(exc))))
+    else:
+        out.write(pickle.dumps(("ok", (result.frame, result.truncated, result.row_limit, result.seconds))))
+    out.flush()
+
+
+def _limit(memory_limit: str, time_limit_s: float) -> None:
+    """OS limits on this (worker) process: address space now held plus the memory limit and a margin; CPU time
+    a little over the time limit (SIGXCPU ends the process)."""
+    try:
+        import resource
+    except ImportError:  # not on this platform: the caller's wall-clock kill still holds
+        return
+    held = _vm_bytes()
+    if held:
+        cap = held + _bytes(memory_limit) + WORKER_MARGIN_BYTES
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = int(used.ru_utime + used.ru_stime + time_limit_s + WORKER_GRACE_S) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+
+
+def _vm_bytes() -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _bytes(size: str) -> int:
+    """'512MB' → bytes (DuckDB's units: KB, MB, GB, KiB, MiB, GiB; decimal and binary alike are generous)."""
+    text = size.strip().upper().replace("IB", "B")
+    for unit, factor in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20), ("KB", 2**10), ("B", 1)):
+        if text.endswith(unit):
+            return int(float(text[: -len(unit)]) * factor)
+    return int(float(text))
+
+
+def _run(con: duckdb.DuckDBPyConnection, query: str, row_limit: int, time_limit_s: float) -> SqlResult:
+    """The query on an open sandbox connection, interrupted at the time limit (layer 4); closes the connection."""
     timed_out = threading.Event()
 
     def _stop() -> None:
@@ -179,8 +297,16 @@ def _first_line(exc: BaseException) -> str:
 
 
 def tables(db_path: Path | str) -> pd.DataFrame:
-    """The tables and views an analyst can query, with their columns, through the sandbox itself."""
-    return run_query(db_path, f"""
+    """The tables and views an analyst can query, with their columns, through the sandbox itself (a fixed query:
+    run in this process, without a worker)."""
+    path = Path(db_path)
+    if not path.is_file():
+        raise SqlRefused(f"no database at {path}")
+    return _run(open_sandbox(path), f"""
         SELECT table_name AS "table", string_agg(column_name, ', ' ORDER BY ordinal_position) AS columns
         FROM information_schema.columns WHERE table_catalog = '{ALIAS}' AND table_schema = 'main'
-        GROUP BY table_name ORDER BY table_name""", row_limit=1000).frame
+        GROUP BY table_name ORDER BY table_name""", 1000, DEFAULT_TIME_LIMIT_S).frame
+
+
+if __name__ == "__main__":
+    _worker()

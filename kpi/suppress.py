@@ -32,6 +32,13 @@ The rules, and why each is needed so that no suppressed count can be recovered b
    suppressed cell, or pin several small ones. With no such cell the total is suppressed instead. In a rate
    table the rule runs over denominators, numerators and complements, and the row rule, until nothing changes.
 
+7. **KPIs that partition one population** (``partitions`` in the config: rate KPIs whose numerators are disjoint
+   parts of one shared denominator, e.g. audited plans graded Good or Outstanding and graded Inadequate): the rest,
+   denominator − the parts (graded Requires improvement), is a cell, and parts, rest and denominator are a line of
+   a table with its total, protected by rule 6 (:func:`_partitions`). Count KPIs nested in a rate's numerator (a
+   waiting list's children over 52 weeks within those over 18) are ``nested`` pairs (rule 5): the band between
+   them is the difference.
+
 Not covered (documented limits): differences of month-end counts between months (net flows, not children),
 and tables built outside these functions.
 """
@@ -69,6 +76,9 @@ class SuppressionRule(BaseModel):
     complement: bool = Field(True, description="treat denominator − numerator as a cell too")
     nested: list[NestedPair] = Field(default_factory=list)
     same_events: list[list[str]] = Field(default_factory=list)
+    # Rate KPIs whose numerators are disjoint parts of one shared denominator (audited plans graded Good, graded
+    # Inadequate): the rest, denominator − their sum (graded Requires improvement), is a cell too.
+    partitions: list[list[str]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _range(self) -> SuppressionRule:
@@ -78,8 +88,8 @@ class SuppressionRule(BaseModel):
 
     def kpi_ids(self) -> set[str]:
         """Every KPI id the rule names (checked against the catalogue by the loader)."""
-        return {p.child for p in self.nested} | {p.parent for p in self.nested} | {k for g in self.same_events
-                                                                                   for k in g}
+        return ({p.child for p in self.nested} | {p.parent for p in self.nested}
+                | {k for g in [*self.same_events, *self.partitions] for k in g})
 
 
 DEFAULT_RULE = SuppressionRule()
@@ -208,12 +218,43 @@ def _nested(s: pd.DataFrame, n: pd.Series, d: pd.Series, num_h: np.ndarray, den_
             hide |= num_seen & den_seen & is_small(dd - dn, rule)
         den_h[p[hide]] = True
         num_h[p[hide]] = True
+    num_h, den_h = _partitions(s, n, d, num_h, den_h, rule)
     for group in rule.same_events:
         rows = s["kpi_id"].isin(group).to_numpy()
         hidden_periods = set(s.loc[rows & den_h, "period"])
         hit = rows & s["period"].isin(hidden_periods).to_numpy()
         den_h |= hit
         num_h |= hit
+    return num_h, den_h
+
+
+def _partitions(s: pd.DataFrame, n: pd.Series, d: pd.Series, num_h: np.ndarray, den_h: np.ndarray,
+                rule: SuppressionRule) -> tuple[np.ndarray, np.ndarray]:
+    """Rule 7: KPIs in a ``partitions`` group split one denominator into disjoint numerators; with the rest
+    (denominator − their sum) they form a line of a table whose total is the denominator, protected like a
+    breakdown (rule 6). In a month where the rest or a part is small and everything else shown, the smallest other
+    part above ``max_count`` is hidden (its row's numerator and rate); with none, every row of the group is."""
+    num_h, den_h = num_h.copy(), den_h.copy()
+    for group in rule.partitions:
+        rows = s.index[s["kpi_id"].isin(group)]
+        for _, idx in s.loc[rows].groupby("period").groups.items():
+            idx = np.asarray(idx)
+            if len(idx) != len(group):
+                continue
+            dens = d.to_numpy()[idx]
+            if np.isnan(dens).any() or (dens != dens[0]).any() or den_h[idx].any():
+                continue  # not one shared, shown denominator
+            parts = n.to_numpy()[idx]
+            if np.isnan(parts).any():
+                continue
+            cells = np.append(parts, dens[0] - parts.sum())
+            hidden = np.append(num_h[idx], False)  # the rest is never shown, but shown parts would give it
+            mask, total_hidden = secondary_1d(cells, dens[0], hidden, rule)
+            if total_hidden:
+                num_h[idx] = True
+                den_h[idx] = True
+            else:
+                num_h[idx] |= mask[:-1]
     return num_h, den_h
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,7 +205,15 @@ def latest_with_data(df: pd.DataFrame) -> str | None:
 # --- empty and error states -----------------------------------------------------------------------------
 
 def empty_state(path: Path, reason: str, detail: str | None = None) -> None:
-    """Tell the user how to get data in, instead of a traceback."""
+    """Tell the user how to get data in, instead of a traceback. The database's path and the commands are for
+    analysts; other roles are told the data are not available and whom to ask."""
+    if not _sees_paths():
+        st.warning({"missing": "No data yet.", "empty": "The database holds no case records yet.",
+                    "busy": "The dashboard's data is being updated (a load is running).",
+                    "unreadable": "The data could not be read."}[reason], icon=":material/database:")
+        st.markdown("Wait a few minutes and reload this page." if reason == "busy"
+                    else "Ask the dashboard's analysts to load the data.")
+        return
     headline = {
         "missing": f"No database yet at `{path}`.",
         "empty": f"The database at `{path}` holds no case records yet.",
@@ -225,6 +234,14 @@ def empty_state(path: Path, reason: str, detail: str | None = None) -> None:
         f"```sh\npython -m etl load PATH --db {path}\n```\n\n"
         "The dashboard reads the file named by the `APP_DB` environment variable (default `data/app.duckdb`)."
     )
+
+
+def _sees_paths() -> bool:
+    """Whether this session may see the server's file paths (analysts, who run loads)."""
+    try:
+        return sees_exact_figures()
+    except roles.AccessConfigError:
+        return False
 
 
 def _explaining_failure(path: Path, fn: Callable):
@@ -330,7 +347,7 @@ def _signed_in_user(config: roles.AccessConfig) -> User | None:
         if not done.get("denied"):
             done["denied"] = True
             audit("access_denied", who=who, role="none", outcome="refused: no role matches the account's claims")
-        st.error(f"{who} has no role in this dashboard. Ask the dashboard's analysts for access.",
+        st.error(f"{md(who, 200)} has no role in this dashboard. Ask the dashboard's analysts for access.",
                  icon=":material/lock:")
         st.button("Sign out", on_click=st.logout, icon=":material/logout:")
         return None
@@ -364,6 +381,10 @@ def require(page: str) -> User:
     if user is None:  # a page opened on its own (a link just after a restart): rerun through app.py to sign in
         user = context().user
     if user is None or not roles.can_see(user.role, page, access_config().roles):
+        done = st.session_state.setdefault(AUDITED_KEY, {})
+        if user is not None and done.get("view") != f"refused:{page}":  # a direct link to the page: audited
+            done["view"] = f"refused:{page}"
+            audit("access_denied", page=page, outcome="refused: the page is not available to the role")
         st.error("This page is not available to your role.", icon=":material/lock:")
         st.stop()
     return user
@@ -373,7 +394,8 @@ def sidebar_identity(user: User) -> None:
     """Who this is and with which role, always visible; sign-out when signed in; a note when figures are
     suppressed."""
     with st.container(border=True, key="identity"):
-        st.markdown(f":material/person: **{esc(user.label)}**")
+        label = roles.describe_mode(user.role, md(user.who, 200) if user.signed_in else None, user.previewing)
+        st.markdown(f":material/person: **{label}**")
         if not roles.exact_figures(user.role, access_config().roles):
             rule = access_config().suppression
             st.caption(f"Small numbers ({rule.min_count}–{rule.max_count}) are shown as “c” to protect "
@@ -401,15 +423,76 @@ def audit(event: str, page: str | None = None, detail: dict | None = None, outco
         st.toast(f"Could not write the audit log: {str(exc).splitlines()[0]}", icon=":material/warning:")
 
 
-def audit_page_view(page) -> None:
-    """Record a page view with its parameters (the URL's), once per change of page or parameters."""
+MAX_PARAM_CHARS = 200  # a URL value longer than this is cut in the audit log (a 60 KB area= in every view)
+
+
+def _cut(value: object, limit: int = MAX_PARAM_CHARS) -> object:
+    text = value if isinstance(value, str) else None
+    if text is None or len(text) <= limit:
+        return value
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def requested_path(page, pages: Mapping[str, st.Page]) -> str | None:
+    """After ``st.navigation``: the path the browser asked for when it is not the page being shown (a page the
+    role may not open, or none at all: Streamlit then shows the default page), else None."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.util import calc_hash
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return None
+    name = ctx.pages_manager.intended_page_name
+    wanted = ctx.pages_manager.intended_page_script_hash
+    shown = page._url_path  # noqa: SLF001 - url_path is "" for the default page; its hash is of this name
+    if name and name not in (shown, page.url_path):
+        return name
+    if wanted and wanted != calc_hash(shown):
+        known = {calc_hash(p._url_path): p._url_path for p in pages.values()}  # noqa: SLF001
+        return known.get(wanted, "(an unknown page)")
+    return None
+
+
+@dataclass
+class PageView:
+    """A page view to record, read from the session before the page runs (:func:`prepare_page_view`)."""
+
+    key: str
+    done: dict
+    event: dict
+
+
+def prepare_page_view(page, refused: str | None = None) -> PageView:
+    """The page view with its parameters (the URL's, each cut to MAX_PARAM_CHARS). When the browser asked for
+    another page (``refused``: one the role may not open), the attempt is recorded as such (``access_denied``), not
+    as a view of the page shown instead."""
     pid = page_id(page)
-    params = {k: st.query_params.get(k) for k in sorted(st.query_params.keys())}
-    key = f"{pid}?{sorted(params.items())}"
+    params = {k: _cut(st.query_params.get(k)) for k in sorted(st.query_params.keys())}
+    user = st.session_state.get(USER_KEY)
+    who = dict(who=user.who if user else "unknown", role=user.role if user else "none", session_id=_session_id())
     done = st.session_state.setdefault(AUDITED_KEY, {})
-    if done.get("view") != key:
-        done["view"] = key
-        audit("page_view", page=pid, detail=params)
+    if refused:
+        return PageView(f"refused:{refused}?{sorted(params.items())}", done, dict(
+            event="access_denied", page=str(_cut(refused, 100)), detail={**params, "shown_instead": pid},
+            outcome="refused: the page is not available to the role", **who))
+    return PageView(f"{pid}?{sorted(params.items())}", done, dict(event="page_view", page=pid, detail=params, **who))
+
+
+def record_page_view(view: PageView) -> None:
+    """Record the view once per change of page or parameters. Reads no Streamlit state (after st.stop() it
+    cannot be read), so a failure to write is not shown: it is left to the next event's own notice."""
+    if view.done.get("view") == view.key:
+        return
+    view.done["view"] = view.key
+    try:
+        audit_log.record(audit_log.audit_path(db_path()), **view.event)
+    except (OSError, duckdb.Error):
+        pass
+
+
+def audit_page_view(page, refused: str | None = None) -> None:
+    """Record a page view now (see :func:`prepare_page_view`)."""
+    record_page_view(prepare_page_view(page, refused))
 
 
 def audit_download(page: str, file_name: str, rows: int | None = None) -> None:
@@ -435,7 +518,8 @@ def choose_from_url(key: str, options: Sequence[str], default: str, describe: Ca
             st.session_state[key] = raw
         else:
             fallback = st.session_state.get(key) if st.session_state.get(key) in options else default
-            note = f"The link asks for {what} “{raw}”, which is not available. Showing {describe(fallback)} instead."
+            note = (f"The link asks for {what} “{md(raw)}”, which is not available. "
+                    f"Showing {describe(fallback)} instead.")
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
     return note
@@ -517,6 +601,24 @@ def context() -> Context:
 
 def esc(text: object) -> str:
     return html.escape(str(text))
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9 \-]*")
+_EMAIL = re.compile(r"[A-Za-z0-9.+\-]+@[A-Za-z0-9.\-]+")
+
+
+def md(text: object, limit: int = 80) -> str:
+    """A user-controlled value (a URL parameter, a claim, a message quoting input) made inert inside Streamlit
+    markdown. Letters, digits, spaces and hyphens are shown as they are (``E06000056``, ``2023-07``), and so is
+    a plain email address; anything else goes in a code span, where no link, image, autolink, HTML, emphasis,
+    colour or icon directive can form. Line breaks are flattened and the value is cut to ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    if _PLAIN.fullmatch(flat) or _EMAIL.fullmatch(flat):
+        return flat
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    return f"{fence} {flat} {fence}"
 
 
 def cell(label: str, main: str, note: str | None = None, size: str = "big") -> str:

@@ -9,7 +9,7 @@ from kpi.charts import table_csv
 from pages import _shared as ui
 
 PAGE = "audit_log"
-LABELS = {"all": "All events", "sign_in": "Sign-ins", "access_denied": "Refused sign-ins",
+LABELS = {"all": "All events", "sign_in": "Sign-ins", "access_denied": "Refused access",
           "page_view": "Page views", "download": "Downloads", "sql_query": "SQL queries"}
 
 ui.require(PAGE)

@@ -1,8 +1,9 @@
 """Data quality: load history, quarantined rows with their reasons, freshness per source, revisions, warnings.
 
-For analysts (and, without the quarantined rows, leadership): how complete and current the data behind every
-KPI is, and what to fix in the next extract. The tables come from ``kpi.data_quality``; this page only lays them
-out. Quarantined rows are shown to roles that see exact figures (analysts) only.
+For analysts (and, without the quarantined rows or the revised records, leadership): how complete and current the
+data behind every KPI is, and what to fix in the next extract. The tables come from ``kpi.data_quality``; this
+page only lays them out. Quarantined rows and revised records are shown to roles that see exact figures
+(analysts) only; others see revisions counted by module.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi.charts import format_date, table_csv
-from kpi.data_quality import quality_report
+from kpi.data_quality import quality_report, revision_counts
 from kpi.series import open_readonly
 from pages import _shared as ui
 
@@ -59,11 +60,19 @@ with quarantine:
         st.markdown("**Every quarantined value**")
         st.dataframe(report.quarantine, hide_index=True, width="stretch")
         st.download_button("Download quarantined rows (CSV)", table_csv(report.quarantine),
-                           file_name="quarantine.csv", mime="text/csv", icon=":material/download:")
+                           file_name="quarantine.csv", mime="text/csv", icon=":material/download:",
+                           key="quarantine_download", on_click=ui.audit_download,
+                           args=("data_quality", "quarantine.csv", len(report.quarantine)))
 
 with revisions:
     if report.revisions.empty:
         st.info("No record has been revised by a later extract yet.", icon=":material/history:")
+    elif not analyst:  # each revised record's key, dates, outcome and age are record-level: analysts only
+        rule = ui.access_config().suppression
+        st.caption("How many records later extracts changed, by module and the values changed. The records "
+                   f"themselves are shown to analysts only; counts of {rule.min_count}–{rule.max_count} show as “c”.")
+        st.dataframe(revision_counts(report.revisions, (rule.min_count, rule.max_count)), hide_index=True,
+                     width="stretch")
     else:
         st.caption("Records a later extract changed: the values they had before, and the loads involved.")
         st.dataframe(report.revisions, hide_index=True, width="stretch",
@@ -81,4 +90,4 @@ with checks:
                "case system, not a quarantine. Counts of records, never the records themselves.")
     st.dataframe(report.record_checks, hide_index=True, width="stretch")
 
-st.caption(f"As of {format_date(report.as_of.date().isoformat())}, from `{path}`.")
+st.caption(f"As of {format_date(report.as_of.date().isoformat())}" + (f", from `{path}`." if analyst else "."))

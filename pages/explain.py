@@ -98,8 +98,10 @@ if len(records):
     name = f"{kpi.id}_{period}_records"
     dl = st.columns([1, 1, 3])
     dl[0].download_button("Records (CSV)", table_csv(records), file_name=f"{name}.csv", mime="text/csv",
-                          icon=":material/download:", key="records_csv")
+                          icon=":material/download:", key="records_csv", on_click=ui.audit_download,
+                          args=("explain", f"{name}.csv", len(records)))
     dl[1].download_button("Records (Excel)", excel_bytes(records, "Records"), file_name=f"{name}.xlsx", mime=XLSX,
-                          icon=":material/download:", key="records_xlsx")
+                          icon=":material/download:", key="records_xlsx", on_click=ui.audit_download,
+                          args=("explain", f"{name}.xlsx", len(records)))
 st.page_link("pages/explore.py", label=f"Break {kpi.short_name} down in Explore", icon=":material/bar_chart:",
              query_params={"kpi": kpi_id, "start": period, "end": period})

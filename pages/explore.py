@@ -86,7 +86,9 @@ with st.expander("Filters", expanded=any(st.query_params.get_all(f"f_{d}") for d
         options = ui.db_call(engine.dimension_values, dim_id, ctx.area)
         dropped = ui.choose_many_from_url(f"f_{dim_id}", options)
         if dropped:
-            notes.append(f"The link filters {label.lower()} by {', '.join(dropped)}, which the data do not hold.")
+            shown = ", ".join(ui.md(v) for v in dropped[:5])
+            shown += f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+            notes.append(f"The link filters {label.lower()} by {shown}, which the data do not hold.")
         chosen = cols[i % 3].multiselect(label, options, key=f"f_{dim_id}", placeholder="All", persist_state="session")
         ui.write_many_to_url(f"f_{dim_id}", chosen)
         if chosen:
@@ -117,18 +119,22 @@ st.plotly_chart(breakdown_figure(bars, kpi, by), key="explore_chart",
                 config={"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
 dl = st.columns([1, 1, 3])
 dl[0].download_button("Chart data (CSV)", table_csv(bars), file_name=f"{name}_chart.csv", mime="text/csv",
-                      icon=":material/download:", key="chart_csv")
+                      icon=":material/download:", key="chart_csv", on_click=ui.audit_download,
+                      args=("explore", f"{name}_chart.csv", len(bars)))
 dl[1].download_button("Chart data (Excel)", excel_bytes(bars, "Chart data"), file_name=f"{name}_chart.xlsx",
-                      mime=XLSX, icon=":material/download:", key="chart_xlsx")
+                      mime=XLSX, icon=":material/download:", key="chart_xlsx", on_click=ui.audit_download,
+                      args=("explore", f"{name}_chart.xlsx", len(bars)))
 
 st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="explore_table",
              height=table_height(table), column_config={
                  c: st.column_config.NumberColumn(c, format=f) for c, f in table_formats(table, kpi).items()})
 dl = st.columns([1, 1, 3])
 dl[0].download_button("Table (CSV)", table_csv(table), file_name=f"{name}.csv", mime="text/csv",
-                      icon=":material/download:", key="table_csv")
+                      icon=":material/download:", key="table_csv", on_click=ui.audit_download,
+                      args=("explore", f"{name}.csv", len(table)))
 dl[1].download_button("Table (Excel)", excel_bytes(table, "Breakdown"), file_name=f"{name}.xlsx", mime=XLSX,
-                      icon=":material/download:", key="table_xlsx")
+                      icon=":material/download:", key="table_xlsx", on_click=ui.audit_download,
+                      args=("explore", f"{name}.xlsx", len(table)))
 
 notes = ["Each referral is grouped by its service, the child's age at referral and locality. Broken down by service, "
          "the KPI's measure is shown for every service; otherwise the breakdown is within the KPI's own service."

@@ -34,6 +34,7 @@ with st.form("sql_form", border=False):
     submitted = st.form_submit_button("Run query", icon=":material/play_arrow:", type="primary")
 
 if submitted:
+    ui.audit("sql_query", page=PAGE, detail={"sql": sql}, outcome="started")  # before: kept if the run is lost
     try:
         result = sql_sandbox.run_query(db, sql)
     except sql_sandbox.SqlRefused as exc:

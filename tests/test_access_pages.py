@@ -81,7 +81,7 @@ def test_sql_console_runs_a_select_offers_csv_and_audits_it(app_db):
     download = at.get("download_button")
     assert download and "Download the result (CSV)" in str(download[0].proto.label)
     log = audit.read_log(audit.audit_path(app_db), event="sql_query")
-    assert log["outcome"].tolist() == ["ok"] and "count(*) AS plans" in log.loc[0, "detail"]
+    assert log["outcome"].tolist() == ["ok", "started"] and "count(*) AS plans" in log.loc[0, "detail"]
     assert log.loc[0, "who"].startswith("local:") and log.loc[0, "role"] == "analyst"
 
 

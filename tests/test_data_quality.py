@@ -186,3 +186,20 @@ def test_freshness_lists_referrals_and_published_sources_per_area(tmp_path):
     assert str(luton.loc["Waiting-list referrals", "Latest record"])[:10] == "2024-05-06"
     assert home.loc["DfE published statistics", "Status"] != "– Never loaded"  # shared by every area
     assert "dfe_stat_neighbours" not in home.index and home.loc["SEN2 case records", "status"] == "never"
+
+
+def test_leadership_sees_revisions_counted_not_the_revised_records(quality_db, monkeypatch):
+    """Issue 19: a revised request's dates, outcome and age are record-level, for analysts only."""
+    monkeypatch.setenv("APP_DB", str(quality_db))
+    monkeypatch.setenv("APP_ROLE", "leadership")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/data_quality.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    frames = [df.value for df in at.dataframe]
+    assert not any("Previous values" in f.columns or "Record" in f.columns for f in frames)
+    counts = next(f for f in frames if "Changed" in f.columns)
+    assert list(counts.columns) == ["Module", "Changed", "Records"]
+    assert counts.set_index("Module").loc["requests", "Records"] == "c"  # one revised request: a small count
+    shown = "\n".join(f.to_csv() for f in frames)
+    assert "2023-02-10" not in shown and "request_outcome\":" not in shown and "900" not in shown

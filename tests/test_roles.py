@@ -22,8 +22,8 @@ def test_shipped_config_names_real_kpis(catalogue):
 
 @pytest.mark.parametrize("claims,role", [
     ({"email": "a.monitor@education.gov.uk", "email_verified": True}, "monitor"),
-    ({"email": "A.Monitor@EDUCATION.gov.uk"}, "monitor"),                        # case-insensitive
-    ({"email": "n.e@england.nhs.uk"}, "monitor"),
+    ({"email": "A.Monitor@EDUCATION.gov.uk", "email_verified": True}, "monitor"),  # case-insensitive
+    ({"email": "n.e@england.nhs.uk", "email_verified": True}, "monitor"),
     ({"email": "x@education.gov.uk", "roles": ["app-analyst"]}, "analyst"),      # first matching rule wins
     ({"roles": ["staff", "app-leadership"]}, "leadership"),                      # any element of a list claim
     ({"roles": "app-monitor"}, "monitor"),

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl import identifiers as ids
 from etl.formats.dfe_release import insert_rows, norm, read_rows
 from etl.formats.sen2_blade import date_sql
 from etl.pseudonymise import hmac_sql, load_key
@@ -193,12 +194,19 @@ class WaitingListExtract:
         by_file: dict[int, list[Problem]] = {i: [] for i in indexes}
         for fidx, row, col, value, reason in problems:
             by_file[fidx].append(Problem(files[indexes.index(fidx)][0].name, row, col, reason, value))
+        removed = {r[0]: r[1:] for r in con.execute(
+            "SELECT _fidx, count(*) FILTER (_x_removal_reason), count(*) FILTER (_x_locality) FROM _wl_typed "
+            "GROUP BY 1").fetchall()}
         results = []
         for i, (path, _, _) in zip(indexes, files, strict=True):
             out, read = by_file[i], counts.get(i, 0)
             bad = len({p.row for p in out})
+            warned = [Problem(path.name, None, shown.get(c, c),
+                              f"{n} free-text value(s) looked like a child's identifier (a UPN, ULN, NHS number, "
+                              "full postcode, date or name label) and were removed")
+                      for c, n in zip(("removal_reason", "locality"), removed.get(i, (0, 0)), strict=True) if n]
             results.append(FileResult(path, self.name, "quarantined" if bad else "loaded", read, read - bad, bad,
-                                      out))
+                                      out, warnings=warned))
         return results
 
 
@@ -265,9 +273,11 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
                {date_sql(raw('referral_date'))} AS referral_date,
                {date_sql(raw('first_contact_date'))} AS first_contact_date,
                {date_sql(raw('removed_date'))} AS removed_date,
-               {raw('removal_reason')} AS removal_reason,
+               {ids.free_text_sql(raw('removal_reason'))} AS removal_reason,
                TRY_CAST(regexp_replace({raw('age_years')}, '^(\\d+)\\.0+$', '\\1') AS INTEGER) AS age_years,
-               {raw('locality')} AS locality,
+               {ids.free_text_sql(raw('locality'))} AS locality,
+               coalesce({ids.looks_like_identifier_sql(raw('removal_reason'))}, false) AS _x_removal_reason,
+               coalesce({ids.looks_like_identifier_sql(raw('locality'))}, false) AS _x_locality,
                {raw('patient_id')} IS NULL AS _no_patient, {raw('service')} AS _service_raw,
                {raw('referral_date')} AS _ref_raw, {raw('first_contact_date')} AS _fc_raw,
                {raw('removed_date')} AS _rm_raw, {raw('age_years')} AS _age_raw
@@ -299,13 +309,20 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
         (f"_age_raw IS NOT NULL AND (age_years IS NULL OR age_years NOT BETWEEN 0 AND {MAX_AGE})", "age_years",
          "_age_raw", f"not a whole number of years from 0 to {MAX_AGE}"),
     ]
+    def safe(value: str) -> str:  # no identifier shape in a value shown (a misaligned row shifts them anywhere)
+        if value == "NULL":
+            return value
+        if value in ("_ref_raw", "_fc_raw", "_rm_raw"):
+            return ids.safe_sql(value)
+        return ids.safe_sql(value, pattern=ids.FREE_TEXT_SHAPES)
+
     structs = ", ".join(
-        f"CASE WHEN {cond} THEN struct_pack(column_name := {col(c)}, value := CAST({value} AS VARCHAR), "
+        f"CASE WHEN {cond} THEN struct_pack(column_name := {col(c)}, value := CAST({safe(value)} AS VARCHAR), "
         f"reason := '{reason}') END" for cond, c, value, reason in rules)
     checks = [
         f"SELECT _fidx, _row, p.column_name, p.value, p.reason FROM (SELECT _fidx, _row, unnest([{structs}]) AS p "
         f"FROM _wl_typed WHERE {' OR '.join(f'({cond})' for cond, *_ in rules)}) WHERE p IS NOT NULL",
-        f"SELECT _fidx, _row, {col('referral_date')}, _ref_raw, "
+        f"SELECT _fidx, _row, {col('referral_date')}, {safe('_ref_raw')}, "
         "'duplicate referral: the same patient, service and referral date appear on more than one row' "
         "FROM (SELECT *, count(*) OVER (PARTITION BY _fidx, patient_key, service, referral_date) AS _n FROM _wl_typed) "
         "WHERE patient_key IS NOT NULL AND referral_date IS NOT NULL AND _n > 1",
