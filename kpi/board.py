@@ -217,7 +217,7 @@ def board_table(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "Basis": BASIS_LABELS[kpi.basis],
             "Month's own value": format_value(r.monthly_value, unit, d),
             "Trajectory": format_value(r.trajectory, unit, d),
-            "Status": status_text(r.status),
+            "Status": status_text(r.status if isinstance(r.status, str) else getattr(r, "unjudged", None)),
             "Variation": r.variation_label,
             "Assurance": r.assurance_label,
             "Forecast": forecast,

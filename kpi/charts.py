@@ -28,6 +28,7 @@ PLAN_WINDOW_FILL = "rgba(18, 67, 109, 0.07)"  # dark blue, very light
 FONT = "Arial, Helvetica, sans-serif"
 
 STATUS_ORDER = ["on_track", "within_tolerance", "off_track", "no_data", "too_few"]
+NOT_JUDGED = ["baseline", "partial"]  # planned months with no status, and why (kpi.series.scorecard's unjudged)
 NOT_IN_PLAN = "Not in plan"
 # Marker shapes distinguish status in charts without relying on colour.
 STATUS_MARKERS = {
@@ -166,7 +167,7 @@ def status_text(status: str | None) -> str:
 
 def status_counts(statuses: Iterable[str | None]) -> dict[str, int]:
     """How many KPIs have each status, in display order, 'not_in_plan' for those without a trajectory."""
-    counts = dict.fromkeys([*STATUS_ORDER, "not_in_plan", SUPPRESSED], 0)
+    counts = dict.fromkeys([*STATUS_ORDER, *NOT_JUDGED, "not_in_plan", SUPPRESSED], 0)
     for s in statuses:
         counts[s if s in counts else "not_in_plan"] += 1
     return counts
@@ -182,6 +183,10 @@ def status_summary(statuses: Iterable[str | None], period: str) -> str:
         parts.append(f"{counts['no_data']} no data")
     if counts["too_few"]:
         parts.append(f"{counts['too_few']} too few to judge")
+    if counts["baseline"]:
+        parts.append(f"{counts['baseline']} in their baseline month (not judged)")
+    if counts["partial"]:
+        parts.append(f"{counts['partial']} in a partial month (not judged)")
     if counts["not_in_plan"]:
         parts.append(f"{counts['not_in_plan']} not in plan")
     if counts[SUPPRESSED]:

@@ -12,6 +12,8 @@ from etl.db import OutdatedDatabase, check_current
 from kpi.compute import compute_all, rolling_12
 from kpi.definitions import Catalogue, KpiDefinition
 from kpi.trajectory import (
+    BASELINE,
+    PARTIAL,
     STATUS_ICONS,
     STATUS_LABELS,
     TOO_FEW,
@@ -118,6 +120,7 @@ def scorecard(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.Dat
         value = _num(current[column].iloc[0]) if here else None
         previous = _num(s[column].iloc[-2]) if len(s) >= 2 and here else None
         st = current["status"].iloc[0] if here else None
+        st = None if st is None or (isinstance(st, float) and st != st) else st
         numerator, denominator = _basis_counts(s, kpi, period) if here else (None, None)
         rows.append({
             "kpi_id": kpi.id,
@@ -139,12 +142,22 @@ def scorecard(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.Dat
             "target_period": kpi.plan.target.period if kpi.plan else None,
             "target_source": kpi.plan.target.source if kpi.plan else None,
             "status": st,
+            "unjudged": _unjudged(kpi, current) if here and st is None else None,
             "status_label": STATUS_LABELS.get(st, "Not in plan") if st else "Not in plan",
             "status_icon": STATUS_ICONS.get(st, "") if st else "",
             "change": change(value, previous),
             "recent": [None if pd.isna(v) else float(v) for v in s[column].tail(13)],
         })
     return pd.DataFrame(rows)
+
+
+def _unjudged(kpi: KpiDefinition, current: pd.DataFrame) -> str | None:
+    """Why a month the plan covers has no status: its baseline month, or a partial month (None otherwise)."""
+    if kpi.plan is None or pd.isna(current["trajectory"].iloc[0]):
+        return None
+    if "complete" in current.columns and not bool(current["complete"].iloc[0]):
+        return PARTIAL
+    return BASELINE if plan_phase(kpi.plan, current["period"].iloc[0]) == "baseline" else None
 
 
 def _basis_counts(s: pd.DataFrame, kpi: KpiDefinition, period: str) -> tuple[float | None, float | None]:

@@ -17,6 +17,9 @@ OFF_TRACK = "off_track"
 NO_DATA = "no_data"
 SUPPRESSED = "suppressed"  # set by kpi/suppress.py for non-analysts when the month's rate rests on small counts
 TOO_FEW = "too_few"  # the judged rate rests on fewer events than the plan's minimum: no verdict either way
+# Not statuses but why a planned month has none (scorecard's ``unjudged``): pages say so instead of "Not in plan".
+BASELINE = "baseline"  # the plan's baseline month: its starting point
+PARTIAL = "partial"  # a month the extract covers only in part (after its as-at date)
 
 STATUS_LABELS = {
     ON_TRACK: "On track",
@@ -25,9 +28,12 @@ STATUS_LABELS = {
     NO_DATA: "No data",
     SUPPRESSED: "Suppressed",
     TOO_FEW: "Too few to judge",
+    BASELINE: "Baseline month (not judged)",
+    PARTIAL: "Partial month (not judged)",
 }
 # Icons are text symbols so status never relies on colour alone.
-STATUS_ICONS = {ON_TRACK: "✔", WITHIN_TOLERANCE: "◐", OFF_TRACK: "✖", NO_DATA: "–", SUPPRESSED: "⊘", TOO_FEW: "≈"}
+STATUS_ICONS = {ON_TRACK: "✔", WITHIN_TOLERANCE: "◐", OFF_TRACK: "✖", NO_DATA: "–", SUPPRESSED: "⊘", TOO_FEW: "≈",
+                BASELINE: "○", PARTIAL: "◔"}
 
 
 

@@ -52,10 +52,12 @@ p.kpi-note {font-size: 0.85rem !important; color: #505A5F; line-height: 1.35; ma
 .kpi-status.on_track {border-color: #28A197; background: #E3F4F2;}
 .kpi-status.within_tolerance {border-color: #F46A25; background: #FDEEE6;}
 .kpi-status.off_track {border-color: #801650; background: #F4E4EC;}
-.kpi-status.no_data, .kpi-status.too_few {border-color: #3D3D3D; background: #F3F2F1;}
+.kpi-status.no_data, .kpi-status.too_few, .kpi-status.baseline, .kpi-status.partial {border-color: #3D3D3D;
+    background: #F3F2F1;}
 .kpi-tile {border-left: 6px solid #B1B4B6; padding: 0.35rem 0.8rem; background: #F8F8F8;}
 .kpi-tile.on_track {border-color: #28A197;} .kpi-tile.within_tolerance {border-color: #F46A25;}
-.kpi-tile.off_track {border-color: #801650;} .kpi-tile.no_data, .kpi-tile.too_few {border-color: #3D3D3D;}
+.kpi-tile.off_track {border-color: #801650;}
+.kpi-tile.no_data, .kpi-tile.too_few, .kpi-tile.baseline, .kpi-tile.partial {border-color: #3D3D3D;}
 .kpi-tile .count {font-size: 2rem; font-weight: 700; line-height: 1.1;}
 .kpi-tile .what {font-size: 1rem; font-weight: 600;}
 .kpi-icon {display: flex; align-items: center; gap: 0.45rem; font-size: 0.85rem; line-height: 1.25;}

@@ -74,7 +74,8 @@ with st.container(border=True):
     c[2].markdown(ui.cell("Target", format_value(now.target, unit, d),
                           f"by {format_period(now.target_period)}" if planned else "none set", size="mid"),
                   unsafe_allow_html=True)
-    c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(now.status, status_text(now.status)),
+    judged = now.status if isinstance(now.status, str) else now.unjudged
+    c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(judged, status_text(judged)),
                   unsafe_allow_html=True)
     c[4].markdown(ui.cell("Change since last month", format_change(now.change, unit, d, kpi.polarity), size="mid"),
                   unsafe_allow_html=True)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from kpi.board import SORT_KEYS, board_table, sort_board
 from kpi.charts import (
+    NOT_JUDGED,
     STATUS_ORDER,
     format_basis,
     format_change,
@@ -32,12 +33,13 @@ medians = ctx.series[ctx.series["period"] == period].set_index("kpi_id")["median
 previous = format_period(period_of(month_index(period) - 1))
 
 st.header(f"Overview: {format_period(period)}", anchor=False)
-st.markdown(f"**{status_summary(card['status'], period)}**. Each KPI is judged on the figure its plan's "
+shown = card["status"].where(card["status"].notna(), card["unjudged"])  # baseline/partial: said, not hidden
+st.markdown(f"**{status_summary(shown, period)}**. Each KPI is judged on the figure its plan's "
             "baseline and target are on: the 12 months to the month for rates whose plan cites a calendar-year "
             "figure, the month itself for month-end counts, against the plan's trajectory for that month.")
 
-counts = status_counts(card["status"])
-tiles = [s for s in STATUS_ORDER if s not in ("no_data", "too_few") or counts[s]]
+counts = status_counts(shown)
+tiles = [s for s in [*STATUS_ORDER, *NOT_JUDGED] if s not in ("no_data", "too_few", *NOT_JUDGED) or counts[s]]
 tiles += ["suppressed"] if counts["suppressed"] else []
 tiles += ["not_in_plan"] if counts["not_in_plan"] else []
 for col, code in zip(st.columns(len(tiles)), tiles, strict=True):
@@ -97,7 +99,8 @@ def kpi_card(r, show_area: bool) -> None:
         c[2].markdown(ui.cell("Trajectory", format_value(r.trajectory, unit, d),
                               "planned for the month" if pd.notna(r.trajectory) else "no plan this month",
                               size="mid"), unsafe_allow_html=True)
-        c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(r.status, status_text(r.status)),
+        judged = r.status if isinstance(r.status, str) else r.unjudged
+        c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(judged, status_text(judged)),
                       unsafe_allow_html=True)
         c[4].markdown(ui.cell("Since last month", format_change(r.change, unit, d, r.polarity),
                               f"from {format_value(r.value - r.change, unit, d)} in {previous}"

@@ -223,3 +223,19 @@ def test_cli_series_as_of(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         kpi_main(["series", "--db", db, "--as-of", "March 2022"])
     assert exit_.value.code == 2 and "is not a day written YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_the_board_says_why_a_planned_month_has_no_status(series_of, catalogue):
+    from kpi.charts import status_summary, status_text
+    from kpi.series import scorecard
+
+    b = _dated("2023-03-10")
+    b.issued_plan("2022-01-03", "2022-02-01")
+    s = series_of(b, "ehcp_20wk_excl").reset_index()
+    baseline = scorecard(s, catalogue, "2023-01").set_index("kpi_id").loc["ehcp_20wk_excl"]
+    partial = scorecard(s, catalogue, "2023-03").set_index("kpi_id").loc["ehcp_20wk_excl"]
+    assert baseline["status"] is None and baseline["unjudged"] == "baseline"
+    assert partial["status"] is None and partial["unjudged"] == "partial"
+    assert status_text("partial") == "◔ Partial month (not judged)"
+    assert status_summary(["partial"], "2023-03") == ("0 on track · 0 within tolerance · 0 off track · 1 in a partial "
+                                                      "month (not judged) in March 2023")
