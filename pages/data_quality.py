@@ -33,6 +33,8 @@ st.caption("Monthly extracts are due a month after the last load and overdue two
            "DfE's published statistics are yearly. Status is shown in words and a symbol.")
 st.dataframe(report.freshness.drop(columns="status"), hide_index=True, width="stretch",
              column_config={"Last loaded": st.column_config.DateColumn(format="D MMM YYYY"),
+                            "Data as at": st.column_config.DateColumn(
+                                format="D MMM YYYY", help="The date the newest extract's figures stand at"),
                             "Latest record": st.column_config.DateColumn(format="D MMM YYYY")})
 
 history, quarantine, revisions, warnings, checks = st.tabs([
@@ -44,7 +46,10 @@ with history:
     st.caption("One row per file (or workbook sheet) loaded, newest first. A file loaded again unchanged is "
                "skipped and not listed twice.")
     st.dataframe(report.history, hide_index=True, width="stretch",
-                 column_config={"Finished": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")})
+                 column_config={"Finished": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
+                                "Data as at": st.column_config.DateColumn(
+                                    format="D MMM YYYY", help="From the SEN2 header, the file name or the load day "
+                                    "(Date from)")})
 
 with quarantine:
     if not analyst:
