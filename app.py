@@ -36,6 +36,7 @@ pages = {  # ids as in access.yaml: a role's pages, no others, are in the naviga
 page = st.navigation(ui.pages_for(user, pages))
 if user is None:
     st.stop()
+ui.page_title(page.title)  # the tab names the page even if it stops early; pages name their month or KPI too
 refused = ui.requested_path(page, pages)  # a link to a page this role may not open: audited as such
 
 catalogue = ui.catalogue()

@@ -97,6 +97,19 @@ class Context:
     areas: tuple[tuple[str, str], ...] = ()  # every area with case records: (code, name)
 
 
+APP_NAME = "APP KPI dashboard"
+
+
+def document_title(what: str) -> str:
+    """The browser tab's title for a page: what it shows, then the product (WCAG 2.4.2, page titled)."""
+    return f"{what} · {APP_NAME}"
+
+
+def page_title(what: str) -> None:
+    """Give this page its own document title; may be called again in the run once the page knows more."""
+    st.set_page_config(page_title=document_title(what))
+
+
 # --- data ---------------------------------------------------------------------------------------------
 
 def _stamp(path: Path) -> tuple[int, int]:

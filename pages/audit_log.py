@@ -15,6 +15,7 @@ LABELS = {"all": "All events", "sign_in": "Sign-ins", "access_denied": "Refused 
 ui.require(PAGE)
 path = audit_log.audit_path(ui.db_path())
 
+ui.page_title("Audit log")
 st.header("Audit log", anchor=False)
 st.markdown(f"Who did what, and when (UTC), most recent first. Kept in `{path}`, beside the database.")
 event = st.segmented_control("Show", list(LABELS), format_func=LABELS.get, default="all", key="audit_event",

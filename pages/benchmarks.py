@@ -16,6 +16,7 @@ ctx = ui.context()
 cat = ctx.catalogue
 db = ui.db_path()
 
+ui.page_title("Benchmarks")
 st.header("Benchmarks", anchor=False)
 area_code = ctx.area  # the area chosen in the sidebar (the home area by default)
 

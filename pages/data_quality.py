@@ -24,7 +24,9 @@ try:
 finally:
     con.close()
 
-st.header(f"Data quality: {ctx.area_name}" if len(ctx.areas) > 1 else "Data quality", anchor=False)
+heading = f"Data quality: {ctx.area_name}" if len(ctx.areas) > 1 else "Data quality"
+ui.page_title(heading)
+st.header(heading, anchor=False)
 st.markdown(f"**{report.headline}.** Identifier values (names, UPN, birth dates, postcodes) are never stored, "
             "so they are blank in the quarantine; people appear only as shortened pseudonyms.")
 

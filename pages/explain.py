@@ -30,6 +30,7 @@ rows = ctx.series[(ctx.series["kpi_id"] == kpi_id) & (ctx.series["period"] == pe
 now = rows.iloc[0] if len(rows) else None
 fam = family(kpi)
 
+ui.page_title(f"Explain this number: {kpi.short_name}, {format_period(period)}")
 st.header(f"Explain this number: {kpi.short_name}, {format_period(period)}", anchor=False)
 st.caption("The month is the reporting month in the sidebar.")
 with st.container(border=True):

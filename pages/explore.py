@@ -28,6 +28,7 @@ cat = ctx.catalogue
 short = {k.id: k.short_name for k in cat.kpis}
 months = ui.periods_with_data(ctx.series)  # newest first
 
+ui.page_title("Explore")
 st.header("Explore", anchor=False)
 st.caption("For analysts: exact figures from the pseudonymised case records and referral extracts, broken down and "
            "filtered. Every total equals the headline figure for the same months.")

@@ -47,6 +47,7 @@ now = scorecard(rows, cat, period).set_index("kpi_id").loc[kpi_id]
 median = rows.loc[rows["period"] == period, "median"]
 unit, d = kpi.unit, kpi.decimals
 
+ui.page_title(f"KPI trajectory: {kpi.short_name}")
 st.header(kpi.name, anchor=False)
 st.caption(f"APP area {cat.area_name(kpi.app_area)} · {polarity_text(kpi.polarity)}")
 if ui.can_open("explain") and kpi_id in cat.event_ids:  # Explain reads SEN2 events; waits are referrals

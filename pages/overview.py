@@ -32,6 +32,7 @@ card = ui.board_summary(ctx)
 medians = ctx.series[ctx.series["period"] == period].set_index("kpi_id")["median"]
 previous = format_period(period_of(month_index(period) - 1))
 
+ui.page_title(f"Overview: {format_period(period)}")
 st.header(f"Overview: {format_period(period)}", anchor=False)
 shown = card["status"].where(card["status"].notna(), card["unjudged"])  # baseline/partial: said, not hidden
 st.markdown(f"**{status_summary(shown, period)}**. Each KPI is judged on the figure its plan's "

@@ -15,6 +15,7 @@ RESULT_KEY = "_sql_result"
 user = ui.require(PAGE)
 db = ui.db_path()
 
+ui.page_title("SQL console")
 st.header("SQL console", anchor=False)
 st.markdown(
     f"Query the dashboard's database directly: **one read-only `SELECT` at a time** (`WITH … SELECT`, `FROM …`, "

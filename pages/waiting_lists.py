@@ -42,6 +42,7 @@ def query(name: str, *args):
     return _query(name, str(db), ui._stamp(db), *args)
 
 
+ui.page_title(f"Waiting lists: {format_period(period)}")
 st.header(f"Waiting lists: {format_period(period)}", anchor=False)
 st.markdown("Children and young people waiting for community health services, from the local referral extract: "
             "a wait runs from referral to the first contact or removal from the list. Figures are at the end of "

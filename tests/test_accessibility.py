@@ -1,0 +1,45 @@
+"""Accessibility (WCAG 2.2 AA) in a real browser: each page's document title, the Overview cards' headings and link
+names, and axe-core on every page for the analyst (local mode, who sees every page).
+
+Uses the fixture database, Streamlit server and Debian Chromium of tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import test_browser as tb
+
+server, browser, page = tb.server, tb.browser, tb.page  # the same fixtures (a server of this module's own)
+
+APP = "APP KPI dashboard"
+KPI = "ehcp_20wk_excl"
+SHORT = "EHCPs within 20 weeks (excl. exceptions)"
+
+# Every page of the analyst's navigation, opened at July 2023 on one KPI: (path, the document title it must have)
+PAGES = [
+    ("", f"Overview: July 2023 · {APP}"),
+    ("kpi_trajectory", f"KPI trajectory: {SHORT} · {APP}"),
+    ("benchmarks", f"Benchmarks · {APP}"),
+    ("waiting_lists", f"Waiting lists: July 2023 · {APP}"),
+    ("data_quality", f"Data quality · {APP}"),
+    ("explore", f"Explore · {APP}"),
+    ("explain", f"Explain this number: {SHORT}, July 2023 · {APP}"),
+    ("sql_console", f"SQL console · {APP}"),
+    ("audit_log", f"Audit log · {APP}"),
+]
+
+
+def _open(page, url: str, path: str) -> None:
+    page.goto(f"{url}/{path}?period=2023-07&kpi={KPI}")
+    page.locator("h2").first.wait_for()  # every page's header
+    tb._settle(page)
+    tb._no_exception(page)
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES, ids=[p or "overview" for p, _ in PAGES])
+def test_every_page_has_its_own_title(server, page, path, title):
+    url, _ = server
+    _open(page, url, path)
+    expect(page).to_have_title(title)
