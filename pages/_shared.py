@@ -36,11 +36,12 @@ URL_SEEN_KEY = "_url_seen"  # the URL value each choice last had, to tell new li
 CSS = """
 <style>
 [data-testid="stMainBlockContainer"] {padding-top: 2.5rem;}
-[data-testid="stMarkdownContainer"] p.kpi-label, [data-testid="stMarkdownContainer"] p.kpi-name,
+[data-testid="stMarkdownContainer"] p.kpi-label, [data-testid="stMarkdownContainer"] .kpi-name,
 [data-testid="stMarkdownContainer"] p.kpi-big, [data-testid="stMarkdownContainer"] p.kpi-mid,
 [data-testid="stMarkdownContainer"] p.kpi-note, [data-testid="stMarkdownContainer"] p.kpi-small {margin-bottom: 0;}
 p.kpi-label {font-size: 0.8rem !important; color: #505A5F; margin: 0 0 0.1rem 0; text-transform: none;}
-p.kpi-name {font-weight: 700; font-size: 1.02rem !important; line-height: 1.3; margin: 0;}
+[data-testid="stMarkdownContainer"] h4.kpi-name {font-weight: 700; font-size: 1.02rem !important; line-height: 1.3;
+    margin: 0; padding: 0; scroll-margin-top: 0; color: #0B0C0C;}
 p.kpi-big {font-size: 1.5rem !important; font-weight: 700; line-height: 1.2; margin: 0; color: #0B0C0C;
            white-space: nowrap;}
 p.kpi-mid {font-size: 1.15rem !important; font-weight: 600; line-height: 1.3; margin: 0; color: #0B0C0C;}
@@ -64,6 +65,8 @@ p.kpi-note {font-size: 0.85rem !important; color: #505A5F; line-height: 1.35; ma
 .kpi-icon img {flex: none;}
 p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4; margin: 0;
                 border-left: 3px solid #B1B4B6; padding-left: 0.6rem;}
+[class*="st-key-kpi_"] [data-testid="stPageLink-NavLink"] * {white-space: normal !important; overflow: visible;
+    text-overflow: clip; line-height: 1.35;}  /* the card's links name their KPI in full */
 .app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
 </style>
 """

@@ -77,13 +77,14 @@ def kpi_card(r, show_area: bool) -> None:
         target = f"{cat.area_name(kpi.app_area)} · {target}"
     with st.container(border=True, key=f"kpi_{r.kpi_id}"):
         c = st.columns(COLUMNS, vertical_alignment="center")
-        c[0].markdown(f'<p class="kpi-name">{ui.esc(kpi.name)}</p><p class="kpi-note">{ui.esc(target)}</p>',
+        # The KPI's name is a heading under the page's h2 and the APP area's h3; each link names its KPI
+        c[0].markdown(f'<h4 class="kpi-name">{ui.esc(kpi.name)}</h4><p class="kpi-note">{ui.esc(target)}</p>',
                       unsafe_allow_html=True)
-        c[0].page_link("pages/kpi_trajectory.py", label="Trajectory, SPC and definition",
+        c[0].page_link("pages/kpi_trajectory.py", label=f"Trajectory, SPC and definition: {kpi.short_name}",
                        icon=":material/show_chart:", query_params={"kpi": r.kpi_id, "period": period})
         if ui.can_open("explain") and r.kpi_id in cat.event_ids:  # Explain reads SEN2 events, not referrals
-            c[0].page_link("pages/explain.py", label="Explain this number", icon=":material/manage_search:",
-                           query_params={"kpi": r.kpi_id, "period": period})
+            c[0].page_link("pages/explain.py", label=f"Explain this number: {kpi.short_name}",
+                           icon=":material/manage_search:", query_params={"kpi": r.kpi_id, "period": period})
         hidden = r.status == "suppressed"
         if r.basis == "rolling_12m":  # the figure judged is the 12 months' one; the month's own sits beside it
             month_alone = (f"{format_period(period)} alone: "

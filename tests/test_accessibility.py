@@ -43,3 +43,20 @@ def test_every_page_has_its_own_title(server, page, path, title):
     url, _ = server
     _open(page, url, path)
     expect(page).to_have_title(title)
+
+
+def test_overview_cards_name_their_kpi(server, page):
+    """Each card's KPI name is a heading (h4, under the APP area's h3); its links say which KPI they open."""
+    url, folder = server
+    _open(page, url, "")
+    card = page.locator(f".st-key-kpi_{KPI}")
+    name = "New EHC plans issued within 20 weeks, excluding exceptions"
+    heading = card.get_by_role("heading", name=name, level=4, exact=True)
+    expect(heading).to_be_visible()
+    assert heading.evaluate("h => getComputedStyle(h).fontSize") == "16.32px"  # the card's type, not an h4's
+    expect(card.get_by_role("link", name=f"Trajectory, SPC and definition: {SHORT}", exact=True)).to_be_visible()
+    expect(card.get_by_role("link", name=f"Explain this number: {SHORT}", exact=True)).to_be_visible()
+    links = page.get_by_role("link").all_inner_texts()
+    repeated = [t for t in links if t.strip() in ("Trajectory, SPC and definition", "Explain this number")]
+    assert not repeated, repeated
+    tb._shot(page, folder, "a11y_overview_cards")
