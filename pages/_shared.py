@@ -67,6 +67,18 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
                 border-left: 3px solid #B1B4B6; padding-left: 0.6rem;}
 [class*="st-key-kpi_"] [data-testid="stPageLink-NavLink"] * {white-space: normal !important; overflow: visible;
     text-overflow: clip; line-height: 1.35;}  /* the card's links name their KPI in full */
+/* Code (st.code, fenced code in markdown) at AA contrast on its grey ground, wrapped rather than scrolled (a
+   scrolling block is a keyboard trap for axe's scrollable-region-focusable); inline code at body-text contrast. */
+[data-testid="stCode"] pre, [data-testid="stCode"] pre code {white-space: pre-wrap !important;
+    overflow-wrap: anywhere; overflow: visible !important;}
+[data-testid="stCode"] .token {color: #0B0C0C !important;}
+[data-testid="stCode"] .token.keyword, [data-testid="stCode"] .token.function, [data-testid="stCode"] .token.builtin,
+[data-testid="stCode"] .token.parameter, [data-testid="stCode"] .token.variable,
+[data-testid="stCode"] .token.atrule {color: #1D70B8 !important;}
+[data-testid="stCode"] .token.string, [data-testid="stCode"] .token.number, [data-testid="stCode"] .token.boolean,
+[data-testid="stCode"] .token.attr-value {color: #00703C !important;}
+[data-testid="stCode"] .token.comment {color: #505A5F !important;}
+:not(pre) > code {color: #0B0C0C !important;}
 .app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
 </style>
 """

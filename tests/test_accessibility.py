@@ -60,3 +60,38 @@ def test_overview_cards_name_their_kpi(server, page):
     repeated = [t for t in links if t.strip() in ("Trajectory, SPC and definition", "Explain this number")]
     assert not repeated, repeated
     tb._shot(page, folder, "a11y_overview_cards")
+
+
+# --- axe-core ---------------------------------------------------------------------------------------------------
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Elements of Streamlit's own that we cannot reach, each with the reason; nothing else is excluded.
+AXE_EXCLUDE: list[list[str]] = []
+
+
+def _axe(page) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    context = {"exclude": AXE_EXCLUDE} if AXE_EXCLUDE else None
+    return Axe().run(page, context=context, options=options).response["violations"]
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {v['help']}")
+        for n in v["nodes"][:3]:
+            lines.append(f"    {n['target']}: {n.get('failureSummary', '')[:300]!r}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES, ids=[p or "overview" for p, _ in PAGES])
+def test_axe_finds_no_serious_violation(server, page, path, title):
+    url, folder = server
+    _open(page, url, path)
+    page.wait_for_timeout(1000)  # charts drawn
+    violations = _axe(page)
+    print(_describe(violations))
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not serious, _describe(serious)
