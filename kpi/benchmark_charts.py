@@ -20,6 +20,7 @@ from kpi.charts import (
     _base_layout,
     axis_title,
     format_value,
+    readable_text,
 )
 from kpi.definitions import KpiDefinition
 
@@ -81,7 +82,7 @@ def comparison_figure(kpi: KpiDefinition, area: Area, hist: pd.DataFrame, local:
                       legend={"orientation": "h", "y": -0.18},
                       yaxis={"title": axis_title(kpi), "rangemode": "tozero"},
                       xaxis={"title": "Calendar year", "dtick": 1})
-    return fig
+    return readable_text(fig)  # after the axis titles, which replace the title font
 
 
 def benchmark_bars(kpi: KpiDefinition, table: pd.DataFrame) -> go.Figure:
@@ -105,7 +106,7 @@ def benchmark_bars(kpi: KpiDefinition, table: pd.DataFrame) -> go.Figure:
     top = float(rows["value"].max()) if len(rows) else 1.0
     fig.update_layout(height=max(320, 30 * len(rows) + 80), margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       xaxis={"title": axis_title(kpi), "range": [0, top * 1.18 or 1]}, yaxis={"automargin": True})
-    return fig
+    return readable_text(fig)  # after the axis titles, which replace the title font
 
 
 def rank_figure(hist: pd.DataFrame, area: Area) -> go.Figure:
@@ -131,4 +132,4 @@ def rank_figure(hist: pd.DataFrame, area: Area) -> go.Figure:
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 20, "b": 10},
                       yaxis={"title": "Rank (1 = best)"},
                       xaxis={"title": "Calendar year", "dtick": 2 if own["year"].nunique() > 6 else 1})
-    return fig
+    return readable_text(fig)  # after the axis titles, which replace the title font

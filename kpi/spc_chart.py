@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kpi.charts import axis_title, format_period, format_value
+from kpi.charts import axis_title, format_period, format_value, readable_text
 from kpi.definitions import KpiDefinition, PlanWindow
 from kpi.spc import XmrResult
 
@@ -121,7 +121,7 @@ def spc_figure(
         xaxis={"type": "date", "title": "Month", "dtick": "M6", "tickformat": "%b %Y",
                "range": _x_range(periods, window)},
     )
-    return fig
+    return readable_text(fig)
 
 
 METHOD_NAMES = {"mdc": "NHS England Making Data Count rules (Single Chart Tool)",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.charts import DARK_BLUE, DARK_PINK, FONT, ORANGE, format_period
+from kpi.charts import DARK_BLUE, DARK_PINK, FONT, ORANGE, format_period, readable_text
 
 SERVICE_LABELS = {
     "SALT": "Speech and language therapy",
@@ -67,7 +67,7 @@ def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
                                                                                      "b": 10},
                       legend={"orientation": "h", "y": -0.15, "traceorder": "normal"}, yaxis_title=y_title,
                       hovermode="x unified")
-    return fig
+    return readable_text(fig)
 
 
 def local_bands_figure(table: pd.DataFrame, label: str) -> go.Figure:

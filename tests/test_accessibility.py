@@ -95,3 +95,26 @@ def test_axe_finds_no_serious_violation(server, page, path, title):
     print(_describe(violations))
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert not serious, _describe(serious)
+
+
+def _contrast_on_white(rgb: str) -> float:
+    r, g, b = (int(c) / 255 for c in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3])
+    lum = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    y = 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2]
+    return 1.05 / (y + 0.05)
+
+
+def test_chart_text_meets_aa_contrast(server, page):
+    """axe does not check text inside SVG: the charts' tick labels, axis titles and legends are checked here."""
+    url, _ = server
+    _open(page, url, "kpi_trajectory")
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    expect(charts).to_have_count(2)  # the plan chart and the XmR chart
+    fills = page.evaluate("""() => [...document.querySelectorAll(
+        "[data-testid='stPlotlyChart'] .xtick text, [data-testid='stPlotlyChart'] .ytick text, "
+        + "[data-testid='stPlotlyChart'] .g-xtitle text, [data-testid='stPlotlyChart'] .g-ytitle text, "
+        + "[data-testid='stPlotlyChart'] .legendtext")].map(t => [
+            t.closest('g[class]').getAttribute('class') + ' ' + t.textContent, getComputedStyle(t).fill])""")
+    assert len(fills) > 20
+    low = {what: round(_contrast_on_white(f), 2) for what, f in fills if _contrast_on_white(f) < 4.5}
+    assert not low, low
