@@ -326,14 +326,62 @@ def sparkline(values: Sequence[float | None], periods: Sequence[str], unit: str,
         "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)"})
 
 
-def sparkline_alt(values: Sequence[float | None], periods: Sequence[str], unit: str, decimals: int) -> str:
-    """A text alternative for a sparkline: first and latest values."""
-    pairs = [(p, v) for p, v in zip(periods, values, strict=True) if not _missing(v)]
-    if not pairs:
-        return "No values in the last 13 months"
-    (p0, v0), (p1, v1) = pairs[0], pairs[-1]
-    return (f"Monthly values from {format_value(v0, unit, decimals)} in {format_period(p0)} "
-            f"to {format_value(v1, unit, decimals)} in {format_period(p1)}")
+TREND_MONTHS = 6  # the chart alternatives' trend: the judged figure now against this many months before
+
+
+def chart_alt(name: str, unit: str, decimals: int, basis: str, period: str, recent: Sequence[float | None],
+              trajectory: float | None = None, target: float | None = None, target_period: str | None = None,
+              status: str | None = None, polarity: str = "up", months: int = TREND_MONTHS) -> str:
+    """A chart's text alternative that states its point: the judged figure for ``period`` (on the plan's basis)
+    against the month's trajectory (with the status) and the target, and the trend over the last ``months``.
+
+    ``recent`` holds the judged figures of consecutive months ending at ``period`` (series.scorecard's "recent").
+    'EHCPs within 20 weeks (excl. exceptions): 45.4% over the 12 months to June 2024 against a planned 49.2%
+    (off track), target 49.2% by January 2024; rising over the last 6 months, from 40.1%: an improvement.'"""
+    values = [None if _missing(v) else float(v) for v in recent]
+    when = format_period(period)
+    value = values[-1] if values else None
+    if value is None:
+        why = "not shown (small numbers)" if status == "suppressed" else "no value"
+        text = f"{name}: {why} for {when}"
+    else:
+        over = f"over the 12 months to {when}" if basis == "rolling_12m" else f"in {when}"
+        text = f"{name}: {format_value(value, unit, decimals)} {over}"
+    if not _missing(trajectory):
+        said = STATUS_LABELS.get(status, "").replace(" (not judged)", ", not judged").lower()
+        judged = f" ({said})" if said and value is not None else ""
+        text += f" against a planned {format_value(trajectory, unit, decimals)}{judged}"
+    if not _missing(target) and isinstance(target_period, str):
+        text += (", target" if not _missing(trajectory) else "; target")
+        text += f" {format_value(target, unit, decimals)} by {format_period(target_period)}"
+    elif _missing(trajectory):
+        text += "; no plan target"
+    window = values[-months - 1:]
+    start = next((i for i, v in enumerate(window) if v is not None), None)
+    if value is not None and start is not None and start < len(window) - 1:
+        span, base = len(window) - 1 - start, window[start]
+        delta = round(value - base, decimals)
+        since = f"over the last {span} months" if span > 1 else "since last month"
+        if delta == 0:
+            text += f"; unchanged {since}"
+        else:
+            better = is_improvement(delta, polarity)
+            text += (f"; {'rising' if delta > 0 else 'falling'} {since}, from {format_value(base, unit, decimals)}"
+                     f": {'an improvement' if better else 'a deterioration'}")
+    return text + "."
+
+
+def trajectory_alt(rows: pd.DataFrame, kpi: KpiDefinition, period: str, months: int = TREND_MONTHS) -> str:
+    """chart_alt for one KPI's series (the trajectory chart's rows), at the chosen month."""
+    rows = rows[rows["period"] <= period].sort_values("period")
+    here = rows[rows["period"] == period]
+    trajectory, status = (here["trajectory"].iloc[0], here["status"].iloc[0]) if len(here) else (None, None)
+    by_month = dict(zip(rows["period"], rows[kpi.basis_column], strict=True))
+    recent = [by_month.get(period_of(month_index(period) - k)) for k in range(months, -1, -1)]
+    plan = kpi.plan
+    return chart_alt(kpi.short_name, kpi.unit, kpi.decimals, kpi.basis, period, recent, trajectory,
+                     plan.target.value if plan else None, plan.target.period if plan else None,
+                     status, kpi.polarity, months)
 
 
 def _hover(row, kpi: KpiDefinition) -> str:

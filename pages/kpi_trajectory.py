@@ -21,6 +21,7 @@ from kpi.charts import (
     status_text,
     table_csv,
     table_frame,
+    trajectory_alt,
     trajectory_figure,
 )
 from kpi.comparison import comparison_wide, local_calendar_years
@@ -104,7 +105,7 @@ else:
     fig = trajectory_figure(rows, kpi, cat.plan_window, period, show_rolling=rolling and has_rolling)
     st.plotly_chart(fig, key="trajectory", config={"displaylogo": False,
                                                    "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
-                    alt=f"Line chart of {kpi.short_name} by month against the plan trajectory and target.")
+                    alt=trajectory_alt(rows, kpi, period))
     st.caption("The shaded band is the APP monitoring window; the chart opens two years before it (double-click "
                "the chart to see every month). Marker shape shows status: ● on track, ◆ within tolerance, "
                "✖ off track. The table view lists every month.")

@@ -11,13 +11,13 @@ from kpi.board import SORT_KEYS, board_table, sort_board
 from kpi.charts import (
     NOT_JUDGED,
     STATUS_ORDER,
+    chart_alt,
     format_basis,
     format_change,
     format_period,
     format_value,
     recent_periods,
     sparkline,
-    sparkline_alt,
     status_counts,
     status_summary,
     status_text,
@@ -112,7 +112,9 @@ def kpi_card(r, show_area: bool) -> None:
             st.markdown('<p class="kpi-label">Last 13 months</p>', unsafe_allow_html=True)
             if any(pd.notna(v) for v in r.recent):
                 st.plotly_chart(sparkline(r.recent, months, unit, d), config={"displayModeBar": False},
-                                key=f"spark_{r.kpi_id}", alt=sparkline_alt(r.recent, months, unit, d))
+                                key=f"spark_{r.kpi_id}", alt=chart_alt(
+                                    kpi.short_name, unit, d, r.basis, period, r.recent, r.trajectory, r.target,
+                                    r.target_period, r.status, r.polarity))
             else:
                 st.markdown('<p class="kpi-note">No values in these months</p>', unsafe_allow_html=True)
         s = st.columns([1.45, 1.45, 1.5, 3.6], vertical_alignment="center")

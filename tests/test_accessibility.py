@@ -6,6 +6,8 @@ Uses the fixture database, Streamlit server and Debian Chromium of tests/test_br
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -118,3 +120,17 @@ def test_chart_text_meets_aa_contrast(server, page):
     assert len(fills) > 20
     low = {what: round(_contrast_on_white(f), 2) for what, f in fills if _contrast_on_white(f) < 4.5}
     assert not low, low
+
+
+def test_charts_text_alternatives_state_the_point(server, page):
+    """The plan chart and the Overview sparkline are labelled with the judged figure, plan, target and trend."""
+    url, _ = server
+    _open(page, url, "kpi_trajectory")
+    figure = page.get_by_role("figure", name=re.compile(f"^{re.escape(SHORT)}: "))
+    expect(figure).to_have_count(1)
+    label = figure.evaluate("f => f.getAttribute('aria-label') || f.getAttribute('title') || ''")
+    assert " over the 12 months to July 2023 against a planned " in label and " by January 2024" in label, label
+    _open(page, url, "")
+    spark = page.locator(f".st-key-kpi_{KPI}").get_by_role("figure")
+    expect(spark).to_have_count(1)
+    expect(spark).to_have_accessible_name(label)  # the same sentence as the plan chart's

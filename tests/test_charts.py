@@ -143,8 +143,52 @@ def test_sparkline_is_small_and_bare():
     assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
     assert fig.data[0].hovertext[0] == "July 2022: 0.0%"
     assert fig.data[1].y == (11.0,)  # the latest point with a value is marked
-    assert charts.sparkline_alt([1.0, None, 2.5], periods[-3:], "percent", 1) == (
-        "Monthly values from 1.0% in May 2023 to 2.5% in July 2023")
+
+
+NAME = "EHCPs within 20 weeks (excl. exceptions)"
+
+
+def test_chart_alt_states_the_point():
+    """The judged figure on the plan's basis, against the month's trajectory and the target, and the trend."""
+    recent = [40.1, 41.0, None, 43.0, 44.2, 45.0, 45.4]
+    assert charts.chart_alt(NAME, "percent", 1, "rolling_12m", "2024-06", recent, 49.2, 49.2, "2024-01",
+                            "off_track", "up") == (
+        f"{NAME}: 45.4% over the 12 months to June 2024 against a planned 49.2% (off track), target 49.2% by "
+        "January 2024; rising over the last 6 months, from 40.1%: an improvement.")
+    # judged on the month itself; lower is better; a gap at the start of the window: the trend from the first value
+    assert charts.chart_alt("Weeks to plan", "weeks", 1, "value", "2023-07", [None, None, 21.0, 22.5], 20.0, 18.0,
+                            "2024-01", "within_tolerance", "down") == (
+        "Weeks to plan: 22.5 weeks in July 2023 against a planned 20.0 weeks (within tolerance), target 18.0 weeks "
+        "by January 2024; rising since last month, from 21.0 weeks: a deterioration.")
+
+
+def test_chart_alt_without_a_plan_a_value_or_a_change():
+    assert charts.chart_alt("Open plans", "count", 0, "value", "2023-07", [5.0, 5.0], None, None, None, None) == (
+        "Open plans: 5 in July 2023; no plan target; unchanged since last month.")
+    assert charts.chart_alt(NAME, "percent", 1, "rolling_12m", "2023-07", [45.0, None], 49.2, 60.0, "2024-01",
+                            "no_data") == (
+        f"{NAME}: no value for July 2023 against a planned 49.2%, target 60.0% by January 2024.")
+    assert charts.chart_alt(NAME, "percent", 1, "value", "2023-07", [None], None, 60.0, "2024-01", "suppressed") == (
+        f"{NAME}: not shown (small numbers) for July 2023; target 60.0% by January 2024.")
+    # the baseline month: planned, not judged
+    assert "against a planned 12.0% (baseline month, not judged)" in charts.chart_alt(
+        NAME, "percent", 1, "rolling_12m", "2023-01", [12.0], 12.0, 60.0, "2024-01", "baseline")
+
+
+@pytest.mark.parametrize("basis", ["rolling_12m", "month"])
+def test_trajectory_alt_uses_the_judged_figure(catalogue, basis):
+    kpi = _on_basis(catalogue.get("ehcp_20wk_excl"), basis)
+    rows = _rows(catalogue, basis=basis)
+    here = rows.set_index("period").loc["2023-07"]
+    text = charts.trajectory_alt(rows, kpi, "2023-07")
+    judged = here["rolling_12m"] if kpi.basis == "rolling_12m" else here["value"]
+    over = "over the 12 months to July 2023" if kpi.basis == "rolling_12m" else "in July 2023"
+    assert text.startswith(f"{kpi.short_name}: {charts.format_value(judged, 'percent', kpi.decimals)} {over}")
+    assert f"against a planned {charts.format_value(here['trajectory'], 'percent', kpi.decimals)}" in text
+    assert f"target {charts.format_value(kpi.plan.target.value, 'percent', kpi.decimals)} by" in text
+    before = rows.set_index("period").loc["2023-01", kpi.basis_column]
+    assert f"over the last 6 months, from {charts.format_value(before, 'percent', kpi.decimals)}" in text \
+        or "unchanged over the last 6 months" in text
 
 
 def test_table_and_csv_are_rounded_as_displayed(catalogue):
