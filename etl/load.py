@@ -208,11 +208,15 @@ def typed_expr(f: Field, raw: str, key: bytes) -> str:
     return raw
 
 
+TOO_LONG = f"value is too long (over {src.MAX_CELL_CHARS:,} characters, more than an Excel cell holds): not shown"
+
+
 def field_checks(f: Field, raw: str, typed: str) -> list[tuple[str, str]]:
     """(condition, reason) pairs that make a row's value in this field unacceptable."""
     checks: list[tuple[str, str]] = []
     if f.required:
         checks.append((f"{raw} IS NULL", "required value is missing"))
+    checks.append((f"length({raw}) > {src.MAX_CELL_CHARS}", TOO_LONG))
     errors = ", ".join(_lit(e) for e in src.EXCEL_ERRORS)
     # Every Excel error starts with '#': the prefix test spares upper-casing the other cells.
     checks.append((f"(starts_with({raw}, '#') AND upper({raw}) IN ({errors}))",
@@ -437,6 +441,7 @@ class Loader:
             elif f.source == "personbirthdate":
                 typed_cols.append(f"_t{i} AS _birth_date")
             shown = self._shown(module, mapping, columns, i, "")
+            shown = f"CASE WHEN length(_r{i}) <= {src.MAX_CELL_CHARS} THEN {shown} END"  # a huge cell: not shown
             for cond, reason in field_checks(f, f"_r{i}", f"_t{i}"):
                 field_problems.append(_problem_struct(cond, mapping.get(f.source, f.source), shown, reason))
                 flags.append(f"({cond})")
@@ -580,6 +585,7 @@ class Loader:
             if f.source not in mapping or f.kind == "identifier":
                 continue
             value = f"c._t{i}" if f.kind == "person_id" else self._shown(module, mapping, columns, i, "c.")
+            value = f"CASE WHEN length(c._r{i}) > {src.MAX_CELL_CHARS} THEN '(too long: not kept)' ELSE {value} END"
             parts.append(f"{_lit(mapping[f.source])}, {value}")
         parts.append("'(beyond the last heading)', c._extra")
         return f"json_object({', '.join(parts)})"
