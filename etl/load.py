@@ -100,18 +100,56 @@ def detect_module(headers: list[str]) -> tuple[Module | None, dict[str, str]]:
     SEN2 modules (Blade names or human headings) and the local extracts compete; ties go to the first declared.
     Returns the module and a map from each field's source name to the header as written in the file.
     """
-    present: dict[str, str] = {}
-    for h in headers:
-        present.setdefault(normalise_header(h), h)
+    present = _present(headers)
+    sen2_known = {n for n in present if n in _sen2_names()}
     best: tuple[float, Module | None, dict[str, str]] = (0.0, None, {})
     for module in ALL_MODULES:
         mapping = _map_module(module, present)
         if module.key.source not in mapping:
             continue
+        if any(c not in mapping for c in module.required_columns) and \
+                sen2_known - {normalise_header(h) for h in mapping.values()}:
+            continue  # columns it lacks and SEN2 headings it does not know: another module's file, never this one
         score = len(mapping) / len(module.all_fields)
         if score > best[0]:
             best = (score, module, mapping)
     return best[1], best[2]
+
+
+def _present(headers: list[str]) -> dict[str, str]:
+    """Normalised heading → the heading as written (the first of repeats)."""
+    present: dict[str, str] = {}
+    for h in headers:
+        present.setdefault(normalise_header(h), h)
+    return present
+
+
+@functools.cache
+def _sen2_names() -> frozenset[str]:
+    """Every normalised heading a SEN2 module field is known by (Blade names, aliases, human headings)."""
+    return frozenset(n for m in MODULES for f in m.all_fields for n in field_names(m, f))
+
+
+def closest_layout(headers: list[str]) -> str | None:
+    """For a table no layout fits: the layout matching most of its headings, the columns it lacks (the key and
+    required ones, with their template headings) and the headings it does not recognise; None when none match."""
+    present = _present(headers)
+    best: tuple[int, float, Module | None, dict[str, str]] = (0, 0.0, None, {})
+    for module in ALL_MODULES:
+        mapping = _map_module(module, present)
+        score = (len(mapping), len(mapping) / len(module.all_fields))
+        if score > best[:2]:
+            best = (*score, module, mapping)
+    _, _, module, mapping = best
+    if module is None:
+        return None
+    missing = [f"{c} ({human.heading(module.name, c)})" if human.heading(module.name, c) != c else c
+               for c in dict.fromkeys([module.key.source, *module.required_columns]) if c not in mapping]
+    used = set(mapping.values())
+    unknown = [h for h in headers if h and h not in used]
+    kind = "SEN2 module" if module.layout == LAYOUT else "local extract"
+    return (f"closest is the {module.name} {kind}, which lacks {', '.join(missing) or 'nothing required'}"
+            f"; headings not recognised: {', '.join(unknown) or 'none'}")
 
 
 def looks_like_header(cells: list[str]) -> bool:
@@ -700,7 +738,9 @@ def plan_file(path: Path) -> tuple[list[PlanItem], list[Problem], list[Problem]]
             source_error = f"unknown layout: the workbook matches no known layout ({source_error})"
         return [], [Problem(path.name, None, None, source_error)], []
     what = "the workbook matches" if src.is_excel(path) else "the headers match"
-    return [], [Problem(path.name, None, None, f"unknown layout: {what} no known layout; expected "
+    closest = [c for c in (closest_layout(s.headers) for s in unmatched) if c]
+    return [], [Problem(path.name, None, None, f"unknown layout: {what} no known layout; "
+                        + "".join(f"{c}; " for c in closest[:1]) + "expected "
                         + expected_layouts() + "".join(f"; or {lay.description}" for lay in OTHER_LAYOUTS))], []
 
 

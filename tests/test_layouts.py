@@ -198,3 +198,21 @@ def test_a_damaged_file_is_a_one_line_rejection(tmp_path, capsys, suffix):
     assert etl_main(["load", str(path), "--db", str(tmp_path / "a.duckdb")]) == 2
     err = capsys.readouterr().err
     assert f"broken{suffix}" in err and "Traceback" not in err
+
+
+def test_an_active_plans_file_with_unknown_headings_is_never_read_as_a_local_extract(tmp_path, capsys):
+    """Human headings with no record id of its own and a heading the loader does not know: it is an active plans
+    file (never placement sufficiency), and the rejection names the closest layout, what it lacks and what was
+    not recognised."""
+    path = tmp_path / "active_plans.csv"
+    path.write_text("Person ID,Request reference,EHCP review meeting date,Review outcome,Phase transfer due date\n"
+                    "101,5001,01/05/2024,M,\n")
+    db = tmp_path / "a.duckdb"
+    assert etl_main(["load", str(path), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "required column" not in err and "placement_sufficiency module" not in err
+    assert "closest is the activeplans SEN2 module" in err
+    assert "activeplanstableid (Active Plans Record ID)" in err and "requeststableid" in err
+    assert "headings not recognised: Person ID, Request reference" in err
+    assert not db.exists() or duckdb.connect(str(db), read_only=True).execute(
+        "SELECT count(*) FROM load_log").fetchone() == (0,)
