@@ -84,6 +84,14 @@ def _field_names(module: str, source: str, aliases: tuple[str, ...]) -> tuple[st
     return tuple(dict.fromkeys(normalise_header(n) for n in names))
 
 
+# Human-heading templates may key active plans by person and request with no record id of their own: the key is
+# then derived as ``<request id>|<review meeting date, ISO>`` (the request id alone when no meeting date is given),
+# so one request's reviews stay apart and a later extract's row for the same meeting replaces the earlier one.
+# Child rows (placement detail, SEN need) cannot refer to such a key: they need the record id.
+DERIVED_KEYS: dict[str, tuple[str, str]] = {"activeplanstableid": ("requeststableid", "reviewmeeting")}
+DERIVED = " (derived key)"
+
+
 def _map_module(module: Module, present: dict[str, str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for f in module.all_fields:
@@ -91,6 +99,9 @@ def _map_module(module: Module, present: dict[str, str]) -> dict[str, str]:
             if name in present:
                 mapping[f.source] = present[name]
                 break
+    parts = DERIVED_KEYS.get(module.key.source)
+    if parts and module.key.source not in mapping and parts[0] in mapping:
+        mapping[module.key.source] = " + ".join(mapping[p] for p in parts if p in mapping) + DERIVED
     return mapping
 
 
@@ -197,9 +208,14 @@ def _lit(text: str) -> str:
 
 
 def _raw(f: Field, mapping: dict[str, str]) -> str:
-    """The trimmed raw text of a field, NULL when blank or when the column is absent."""
+    """The trimmed raw text of a field, NULL when blank or when the column is absent (a derived key: its text)."""
     if f.source not in mapping:
         return "CAST(NULL AS VARCHAR)"
+    if f.source in DERIVED_KEYS and mapping[f.source].endswith(DERIVED):
+        parent, when = (next(g for m in MODULES for g in m.all_fields if g.source == s) for s in DERIVED_KEYS[f.source])
+        parent_raw, when_raw = _raw(parent, mapping), _raw(when, mapping)
+        return (rf"CASE WHEN {parent_raw} IS NOT NULL THEN regexp_replace({parent_raw}, '^(\d+)\.0+$', '\1') || "
+                f"coalesce('|' || CAST({date_sql(when_raw)} AS VARCHAR), '') END")
     return f"NULLIF(trim({_q(mapping[f.source])}), '')"
 
 

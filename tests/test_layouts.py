@@ -216,3 +216,21 @@ def test_an_active_plans_file_with_unknown_headings_is_never_read_as_a_local_ext
     assert "headings not recognised: Person ID, Request reference" in err
     assert not db.exists() or duckdb.connect(str(db), read_only=True).execute(
         "SELECT count(*) FROM load_log").fetchone() == (0,)
+
+
+def test_active_plans_keyed_by_request_and_meeting_date_with_no_record_id_of_their_own(tmp_path):
+    """A case-system export of reviews (person, request, meeting and decision dates, outcome) has no active plans
+    record id: the key is derived from the request id and the review meeting date."""
+    b = Blade()
+    r = b.issued_plan("2023-01-02", "2023-05-22")
+    db = tmp_path / "a.duckdb"
+    load_paths([b.write(tmp_path / "blade")], db)
+    path = tmp_path / "reviews.csv"
+    path.write_text("Person ID,Requests Record ID,EHCP review meeting date,EHCP review decisions date,Review outcome\n"
+                    f"1,{r},01/05/2024,20/05/2024,M\n{1},{r},02/05/2025,,\n")
+    report = load_paths([path], db)
+    assert report.exit_code == 0, [str(p) for f in report.files for p in f.problems]
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT active_plan_id, review_outcome FROM active_plan ORDER BY 1").fetchall() == [
+        (f"{r}|2024-05-01", "M"), (f"{r}|2025-05-02", None)]
+    con.close()
