@@ -9,7 +9,7 @@ selector, then runs the chosen page. The area, month and KPI live in the URL
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import streamlit as st
 
@@ -57,13 +57,26 @@ if areas is None:
     st.stop()
 area, area_note = ui.choose_area(areas)  # a selector in the sidebar when more than one area is loaded
 area_name = dict(areas)[area]
-series = ui.load_series_or_explain(db_path, area)
+as_of, as_of_note = ui.as_of_from_url()
+with st.sidebar:
+    with st.expander("As it stood on a past day", expanded=as_of is not None):
+        picked = st.date_input("Figures as they stood on", value=date.fromisoformat(as_of) if as_of else None,
+                               format="DD/MM/YYYY", key="as_of_day",
+                               help="Only the extracts dated on or before this day: what a past meeting was "
+                                    "shown. Leave empty for the latest figures.")
+if (picked.isoformat() if picked else None) != as_of:  # a day chosen or cleared: into the link, then redraw
+    if picked:
+        ui.write_to_url("as_of", picked.isoformat())
+    else:
+        ui.forget_url("as_of")
+    st.rerun()
+series = ui.load_series_or_explain(db_path, area, as_of)
 if series is None:
     st.stop()
 
 periods = ui.periods_with_data(series)
 latest = ui.latest_with_data(series)
-as_at, as_at_source = ui.db_call(data_as_at, area)
+as_at, as_at_source = ui.db_call(data_as_at, area, as_of)
 partial = set(series.loc[~series["complete"].astype(bool), "period"]) if "complete" in series.columns else set()
 
 
@@ -100,6 +113,8 @@ where = f"month {n} of {plan_length(window)} of the plan" if n else (
     "before the plan began" if period < window.start else
     f"after the plan ended in {format_period(window.end)}: figures are set against its final targets")
 dated = f" · data as at **{format_date(as_at)}**" if as_at else ""
+if as_of:
+    dated += f" · **as it stood on {format_date(as_of)}** (extracts dated on or before it)"
 if as_at_source == "load time":
     dated += " (the day the extract was loaded: it carries no date of its own)"
 subtitle.markdown(f"**{area_name}** · monitoring window **{format_window(window)}**{approved}{dated} · showing "
@@ -112,7 +127,7 @@ home, _ = ui.home_area_code()
 if home and area != home and home in dict(areas):
     st.caption(f"The plan's trajectories and targets are {dict(areas)[home]}'s (kpi_definitions.yaml); "
                f"{area_name}'s figures are set against them for comparison, not against a plan of its own.")
-for message in (area_note, note):
+for message in (area_note, note, as_of_note):
     if message:
         st.info(message, icon=":material/link_off:")
 

@@ -84,6 +84,14 @@ def _field_names(module: str, source: str, aliases: tuple[str, ...]) -> tuple[st
     return tuple(dict.fromkeys(normalise_header(n) for n in names))
 
 
+# Human-heading templates may key active plans by person and request with no record id of their own: the key is
+# then derived as ``<request id>|<review meeting date, ISO>`` (the request id alone when no meeting date is given),
+# so one request's reviews stay apart and a later extract's row for the same meeting replaces the earlier one.
+# Child rows (placement detail, SEN need) cannot refer to such a key: they need the record id.
+DERIVED_KEYS: dict[str, tuple[str, str]] = {"activeplanstableid": ("requeststableid", "reviewmeeting")}
+DERIVED = " (derived key)"
+
+
 def _map_module(module: Module, present: dict[str, str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for f in module.all_fields:
@@ -91,6 +99,9 @@ def _map_module(module: Module, present: dict[str, str]) -> dict[str, str]:
             if name in present:
                 mapping[f.source] = present[name]
                 break
+    parts = DERIVED_KEYS.get(module.key.source)
+    if parts and module.key.source not in mapping and parts[0] in mapping:
+        mapping[module.key.source] = " + ".join(mapping[p] for p in parts if p in mapping) + DERIVED
     return mapping
 
 
@@ -100,18 +111,56 @@ def detect_module(headers: list[str]) -> tuple[Module | None, dict[str, str]]:
     SEN2 modules (Blade names or human headings) and the local extracts compete; ties go to the first declared.
     Returns the module and a map from each field's source name to the header as written in the file.
     """
-    present: dict[str, str] = {}
-    for h in headers:
-        present.setdefault(normalise_header(h), h)
+    present = _present(headers)
+    sen2_known = {n for n in present if n in _sen2_names()}
     best: tuple[float, Module | None, dict[str, str]] = (0.0, None, {})
     for module in ALL_MODULES:
         mapping = _map_module(module, present)
         if module.key.source not in mapping:
             continue
+        if any(c not in mapping for c in module.required_columns) and \
+                sen2_known - {normalise_header(h) for h in mapping.values()}:
+            continue  # columns it lacks and SEN2 headings it does not know: another module's file, never this one
         score = len(mapping) / len(module.all_fields)
         if score > best[0]:
             best = (score, module, mapping)
     return best[1], best[2]
+
+
+def _present(headers: list[str]) -> dict[str, str]:
+    """Normalised heading → the heading as written (the first of repeats)."""
+    present: dict[str, str] = {}
+    for h in headers:
+        present.setdefault(normalise_header(h), h)
+    return present
+
+
+@functools.cache
+def _sen2_names() -> frozenset[str]:
+    """Every normalised heading a SEN2 module field is known by (Blade names, aliases, human headings)."""
+    return frozenset(n for m in MODULES for f in m.all_fields for n in field_names(m, f))
+
+
+def closest_layout(headers: list[str]) -> str | None:
+    """For a table no layout fits: the layout matching most of its headings, the columns it lacks (the key and
+    required ones, with their template headings) and the headings it does not recognise; None when none match."""
+    present = _present(headers)
+    best: tuple[int, float, Module | None, dict[str, str]] = (0, 0.0, None, {})
+    for module in ALL_MODULES:
+        mapping = _map_module(module, present)
+        score = (len(mapping), len(mapping) / len(module.all_fields))
+        if score > best[:2]:
+            best = (*score, module, mapping)
+    _, _, module, mapping = best
+    if module is None:
+        return None
+    missing = [f"{c} ({human.heading(module.name, c)})" if human.heading(module.name, c) != c else c
+               for c in dict.fromkeys([module.key.source, *module.required_columns]) if c not in mapping]
+    used = set(mapping.values())
+    unknown = [h for h in headers if h and h not in used]
+    kind = "SEN2 module" if module.layout == LAYOUT else "local extract"
+    return (f"closest is the {module.name} {kind}, which lacks {', '.join(missing) or 'nothing required'}"
+            f"; headings not recognised: {', '.join(unknown) or 'none'}")
 
 
 def looks_like_header(cells: list[str]) -> bool:
@@ -159,9 +208,14 @@ def _lit(text: str) -> str:
 
 
 def _raw(f: Field, mapping: dict[str, str]) -> str:
-    """The trimmed raw text of a field, NULL when blank or when the column is absent."""
+    """The trimmed raw text of a field, NULL when blank or when the column is absent (a derived key: its text)."""
     if f.source not in mapping:
         return "CAST(NULL AS VARCHAR)"
+    if f.source in DERIVED_KEYS and mapping[f.source].endswith(DERIVED):
+        parent, when = (next(g for m in MODULES for g in m.all_fields if g.source == s) for s in DERIVED_KEYS[f.source])
+        parent_raw, when_raw = _raw(parent, mapping), _raw(when, mapping)
+        return (rf"CASE WHEN {parent_raw} IS NOT NULL THEN regexp_replace({parent_raw}, '^(\d+)\.0+$', '\1') || "
+                f"coalesce('|' || CAST({date_sql(when_raw)} AS VARCHAR), '') END")
     return f"NULLIF(trim({_q(mapping[f.source])}), '')"
 
 
@@ -208,11 +262,15 @@ def typed_expr(f: Field, raw: str, key: bytes) -> str:
     return raw
 
 
+TOO_LONG = f"value is too long (over {src.MAX_CELL_CHARS:,} characters, more than an Excel cell holds): not shown"
+
+
 def field_checks(f: Field, raw: str, typed: str) -> list[tuple[str, str]]:
     """(condition, reason) pairs that make a row's value in this field unacceptable."""
     checks: list[tuple[str, str]] = []
     if f.required:
         checks.append((f"{raw} IS NULL", "required value is missing"))
+    checks.append((f"length({raw}) > {src.MAX_CELL_CHARS}", TOO_LONG))
     errors = ", ".join(_lit(e) for e in src.EXCEL_ERRORS)
     # Every Excel error starts with '#': the prefix test spares upper-casing the other cells.
     checks.append((f"(starts_with({raw}, '#') AND upper({raw}) IN ({errors}))",
@@ -437,6 +495,7 @@ class Loader:
             elif f.source == "personbirthdate":
                 typed_cols.append(f"_t{i} AS _birth_date")
             shown = self._shown(module, mapping, columns, i, "")
+            shown = f"CASE WHEN length(_r{i}) <= {src.MAX_CELL_CHARS} THEN {shown} END"  # a huge cell: not shown
             for cond, reason in field_checks(f, f"_r{i}", f"_t{i}"):
                 field_problems.append(_problem_struct(cond, mapping.get(f.source, f.source), shown, reason))
                 flags.append(f"({cond})")
@@ -580,6 +639,7 @@ class Loader:
             if f.source not in mapping or f.kind == "identifier":
                 continue
             value = f"c._t{i}" if f.kind == "person_id" else self._shown(module, mapping, columns, i, "c.")
+            value = f"CASE WHEN length(c._r{i}) > {src.MAX_CELL_CHARS} THEN '(too long: not kept)' ELSE {value} END"
             parts.append(f"{_lit(mapping[f.source])}, {value}")
         parts.append("'(beyond the last heading)', c._extra")
         return f"json_object({', '.join(parts)})"
@@ -694,7 +754,9 @@ def plan_file(path: Path) -> tuple[list[PlanItem], list[Problem], list[Problem]]
             source_error = f"unknown layout: the workbook matches no known layout ({source_error})"
         return [], [Problem(path.name, None, None, source_error)], []
     what = "the workbook matches" if src.is_excel(path) else "the headers match"
-    return [], [Problem(path.name, None, None, f"unknown layout: {what} no known layout; expected "
+    closest = [c for c in (closest_layout(s.headers) for s in unmatched) if c]
+    return [], [Problem(path.name, None, None, f"unknown layout: {what} no known layout; "
+                        + "".join(f"{c}; " for c in closest[:1]) + "expected "
                         + expected_layouts() + "".join(f"; or {lay.description}" for lay in OTHER_LAYOUTS))], []
 
 

@@ -7,13 +7,13 @@ database (and its write-ahead log, if any) to a temporary file beside it, runs t
 original with ``os.replace``: atomic on one file system. A reader opens either the old file or the new one,
 whole; one already open keeps reading the old file until it closes. A rejected or failed load deletes the copy
 and leaves the database untouched. A lock file beside the database keeps two loads from racing (the second one
-stops with a one-line message), and a load that changes nothing (every file already loaded) swaps nothing, so
-open sessions are not told of a refresh that did not happen.
+stops with a one-line message; the lock is ``filelock``'s, so it holds on Windows as on Linux), and a load that
+changes nothing (every file already loaded) swaps nothing, so open sessions are not told of a refresh that did not
+happen.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+from filelock import FileLock, Timeout
 
 from etl.load import AreaPaths, load_areas
 from etl.report import LoadReport
@@ -42,15 +43,15 @@ def lock_path(db: Path) -> Path:
 def exclusive(db: Path) -> Iterator[None]:
     """Hold the database's load lock for the block; LoadInProgress at once if another process holds it."""
     db.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path(db), "a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LoadInProgress(f"another load into {db} is running; try again when it has finished") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = FileLock(lock_path(db), blocking=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LoadInProgress(f"another load into {db} is running; try again when it has finished") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _discard(path: Path) -> None:

@@ -8,6 +8,9 @@ the file looks like, and must find the header itself. This module hides:
 - title rows above the header (a merged title cell, a blank line): the header is the first of the first
   rows that the caller's ``is_header`` accepts, else the first row with at least two cells filled;
 - trailing empty columns (a blank heading with no values) and blank rows, which are dropped;
+- oversized cells: Python's csv refuses a field over 128 KB by default; the limit is raised to
+  :data:`CSV_FIELD_LIMIT` so a huge cell reaches validation (which quarantines a value over :data:`MAX_CELL_CHARS`),
+  and a field beyond even that is a file-level :class:`SourceError`, never a traceback;
 - Excel workbooks: one :class:`Source` per sheet with something in it; dates become ISO text, whole numbers
   stored as floats stay as written (``12.0``, which the typed layer reads as 12), error cells (``#REF!``)
   are kept as text so validation can report them.
@@ -36,6 +39,12 @@ DELIMITERS = ",;\t|"
 EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
                 "#CALC!")
 assert all(e.startswith("#") for e in EXCEL_ERRORS)  # the loader's Excel-error test relies on it
+# Excel's own limit on a cell's text: no value in a real extract is longer (validation quarantines one that is).
+MAX_CELL_CHARS = 32_767
+# The largest field Python's csv reads (its default, 128 KB, turns a huge cell into a traceback); beyond it the
+# file is rejected with a clear message.
+CSV_FIELD_LIMIT = 64 << 20
+csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
 
 
 class SourceError(ValueError):
@@ -152,8 +161,12 @@ def open_csv(path: Path, is_header: Callable[[list[str]], bool] | None = None) -
     if "\x00" in text:
         raise SourceError("cannot be read as CSV (it holds binary data; is it a spreadsheet saved with the "
                           "wrong extension?)")
-    delimiter = sniff_delimiter(text)
-    rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    try:
+        delimiter = sniff_delimiter(text)
+        rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    except csv.Error as exc:
+        raise SourceError(f"cannot be read as CSV near the top ({exc}; a cell over "
+                          f"{CSV_FIELD_LIMIT >> 20} MB is not a case-system export)") from exc
     # csv.reader drops nothing, but DuckDB's line count for skip= counts every physical line, blank ones too.
     index = find_header(rows, is_header)
     if index is None:

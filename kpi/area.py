@@ -38,12 +38,16 @@ def default_area(codes: list[str], home: str | None) -> str | None:
     return codes[0] if codes else None
 
 
-def data_as_at(con: duckdb.DuckDBPyConnection, area: str) -> tuple[str | None, str | None]:
-    """The as-at date (ISO) of an area's newest SEN2 extract and where it came from ('sen2 header', 'file name',
-    'load time'); (None, None) when no date is recorded. The page header shows it ("Data as at 10 March 2024")."""
+def data_as_at(con: duckdb.DuckDBPyConnection, area: str, as_of: str | None = None
+               ) -> tuple[str | None, str | None]:
+    """The as-at date (ISO) of an area's newest SEN2 extract (dated on or before ``as_of`` when given) and where it
+    came from ('sen2 header', 'file name', 'load time'); (None, None) when no date is recorded. The page header
+    shows it ("Data as at 10 March 2024")."""
+    from datetime import date
+
     from etl.as_at import extracts_as_at
 
-    dates = extracts_as_at(con, "sen2", [area])
+    dates = extracts_as_at(con, "sen2", [area], date.fromisoformat(as_of) if as_of else None)
     if area not in dates:
         return None, None
     source = con.execute("SELECT min(as_at_source) FROM load_log WHERE area_code = ? AND as_at = ?",

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi.charts import DARK_BLUE, DARK_PINK, FONT, ORANGE, format_period, readable_text
+from kpi.definitions import Catalogue
 
 SERVICE_LABELS = {
     "SALT": "Speech and language therapy",
@@ -32,16 +33,29 @@ NHS_BANDS = [
 ]
 
 
-def kpi_ids(service: str) -> dict[str, str]:
-    low = service.lower()
-    return {"size": f"waiting_list_size_{low}", "over18": f"wait_over_18wk_{low}", "over52": f"wait_over_52wk_{low}",
-            "median": f"wait_median_weeks_{low}", "seen": f"seen_within_18wk_{low}"}
+# The page's figures by role → (computation method, days): the KPIs are found in the catalogue by computation and
+# service, so their ids have one source, kpi_definitions.yaml (renaming one never breaks the page).
+ROLES: dict[str, tuple[str, int | None]] = {
+    "size": ("waiting_list_size", None), "over18": ("waiting_over", 126), "over52": ("waiting_over_count", 364),
+    "median": ("waiting_median_weeks", None), "seen": ("seen_within", 126),
+}
 
 
-def service_table(series: pd.DataFrame, service: str) -> pd.DataFrame:
+def kpi_ids(service: str, catalogue: Catalogue) -> dict[str, str | None]:
+    """The ids of a service's waiting-list KPIs by role ('size', 'over18', …): the first KPI in the catalogue
+    computed that way for the service, None when it defines none."""
+    ids: dict[str, str | None] = {}
+    for role, (method, days) in ROLES.items():
+        ids[role] = next((k.id for k in catalogue.kpis if k.computation.method == method
+                          and getattr(k.computation, "service", None) == service
+                          and (days is None or getattr(k.computation, "days", None) == days)), None)
+    return ids
+
+
+def service_table(series: pd.DataFrame, service: str, catalogue: Catalogue) -> pd.DataFrame:
     """One row per month for a service: waiting, over 18 weeks (count and %), over 52, median weeks waited,
     first contacts and % of them within 18 weeks. Empty figures stay empty (never 0%)."""
-    ids = kpi_ids(service)
+    ids = kpi_ids(service, catalogue)
     rows = series[series["kpi_id"].isin(ids.values())]
     if rows.empty:
         return pd.DataFrame(columns=LOCAL_COLUMNS)
@@ -125,9 +139,9 @@ def comparison(local: pd.DataFrame, nhs: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def suppressed_in(series: pd.DataFrame, service: str, period: str) -> dict[str, bool]:
+def suppressed_in(series: pd.DataFrame, service: str, period: str, catalogue: Catalogue) -> dict[str, bool]:
     """For each of the service's KPIs ('size', 'over18', …), whether its value for the month is suppressed
     (small numbers, for roles without exact figures: kpi/suppress.py)."""
-    ids = kpi_ids(service)
+    ids = kpi_ids(service, catalogue)
     rows = series[(series["period"] == period) & series["kpi_id"].isin(ids.values())].set_index("kpi_id")["status"]
     return {key: rows.get(kpi_id) == "suppressed" for key, kpi_id in ids.items()}

@@ -14,6 +14,7 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -145,11 +146,12 @@ def catalogue() -> Catalogue:
 
 
 @st.cache_data(show_spinner="Computing the KPI series…", max_entries=16)
-def _series(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, area: str) -> pd.DataFrame:
+def _series(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, area: str,
+            as_of: str | None = None) -> pd.DataFrame:
     cat = _catalogue(defs_path, defs_mtime_ns)
     con = open_readonly(db)  # open, compute, close: loads may run while the app is up
     try:
-        return kpi_series(con, cat, areas=[area])
+        return kpi_series(con, cat, areas=[area], as_of=date.fromisoformat(as_of) if as_of else None)
     finally:
         con.close()
 
@@ -169,8 +171,8 @@ def access_config() -> roles.AccessConfig:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _series_for(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, role: str,
-                access_path: str, access_mtime_ns: int, area: str) -> pd.DataFrame:
-    exact = _series(db, stamp, defs_path, defs_mtime_ns, area)
+                access_path: str, access_mtime_ns: int, area: str, as_of: str | None = None) -> pd.DataFrame:
+    exact = _series(db, stamp, defs_path, defs_mtime_ns, area, as_of)
     config = _access(access_path, access_mtime_ns, defs_path, defs_mtime_ns)
     return roles.series_for_role(exact, _catalogue(defs_path, defs_mtime_ns), role, config)
 
@@ -186,13 +188,14 @@ def current_role() -> str:
     return user.role if user else "monitor"
 
 
-def series(db_path: Path, area: str) -> pd.DataFrame:
+def series(db_path: Path, area: str, as_of: str | None = None) -> pd.DataFrame:
     """Every KPI's monthly series for one local area from the database as this session's role may see it
-    (suppressed unless the role sees exact figures), cached until the database file changes."""
+    (suppressed unless the role sees exact figures), cached until the database file changes. With ``as_of``
+    (YYYY-MM-DD), as it stood with only the extracts dated on or before that day."""
     defs, access = definitions.DEFAULT_PATH, roles.config_path()
     access_config()  # fail early, with its one-line reason, if access.yaml is wrong
     return _series_for(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, current_role(),
-                       str(access), access.stat().st_mtime_ns, area)
+                       str(access), access.stat().st_mtime_ns, area, as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -303,9 +306,9 @@ def areas_or_explain(path: Path) -> list[tuple[str, str]] | None:
     return found
 
 
-def load_series_or_explain(path: Path, area: str) -> pd.DataFrame | None:
-    """The area's series, or None after showing the right empty state."""
-    df = _explaining_failure(path, lambda: series(path, area))
+def load_series_or_explain(path: Path, area: str, as_of: str | None = None) -> pd.DataFrame | None:
+    """The area's series (as it stood on ``as_of`` when given), or None after showing the right empty state."""
+    df = _explaining_failure(path, lambda: series(path, area, as_of))
     if df is not None and (df.empty or latest_with_data(df) is None):
         empty_state(path, "empty")
         return None
@@ -553,6 +556,18 @@ def choose_from_url(key: str, options: Sequence[str], default: str, describe: Ca
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
     return note
+
+
+def as_of_from_url() -> tuple[str | None, str | None]:
+    """The ``as_of`` day of the link (YYYY-MM-DD), or None; and a note when the link's value is not a day."""
+    text = st.query_params.get("as_of")
+    if not text:
+        return None, None
+    try:
+        return date.fromisoformat(text).isoformat(), None
+    except ValueError:
+        return None, (f"The link asks for the figures as they stood on {md(text)}, which is not a day written "
+                      "YYYY-MM-DD: showing the latest figures.")
 
 
 def write_to_url(key: str, value: str) -> None:

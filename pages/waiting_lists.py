@@ -55,8 +55,8 @@ ui.write_to_url("service", service)
 if note:
     st.info(note, icon=":material/link_off:")
 label = SERVICE_LABELS[service]
-table = local_table(ctx.series, service)
-ids = kpi_ids(service)
+table = local_table(ctx.series, service, cat)
+ids = kpi_ids(service, cat)
 
 if table.empty or table["waiting"].isna().all():
     st.info("No local referral extract is loaded, so there are no local waits to show. Load one with "
@@ -67,7 +67,7 @@ else:
     over18 = ctx.series[(ctx.series["kpi_id"] == ids["over18"]) & (ctx.series["period"] == period)]
     status = over18["status"].iloc[0] if len(over18) else None
 
-    hidden = suppressed_in(ctx.series, service, period)  # small numbers, for roles without exact figures
+    hidden = suppressed_in(ctx.series, service, period, cat)  # small numbers, for roles without exact figures
 
     def _num(key: str):
         return None if row is None or pd.isna(row[key]) else row[key]
@@ -96,13 +96,14 @@ else:
 
     st.plotly_chart(local_bands_figure(table, label), key="local_bands", config={"displaylogo": False},
                     alt=local_bands_alt(table, label))
-    kpi = cat.get(ids["over18"])
-    rows = ctx.series[ctx.series["kpi_id"] == kpi.id]
-    st.markdown(f"**{kpi.name}**")
-    st.plotly_chart(trajectory_figure(rows, kpi, cat.plan_window, period, show_rolling=False),
-                    key="over18_trajectory", config={"displaylogo": False},
-                    alt=f"Line chart of the percentage of children waiting over 18 weeks for {label} by month"
-                    + (" against the plan trajectory." if kpi.plan else "."))
+    kpi = cat.get(ids["over18"]) if ids["over18"] else None  # None: the definitions hold no such KPI
+    if kpi is not None:
+        rows = ctx.series[ctx.series["kpi_id"] == kpi.id]
+        st.markdown(f"**{kpi.name}**")
+        st.plotly_chart(trajectory_figure(rows, kpi, cat.plan_window, period, show_rolling=False),
+                        key="over18_trajectory", config={"displaylogo": False},
+                        alt=f"Line chart of the percentage of children waiting over 18 weeks for {label} by month"
+                        + (" against the plan trajectory." if kpi.plan else "."))
     st.caption("The shaded band is the APP monitoring window. Marker shape shows status: ● on track, ◆ within "
                "tolerance, ✖ off track. More KPIs for this service are on the Overview and KPI trajectory pages.")
 

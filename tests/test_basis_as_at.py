@@ -239,3 +239,21 @@ def test_the_board_says_why_a_planned_month_has_no_status(series_of, catalogue):
     assert status_text("partial") == "◔ Partial month (not judged)"
     assert status_summary(["partial"], "2023-03") == ("0 on track · 0 within tolerance · 0 off track · 1 in a partial "
                                                       "month (not judged) in March 2023")
+
+
+def test_the_dashboard_shows_the_figures_as_they_stood_on_a_past_day(tmp_path, monkeypatch):
+    from tests.test_app import run_app, text_of
+
+    _load_in_order(tmp_path, [_review_extract("2022-02-01", "2021-01-05", "2021-01-20"),
+                              _review_extract("2024-12-01", "2024-11-15", "2024-11-29")]).close()
+    monkeypatch.setenv("APP_DB", str(tmp_path / "history.duckdb"))
+    monkeypatch.delenv("APP_ROLE", raising=False)
+    now = run_app()
+    assert "data as at **1 December 2024**" in text_of(now) and now.sidebar.selectbox(key="period").value == "2024-11"
+    then = run_app({"as_of": "2022-03-01"})
+    text = text_of(then)
+    assert "data as at **1 February 2022**" in text and "as it stood on 1 March 2022**" in text
+    assert then.sidebar.selectbox(key="period").value == "2022-01"  # February 2022 is partial in that extract
+    bad = run_app({"as_of": "March 2022"})
+    assert any("is not a day written YYYY-MM-DD" in i.value for i in bad.info)
+    assert "data as at **1 December 2024**" in text_of(bad)

@@ -198,3 +198,39 @@ def test_a_damaged_file_is_a_one_line_rejection(tmp_path, capsys, suffix):
     assert etl_main(["load", str(path), "--db", str(tmp_path / "a.duckdb")]) == 2
     err = capsys.readouterr().err
     assert f"broken{suffix}" in err and "Traceback" not in err
+
+
+def test_an_active_plans_file_with_unknown_headings_is_never_read_as_a_local_extract(tmp_path, capsys):
+    """Human headings with no record id of its own and a heading the loader does not know: it is an active plans
+    file (never placement sufficiency), and the rejection names the closest layout, what it lacks and what was
+    not recognised."""
+    path = tmp_path / "active_plans.csv"
+    path.write_text("Person ID,Request reference,EHCP review meeting date,Review outcome,Phase transfer due date\n"
+                    "101,5001,01/05/2024,M,\n")
+    db = tmp_path / "a.duckdb"
+    assert etl_main(["load", str(path), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "required column" not in err and "placement_sufficiency module" not in err
+    assert "closest is the activeplans SEN2 module" in err
+    assert "activeplanstableid (Active Plans Record ID)" in err and "requeststableid" in err
+    assert "headings not recognised: Person ID, Request reference" in err
+    assert not db.exists() or duckdb.connect(str(db), read_only=True).execute(
+        "SELECT count(*) FROM load_log").fetchone() == (0,)
+
+
+def test_active_plans_keyed_by_request_and_meeting_date_with_no_record_id_of_their_own(tmp_path):
+    """A case-system export of reviews (person, request, meeting and decision dates, outcome) has no active plans
+    record id: the key is derived from the request id and the review meeting date."""
+    b = Blade()
+    r = b.issued_plan("2023-01-02", "2023-05-22")
+    db = tmp_path / "a.duckdb"
+    load_paths([b.write(tmp_path / "blade")], db)
+    path = tmp_path / "reviews.csv"
+    path.write_text("Person ID,Requests Record ID,EHCP review meeting date,EHCP review decisions date,Review outcome\n"
+                    f"1,{r},01/05/2024,20/05/2024,M\n{1},{r},02/05/2025,,\n")
+    report = load_paths([path], db)
+    assert report.exit_code == 0, [str(p) for f in report.files for p in f.problems]
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT active_plan_id, review_outcome FROM active_plan ORDER BY 1").fetchall() == [
+        (f"{r}|2024-05-01", "M"), (f"{r}|2025-05-02", None)]
+    con.close()

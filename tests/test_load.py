@@ -217,3 +217,46 @@ def test_row_numbers_hold_across_a_file_larger_than_a_duckdb_row_group(tmp_path)
     assert {r[1] for r in q} == {"not a whole number"}
     rows = _rows(tmp_path / "app.duckdb", "SELECT row_number, row_values FROM quarantine_row ORDER BY row_number")
     assert [(r[0], r[1].split(",")[0]) for r in rows] == [(i, f'{{"sen2tableid":"{i}"') for i in (5, 250_000, n)]
+
+
+HUGE = "x" * ((2 << 20) + 10)  # a 2 MB cell: over Python csv's field limit and DuckDB's line limit
+
+
+def test_a_2mb_cell_is_quarantined_naming_file_row_and_column_not_a_traceback(tmp_path, capsys):
+    b = _sample()
+    b.rows["requests"][-1]["requestoutcome"] = "N" + HUGE
+    folder = b.write(tmp_path / "x")
+    db = tmp_path / "app.duckdb"
+    assert etl_main(["load", str(folder), "--db", str(db)]) == 1
+    out = capsys.readouterr().out
+    assert "_requests.csv, row 2, column requestoutcome: value is too long" in out
+    assert "xxxx" not in out
+    q = _rows(db, "SELECT source_file, row_number, column_name, value FROM quarantine WHERE reason LIKE '%too long%'")
+    assert len(q) == 1 and q[0][0].endswith("_requests.csv") and q[0][1:] == (2, "requestoutcome", None)
+    assert _rows(db, "SELECT max(length(row_values)) FROM quarantine_row")[0][0] < 1000
+    assert _rows(db, "SELECT count(*) FROM request") == [(1,)]  # the other row is in
+
+
+def test_a_2mb_identifier_cell_through_load_paths(tmp_path):
+    b = _sample()
+    b.rows["person"][0]["surname"] = HUGE
+    report = load_paths([b.write(tmp_path / "x")], tmp_path / "app.duckdb")
+    assert report.exit_code == 1
+    person = next(r for r in report.files if r.module == "person")
+    assert person.rows_quarantined == 1
+    assert [(p.row, p.column, p.value) for p in person.problems] == [(1, "surname", None)]
+
+
+def test_a_cell_beyond_the_csv_field_limit_rejects_the_file_clearly(tmp_path, capsys):
+    b = _sample()
+    b.rows["requests"][0]["requestoutcome"] = "x" * 5000
+    folder = b.write(tmp_path / "x")
+    db = tmp_path / "app.duckdb"
+    old = csv.field_size_limit(1000)
+    try:
+        assert etl_main(["load", str(folder), "--db", str(db)]) == 2
+    finally:
+        csv.field_size_limit(old)
+    err = capsys.readouterr().err
+    assert "_requests.csv" in err and "field larger than field limit" in err and "Traceback" not in err
+    assert not db.exists() or _rows(db, "SELECT count(*) FROM load_log") == [(0,)]

@@ -274,7 +274,7 @@ def test_audit_grades_sharing_a_denominator_never_give_a_small_rest(good, inadeq
         assert all((good, inadequate)[i] > 4 for i, k in enumerate(shown) if k in hidden)  # the rest stays unknown
 
 
-def test_the_waiting_list_band_between_18_and_52_weeks_is_not_given_by_difference():
+def test_the_waiting_list_band_between_18_and_52_weeks_is_not_given_by_difference(catalogue):
     """Over 18 weeks 6, over 52 weeks 5: the stacked 'over 18 to 52 weeks' band would be 1."""
     from kpi import roles
     from kpi.suppress import suppress_series
@@ -287,7 +287,7 @@ def test_the_waiting_list_band_between_18_and_52_weeks_is_not_given_by_differenc
                  ("waiting_list_size_salt", "2023-08", 40, None), ("wait_over_18wk_salt", "2023-08", 16, 40),
                  ("wait_over_52wk_salt", "2023-08", 5, None)])
     out = suppress_series(s, units, rule)
-    table = service_table(out, "SALT").set_index("period")
+    table = service_table(out, "SALT", catalogue).set_index("period")
     band = table["over_18wk"] - table["over_52wk"]
     assert band.isna()["2023-07"]  # hidden: 6 − 5 = 1
     assert band["2023-08"] == 11  # a band of 11 is no small count: shown

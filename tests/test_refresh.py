@@ -143,3 +143,27 @@ def test_a_copy_left_by_a_killed_load_is_cleared_by_the_next_load(served_db, tmp
     stale.with_name(stale.name + ".wal").write_bytes(b"its log")
     assert refresh_load([_later_extract(tmp_path / "second")], served_db).exit_code == 0
     assert _leftovers(tmp_path) == [] and _plans(served_db) == 45
+
+
+def test_the_load_lock_needs_no_fcntl_so_it_works_on_windows(tmp_path):
+    """Councils run Windows, which has no ``fcntl``: the lock is ``filelock``'s, and it still refuses a second
+    load while one holds it (here in a process where ``fcntl`` cannot be imported)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['fcntl'] = None\n"
+            "from pathlib import Path\n"
+            "from etl.refresh import LoadInProgress, exclusive\n"
+            f"db = Path({str(tmp_path / 'app.duckdb')!r})\n"
+            "with exclusive(db):\n"
+            "    try:\n"
+            "        with exclusive(db):\n"
+            "            raise SystemExit('second lock taken')\n"
+            "    except LoadInProgress:\n"
+            "        pass\n"
+            "with exclusive(db):\n"
+            "    print('ok')\n")
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

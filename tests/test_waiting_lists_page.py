@@ -98,3 +98,23 @@ def test_leadership_sees_suppressed_small_numbers_and_no_individual_waits(waits_
     assert "shown to analysts only" in text
     assert "By age at referral" not in text and "Longest waits" not in text
     assert len(at.dataframe) == 1  # only the NHS comparison (published figures)
+
+
+def test_renaming_a_waiting_list_kpi_in_the_definitions_keeps_the_page_finding_it():
+    """KPI ids have one source, the YAML: the page finds a service's KPIs by computation and service, so a renamed
+    id (which `kpi validate` accepts) still fills the table and the suppression check."""
+    import pandas as pd
+
+    from kpi import definitions
+    from kpi.waits_view import kpi_ids, service_table, suppressed_in
+
+    text = definitions.DEFAULT_PATH.read_text().replace("id: wait_over_18wk_ot\n", "id: ot_long_waits\n")
+    cat = definitions.parse(text)
+    assert "ot_long_waits" in cat.ids and "wait_over_18wk_ot" not in cat.ids
+    assert kpi_ids("OT", cat)["over18"] == "ot_long_waits"
+    series = pd.DataFrame({"kpi_id": ["waiting_list_size_ot", "ot_long_waits"], "period": ["2023-01"] * 2,
+                           "value": [40.0, 25.0], "numerator": [None, 10.0], "denominator": [None, 40.0],
+                           "status": [None, "suppressed"]})
+    row = service_table(series, "OT", cat).iloc[0]
+    assert (row["waiting"], row["over_18wk"], row["pct_over_18wk"]) == (40, 10, 25)
+    assert suppressed_in(series, "OT", "2023-01", cat)["over18"] is True
