@@ -34,13 +34,42 @@ from pages import _shared as ui
 ctx = ui.context()
 ctx_db = ui.db_path()
 cat, period = ctx.catalogue, ctx.period
-short = {k.id: k.short_name for k in cat.kpis}
+published = [m.id for m in cat.published_measures]  # annual, published only: no monthly series or plan
+short = {k.id: k.short_name for k in [*cat.kpis, *cat.published_measures]}
+short.update({m: f"{short[m]} (published annually)" for m in published})
+choices = [*cat.ids, *published]
 
-note = ui.choose_from_url("kpi", cat.ids, cat.ids[0], lambda i: short[i], "the KPI")
-kpi_id = st.selectbox("KPI", cat.ids, key="kpi", format_func=short.get, persist_state="session", width=520)
+note = ui.choose_from_url("kpi", choices, cat.ids[0], lambda i: short[i], "the KPI")
+kpi_id = st.selectbox("KPI", choices, key="kpi", format_func=short.get, persist_state="session", width=520)
 ui.write_to_url("kpi", kpi_id)
 if note:
     st.info(note, icon=":material/link_off:")
+
+if kpi_id in published:
+    measure = cat.measure(kpi_id)
+    ui.page_title(f"KPI trajectory: {measure.short_name}")
+    st.header(measure.name, anchor=False)
+    st.caption(f"Published annually by DfE · {polarity_text(measure.polarity)} · no monthly series, plan or status: "
+               "the case records do not hold every decision it counts")
+    comparison = ui.kpi_comparison(ctx_db, kpi_id, ctx.area)
+    if comparison.problem:
+        st.warning(comparison.problem, icon=":material/info:")
+    else:
+        st.plotly_chart(comparison_figure(measure, comparison.area, comparison.history,
+                                          local_calendar_years(ctx.series.iloc[0:0]), None),
+                        key="comparison", config={"displaylogo": False},
+                        alt=f"Line chart of {measure.short_name} by calendar year for {comparison.area.name}, "
+                            "England, the region and statistical neighbours (DfE published figures).")
+        with st.expander("Rank and quartile by year (table)"):
+            ui.comparison_table(comparison_wide(comparison.history, local_calendar_years(ctx.series.iloc[0:0]),
+                                                comparison.area))
+    st.subheader("About this measure", anchor=False)
+    st.markdown(f"{measure.description}\n\n- **Statutory basis:** {measure.statutory_basis}\n"
+                f"- **Source:** {measure.source}\n- **Owner:** {measure.owner}\n- **Id:** `{measure.id}`")
+    if ui.can_open("benchmarks"):
+        st.page_link("pages/benchmarks.py", label=f"Every neighbour and rank for {measure.short_name} on Benchmarks",
+                     icon=":material/leaderboard:", query_params={"kpi": kpi_id})
+    st.stop()
 
 kpi = cat.get(kpi_id)
 rows = ctx.series[ctx.series["kpi_id"] == kpi_id]

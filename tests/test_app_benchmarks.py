@@ -90,3 +90,16 @@ def test_benchmarks_page_shows_the_tribunal_appeal_rate(published_app_db):
     assert "Lower is better" in text and "Children and Families Act 2014, s51" in text
     table = at.dataframe[0].value.set_index("Code")
     assert table.loc["E06000056", "Value"] == "1.7%"
+
+
+def test_kpi_page_shows_the_tribunal_appeal_rate_as_a_published_measure(published_app_db):
+    """Annual and published only: chosen on the KPI page like a KPI, with its comparison and definition, and no
+    trajectory, SPC or status."""
+    at = run_app({"kpi": "tribunal_appeal_rate"}, page=TRAJECTORY_PAGE)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="kpi").value == "tribunal_appeal_rate"
+    text = text_of(at)
+    assert "SEND Tribunal appeal rate (appeals registered / appealable decisions)" in text
+    assert "no monthly series, plan or status" in text and "Children and Families Act 2014, s51" in text
+    assert [c.key for c in at.get("plotly_chart")] == ["comparison"]
+    assert "Status" not in text
