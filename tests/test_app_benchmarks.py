@@ -1,5 +1,5 @@
 """The Benchmarks page and the KPI page's comparison section, server-side (AppTest), on a database holding DfE's
-real published files (../shared/data) beside the hand-built case extract of test_app.py."""
+real published files (bundled in data/published) beside the hand-built case extract of test_app.py."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from etl.load import load_areas, load_paths
 from kpi.data_quality import freshness, freshness_status, load_history, quality_report, quarantine_rows, revisions
 from kpi.series import open_readonly
 from tests.blade import Blade
-from tests.conftest import SHARED_DATA
+from tests.conftest import PUBLISHED_DATA
 from tests.test_kpi_local import ADVICE, write
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -173,7 +173,7 @@ def test_freshness_lists_referrals_and_published_sources_per_area(tmp_path):
     write_csv(tmp_path / "cb" / "referrals.csv", [referral("P1", "SALT", "2024-03-04")])
     write_csv(tmp_path / "lu" / "referrals.csv", [referral("P1", "SALT", "2024-05-06")])
     load_areas([("E06000056", [tmp_path / "cb"]), ("E06000032", [tmp_path / "lu"])], db)
-    load_paths([SHARED_DATA / "statistical_neighbours.csv"], db)
+    load_paths([PUBLISHED_DATA / "statistical_neighbours.csv.gz"], db)
     con = open_readonly(db)
     try:
         home = freshness(con, date.today(), "E06000056").set_index("Source")

@@ -1,4 +1,4 @@
-"""NHS England CHS waiting-list workbooks: every release in ../shared/data/nhs_chs, and hand-built edge cases.
+"""NHS England CHS waiting-list workbooks: every release bundled in data/published/nhs_chs, and hand-built cases.
 
 Expected figures were read from the workbooks with openpyxl (cell by cell, Table 4 and the band tables).
 """
@@ -17,7 +17,7 @@ import pytest
 from etl.load import LoadRejected, load_paths
 from kpi.__main__ import main as kpi_main
 from kpi.nhs_waits import nhs_summary
-from tests.conftest import SHARED_DATA
+from tests.conftest import PUBLISHED_DATA
 
 SALT = "(cyp) therapy interventions: speech and language"
 KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -28,7 +28,7 @@ def nhs_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("nhs") / "nhs.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("APP_PSEUDONYM_KEY", KEY)
-        report = load_paths([SHARED_DATA / "nhs_chs"], db)
+        report = load_paths([PUBLISHED_DATA / "nhs_chs"], db)
     assert report.exit_code == 0 and len(report.files) == 11
     return db
 
