@@ -91,6 +91,7 @@ def test_list_warns_about_a_changed_file_and_a_missing_folder_is_one_line(bundle
     assert err.count("\n") == 1 and "provenance.json not found" in err
 
 
+@pytest.mark.slow  # loads everything bundled, NHS workbooks included (about a minute)
 def test_load_puts_benchmarks_and_nhs_waits_in_a_database(tmp_path, capsys):
     db = tmp_path / "p.duckdb"
     assert etl_main(["published", "load", "--db", str(db)]) == 0
