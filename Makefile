@@ -48,10 +48,12 @@ test: $(DEV_STAMP) browser
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
-# The fast subset while working (under 2 minutes): no browser, none of the slow serving and bench tests.
+# The fast subset while working (under 2 minutes): unit, loader, engine and CLI tests on two workers; no browser,
+# none of the slow ones (serving, bench, fuzzing, pages on the whole published data).
+WORKERS ?= 2
 check: $(DEV_STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q -m "not slow and not browser"
+	$(PY) -m pytest -q -n $(WORKERS) -m "not slow and not browser"
 
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check .

@@ -10,6 +10,8 @@ import pytest
 from etl.load import load_paths
 from tests.test_app import TRAJECTORY_PAGE, plan_extract, run_app, text_of
 
+pytestmark = pytest.mark.slow  # pages on the whole published database (its load ~20 s): make test
+
 BENCHMARKS_PAGE = "pages/benchmarks.py"
 
 
