@@ -132,6 +132,7 @@ def test_headline_counts(quality_db):
     assert "1 row(s) quarantined" in report.headline and "record revision" in report.headline
 
 
+@pytest.mark.slow  # a page under AppTest
 def test_the_data_quality_page(quality_db, monkeypatch):
     monkeypatch.setenv("APP_DB", str(quality_db))
     at = AppTest.from_file(APP, default_timeout=60)
@@ -151,6 +152,7 @@ def test_the_data_quality_page(quality_db, monkeypatch):
     assert [t.label for t in at.tabs][:3] == ["Load history (12)", "Quarantined rows (1)", "Revisions (2)"]
 
 
+@pytest.mark.slow  # a page under AppTest
 def test_leadership_sees_freshness_but_not_the_quarantined_rows(quality_db, monkeypatch):
     monkeypatch.setenv("APP_DB", str(quality_db))
     monkeypatch.setenv("APP_ROLE", "leadership")
