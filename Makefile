@@ -9,6 +9,8 @@ DB ?= data/app.duckdb
 PUBLISHED ?= data/published
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# pytest-xdist workers for the fast subset (make check, and the first half of make test)
+WORKERS ?= 2
 
 .PHONY: run test check lint demo browser clean bench
 
@@ -44,13 +46,15 @@ browser:
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
 # Everything: before a merge, in CI (.ci/run), after changing a loader, a page or the data (at most 15 minutes).
+# The whole suite in two runs: the fast subset on two workers, then the slow and browser tests one at a time
+# (the 20-session serving test measures a live server and must not share the machine with the rest).
 test: $(DEV_STAMP) browser
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(WORKERS) -m "not slow and not browser"
+	$(PY) -m pytest -q -m "slow or browser"
 
 # The fast subset while working (under 2 minutes): unit, loader, engine and CLI tests on two workers; no browser,
 # none of the slow ones (serving, bench, fuzzing, pages on the whole published data).
-WORKERS ?= 2
 check: $(DEV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q -n $(WORKERS) -m "not slow and not browser"
