@@ -1,30 +1,39 @@
-# Two commands do all set-up: `make run` and `make test`.
+# Two commands do all set-up: `make run` and `make test` (`make check` is the fast subset of `make test`).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DB ?= data/app.duckdb
-# DfE's published statistics, loaded into the demo database when present (beside the checkout in development
-# and CI; a user downloads them from DfE and loads them with `python -m etl load`).
-PUBLISHED ?= ../shared/data
+# The public statistics loaded into the demo database: DfE's and NHS England's files bundled in the repository
+# (data/published, Open Government Licence v3.0). `make demo PUBLISHED=DIR` loads a newer download instead
+# (every .csv, .csv.gz and .xlsx under DIR); `python -m etl published update DIR` replaces the bundled copy.
+PUBLISHED ?= data/published
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# pytest-xdist workers for the fast subset (make check, and the first half of make test)
+WORKERS ?= 2
 
-.PHONY: run test lint demo browser clean bench
+.PHONY: run test check lint demo browser clean bench
 
+# runtime requirements (make run)
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# … and the test and check tools (make test, make check, make lint)
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
 $(DB): | $(STAMP)
 	$(MAKE) demo
 
 demo: $(STAMP)
 	$(PY) -m etl demo --db $(DB)
-	@if [ -d "$(PUBLISHED)/dfe_ehcp_2025" ]; then \
-	  echo "Loading DfE published statistics from $(PUBLISHED)"; \
-	  $(PY) -m etl load $(PUBLISHED)/dfe_ehcp_2025 $(PUBLISHED)/dfe_sen2_mi_2014-2022.csv \
-	    $(PUBLISHED)/statistical_neighbours.csv $(PUBLISHED)/nhs_chs --db $(DB) >/dev/null; \
+	@if [ -d "$(PUBLISHED)" ]; then \
+	  echo "Loading the public statistics (DfE, NHS England) from $(PUBLISHED)"; \
+	  $(PY) -m etl published load --dir $(PUBLISHED) --db $(DB) >/dev/null; \
 	fi
 
 run: $(STAMP) $(DB)
@@ -36,15 +45,25 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
-test: $(STAMP) browser
+# Everything: before a merge, in CI (.ci/run), after changing a loader, a page or the data (at most 15 minutes).
+# The whole suite in two runs: the fast subset on two workers, then the slow and browser tests one at a time
+# (the 20-session serving test measures a live server and must not share the machine with the rest).
+test: $(DEV_STAMP) browser
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(WORKERS) -m "not slow and not browser"
+	$(PY) -m pytest -q -m "slow or browser"
 
-lint: $(STAMP)
+# The fast subset while working (under 2 minutes): unit, loader, engine and CLI tests on two workers; no browser,
+# none of the slow ones (serving, bench, fuzzing, pages on the whole published data).
+check: $(DEV_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q -n $(WORKERS) -m "not slow and not browser"
+
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) $(DB)
+	rm -rf $(VENV) $(DB) build *.egg-info
 
 # The benchmark suite (DESIGN.md §6): `make bench SCALE=region`; figures also written to $(BENCH_JSON).
 SCALE ?= la

@@ -1,4 +1,5 @@
-"""Command line: ``python -m etl demo`` and ``python -m etl load`` (contract in DESIGN.md §2)."""
+"""Command line: ``python -m etl demo``, ``python -m etl load`` (contract in DESIGN.md §2) and
+``python -m etl published list|load|update`` (the public statistics bundled in ``data/published``)."""
 
 from __future__ import annotations
 
@@ -138,6 +139,59 @@ def cmd_load(args: argparse.Namespace) -> int:
     return run_load(paths, Path(args.db), area=args.area)
 
 
+def cmd_published_list(args: argparse.Namespace) -> int:
+    from etl import published as pub
+
+    folder = pub.bundle_dir(args.dir)
+    try:
+        entries = pub.read_manifest(folder)
+        differences = pub.check(folder)
+    except pub.PublishedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    print(f"Public statistics bundled in {folder} ({pub.LICENCE}; provenance in {folder / pub.PROVENANCE_MD}):")
+    width = max(len(e["file"]) for e in entries) if entries else 4
+    print(f"{'file':<{width}}  {'rows':>7}  {'licence':<28}  release")
+    for e in sorted(entries, key=lambda e: e["file"]):
+        print(f"{e['file']:<{width}}  {e['rows']:>7}  {e['licence']:<28}  {e['release']} ({e['publisher']})")
+    for d in differences:
+        print(f"warning: {d}")
+    return EXIT_QUARANTINED if differences else EXIT_OK
+
+
+def cmd_published_load(args: argparse.Namespace) -> int:
+    from etl import published as pub
+
+    try:
+        files = pub.bundled_files(pub.bundle_dir(args.dir))
+    except pub.PublishedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    return run_load(files, Path(args.db))
+
+
+def cmd_published_update(args: argparse.Namespace) -> int:
+    from etl import published as pub
+
+    folder = pub.bundle_dir(args.dir)
+    try:
+        report, written = pub.update([Path(p) for p in args.paths], folder, taken_from=args.taken_from,
+                                     release=args.release)
+    except LoadRejected as exc:
+        print("Update refused: the bundled copy is unchanged.", file=sys.stderr)
+        for p in exc.problems[:MAX_PROBLEMS_SHOWN]:
+            print(f"  {p}", file=sys.stderr)
+        return EXIT_REJECTED
+    except (pub.PublishedError, KeyError_, OSError) as exc:
+        print(f"Update refused: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    print_report(report)
+    for e in written:
+        print(f"bundled {e['file']} ({e['release']}, sha256 {e['sha256_taken'][:12]}… taken {e['taken_on']})")
+    print(f"Provenance updated: {folder / pub.PROVENANCE_MD}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m etl", description="Load SEND case extracts into DuckDB.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +211,22 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--area-per-folder", action="store_true",
                       help="each folder given holds one area's extracts and is named by its ONS code or LA number")
     load.set_defaults(func=cmd_load)
+    published = sub.add_parser("published", help="the public statistics bundled with the product (DfE, NHS England)")
+    psub = published.add_subparsers(dest="action", required=True)
+    dir_help = "the bundled copy (default: $APP_PUBLISHED_DIR, else data/published in the checkout)"
+    plist = psub.add_parser("list", help="what is bundled: file, rows, licence, release")
+    plist.add_argument("--dir", help=dir_help)
+    plist.set_defaults(func=cmd_published_list)
+    pload = psub.add_parser("load", help="load the bundled copy (or a download laid out like it) into a database")
+    pload.add_argument("--db", default=str(default_db_path()), help="DuckDB file (default: %(default)s)")
+    pload.add_argument("--dir", help=dir_help + "; or any folder of published files (its subfolders too)")
+    pload.set_defaults(func=cmd_published_load)
+    pupdate = psub.add_parser("update", help="replace bundled files with a newer download, after validating it")
+    pupdate.add_argument("paths", nargs="+", help="downloaded files or folders (e.g. the release's data/ folder)")
+    pupdate.add_argument("--dir", help=dir_help)
+    pupdate.add_argument("--release", help="the release, as text (default: the years or month the data covers)")
+    pupdate.add_argument("--taken-from", help="where the files were downloaded from, as text")
+    pupdate.set_defaults(func=cmd_published_update)
     return parser
 
 

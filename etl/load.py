@@ -12,7 +12,11 @@ from __future__ import annotations
 import csv
 import functools
 import getpass
+import gzip
 import hashlib
+import shutil
+import tempfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +42,41 @@ MAX_AGE_AT_REQUEST = 25
 ALL_MODULES: tuple[Module, ...] = MODULES + LOCAL_MODULES
 ALL_BY_NAME = {m.name: m for m in ALL_MODULES}
 INPUT_SUFFIXES = (".csv", *src.EXCEL_SUFFIXES)  # what a folder is expanded to
+GZIP_SUFFIXES = tuple(s + ".gz" for s in INPUT_SUFFIXES)  # …and their gzip-compressed copies (``requests.csv.gz``)
 LOADABLE_SUFFIXES = INPUT_SUFFIXES  # the name main uses
+
+
+def is_input_file(path: Path) -> bool:
+    """A file a folder is expanded to: CSV or Excel, plain or gzip-compressed."""
+    return path.name.lower().endswith(INPUT_SUFFIXES + GZIP_SUFFIXES)
+
+
+def is_gzip_name(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+def gunzip_inputs(files: list[Path], into: Path) -> tuple[list[Path], list[Problem]]:
+    """Each ``name.csv.gz`` (any ``.gz``) decompressed to ``into/<n>/name.csv``; other files as given.
+
+    The loader then reads the plain file under its original name, so load_log records the same name and SHA-256
+    as the uncompressed download (an identical file is a no-op whichever form was loaded). A file that is not
+    valid gzip is a problem, never a traceback."""
+    out: list[Path] = []
+    problems: list[Problem] = []
+    for n, path in enumerate(files):
+        if not is_gzip_name(path):
+            out.append(path)
+            continue
+        target = into / str(n) / path.name[:-3]
+        target.parent.mkdir(parents=True)
+        try:
+            with gzip.open(path, "rb") as fh, open(target, "wb") as dst:
+                shutil.copyfileobj(fh, dst, 1 << 20)
+        except (OSError, EOFError, zlib.error) as exc:
+            problems.append(Problem(path.name, None, None, f"cannot be read as a gzip-compressed file ({exc})"))
+            continue
+        out.append(target)
+    return out, problems
 
 
 def normalise_header(name: str) -> str:
@@ -52,10 +90,10 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     problems: list[Problem] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() in INPUT_SUFFIXES
+            found = sorted(x for x in p.iterdir() if x.is_file() and is_input_file(x)
                            and not x.name.startswith("~$"))  # ~$name.xlsx: Excel's lock file of an open workbook
             if not found:
-                problems.append(Problem(str(p), None, None, "folder holds no .csv or .xlsx files"))
+                problems.append(Problem(str(p), None, None, "folder holds no .csv or .xlsx files (plain or .gz)"))
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -824,13 +862,20 @@ def load_areas(groups: Iterable[AreaPaths], db_path: Path | str,
     Record ids are unique within an area, so each area's records are validated, linked and superseded among that
     area's records only. Everything else is as :func:`load_paths`.
     """
-    db_path = Path(db_path)
+    with tempfile.TemporaryDirectory(prefix="etl-gunzip-") as unzipped:
+        return _load_areas(groups, Path(db_path), on_file, Path(unzipped))
+
+
+def _load_areas(groups: Iterable[AreaPaths], db_path: Path, on_file: Callable[[Path], None] | None,
+                unzipped: Path) -> LoadReport:
     plan: list[AreaPlanItem] = []
     warnings: list[Problem] = []
     problems: list[Problem] = []
-    for given, paths in groups:
+    for n, (given, paths) in enumerate(groups):
         files, path_problems = expand_paths(Path(p) for p in paths)
         problems += path_problems
+        files, gzip_problems = gunzip_inputs(files, unzipped / str(n))
+        problems += gzip_problems
         area: str | None = None
         for path in files:
             items, file_problems, file_warnings = plan_file(path)

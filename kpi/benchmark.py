@@ -164,8 +164,8 @@ def lineage_note(area: Area, year: int) -> str | None:
 
 # --- queries -----------------------------------------------------------------------------------------------
 
-NOTHING_LOADED = ("no published data loaded: load DfE's files first, e.g. "
-                  "`python -m etl load ../shared/data/dfe_ehcp_2025/ --db PATH`")
+NOTHING_LOADED = ("no published data loaded: load the bundled copy of DfE's files first with "
+                  "`python -m etl published load --db PATH` (or a newer download with `python -m etl load`)")
 
 
 def _fetch(con, sql: str, params: list | None = None) -> list[tuple]:

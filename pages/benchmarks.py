@@ -25,9 +25,9 @@ if not choices:
     st.warning("No DfE published statistics are loaded in this database yet.", icon=":material/database:")
     st.markdown(
         "Benchmarks compare the area with England, its region and its statistical neighbours on DfE's published "
-        "figures. Download DfE's *Education, health and care plans* release and the statistical neighbours list, "
-        "then load them:\n\n"
-        f"```sh\npython -m etl load path/to/dfe_ehcp_release/ statistical_neighbours.csv --db {db}\n```")
+        "figures. The product bundles DfE's *Education, health and care plans* release and the statistical "
+        "neighbours list (`data/published`); load them (or a newer download, with `python -m etl load`):\n\n"
+        f"```sh\npython -m etl published load --db {db}\n```")
     st.stop()
 
 short = {k.id: k.short_name for k in [*cat.kpis, *cat.published_measures]}

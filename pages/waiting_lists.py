@@ -135,8 +135,9 @@ st.warning(PROVIDER_CAVEAT, icon=":material/info:")
 orgs = query("orgs")
 nhs_key = NHS_SERVICE[service]
 if orgs.empty:
-    st.info("No NHS England Community Health Services workbooks are loaded. Load them with "
-            f"`python -m etl load PATH/nhs_chs/ --db {db}`.", icon=":material/database:")
+    st.info("No NHS England Community Health Services workbooks are loaded. Load the bundled copy with "
+            f"`python -m etl published load --db {db}` (or a newer download with "
+            f"`python -m etl load PATH/nhs_chs/ --db {db}`).", icon=":material/database:")
 elif nhs_key is None:
     st.info(f"NHS England's Community Health Services collection has no line for {label[0].lower() + label[1:]}.",
             icon=":material/info:")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,20 +22,91 @@ def _fixed_key(monkeypatch):
     monkeypatch.setenv("APP_PSEUDONYM_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
 
 
-# DfE's published files, read where they are (the checkout sits beside shared/, here and in CI); never copied.
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+# The public statistics bundled in the repository (data/published, see its PROVENANCE.md): the suite reads them
+# there and nowhere else.
+PUBLISHED_DATA = ROOT / "data" / "published"
+
+
+def published_text(path: Path) -> str:
+    """The text of a bundled file (``name.csv.gz`` read as the plain CSV), BOM removed."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        return fh.read()
+
+
+def published_plain(path: Path, into: Path) -> Path:
+    """A bundled file written out as published (``requests.csv.gz`` → ``into/requests.csv``, same bytes)."""
+    out = into / (path.name[:-3] if path.name.endswith(".gz") else path.name)
+    with (gzip.open if path.name.endswith(".gz") else open)(path, "rb") as fh:
+        out.write_bytes(fh.read())
+    return out
+
+
+# --- the suite stands alone: nothing beside the checkout is read -------------------------------------------------
+# A fresh clone has nothing beside it. Every file a test opens or lists must be in the checkout, the Python
+# installation or a temporary folder; reading a sibling of the checkout (a data folder next to it, another
+# checkout) is recorded by this audit hook and fails the test that did it.
+_PARENT = os.path.realpath(ROOT.parent)
+_ROOT = os.path.realpath(ROOT)
+# the Python installation (a venv may sit beside the checkout) and the temporary folder, unless one of them
+# holds the checkout itself (then it would allow everything beside it)
+_ALLOWED = tuple(a for a in {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                           tempfile.gettempdir())}
+                 if not _ROOT.startswith(a + os.sep))
+OUTSIDE_READS: list[str] = []
+AUDITED_EVENTS = ("open", "os.listdir", "os.scandir")
+
+
+def beside_checkout(path) -> bool:
+    """True for a path in the checkout's parent folder but not in the checkout (nor in the Python installation
+    or the temporary folder, which may live there)."""
+    if isinstance(path, int) or path is None:
+        return False
+    try:
+        p = os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return False
+    if not p.startswith(_PARENT + os.sep) or p == _ROOT or p.startswith(_ROOT + os.sep):
+        return False
+    return not any(p == a or p.startswith(a + os.sep) for a in _ALLOWED)
+
+
+class ReadBesideCheckout(RuntimeError):
+    """A test tried to read a file beside the checkout: the suite must not need anything there."""
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event in AUDITED_EVENTS and args and beside_checkout(args[0]):
+        where = os.fsdecode(args[0])
+        OUTSIDE_READS.append(where)
+        raise ReadBesideCheckout(f"{where} is beside the checkout: tests use the bundled data/published copy")
+
+
+if _PARENT != os.path.realpath(tempfile.gettempdir()) and _PARENT != os.sep:  # a clone directly in /tmp: no check
+    sys.addaudithook(_audit)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_read_beside_the_checkout():
+    """Fails a test that read anything beside the checkout, even where the code under test caught the error."""
+    before = len(OUTSIDE_READS)
+    yield
+    read = OUTSIDE_READS[before:]
+    del OUTSIDE_READS[before:]
+    if read:
+        pytest.fail(f"read beside the checkout: {read[0]} (the suite must stand alone: use data/published)")
 
 
 @pytest.fixture(scope="session")
 def published_db(tmp_path_factory):
-    """A database holding the real published files (DfE EHC plans 2025, SEN2 MI 2014–2022, statistical
-    neighbours), loaded once per session; tests open it read-only or copy it."""
-    assert SHARED_DATA.is_dir(), f"published data not found at {SHARED_DATA}"
+    """A database holding the real published files bundled in data/published (DfE EHC plans 2025, SEN2 MI
+    2014–2022, statistical neighbours), loaded once per session; tests open it read-only or copy it."""
     db = tmp_path_factory.mktemp("published") / "published.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("APP_PSEUDONYM_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-        load_paths([SHARED_DATA / "dfe_ehcp_2025", SHARED_DATA / "dfe_sen2_mi_2014-2022.csv",
-                    SHARED_DATA / "statistical_neighbours.csv"], db)
+        load_paths([PUBLISHED_DATA / "dfe_ehcp", PUBLISHED_DATA / "dfe_sen2_mi_2014-2022.csv.gz",
+                    PUBLISHED_DATA / "statistical_neighbours.csv.gz"], db)
     return db
 
 

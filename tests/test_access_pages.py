@@ -9,6 +9,8 @@ import pytest
 from kpi import audit
 from tests.test_app import plan_extract, run_app, text_of
 
+pytestmark = pytest.mark.slow  # every page under each role (AppTest, ~2 s each): make test
+
 SQL_PAGE, AUDIT_PAGE = "pages/sql_console.py", "pages/audit_log.py"
 
 

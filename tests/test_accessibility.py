@@ -13,6 +13,8 @@ from playwright.sync_api import expect
 
 from tests import test_browser as tb
 
+pytestmark = pytest.mark.browser  # drives headless Chromium with axe-core: `make test`, not `make check`
+
 server, browser, page = tb.server, tb.browser, tb.page  # the same fixtures (a server of this module's own)
 
 APP = "APP KPI dashboard"

@@ -23,6 +23,8 @@ from etl.db import connect
 from kpi import definitions
 from tests.blade import Blade, blade_date
 
+pytestmark = pytest.mark.slow  # pages run under streamlit's AppTest (~2 s each): make test
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TRAJECTORY_PAGE = "pages/kpi_trajectory.py"
 

@@ -15,6 +15,8 @@ from etl.load import load_areas
 from tests.blade import Blade
 from tests.test_app import TRAJECTORY_PAGE, plan_extract, run_app, text_of
 
+pytestmark = pytest.mark.slow  # pages run under streamlit's AppTest (~2 s each): make test
+
 HOME, LUTON = "E06000056", "E06000032"
 EXPLAIN = "pages/explain.py"
 

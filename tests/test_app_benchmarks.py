@@ -1,5 +1,5 @@
 """The Benchmarks page and the KPI page's comparison section, server-side (AppTest), on a database holding DfE's
-real published files (../shared/data) beside the hand-built case extract of test_app.py."""
+real published files (bundled in data/published) beside the hand-built case extract of test_app.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 
 from etl.load import load_paths
 from tests.test_app import TRAJECTORY_PAGE, plan_extract, run_app, text_of
+
+pytestmark = pytest.mark.slow  # pages on the whole published database (its load ~20 s): make test
 
 BENCHMARKS_PAGE = "pages/benchmarks.py"
 

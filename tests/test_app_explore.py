@@ -15,6 +15,8 @@ import kpi.explore_view
 from tests.explore_fixture import small_extract
 from tests.test_app import run_app, text_of
 
+pytestmark = pytest.mark.slow  # the Explore page's widgets and downloads (AppTest, ~2 s each): make test
+
 EXPLORE = "pages/explore.py"
 EXPLAIN = "pages/explain.py"
 

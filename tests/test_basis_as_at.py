@@ -241,6 +241,7 @@ def test_the_board_says_why_a_planned_month_has_no_status(series_of, catalogue):
                                                       "month (not judged) in March 2023")
 
 
+@pytest.mark.slow  # the app under AppTest
 def test_the_dashboard_shows_the_figures_as_they_stood_on_a_past_day(tmp_path, monkeypatch):
     from tests.test_app import run_app, text_of
 

@@ -96,6 +96,7 @@ def pair_db(tmp_path_factory):
     return root / "pair.duckdb"
 
 
+@pytest.mark.slow  # the module's two-area (or three-size bench) set-up takes about a minute
 def test_reference_agrees_with_the_engine_on_every_kpi_in_two_areas(pair_db, catalogue):
     engine, ref = _engine_and_reference(pair_db, catalogue)
     assert disagreements(engine, ref) == []
@@ -109,6 +110,7 @@ def test_reference_agrees_with_the_engine_on_every_kpi_in_two_areas(pair_db, cat
         assert (counted > 0).all(), list(counted[counted == 0].index)
 
 
+@pytest.mark.slow  # the module's two-area (or three-size bench) set-up takes about a minute
 def test_disagreements_key_on_the_area(pair_db, catalogue):
     engine, ref = _engine_and_reference(pair_db, catalogue)
     other, home = sorted(ref["area_code"].unique())[:2]
@@ -180,6 +182,7 @@ def bench_json(tmp_path_factory):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow  # the module's two-area (or three-size bench) set-up takes about a minute
 def test_bench_json_has_every_figure_at_three_sizes(bench_json, catalogue):
     sizes = bench_json["sizes"]
     assert [s["months"] for s in sizes] == [3, 6, 12]

@@ -21,6 +21,8 @@ from playwright.sync_api import expect, sync_playwright
 from etl.load import load_paths
 from tests.test_app import plan_extract
 
+pytestmark = pytest.mark.browser  # drives headless Chromium: `make test`, not `make check`
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

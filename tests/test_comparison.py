@@ -1,5 +1,5 @@
 """The area beside DfE's published comparators over the years, our calendar years, and benchmark targets,
-checked against figures read from DfE's real files (../shared/data) and hand-built series."""
+checked against figures read from DfE's real files (bundled in data/published) and hand-built series."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from etl.load import load_areas, load_paths
 from kpi.data_quality import freshness, freshness_status, load_history, quality_report, quarantine_rows, revisions
 from kpi.series import open_readonly
 from tests.blade import Blade
-from tests.conftest import SHARED_DATA
+from tests.conftest import PUBLISHED_DATA
 from tests.test_kpi_local import ADVICE, write
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -132,6 +132,7 @@ def test_headline_counts(quality_db):
     assert "1 row(s) quarantined" in report.headline and "record revision" in report.headline
 
 
+@pytest.mark.slow  # a page under AppTest
 def test_the_data_quality_page(quality_db, monkeypatch):
     monkeypatch.setenv("APP_DB", str(quality_db))
     at = AppTest.from_file(APP, default_timeout=60)
@@ -153,6 +154,7 @@ def test_the_data_quality_page(quality_db, monkeypatch):
     assert any("How the KPIs read them" in f.columns for f in frames)
 
 
+@pytest.mark.slow  # a page under AppTest
 def test_leadership_sees_freshness_but_not_the_quarantined_rows(quality_db, monkeypatch):
     monkeypatch.setenv("APP_DB", str(quality_db))
     monkeypatch.setenv("APP_ROLE", "leadership")
@@ -175,7 +177,7 @@ def test_freshness_lists_referrals_and_published_sources_per_area(tmp_path):
     write_csv(tmp_path / "cb" / "referrals.csv", [referral("P1", "SALT", "2024-03-04")])
     write_csv(tmp_path / "lu" / "referrals.csv", [referral("P1", "SALT", "2024-05-06")])
     load_areas([("E06000056", [tmp_path / "cb"]), ("E06000032", [tmp_path / "lu"])], db)
-    load_paths([SHARED_DATA / "statistical_neighbours.csv"], db)
+    load_paths([PUBLISHED_DATA / "statistical_neighbours.csv.gz"], db)
     con = open_readonly(db)
     try:
         home = freshness(con, date.today(), "E06000056").set_index("Source")

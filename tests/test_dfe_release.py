@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 
 import duckdb
@@ -11,7 +12,7 @@ import pytest
 from etl.__main__ import main as etl_main
 from etl.formats.dfe_release import measure_name, snake
 from etl.load import load_paths
-from tests.conftest import SHARED_DATA
+from tests.conftest import PUBLISHED_DATA, published_plain, published_text
 
 CB = "E06000056"
 ENGLAND = "E92000001"
@@ -197,7 +198,7 @@ def test_release_folder_loads_through_the_cli(published_db):
 
 def test_a_renamed_release_file_is_named_by_its_columns(tmp_path):
     renamed = tmp_path / "download (3).csv"
-    shutil.copy(SHARED_DATA / "dfe_ehcp_2025" / "annual_reviews.csv", renamed)
+    shutil.copy(published_plain(PUBLISHED_DATA / "dfe_ehcp" / "annual_reviews.csv.gz", tmp_path), renamed)
     db = tmp_path / "r.duckdb"
     load_paths([renamed], db)
     assert _q(db, "SELECT DISTINCT dataset FROM published_value") == [("annual_reviews",)]
@@ -275,8 +276,7 @@ def _neighbour_file(path, rows):
 def test_a_later_neighbour_list_is_added_beside_the_old_one(published_db, tmp_path):
     db = tmp_path / "sn.duckdb"
     shutil.copy(published_db, db)
-    with open(SHARED_DATA / "statistical_neighbours.csv", newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
+    rows = list(csv.reader(io.StringIO(published_text(PUBLISHED_DATA / "statistical_neighbours.csv.gz"))))
     col = rows[0].index("Central Bedfordshire")
     rows[1][col], rows[2][col] = rows[2][col], rows[1][col]  # a new list: first two neighbours swapped
     later = _neighbour_file(tmp_path / "statistical_neighbours_2025-09.csv", rows)
@@ -289,8 +289,7 @@ def test_a_later_neighbour_list_is_added_beside_the_old_one(published_db, tmp_pa
 
 
 def test_unknown_neighbour_names_are_quarantined(tmp_path):
-    with open(SHARED_DATA / "statistical_neighbours.csv", newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
+    rows = list(csv.reader(io.StringIO(published_text(PUBLISHED_DATA / "statistical_neighbours.csv.gz"))))
     col = rows[0].index("Central Bedfordshire")
     rows[3][col] = "Atlantis"
     path = _neighbour_file(tmp_path / "neighbours.csv", rows)

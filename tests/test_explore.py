@@ -43,6 +43,7 @@ def _same(a, b) -> bool:
     return b is not None and not pd.isna(b) and a == pytest.approx(b)
 
 
+@pytest.mark.slow  # every KPI × breakdown × month (~18 s)
 def test_every_kpi_breakdown_adds_up_to_the_headline_every_month(varied, catalogue):
     series = kpi_series(varied, catalogue).set_index(["kpi_id", "period"])
     window = series_window(varied, catalogue)

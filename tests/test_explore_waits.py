@@ -102,6 +102,7 @@ def test_unknown_breakdown_is_refused(con, catalogue):
     assert [d.id for d in exw.available_dimensions(con)] == ["service", "age_band", "locality"]
 
 
+@pytest.mark.slow  # a page under AppTest
 def test_explore_page_breaks_a_waits_kpi_down_by_service(tmp_path, monkeypatch):
     from tests.test_app import run_app
 

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,8 @@ from etl.load import detect_module, load_paths
 from etl.sen2_export import write_template
 from tests.blade import Blade
 from tests.test_atomicity import snapshot
+
+pytestmark = pytest.mark.slow  # hypothesis fuzzing of the loader (~30 s): make test
 
 ADVICE = "request_id,person_id,advice_type,requested_date,received_date\n" \
          "A1,11,EP,2023-03-01,2023-04-12\nA2,11,HEALTH,2023-03-01,\nA3,12,SOCIAL_CARE,2023-02-01,2023-03-01\n"

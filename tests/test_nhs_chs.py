@@ -1,4 +1,4 @@
-"""NHS England CHS waiting-list workbooks: every release in ../shared/data/nhs_chs, and hand-built edge cases.
+"""NHS England CHS waiting-list workbooks: every release bundled in data/published/nhs_chs, and hand-built cases.
 
 Expected figures were read from the workbooks with openpyxl (cell by cell, Table 4 and the band tables).
 """
@@ -17,7 +17,7 @@ import pytest
 from etl.load import LoadRejected, load_paths
 from kpi.__main__ import main as kpi_main
 from kpi.nhs_waits import nhs_summary
-from tests.conftest import SHARED_DATA
+from tests.conftest import PUBLISHED_DATA
 
 SALT = "(cyp) therapy interventions: speech and language"
 KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -28,7 +28,7 @@ def nhs_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("nhs") / "nhs.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("APP_PSEUDONYM_KEY", KEY)
-        report = load_paths([SHARED_DATA / "nhs_chs"], db)
+        report = load_paths([PUBLISHED_DATA / "nhs_chs"], db)
     assert report.exit_code == 0 and len(report.files) == 11
     return db
 
@@ -48,6 +48,7 @@ def _value(db, period, org_code, band, service=SALT):
     return rows[0]
 
 
+@pytest.mark.slow  # all eleven NHS workbooks loaded once (~20 s)
 def test_data_months_come_from_the_titles_not_the_file_names(nhs_db):
     got = _q(nhs_db, "SELECT DISTINCT strftime(period, '%Y-%m'), source_file FROM nhs_chs_wait ORDER BY 1")
     assert got[0] == ("2023-01", "published_2023-03.xlsx")
@@ -57,6 +58,7 @@ def test_data_months_come_from_the_titles_not_the_file_names(nhs_db):
     assert len(got) == 11
 
 
+@pytest.mark.slow  # all eleven NHS workbooks loaded once (~20 s)
 def test_england_cyp_salt_exact_figures(nhs_db):
     eng = "E92000001"
     assert _value(nhs_db, "2023-01-01", eng, "total") == (67774, None)
@@ -76,6 +78,7 @@ def test_england_cyp_salt_exact_figures(nhs_db):
     assert bands23 == {"total", "0-1", ">1-2", ">2-4", ">4-12", ">12-18", ">18-52", ">52"}
 
 
+@pytest.mark.slow  # all eleven NHS workbooks loaded once (~20 s)
 def test_band_sums_that_differ_from_the_total_are_kept_with_a_flag(nhs_db):
     # England, Jan 2023: bands 3794 + 3763 + 6847 + 18253 + 10952 + 20810 + 2980 = 67399, total 67774
     (flag,) = _q(nhs_db, "SELECT bands_differ FROM nhs_chs_wait WHERE period = '2023-01-01' "
@@ -90,6 +93,7 @@ def test_band_sums_that_differ_from_the_total_are_kept_with_a_flag(nhs_db):
     assert flag is False
 
 
+@pytest.mark.slow  # all eleven NHS workbooks loaded once (~20 s)
 def test_codes_filled_by_name_from_later_releases(nhs_db):
     # Jan 2023 has no code column; RYV and the region code come from the October 2023+ releases by name.
     assert _value(nhs_db, "2023-01-01", "RYV", "total") == (2576, None)
@@ -104,17 +108,20 @@ def test_codes_filled_by_name_from_later_releases(nhs_db):
     assert types == [("ICB",), ("Provider",), ("Region",)]
 
 
+@pytest.mark.slow  # all eleven NHS workbooks loaded once (~20 s)
 def test_blank_is_not_submitted_and_star_is_suppressed(nhs_db):
     assert _value(nhs_db, "2023-01-01", "QHG", "total") == (None, "not_submitted")  # BLMK ICB: RYV reports under QUE
     assert _value(nhs_db, "2023-01-01", "Y61", "total", "(cyp) safeguarding") == (None, "suppressed")
 
 
+@pytest.mark.slow  # all eleven NHS workbooks loaded once (~20 s)
 def test_service_names_take_the_latest_capitalisation(nhs_db):
     names = _q(nhs_db, "SELECT DISTINCT service FROM nhs_chs_wait WHERE service_key = ?", [SALT])
     assert names == [("(CYP) Therapy interventions: Speech and language",)]  # Jan 2023 wrote "speech and language"
     assert _q(nhs_db, "SELECT count(DISTINCT period) FROM nhs_chs_wait WHERE service_key = ?", [SALT]) == [(11,)]
 
 
+@pytest.mark.slow  # all eleven NHS workbooks loaded once (~20 s)
 def test_summary_for_the_page(nhs_db):
     con = duckdb.connect(str(nhs_db), read_only=True)
     try:
@@ -128,6 +135,7 @@ def test_summary_for_the_page(nhs_db):
     assert s.loc["2025-10", "over_52wk"] == _value(nhs_db, "2025-10-01", "RYV", ">52-104")[0] + 0  # >104 is 0
 
 
+@pytest.mark.slow  # all eleven NHS workbooks loaded once (~20 s)
 def test_cli_nhs_waits(nhs_db, capsys):
     assert kpi_main(["nhs-waits", "--db", str(nhs_db), "--org", "ryv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -144,6 +152,7 @@ def test_cli_nhs_waits(nhs_db, capsys):
     assert {r["band"]: r["value"] for r in oct25}[">104"] == 999
 
 
+@pytest.mark.slow  # all eleven NHS workbooks loaded once (~20 s)
 def test_cli_errors_are_one_line(nhs_db, tmp_path, capsys):
     assert kpi_main(["nhs-waits", "--db", str(nhs_db), "--org", "NOPE"]) == 2
     err = capsys.readouterr().err.strip()

@@ -8,6 +8,8 @@ from markdown_it import MarkdownIt
 
 from tests.test_app import plan_extract, run_app
 
+pytestmark = pytest.mark.slow  # pages under streamlit's AppTest (~2 s each): make test
+
 EVIL = "[Urgent: sign in again](https://evil.example/login) ![t](https://evil.example/p.png)"
 PAGES = ["pages/kpi_trajectory.py", "pages/explain.py", "pages/benchmarks.py", "pages/waiting_lists.py",
          "pages/explore.py"]

@@ -111,6 +111,7 @@ def test_refreshed_only_when_the_data_is_not_what_the_session_opened_on():
     assert refresh_message(t).startswith("Data refreshed at 10:42:")
 
 
+@pytest.mark.slow  # a page under AppTest
 def test_an_open_session_sees_the_new_data_with_a_notice_on_its_next_interaction(served_db, tmp_path, monkeypatch):
     monkeypatch.setenv("APP_DB", str(served_db))
     at = AppTest.from_file(APP, default_timeout=60)

@@ -28,6 +28,8 @@ from kpi.series import kpi_series, open_readonly
 from tests.test_app import plan_extract
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, _wait_healthy
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # 20 Chromium sessions, about five minutes
+
 SESSIONS = int(os.environ.get('REFRESH_TEST_SESSIONS', 20))
 MAX_INTERACTIONS = 12
 TIMEOUT_MS = 120_000

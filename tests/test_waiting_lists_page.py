@@ -16,6 +16,8 @@ from tests.test_nhs_chs import _workbook
 from tests.test_waits_engine import ROWS
 from tests.waits import write_csv
 
+pytestmark = pytest.mark.slow  # pages run under streamlit's AppTest (~2 s each): make test
+
 PAGE = "pages/waiting_lists.py"
 
 
