@@ -143,3 +143,15 @@ def series_of(build_db, catalogue):
         return df.set_index("period")
 
     return _series
+
+
+@pytest.fixture
+def app_db(build_db, monkeypatch):
+    """The small database of tests/test_app.py (in July 2023, 1 of 2 plans within 20 weeks), opened by the app in
+    local single-user mode as an analyst (no APP_ROLE preview)."""
+    from tests.test_app import plan_extract
+
+    db = build_db(plan_extract())
+    monkeypatch.setenv("APP_DB", str(db))
+    monkeypatch.delenv("APP_ROLE", raising=False)
+    return db

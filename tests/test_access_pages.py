@@ -7,19 +7,13 @@ from __future__ import annotations
 import pytest
 
 from kpi import audit
-from tests.test_app import plan_extract, run_app, text_of
+from tests.test_app import run_app, text_of
 
 pytestmark = pytest.mark.slow  # every page under each role (AppTest, ~2 s each): make test
 
 SQL_PAGE, AUDIT_PAGE = "pages/sql_console.py", "pages/audit_log.py"
 
 
-@pytest.fixture
-def app_db(build_db, monkeypatch):
-    db = build_db(plan_extract())
-    monkeypatch.setenv("APP_DB", str(db))
-    monkeypatch.delenv("APP_ROLE", raising=False)
-    return db
 
 
 def sidebar_text(at) -> str:

@@ -154,14 +154,20 @@ def test_the_data_quality_page(quality_db, monkeypatch):
     assert any("How the KPIs read them" in f.columns for f in frames)
 
 
-@pytest.mark.slow  # a page under AppTest
-def test_leadership_sees_freshness_but_not_the_quarantined_rows(quality_db, monkeypatch):
-    monkeypatch.setenv("APP_DB", str(quality_db))
-    monkeypatch.setenv("APP_ROLE", "leadership")
+def _page_as(role: str, db, monkeypatch) -> AppTest:
+    """The Data quality page as ``role`` sees it (local mode previewing that role)."""
+    monkeypatch.setenv("APP_DB", str(db))
+    monkeypatch.setenv("APP_ROLE", role)
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page("pages/data_quality.py").run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.slow  # a page under AppTest
+def test_leadership_sees_freshness_but_not_the_quarantined_rows(quality_db, monkeypatch):
+    at = _page_as("leadership", quality_db, monkeypatch)
     frames = [df.value for df in at.dataframe]
     assert any("Source" in f.columns for f in frames)
     assert not any("Reason" in f.columns for f in frames)
@@ -190,14 +196,10 @@ def test_freshness_lists_referrals_and_published_sources_per_area(tmp_path):
     assert "dfe_stat_neighbours" not in home.index and home.loc["SEN2 case records", "status"] == "never"
 
 
+@pytest.mark.slow  # a page under AppTest
 def test_leadership_sees_revisions_counted_not_the_revised_records(quality_db, monkeypatch):
     """Issue 19: a revised request's dates, outcome and age are record-level, for analysts only."""
-    monkeypatch.setenv("APP_DB", str(quality_db))
-    monkeypatch.setenv("APP_ROLE", "leadership")
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/data_quality.py").run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = _page_as("leadership", quality_db, monkeypatch)
     frames = [df.value for df in at.dataframe]
     assert not any("Previous values" in f.columns or "Record" in f.columns for f in frames)
     counts = next(f for f in frames if "Changed" in f.columns)

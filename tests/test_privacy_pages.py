@@ -15,12 +15,6 @@ PAGES = ["pages/kpi_trajectory.py", "pages/explain.py", "pages/benchmarks.py", "
          "pages/explore.py"]
 
 
-@pytest.fixture
-def app_db(build_db, monkeypatch):
-    db = build_db(plan_extract())
-    monkeypatch.setenv("APP_DB", str(db))
-    monkeypatch.delenv("APP_ROLE", raising=False)
-    return db
 
 
 def _shown_markdown(at) -> list[str]:
