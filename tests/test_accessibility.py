@@ -1,5 +1,6 @@
 """Accessibility (WCAG 2.2 AA) in a real browser: each page's document title, the Overview cards' headings and link
-names, and axe-core on every page for the analyst (local mode, who sees every page).
+names, and axe-core on every page for the analyst (local mode, who sees every page) and on the pages monitors and
+leadership open (their suppressed figures and navigation).
 
 Uses the fixture database, Streamlit server and Debian Chromium of tests/test_browser.py.
 """
@@ -100,6 +101,25 @@ def test_axe_finds_no_serious_violation(server, page, path, title):
     violations = _axe(page)
     print(_describe(violations))
     tb._shot(page, folder, f"a11y_{path or 'overview'}")
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not serious, _describe(serious)
+
+
+# The pages a monitor and leadership open (access.yaml): each role sees suppressed figures and its own navigation.
+ROLE_PAGES = ["", "kpi_trajectory", "benchmarks"]  # the pages both roles may open
+
+
+@pytest.fixture(scope="module", params=["monitor", "leadership"])
+def role_server(request, tmp_path_factory):
+    """The dashboard previewed as another role (APP_ROLE), one server per role."""
+    yield from tb.serve(tmp_path_factory.mktemp(f"a11y_{request.param}"), request.param)
+
+
+@pytest.mark.parametrize("path", ROLE_PAGES, ids=[p or "overview" for p in ROLE_PAGES])
+def test_axe_finds_no_serious_violation_for_monitors_and_leadership(role_server, page, path):
+    url, folder = role_server
+    _open(page, url, path)
+    violations = _axe(page)
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert not serious, _describe(serious)
 

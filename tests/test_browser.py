@@ -51,11 +51,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 
     pytest.fail(f"streamlit did not become healthy within {seconds} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The dashboard served on a free localhost port from a fixture database; stopped at teardown."""
-    folder = tmp_path_factory.mktemp("browser")
+def serve(folder, role: str | None = None):
+    """Serve the dashboard on a free localhost port from a fixture database in ``folder`` (local mode; ``role``
+    previews another role through APP_ROLE); yields (url, folder) and stops the server afterwards."""
     env = {**os.environ, "APP_PSEUDONYM_KEY": "cd" * 32}
+    if role:
+        env["APP_ROLE"] = role
     mp = pytest.MonkeyPatch()
     mp.setenv("APP_PSEUDONYM_KEY", env["APP_PSEUDONYM_KEY"])
     try:
@@ -82,6 +83,12 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The dashboard served on a free localhost port from a fixture database; stopped at teardown."""
+    yield from serve(tmp_path_factory.mktemp("browser"))
 
 
 @pytest.fixture(scope="module")
