@@ -40,11 +40,14 @@ SEN2_MODULE_LIST = ", ".join(f"'{m}'" for m in SEN2_MODULES)
 # Every review any extract showed (etl/schema_load.sql review_history), one row per plan and meeting, in the version
 # of the newest extract that showed it; with the session variable ``as_of`` set (kpi series --as-of), only the
 # extracts dated on or before it.
-REVIEWS = """(SELECT area_code, request_id, active_plan_id, review_meeting_date, review_decision_date, review_outcome
-     FROM review_history
-     WHERE as_at IS NULL OR as_at <= coalesce(getvariable('as_of'), DATE '9999-12-31')
-     QUALIFY row_number() OVER (PARTITION BY area_code, request_id, review_meeting_date
-                                ORDER BY as_at DESC NULLS LAST, load_id DESC) = 1)"""
+KNOWN_REVIEWS = """(SELECT * FROM review_history
+     WHERE as_at IS NULL OR as_at <= coalesce(getvariable('as_of'), DATE '9999-12-31'))"""
+# (a hash aggregate with arg_max: one pass, no sort of the history as a window function would need)
+_NEWEST = "{'at': coalesce(as_at, DATE '0001-01-01'), 'load': load_id}"
+REVIEWS = f"""(SELECT area_code, request_id, review_meeting_date,
+            arg_max_null(review_decision_date, {_NEWEST}) AS review_decision_date,
+            arg_max_null(review_outcome, {_NEWEST}) AS review_outcome
+     FROM {KNOWN_REVIEWS} GROUP BY area_code, request_id, review_meeting_date)"""
 FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
 # One request, one first plan: a second issued (outcome Y) assessment on a request is a data-quality problem
 # (kpi/data_quality.py), not a second plan. The plan counted is the first issued: earliest outcome date, then the
@@ -81,8 +84,8 @@ def _window_rows_sql(areas=None) -> str:
             SELECT area_code, max(received_date) AS d FROM request WHERE {w} GROUP BY 1
             UNION ALL SELECT area_code, max(request_outcome_date) FROM request WHERE {w} GROUP BY 1
             UNION ALL SELECT area_code, max(assessment_outcome_date) FROM assessment WHERE {w} GROUP BY 1
-            UNION ALL SELECT area_code, max(review_meeting_date) FROM {REVIEWS} WHERE {w} GROUP BY 1
-            UNION ALL SELECT area_code, max(review_decision_date) FROM {REVIEWS} WHERE {w} GROUP BY 1),
+            UNION ALL SELECT area_code, max(review_meeting_date) FROM {KNOWN_REVIEWS} WHERE {w} GROUP BY 1
+            UNION ALL SELECT area_code, max(review_decision_date) FROM {KNOWN_REVIEWS} WHERE {w} GROUP BY 1),
         last AS (SELECT area_code, max(d) AS d FROM events GROUP BY 1)
         SELECT f.area_code, CAST(date_trunc('month', coalesce(f.f, f.f_any)) AS DATE),
                CAST(date_trunc('month', l.d) AS DATE)
@@ -106,13 +109,6 @@ def to_as_at(window: DataWindow, as_at: date | None) -> DataWindow:
     if as_at is None:
         return window
     return DataWindow(window.first, max(window.first, as_at.replace(day=1)), as_at)
-
-
-def complete_months(periods: pd.Series, areas: pd.Series, windows: Mapping[str, DataWindow]) -> np.ndarray:
-    """Whether each (area, month) is covered to its end: the month ends on or before the area's as-at date."""
-    as_at = areas.map({a: pd.Timestamp(w.as_at) for a, w in windows.items() if w.as_at is not None})
-    month_end = pd.to_datetime(periods) + pd.offsets.MonthEnd(0)
-    return (as_at.isna() | (month_end <= as_at)).to_numpy(dtype=bool)
 
 
 def span_of(windows: Mapping[str, DataWindow]) -> DataWindow | None:
@@ -431,16 +427,18 @@ def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
 SERIES_COLUMNS = ["area_code", "kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]
 
 
-def _mark_complete(df: pd.DataFrame, kpi: KpiDefinition, windows: Mapping[str, DataWindow]) -> pd.DataFrame:
-    """The ``complete`` column (the month ends on or before its area's as-at date). A month-end count for a month
-    that ends after the as-at date does not exist yet: its figures are left empty (rates keep the events known)."""
-    df = df.copy()
-    df["complete"] = complete_months(df["period"], df["area_code"], windows)
-    if kpi.is_snapshot and not df["complete"].all():
-        partial = ~df["complete"]
+def _mark_complete(out: pd.DataFrame, as_at: np.ndarray, snapshot: np.ndarray) -> pd.DataFrame:
+    """The ``complete`` column (the month ends on or before the row's as-at date; NaT: no date known, complete).
+    A month-end count for a month that ends after the as-at date does not exist yet: its figures are left empty
+    (rates keep the events known). ``as_at`` and ``snapshot`` are per row; one vectorised pass over the series."""
+    month_end = (pd.to_datetime(out["period"]) + pd.offsets.MonthEnd(0)).to_numpy()
+    known = ~np.isnat(as_at)
+    out["complete"] = ~known | (month_end <= np.where(known, as_at, month_end))
+    blank = snapshot & ~out["complete"].to_numpy()
+    if blank.any():
         for column in ("numerator", "denominator", "value", "median"):
-            df[column] = df[column].astype("float64").where(~partial)
-    return df
+            out[column] = out[column].astype("float64").where(~blank)
+    return out
 
 
 def compute_kpi(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition,
@@ -531,7 +529,7 @@ def _compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids, 
     kpis = [catalogue.get(k) for k in kpi_ids] if kpi_ids else catalogue.kpis
     waits = [k for k in kpis if k.computation.method in WAIT_METHODS]
     batch = _waits_batch(con, waits, families, overall, chosen, by_table["referral"]) if waits else None
-    frames, ranks = [], []
+    frames, ranks, as_at, snapshot = [], [], [], []
     for rank, k in enumerate(kpis):
         windows = _windows_of(k, families, overall, chosen)
         holding = by_table[source_table(k)]
@@ -542,10 +540,13 @@ def _compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids, 
         else:
             got = [compute_kpi(con, k, {a: w for a, w in windows.items() if a in holding})]
         got += [_no_data(k, a, windows[a]) for a in chosen if a not in holding]
-        got = [_mark_complete(f, k, windows) for f in got]
         frames += got
         ranks += [np.full(len(f), rank) for f in got]
+        dates = {a: np.datetime64(w.as_at, "ns") if w.as_at else np.datetime64("NaT", "ns") for a, w in windows.items()}
+        as_at += [f["area_code"].map(dates).to_numpy(dtype="datetime64[ns]") for f in got]
+        snapshot += [np.full(len(f), k.is_snapshot) for f in got]
     out = pd.concat(frames, ignore_index=True)
+    out = _mark_complete(out, np.concatenate(as_at), np.concatenate(snapshot))
     # The catalogue's KPI order, then area, then month: the rank is carried per frame, not looked up per row.
     out["_rank"] = np.concatenate(ranks)
     return out.sort_values(["_rank", "area_code", "period"], kind="stable").drop(columns="_rank").reset_index(
