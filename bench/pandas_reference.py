@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from etl.as_at import SEN2_MODULES  # the SEN2 modules whose loads carry an area's as-at date
 from kpi.definitions import Catalogue, KpiDefinition
 
 TABLES: dict[str, list[str]] = {
@@ -34,8 +35,6 @@ TABLES: dict[str, list[str]] = {
     "load_log": ["module", "as_at"],
 }
 DATE_COLUMNS = {"period", "as_at", "phase_transfer_due", "phase_transfer_final"}  # besides every *_date column
-SEN2_MODULES = ("sen2", "person", "requests", "assessment", "namedplan", "plandetail", "activeplans",
-                "placementdetail", "senneed")
 SNAPSHOT = {"open_assessments_over", "reviews_overdue", "waiting_list_size", "waiting_over", "waiting_over_count",
             "waiting_median_weeks", "awaiting_placement", "reduced_timetable"}
 FINAL_ASSESSMENT_OUTCOMES = ("Y", "N", "W", "S")

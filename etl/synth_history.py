@@ -21,8 +21,6 @@ import numpy as np
 
 from etl.synth import NA  # "no date" in the simulation's day numbers
 
-HISTORY_MODULES = ("sen2", "person", "requests", "activeplans")
-
 
 def snapshot_days(first_day: int, export_day: int, plan_start: str = "2023-02", plan_end: str = "2024-01"
                   ) -> list[int]:
