@@ -45,7 +45,7 @@ class Seen:
     month: str
     figures: tuple[str, ...]
     notice: bool
-    during_load: bool
+    during_load: bool  # the click that led to this run came while the load was running
     after_load: bool
 
 
@@ -122,8 +122,9 @@ async def _drive(browser, url: str, session: Session, loading: asyncio.Event, lo
         await loading.wait()
         interactions = 0
         while not loaded.is_set() and interactions < MAX_INTERACTIONS - 2:
+            clicked_during_load = not loaded.is_set()  # when the person clicked, not when the page settled
             await _click_other_month(page)
-            seen = await _observe(page, "Overview: " + seen.month, not loaded.is_set(), False)
+            seen = await _observe(page, "Overview: " + seen.month, clicked_during_load, False)
             session.seen.append(seen)
             await _check_page(page, session)
             interactions += 1
@@ -242,7 +243,6 @@ def test_twenty_sessions_see_old_or_new_data_whole_while_a_load_runs(served, cat
     july = series.loc["2023-07"]
     assert f"{int(july['numerator']):,} of {int(july['denominator']):,}" in " ".join(new["July 2023"])
 
-    during = 0
     for i, sess in enumerate(sessions):
         states = []
         for s in sess.seen:
@@ -250,11 +250,13 @@ def test_twenty_sessions_see_old_or_new_data_whole_while_a_load_runs(served, cat
             assert state is not None, (f"session {i}: torn or unknown figures for {s.month}: {s.figures}; old "
                                        f"{old.get(s.month)}; new {new.get(s.month)}")
             states.append(state)
-            during += s.during_load
         assert states[:3] == ["old"] * 3
         first_new = states.index("new")
         assert "old" not in states[first_new:], f"session {i} went back to old data: {states}"
         assert all(st == "new" for st, s in zip(states, sess.seen, strict=True) if s.after_load)
         notices = [k for k, s in enumerate(sess.seen) if s.notice]
         assert notices == list(range(first_new, len(states))), f"session {i}: notice at {notices}, states {states}"
-    assert during >= SESSIONS  # every session interacted at least once while the load ran
+        # Every session clicked at least once while the load ran (whether its page settled before or after the
+        # swap depends on the machine: a fast load ends while 20 sessions share two cores).
+        assert any(s.during_load for s in sess.seen), f"session {i} never clicked during the load"
+
