@@ -13,8 +13,8 @@ from datetime import date, datetime
 
 import streamlit as st
 
-from kpi.area import data_as_at
-from kpi.charts import format_date, format_period, format_window, plan_length, plan_month, stocktakes
+from kpi.engine.area import data_as_at
+from kpi.views.charts import format_date, format_period, format_window, plan_length, plan_month, stocktakes
 from pages import _shared as ui
 from pages._refresh import refresh_notice
 

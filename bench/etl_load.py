@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/etl_load.py [--scale la|region|england] [--keep DIR]
 
-Generates the multi-area demo at the scale (etl.synth_areas: each area's SEN2 Blade files, local extracts and
+Generates the multi-area demo at the scale (demo.areas: each area's SEN2 Blade files, local extracts and
 referrals), then, side by side in one run:
 (1) DuckDB reading every file with ``read_csv`` into a table (all columns as text), and (2) the product's full
 load (sniffing, typing, every validation rule, pseudonymisation, quarantine, revisions, one transaction) into a
@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
 
+from demo.areas import generate_areas  # noqa: E402
 from etl.load import expand_paths, load_areas  # noqa: E402
-from etl.synth_areas import generate_areas  # noqa: E402
 
 
 def raw_read(files: list[Path]) -> tuple[int, float]:

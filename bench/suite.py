@@ -1,6 +1,6 @@
 """The benchmark suite: load throughput, KPI engine, pandas reference, page render and memory at three sizes.
 
-Why: DESIGN.md §6 sets performance targets; this measures them on the multi-area demo data (etl.synth_areas: every
+Why: DESIGN.md §6 sets performance targets; this measures them on the multi-area demo data (demo.areas: every
 area's SEN2, local extracts and referrals) generated into a temporary folder. Scales: la (one area), region (11),
 england (every current LA), and pair (two small areas, for the tests).
 Each stage runs in a fresh child process, so its peak resident memory (``resource.getrusage``) is its own and a
@@ -89,8 +89,8 @@ PAIR = (("E06000056", 0.1, 0.0), ("E06000032", 0.1, -20.0))  # the pair scale: (
 
 def generate_pair(out: Path, seed: int, start: str, months: int) -> list[tuple[str, Path]]:
     """Two small areas (a tenth of Central Bedfordshire each) sharing record ids: the tests' multi-area size."""
+    from demo.areas import AreaProfile, generate_area
     from etl import reference
-    from etl.synth_areas import AreaProfile, generate_area
 
     return [(code, generate_area(out / code, AreaProfile(code, reference.by_code(code).old_la_code,
                                                          reference.by_code(code).name, factor, shift, seed + i),
@@ -99,10 +99,10 @@ def generate_pair(out: Path, seed: int, start: str, months: int) -> list[tuple[s
 
 
 def stage_generate(out: str, size: Size, seed: int) -> dict:
-    """Every area's extract folder (etl.synth_areas: SEN2, local extracts, referrals) and the files the loader
+    """Every area's extract folder (demo.areas: SEN2, local extracts, referrals) and the files the loader
     will read from them."""
+    from demo.areas import generate_areas
     from etl.load import expand_paths
-    from etl.synth_areas import generate_areas
 
     t0 = time.perf_counter()
     if size.scale == "pair":
@@ -144,10 +144,10 @@ def stage_raw_duckdb(files: list[str], db: str) -> dict:
 
 
 def stage_engine(db: str, repeat: int) -> dict:
-    """Every KPI of the catalogue, every area's full monthly series (kpi.series.kpi_series) on a read-only
+    """Every KPI of the catalogue, every area's full monthly series (kpi.engine.series.kpi_series) on a read-only
     connection, best of ``repeat``."""
     from kpi import definitions
-    from kpi.series import kpi_series, open_readonly
+    from kpi.engine.series import kpi_series, open_readonly
 
     cat = definitions.load()
     best, series = float("inf"), None
@@ -169,7 +169,7 @@ def stage_pandas(db: str, repeat: int) -> dict:
     separately)."""
     from bench.pandas_reference import fetch_tables, reference_all
     from kpi import definitions
-    from kpi.series import open_readonly
+    from kpi.engine.series import open_readonly
 
     cat = definitions.load()
     t0 = time.perf_counter()

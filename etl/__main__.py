@@ -100,7 +100,7 @@ def run_load(paths: list[Path], db: Path, area: str | None = None, groups: list[
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from etl.synth_areas import generate_areas
+    from demo.areas import generate_areas
 
     out = Path(args.out) if args.out else Path(args.db).resolve().parent / "demo_extract"
     history = args.scale != "england"  # earlier extracts carry the review history; england's bench loads one

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_DB = Path("data/app.duckdb")
-# schema.sql, then one file per source family; the audit log has its own file (kpi/audit.py), not this database.
+# schema.sql, then one file per source family; the audit log has its own file (kpi/access/audit.py), not this database.
 AUDIT_SCHEMA = Path(__file__).parent / "schema_audit.sql"
 SCHEMA_FILES = [p for p in sorted(Path(__file__).parent.glob("schema*.sql")) if p != AUDIT_SCHEMA]
 

@@ -1,5 +1,5 @@
 -- The audit log: who did what, when, in the dashboard (sign-ins, page views with their parameters, downloads,
--- SQL console queries). It lives in its own small DuckDB file beside the main database (kpi/audit.py:
+-- SQL console queries). It lives in its own small DuckDB file beside the main database (kpi/access/audit.py:
 -- data/app.audit.duckdb for data/app.duckdb), because the dashboard opens the main database read-only and a load
 -- may be writing it (DuckDB allows one writing process). Append-only: the app only ever INSERTs.
 CREATE TABLE IF NOT EXISTS audit_log (

@@ -3,7 +3,7 @@
 
 -- One row per referral. patient_key is an HMAC-SHA256 of the patient id under the pseudonymisation key;
 -- the id itself is never stored. A wait runs from referral_date until the first contact or the removal,
--- whichever comes first (kpi/compute_waits.py).
+-- whichever comes first (kpi/engine/compute_waits.py).
 CREATE TABLE IF NOT EXISTS referral (
     area_code      VARCHAR NOT NULL,   -- the local area the extract came from (ONS code)
     patient_key        VARCHAR NOT NULL,

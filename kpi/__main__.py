@@ -9,8 +9,8 @@ import sys
 import duckdb
 
 from kpi import definitions
-from kpi.compute import check_against_database
-from kpi.series import kpi_series, open_readonly
+from kpi.engine.compute import check_against_database
+from kpi.engine.series import kpi_series, open_readonly
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -85,7 +85,7 @@ def cmd_series(args: argparse.Namespace) -> int:
         for col in ("value", "rolling_12m", "median", "trajectory"):
             df.loc[mask, col] = df.loc[mask, col].astype("float64").round(dp)
     if suppressed:
-        from kpi.suppress import display_frame
+        from kpi.access.suppress import display_frame
 
         df = display_frame(df)
     if args.format == "json":
@@ -103,7 +103,7 @@ def _chosen_areas(con: duckdb.DuckDBPyConnection, given: list[str] | None) -> li
     if not given:
         return None
     from etl.area import UnknownArea, resolve
-    from kpi.compute import case_areas
+    from kpi.engine.compute import case_areas
 
     try:
         codes = [resolve(a) for a in given]
@@ -117,7 +117,7 @@ def _chosen_areas(con: duckdb.DuckDBPyConnection, given: list[str] | None) -> li
 
 
 def _exact(role: str) -> bool:
-    from kpi import roles
+    from kpi.access import roles
 
     try:
         return roles.exact_figures(role, roles.load().roles)
@@ -127,7 +127,7 @@ def _exact(role: str) -> bool:
 
 def _series_for_role(df, catalogue, role: str):
     """The series as ``role`` sees it, or an exit code after a one-line error."""
-    from kpi import roles
+    from kpi.access import roles
 
     try:
         config = roles.load(catalogue=catalogue)
@@ -146,8 +146,8 @@ def _write(df, fmt: str) -> None:
 
 def _open_published(args: argparse.Namespace):
     """(catalogue, connection, area) for the published-data commands, or an exit code after a one-line error."""
-    from kpi import area as area_config
-    from kpi.benchmark import BenchmarkError, resolve_area
+    from kpi.engine import area as area_config
+    from kpi.engine.benchmark import BenchmarkError, resolve_area
 
     catalogue = _load_catalogue(args)
     if isinstance(catalogue, int):
@@ -184,7 +184,7 @@ def _with_published(args: argparse.Namespace, compute, errors: tuple[type[Except
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from etl.formats.dfe_release import KPI_MEASURES
-    from kpi.benchmark import BenchmarkError, benchmark
+    from kpi.engine.benchmark import BenchmarkError, benchmark
 
     def compute(catalogue, con, area):
         published_ids = sorted({m["kpi_id"] for m in KPI_MEASURES})
@@ -207,7 +207,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from kpi.reconcile import ReconcileError, reconcile
+    from kpi.engine.reconcile import ReconcileError, reconcile
 
     df = _with_published(args, lambda catalogue, con, area: reconcile(con, catalogue, area), (ReconcileError,))
     if isinstance(df, int):
@@ -222,9 +222,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 def _benchmark_target_problems(con, catalogue) -> list[str]:
     """Benchmark targets against the published data, when some is loaded (for the configured home area)."""
-    from kpi import area as area_config
-    from kpi.benchmark import BenchmarkError, require_published, resolve_area
-    from kpi.comparison import target_problems
+    from kpi.engine import area as area_config
+    from kpi.engine.benchmark import BenchmarkError, require_published, resolve_area
+    from kpi.views.comparison import target_problems
 
     try:
         require_published(con)
@@ -267,8 +267,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    """The analysts' read-only SQL sandbox (kpi/sql_sandbox.py): exit 0 and the result, 2 and a reason if refused."""
-    from kpi.sql_sandbox import SqlRefused, run_query
+    """The analysts' read-only SQL sandbox (kpi/access/sql_sandbox.py): exit 0 and the result, 2 and a reason
+    if refused."""
+    from kpi.access.sql_sandbox import SqlRefused, run_query
 
     if args.max_rows < 1 or args.timeout <= 0:
         return _fail("--max-rows must be at least 1 and --timeout above 0")
@@ -283,7 +284,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_nhs_waits(args: argparse.Namespace) -> int:
-    from kpi.nhs_waits import NhsWaitsError, nhs_waits
+    from kpi.engine.nhs_waits import NhsWaitsError, nhs_waits
 
     con = _open_db(args.db)
     if isinstance(con, int):

@@ -98,7 +98,7 @@ class SpcSettings(_Strict):
     baseline: int | None = Field(default=None, ge=2, description="Leading months that set the limits")
 
 
-# --- computations: one SQL family each (kpi/compute.py) -----------------------------------------------------
+# --- computations: one SQL family each (kpi/engine/compute.py) -----------------------------------------------------
 
 class PlansIssuedWithin(_Strict):
     method: Literal["plans_issued_within"]
@@ -142,7 +142,7 @@ class ReviewsOverdue(_Strict):
     months: int = Field(gt=0)
 
 
-# Waiting lists (kpi/compute_waits.py): a wait runs from referral to first contact or removal.
+# Waiting lists (kpi/engine/compute_waits.py): a wait runs from referral to first contact or removal.
 WaitService = Literal["SALT", "OT", "PHYSIO", "COMMUNITY_PAEDS", "NEURODEVELOPMENTAL", "AUDIOLOGY"]
 
 
@@ -182,7 +182,7 @@ class SeenWithin(_Strict):
     days: int = Field(gt=0)
 
 
-# Local extracts (kpi/compute_local.py)
+# Local extracts (kpi/engine/compute_local.py)
 class AdviceWithin(_Strict):
     method: Literal["advice_within"]
     days: int = Field(gt=0)
@@ -227,7 +227,7 @@ COUNT_METHODS = {"open_assessments_over", "reviews_overdue", "waiting_over_count
 MEAN_METHODS = {"weeks_to_issue"}
 MEDIAN_METHODS = {"waiting_median_weeks"}
 WAIT_METHODS = {"waiting_over", "waiting_over_count", "waiting_list_size", "waiting_median_weeks", "seen_within"}
-# Local extracts (kpi/compute_local.py): their rows are not SEN2 events, so Explore and Explain leave them out.
+# Local extracts (kpi/engine/compute_local.py): their rows are not SEN2 events, so Explore and Explain leave them out.
 LOCAL_METHODS = {"advice_within", "audit_grade", "awaiting_placement", "reduced_timetable", "kpi_return"}
 ANY_UNIT_METHODS = {"kpi_return"}  # the unit is whatever the returning team reports
 # Taken at each month end (no rolling 12-month value): counts, and the waiting-list rate and median.

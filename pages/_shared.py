@@ -1,7 +1,7 @@
 """Shared UI for the pages: cached data, the page context, URL-bound choices, empty states and small HTML pieces.
 
 Pages stay thin: they read the context set up by ``app.py`` and lay out widgets, text and figures from
-``kpi.charts``. Nothing here computes a KPI or decides a status; that is the engine's job.
+``kpi.views.charts``. Nothing here computes a KPI or decides a status; that is the engine's job.
 
 Who is using the dashboard (sign-in or local single-user mode, their role, the pages they see) and the audit log
 are wired here too, so the series every page gets is already suppressed for roles without exact figures.
@@ -23,11 +23,12 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from etl.db import default_db_path
-from kpi import audit as audit_log
-from kpi import definitions, roles
-from kpi.board import board
+from kpi import definitions
+from kpi.access import audit as audit_log
+from kpi.access import roles
 from kpi.definitions import Catalogue
-from kpi.series import kpi_series, open_readonly
+from kpi.engine.series import kpi_series, open_readonly
+from kpi.views.board import board
 
 CONTEXT_KEY = "_app_context"
 USER_KEY = "_app_user"
@@ -204,7 +205,7 @@ def _board(series: pd.DataFrame, defs_path: str, defs_mtime_ns: int, period: str
 
 
 def board_summary(ctx: Context) -> pd.DataFrame:
-    """The board for the context's month (kpi.board.board), cached on the very series this run shows: never
+    """The board for the context's month (kpi.views.board.board), cached on the very series this run shows: never
     from a database swapped in since the run read it (a refresh mid-run would mix old and new figures)."""
     defs = definitions.DEFAULT_PATH
     return _board(ctx.series, str(defs), defs.stat().st_mtime_ns, ctx.period)
@@ -212,7 +213,7 @@ def board_summary(ctx: Context) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _areas(db: str, stamp: tuple[int, int]) -> list[tuple[str, str]]:
-    from kpi.area import loaded_areas
+    from kpi.engine.area import loaded_areas
 
     return _with_readonly(db, loaded_areas)
 
@@ -318,7 +319,7 @@ def load_series_or_explain(path: Path, area: str, as_of: str | None = None) -> p
 def choose_area(areas: Sequence[tuple[str, str]]) -> tuple[str, str | None]:
     """The local area to show and a note when the link asked for one that is not loaded. With more than one area
     loaded, a sidebar selector (bound to ``?area=``, defaulting to the home area); with one, that area."""
-    from kpi.area import default_area
+    from kpi.engine.area import default_area
 
     codes = [c for c, _ in areas]
     names = dict(areas)
@@ -446,7 +447,7 @@ def _session_id() -> str | None:
 
 def audit(event: str, page: str | None = None, detail: dict | None = None, outcome: str = "ok",
           who: str | None = None, role: str | None = None) -> None:
-    """Record an event in the audit log (kpi/audit.py). A failure to write is shown, never a crash."""
+    """Record an event in the audit log (kpi/access/audit.py). A failure to write is shown, never a crash."""
     user = st.session_state.get(USER_KEY)
     try:
         audit_log.record(audit_log.audit_path(db_path()), who=who or (user.who if user else "unknown"),
@@ -617,7 +618,7 @@ def _db_call(db: str, stamp: tuple[int, int], name: str, args: tuple, _fn: Calla
 
 def db_call(fn: Callable, *args):
     """``fn(con, *args)`` on a read-only connection to the dashboard's database, cached until the database file
-    changes. For the engine's query functions (kpi.explore, kpi.explain); args must be hashable values."""
+    changes. For the engine's query functions (kpi.engine.explore, kpi.engine.explain); args must be hashable values."""
     path = db_path()
     return _db_call(str(path), _stamp(path), f"{fn.__module__}.{fn.__qualname__}", args, fn)
 
@@ -685,7 +686,7 @@ def status_badge(status: str | None, text: str) -> str:
 
 def icon_cell(label: str, svg: str, text: str) -> str:
     """A labelled icon with its meaning written beside it (the icon is never the only cue)."""
-    from kpi.icons import data_uri
+    from kpi.views.icons import data_uri
 
     return (f'<p class="kpi-label">{esc(label)}</p><div class="kpi-icon"><img src="{data_uri(svg)}" '
             f'alt="{esc(text)}" width="34" height="34"/><span>{esc(text)}</span></div>')
@@ -695,7 +696,7 @@ def icon_cell(label: str, svg: str, text: str) -> str:
 
 def home_area_code() -> tuple[str | None, str | None]:
     """(the configured home area's code, None) or (None, the configuration problem in words)."""
-    from kpi import area as area_config
+    from kpi.engine import area as area_config
 
     try:
         return area_config.load().area_code, None
@@ -714,21 +715,21 @@ def _with_readonly(db: str, fn: Callable, *args):
 @st.cache_data(show_spinner=False, max_entries=64)
 def _kpi_comparison(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, kpi_id: str,
                     area_code: str):
-    from kpi.comparison import kpi_comparison
+    from kpi.views.comparison import kpi_comparison
 
     kpi = _catalogue(defs_path, defs_mtime_ns).measure(kpi_id)  # a KPI or a published-only measure
     return _with_readonly(db, kpi_comparison, kpi, area_code)
 
 
 def kpi_comparison(db_path: Path, kpi_id: str, area_code: str):
-    """The KPI's published comparators for the home area (kpi.comparison.KpiComparison), cached per load."""
+    """The KPI's published comparators for the home area (kpi.views.comparison.KpiComparison), cached per load."""
     defs = definitions.DEFAULT_PATH
     return _kpi_comparison(str(db_path), _stamp(db_path), str(defs), defs.stat().st_mtime_ns, kpi_id, area_code)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _comparable(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int) -> list[str]:
-    from kpi.comparison import comparable_kpis
+    from kpi.views.comparison import comparable_kpis
 
     return _with_readonly(db, comparable_kpis, _catalogue(defs_path, defs_mtime_ns))
 
@@ -740,7 +741,7 @@ def comparable_kpis(db_path: Path) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _benchmark_table(db: str, stamp: tuple[int, int], kpi_id: str, area_code: str, year: int, polarity: str):
-    from kpi.benchmark import BenchmarkError, benchmark
+    from kpi.engine.benchmark import BenchmarkError, benchmark
 
     try:
         return _with_readonly(db, benchmark, kpi_id, area_code, year, polarity), None
@@ -755,8 +756,8 @@ def benchmark_table(db_path: Path, kpi_id: str, area_code: str, year: int, polar
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _reconciliation(db: str, stamp: tuple[int, int], defs_path: str, defs_mtime_ns: int, area_code: str):
-    from kpi.benchmark import BenchmarkError, resolve_area
-    from kpi.reconcile import ReconcileError, reconcile
+    from kpi.engine.benchmark import BenchmarkError, resolve_area
+    from kpi.engine.reconcile import ReconcileError, reconcile
 
     cat = _catalogue(defs_path, defs_mtime_ns)
     try:
@@ -772,9 +773,9 @@ def reconciliation(db_path: Path, area_code: str):
 
 
 def comparison_table(wide: pd.DataFrame) -> None:
-    """The year-by-year comparison table (kpi.comparison.comparison_wide) with values to one decimal place and the
+    """The year-by-year comparison table (kpi.views.comparison.comparison_wide) with values to one decimal place and the
     quartile in words."""
-    from kpi.benchmark_charts import quartile_text
+    from kpi.views.benchmark_charts import quartile_text
 
     shown = wide.assign(Quartile=[quartile_text(q) for q in wide["Quartile"]])
     numbers = [c for c in shown.columns if c not in ("Year", "Rank", "Of", "Quartile")]

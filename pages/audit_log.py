@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi import audit as audit_log
-from kpi.charts import table_csv
+from kpi.access import audit as audit_log
+from kpi.views.charts import table_csv
 from pages import _shared as ui
 
 PAGE = "audit_log"

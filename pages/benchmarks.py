@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi.benchmark_charts import benchmark_bars, comparison_figure, quartile_text, rank_figure
-from kpi.charts import format_value
-from kpi.comparison import comparison_wide, local_calendar_years
-from kpi.reconcile import COUNT_TOLERANCE, RATE_TOLERANCE_PP
+from kpi.engine.reconcile import COUNT_TOLERANCE, RATE_TOLERANCE_PP
+from kpi.views.benchmark_charts import benchmark_bars, comparison_figure, quartile_text, rank_figure
+from kpi.views.charts import format_value
+from kpi.views.comparison import comparison_wide, local_calendar_years
 from pages import _shared as ui
 
 ctx = ui.context()

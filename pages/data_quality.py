@@ -1,7 +1,7 @@
 """Data quality: load history, quarantined rows with their reasons, freshness per source, revisions, warnings.
 
 For analysts (and, without the quarantined rows or the revised records, leadership): how complete and current the
-data behind every KPI is, and what to fix in the next extract. The tables come from ``kpi.data_quality``; this
+data behind every KPI is, and what to fix in the next extract. The tables come from ``kpi.engine.data_quality``; this
 page only lays them out. Quarantined rows and revised records are shown to roles that see exact figures
 (analysts) only; others see revisions counted by module.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi.charts import format_date, table_csv
-from kpi.data_quality import quality_report, revision_counts
-from kpi.series import open_readonly
+from kpi.engine.data_quality import quality_report, revision_counts
+from kpi.engine.series import open_readonly
+from kpi.views.charts import format_date, table_csv
 from pages import _shared as ui
 
 ctx = ui.context()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi import explain as xp
-from kpi.charts import format_basis, format_period, format_value, polarity_text, table_csv
-from kpi.compute import events_sql
-from kpi.explore import family
-from kpi.explore_view import excel_bytes
+from kpi.engine import explain as xp
+from kpi.engine.compute import events_sql
+from kpi.engine.explore import family
+from kpi.views.charts import format_basis, format_period, format_value, polarity_text, table_csv
+from kpi.views.explore_view import excel_bytes
 from pages import _shared as ui
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,10 +64,10 @@ with st.expander("The definition from kpi_definitions.yaml, every field as the e
     st.code(xp.definition_yaml(kpi), language="yaml")
 
 st.subheader("The SQL that produced it", anchor=False)
-st.caption("The monthly series on this database (kpi.compute.method_sql); the month's row is the number above.")
+st.caption("The monthly series on this database (kpi.engine.compute.method_sql); the month's row is the number above.")
 sql = ui.db_call(xp.series_sql, cat, kpi, ctx.area)
 st.code(sql or "-- the database holds no dated records", language="sql", wrap_lines=True)
-with st.expander("The per-event rows beneath it (kpi.compute.events_sql)"):
+with st.expander("The per-event rows beneath it (kpi.engine.compute.events_sql)"):
     st.code(events_sql(kpi).strip(), language="sql", wrap_lines=True)
 
 st.subheader("Where the records came from", anchor=False)

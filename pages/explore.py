@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi import explore as ex
-from kpi import explore_waits as exw
-from kpi.charts import format_basis, format_change, format_period, format_value, table_csv
-from kpi.explore_view import (
+from kpi.engine import explore as ex
+from kpi.engine import explore_waits as exw
+from kpi.views.charts import format_basis, format_change, format_period, format_value, table_csv
+from kpi.views.explore_view import (
     breakdown_figure,
     breakdown_table,
     chart_frame,
@@ -33,7 +33,8 @@ st.header("Explore", anchor=False)
 st.caption("For analysts: exact figures from the pseudonymised case records and referral extracts, broken down and "
            "filtered. Every total equals the headline figure for the same months.")
 
-# The KPI decides the rows and so the characteristics: SEN2 events (kpi.explore) or referrals (kpi.explore_waits).
+# The KPI decides the rows and so the characteristics: SEN2 events (kpi.engine.explore) or referrals
+# (kpi.engine.explore_waits).
 explorable = [k.id for k in cat.kpis if k.id in cat.event_ids or exw.is_wait_kpi(k)]  # not the local extracts yet
 notes = [ui.choose_from_url("kpi", explorable, explorable[0], short.get, "the KPI")]
 engine = exw if exw.is_wait_kpi(cat.get(st.session_state["kpi"])) else ex

@@ -7,9 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi.benchmark_charts import comparison_figure
-from kpi.board import board_row, spc_for
-from kpi.charts import (
+from kpi.definitions import MEDIAN_METHODS
+from kpi.engine.series import scorecard
+from kpi.views.benchmark_charts import comparison_figure
+from kpi.views.board import board_row, spc_for
+from kpi.views.charts import (
     column_formats,
     format_amount,
     format_basis,
@@ -24,11 +26,9 @@ from kpi.charts import (
     trajectory_alt,
     trajectory_figure,
 )
-from kpi.comparison import comparison_wide, local_calendar_years
-from kpi.definitions import MEDIAN_METHODS
-from kpi.icons import assurance_svg, variation_svg
-from kpi.series import scorecard
-from kpi.spc_chart import spc_figure, spc_method_text
+from kpi.views.comparison import comparison_wide, local_calendar_years
+from kpi.views.icons import assurance_svg, variation_svg
+from kpi.views.spc_chart import spc_figure, spc_method_text
 from pages import _shared as ui
 
 ctx = ui.context()

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi.board import SORT_KEYS, board_table, sort_board
-from kpi.charts import (
+from kpi.engine.trajectory import month_index, period_of
+from kpi.views.board import SORT_KEYS, board_table, sort_board
+from kpi.views.charts import (
     NOT_JUDGED,
     STATUS_ORDER,
     chart_alt,
@@ -22,8 +23,7 @@ from kpi.charts import (
     status_summary,
     status_text,
 )
-from kpi.icons import assurance_svg, variation_svg
-from kpi.trajectory import month_index, period_of
+from kpi.views.icons import assurance_svg, variation_svg
 from pages import _shared as ui
 
 ctx = ui.context()

@@ -1,12 +1,13 @@
-"""SQL console (analysts only): one read-only SELECT at a time on the dashboard's database, in the sandbox of
-kpi/sql_sandbox.py (no files, no network, settings locked, a row limit and a time limit). Every query is audited."""
+"""SQL console (analysts only): one read-only SELECT at a time on the dashboard's database, in the sandbox
+of kpi/access/sql_sandbox.py (no files, no network, settings locked, a row limit and a time limit).
+Every query is audited."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from kpi import sql_sandbox
-from kpi.charts import table_csv
+from kpi.access import sql_sandbox
+from kpi.views.charts import table_csv
 from pages import _shared as ui
 
 PAGE = "sql_console"

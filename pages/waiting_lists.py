@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi.charts import format_number, format_period, format_value, status_text, trajectory_figure
-from kpi.compute_waits import longest_waits, waiting_at
-from kpi.nhs_waits import NHS_SERVICE, PROVIDER_CAVEAT, nhs_summary, nhs_waits, organisations
-from kpi.series import open_readonly
-from kpi.waits_view import (
+from kpi.engine.compute_waits import longest_waits, waiting_at
+from kpi.engine.nhs_waits import NHS_SERVICE, PROVIDER_CAVEAT, nhs_summary, nhs_waits, organisations
+from kpi.engine.series import open_readonly
+from kpi.views.charts import format_number, format_period, format_value, status_text, trajectory_figure
+from kpi.views.waits_view import (
     SERVICE_LABELS,
     comparison,
     kpi_ids,
@@ -18,7 +18,7 @@ from kpi.waits_view import (
     nhs_bands_figure,
     suppressed_in,
 )
-from kpi.waits_view import service_table as local_table
+from kpi.views.waits_view import service_table as local_table
 from pages import _shared as ui
 
 ctx = ui.context()

@@ -12,7 +12,7 @@ import pytest
 
 from etl.load import load_paths
 from kpi import definitions
-from kpi.series import kpi_series, open_readonly
+from kpi.engine.series import kpi_series, open_readonly
 from tests.blade import Blade
 
 

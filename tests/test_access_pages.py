@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kpi import audit
+from kpi.access import audit
 from tests.test_app import run_app, text_of
 
 pytestmark = pytest.mark.slow  # every page under each role (AppTest, ~2 s each): make test

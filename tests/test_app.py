@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import kpi.charts
+import kpi.views.charts
 from etl.db import connect
 from kpi import definitions
 from tests.blade import Blade, blade_date
@@ -152,8 +152,8 @@ def test_unknown_kpi_in_the_link_falls_back_with_a_note(app_db):
 
 def test_trajectory_table_and_csv_hold_exactly_the_shown_columns(app_db, monkeypatch):
     exported: list[bytes] = []
-    original = kpi.charts.table_csv
-    monkeypatch.setattr(kpi.charts, "table_csv", lambda frame: exported.append(original(frame)) or exported[-1])
+    original = kpi.views.charts.table_csv
+    monkeypatch.setattr(kpi.views.charts, "table_csv", lambda frame: exported.append(original(frame)) or exported[-1])
     at = run_app({"period": "2023-07", "kpi": "ehcp_20wk_excl"}, page=TRAJECTORY_PAGE)
     at.segmented_control(key="view").set_value("Table").run()
     assert not at.exception

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import kpi.charts
-import kpi.explore_view
+import kpi.views.charts
+import kpi.views.explore_view
 from tests.explore_fixture import small_extract
 from tests.test_app import run_app, text_of
 
@@ -32,9 +32,9 @@ def app_db(build_db, monkeypatch):
 def exported(monkeypatch):
     """Every CSV and Excel file the pages offer, as bytes, in the order they are built."""
     files: dict[str, list[bytes]] = {"csv": [], "xlsx": []}
-    csv, xlsx = kpi.charts.table_csv, kpi.explore_view.excel_bytes
-    monkeypatch.setattr(kpi.charts, "table_csv", lambda f: files["csv"].append(csv(f)) or files["csv"][-1])
-    monkeypatch.setattr(kpi.explore_view, "excel_bytes",
+    csv, xlsx = kpi.views.charts.table_csv, kpi.views.explore_view.excel_bytes
+    monkeypatch.setattr(kpi.views.charts, "table_csv", lambda f: files["csv"].append(csv(f)) or files["csv"][-1])
+    monkeypatch.setattr(kpi.views.explore_view, "excel_bytes",
                         lambda f, sheet: files["xlsx"].append(xlsx(f, sheet)) or files["xlsx"][-1])
     return files
 

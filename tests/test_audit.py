@@ -1,4 +1,4 @@
-"""The audit log (kpi/audit.py): rows, where the file lives, append and read back, and no event lost when another
+"""The audit log (kpi/access/audit.py): rows, where the file lives, append and read back, and no event lost when another
 process holds the audit file."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from etl.db import SCHEMA_FILES, connect
-from kpi import audit
+from kpi.access import audit
 
 
 def test_audit_file_sits_beside_the_database_unless_configured(tmp_path, monkeypatch):

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from kpi import definitions
-from kpi.series import kpi_series, open_readonly
-from kpi.trajectory import plan_phase
+from kpi.engine.series import kpi_series, open_readonly
+from kpi.engine.trajectory import plan_phase
 from tests.blade import Blade, blade_date
 
 
@@ -226,8 +226,8 @@ def test_cli_series_as_of(tmp_path, capsys):
 
 
 def test_the_board_says_why_a_planned_month_has_no_status(series_of, catalogue):
-    from kpi.charts import status_summary, status_text
-    from kpi.series import scorecard
+    from kpi.engine.series import scorecard
+    from kpi.views.charts import status_summary, status_text
 
     b = _dated("2023-03-10")
     b.issued_plan("2022-01-03", "2022-02-01")

@@ -16,7 +16,7 @@ from bench import __main__ as cli
 from bench.pandas_reference import disagreements, fetch_tables, reference_all
 from bench.suite import PAIR, ReferenceMismatch, Size, check_agreement, generate_pair, pages_of_app
 from etl.load import load_areas
-from kpi.series import kpi_series, open_readonly
+from kpi.engine.series import kpi_series, open_readonly
 from tests.blade import Blade
 from tests.test_app import plan_extract
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kpi import area as area_config
 from kpi.__main__ import main as kpi_main
-from kpi.benchmark import (
+from kpi.engine import area as area_config
+from kpi.engine.benchmark import (
     BenchmarkError,
     benchmark,
     england_value,

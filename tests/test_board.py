@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from kpi import definitions
-from kpi.board import board, board_table, forecast_note, sort_board, spc_for
+from kpi.views.board import board, board_table, forecast_note, sort_board, spc_for
 
 PERIODS = [f"{y}-{m:02d}" for y in (2022, 2023) for m in range(1, 13)]
 

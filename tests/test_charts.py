@@ -1,4 +1,4 @@
-"""Formatting helpers and figure builders in kpi/charts.py: units, change with polarity, status words, traces."""
+"""Formatting helpers and figure builders in kpi/views/charts.py: units, change with polarity, status words, traces."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 import pandas as pd
 import pytest
 
-from kpi import charts
-from kpi.series import add_plan
-from kpi.trajectory import month_index, period_of
+from kpi.engine.series import add_plan
+from kpi.engine.trajectory import month_index, period_of
+from kpi.views import charts
 
 
 @pytest.mark.parametrize(("value", "unit", "decimals", "expected"), [
@@ -221,8 +221,8 @@ def test_count_table_has_whole_numbers_and_no_denominator(catalogue):
 
 
 def test_suppressed_cells_read_c_in_text_table_and_csv(catalogue):
-    """A suppressed series (kpi/suppress.py) never shows a hidden count as missing ('–', 'none in the month')."""
-    from kpi.suppress import SuppressionRule, suppress_series
+    """A suppressed series (kpi/access/suppress.py) never shows a hidden count as missing ('–', 'none in the month')."""
+    from kpi.access.suppress import SuppressionRule, suppress_series
 
     kpi = catalogue.get("ehcp_20wk_excl")
     rows = pd.DataFrame({"kpi_id": [kpi.id] * 2, "period": ["2023-06", "2023-07"], "numerator": [20.0, 3.0],

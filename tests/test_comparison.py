@@ -10,8 +10,8 @@ import yaml
 
 from kpi import definitions
 from kpi.__main__ import main as kpi_main
-from kpi.benchmark import resolve_area
-from kpi.comparison import comparison_wide, history, local_calendar_years, target_check, target_problems
+from kpi.engine.benchmark import resolve_area
+from kpi.views.comparison import comparison_wide, history, local_calendar_years, target_check, target_problems
 
 
 @pytest.fixture

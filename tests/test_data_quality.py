@@ -10,8 +10,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from etl.load import load_areas, load_paths
-from kpi.data_quality import freshness, freshness_status, load_history, quality_report, quarantine_rows, revisions
-from kpi.series import open_readonly
+from kpi.engine.data_quality import (
+    freshness,
+    freshness_status,
+    load_history,
+    quality_report,
+    quarantine_rows,
+    revisions,
+)
+from kpi.engine.series import open_readonly
 from tests.blade import Blade
 from tests.conftest import PUBLISHED_DATA
 from tests.test_kpi_local import ADVICE, write

@@ -9,7 +9,7 @@ import pytest
 
 from etl.__main__ import main as etl_main
 from kpi import definitions
-from kpi.series import kpi_series, open_readonly
+from kpi.engine.series import kpi_series, open_readonly
 
 # Calendar year → (requests, plans issued, % incl. exceptions, % excl. exceptions), DOMAIN.md §5.
 PUBLISHED = {

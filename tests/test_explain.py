@@ -8,9 +8,9 @@ import re
 import pandas as pd
 import pytest
 
-from kpi import explain as xp
-from kpi.compute import compute_kpi, series_window
-from kpi.series import kpi_series, open_readonly
+from kpi.engine import explain as xp
+from kpi.engine.compute import compute_kpi, series_window
+from kpi.engine.series import kpi_series, open_readonly
 from tests.explore_fixture import small_extract, varied_extract
 
 

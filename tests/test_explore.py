@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kpi import explore as ex
-from kpi.compute import series_window
-from kpi.explore import NOT_RECORDED, TOTAL, Span
-from kpi.series import kpi_series, open_readonly
+from kpi.engine import explore as ex
+from kpi.engine.compute import series_window
+from kpi.engine.explore import NOT_RECORDED, TOTAL, Span
+from kpi.engine.series import kpi_series, open_readonly
 from tests.blade import Blade
 from tests.explore_fixture import small_extract, varied_extract
 

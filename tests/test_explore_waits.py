@@ -1,4 +1,4 @@
-"""Explore for the waiting-list KPIs (kpi/explore_waits.py): totals equal the headline series for every waits KPI
+"""Explore for the waiting-list KPIs (kpi/engine/explore_waits.py): totals equal the headline series for every waits KPI
 and month, the service breakdown sets one measure across services, and age and locality come from the referral."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import math
 import pytest
 
 from etl.load import load_paths
-from kpi import explore_waits as exw
-from kpi.explore import NOT_RECORDED, Span
-from kpi.series import kpi_series, open_readonly
+from kpi.engine import explore_waits as exw
+from kpi.engine.explore import NOT_RECORDED, Span
+from kpi.engine.series import kpi_series, open_readonly
 from tests.test_waits_engine import ROWS
 from tests.waits import referral, write_csv
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpi.forecast import LIKELY, MET, NOT_MET, TOO_FEW, UNCERTAIN, UNLIKELY, forecast_target, linear_forecast, verdict
+from kpi.engine.forecast import (
+    LIKELY,
+    MET,
+    NOT_MET,
+    TOO_FEW,
+    UNCERTAIN,
+    UNLIKELY,
+    forecast_target,
+    linear_forecast,
+    verdict,
+)
 
 PERIODS = [f"2023-{m:02d}" for m in range(1, 13)]
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from demo.sen2_layouts import write_template
 from etl.__main__ import main as etl_main
 from etl.load import detect_module, load_paths
-from etl.sen2_export import write_template
 from tests.blade import Blade
 from tests.test_atomicity import snapshot
 

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from kpi.icons import ASSURANCE_STYLE, VARIATION_STYLE, assurance_svg, label_for, variation_svg
-from kpi.spc import ASSURANCE_TYPES, VARIATION_ICONS
+from kpi.engine.spc import ASSURANCE_TYPES, VARIATION_ICONS
+from kpi.views.icons import ASSURANCE_STYLE, VARIATION_STYLE, assurance_svg, label_for, variation_svg
 
 
 @pytest.mark.parametrize("icon", [*VARIATION_ICONS, None])

@@ -10,10 +10,10 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from demo.sen2_layouts import write_module_csvs, write_template
 from etl.__main__ import main as etl_main
 from etl.load import load_paths
-from etl.sen2_export import write_module_csvs, write_template
-from kpi.series import kpi_series, open_readonly
+from kpi.engine.series import kpi_series, open_readonly
 from tests.blade import Blade
 
 

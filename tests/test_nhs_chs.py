@@ -16,7 +16,7 @@ import pytest
 
 from etl.load import LoadRejected, load_paths
 from kpi.__main__ import main as kpi_main
-from kpi.nhs_waits import nhs_summary
+from kpi.engine.nhs_waits import nhs_summary
 from tests.conftest import PUBLISHED_DATA
 
 SALT = "(cyp) therapy interventions: speech and language"

@@ -98,7 +98,7 @@ ENTRA = "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/
     ({"email": "eve@education.gov.uk", "roles": ["app-analyst"]}, "analyst"),    # app roles need no email
 ])
 def test_an_email_rule_needs_a_verified_email_or_a_trusted_provider(claims, role):
-    from kpi.roles import ClaimRule, RolesConfig, role_for
+    from kpi.access.roles import ClaimRule, RolesConfig, role_for
 
     cfg = RolesConfig(rules=[ClaimRule(claim="roles", equals="app-analyst", role="analyst"),
                              ClaimRule(claim="email", ends_with="@education.gov.uk", role="monitor"),
@@ -108,7 +108,7 @@ def test_an_email_rule_needs_a_verified_email_or_a_trusted_provider(claims, role
 
 
 def test_the_shipped_configuration_trusts_no_provider_by_default():
-    from kpi import roles
+    from kpi.access import roles
 
     cfg = roles.load().roles
     assert cfg.trusted_email_issuers == []
@@ -206,7 +206,7 @@ def test_free_text_in_referrals_is_checked_redacted_and_warned(tmp_path, capsys)
     con.close()
     assert {c for c, _ in warned} == {"removal_reason", "locality"}
     assert all(m.startswith("1 free-text value(s) looked like") for _, m in warned)
-    from kpi.data_quality import warnings as quality_warnings  # what Data quality's Warnings tab lists
+    from kpi.engine.data_quality import warnings as quality_warnings  # what Data quality's Warnings tab lists
 
     con = duckdb.connect(str(db), read_only=True)
     shown = quality_warnings(con)
@@ -260,8 +260,8 @@ def _shown(masked, kpi_id, period, field):
 ])
 def test_audit_grades_sharing_a_denominator_never_give_a_small_rest(good, inadequate, total, hidden):
     """A monitor reads Good '6 of 12' and Inadequate '5 of 12': Requires improvement would be 1."""
-    from kpi import roles
-    from kpi.suppress import suppress_series
+    from kpi.access import roles
+    from kpi.access.suppress import suppress_series
 
     rule = roles.load().suppression  # the shipped access.yaml
     s = _series([("ehcp_audit_good", "2023-07", good, total), ("ehcp_audit_inadequate", "2023-07", inadequate, total)])
@@ -276,9 +276,9 @@ def test_audit_grades_sharing_a_denominator_never_give_a_small_rest(good, inadeq
 
 def test_the_waiting_list_band_between_18_and_52_weeks_is_not_given_by_difference(catalogue):
     """Over 18 weeks 6, over 52 weeks 5: the stacked 'over 18 to 52 weeks' band would be 1."""
-    from kpi import roles
-    from kpi.suppress import suppress_series
-    from kpi.waits_view import service_table
+    from kpi.access import roles
+    from kpi.access.suppress import suppress_series
+    from kpi.views.waits_view import service_table
 
     rule = roles.load().suppression
     units = {"waiting_list_size_salt": "count", "wait_over_18wk_salt": "percent", "wait_over_52wk_salt": "count"}
@@ -294,7 +294,7 @@ def test_the_waiting_list_band_between_18_and_52_weeks_is_not_given_by_differenc
 
 
 def test_the_shipped_rule_names_the_partitions_and_the_waiting_list_pairs(catalogue):
-    from kpi import roles
+    from kpi.access import roles
 
     rule = roles.load(catalogue=catalogue).suppression
     assert ["ehcp_audit_good", "ehcp_audit_inadequate"] in rule.partitions
@@ -320,7 +320,7 @@ def small_db(tmp_path):
 def test_a_scalar_function_the_interrupt_cannot_reach_is_stopped_at_the_time_limit(small_db):
     import time
 
-    from kpi.sql_sandbox import SqlRefused, run_query
+    from kpi.access.sql_sandbox import SqlRefused, run_query
 
     start = time.monotonic()
     with pytest.raises(SqlRefused, match="longer than the 1-second limit"):
@@ -334,7 +334,7 @@ def test_a_scalar_function_the_interrupt_cannot_reach_is_stopped_at_the_time_lim
 def test_a_string_bigger_than_the_memory_limit_is_stopped(small_db, sql):
     import time
 
-    from kpi.sql_sandbox import SqlRefused, run_query
+    from kpi.access.sql_sandbox import SqlRefused, run_query
 
     start = time.monotonic()
     with pytest.raises(SqlRefused, match="(?i)memory"):

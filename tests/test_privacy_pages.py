@@ -88,7 +88,7 @@ def test_a_missing_database_does_not_show_its_path_to_a_monitor(tmp_path, monkey
 # --- audit gaps (item 8) ---------------------------------------------------------------------------------------
 
 def _log(db, event=None):
-    from kpi import audit
+    from kpi.access import audit
 
     return audit.read_log(audit.audit_path(db), event=event)
 
@@ -124,7 +124,7 @@ def test_a_page_that_ends_in_st_stop_is_still_logged(app_db):
 
 
 def test_a_sql_query_is_logged_before_it_runs(app_db, monkeypatch):
-    from kpi import sql_sandbox
+    from kpi.access import sql_sandbox
 
     seen = []
 
@@ -174,7 +174,7 @@ def test_the_audit_file_is_owner_only(tmp_path):
     import os
     import stat
 
-    from kpi import audit
+    from kpi.access import audit
 
     old = os.umask(0o022)
     try:

@@ -13,8 +13,8 @@ import pytest
 
 from etl.load import load_paths
 from kpi.__main__ import main as kpi_main
-from kpi.benchmark import resolve_area
-from kpi.reconcile import _flag, complete_years, reconcile
+from kpi.engine.benchmark import resolve_area
+from kpi.engine.reconcile import _flag, complete_years, reconcile
 from tests.blade import Blade, blade_date
 
 CB = "E06000056"

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.async_api import async_playwright
 
+from demo.sen2 import generate
 from etl.refresh import refresh_load
-from etl.synth import generate
 from kpi import definitions
-from kpi.series import kpi_series, open_readonly
+from kpi.engine.series import kpi_series, open_readonly
 from tests.test_app import plan_extract
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, _wait_healthy
 

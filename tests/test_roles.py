@@ -1,12 +1,13 @@
-"""Roles (kpi/roles.py): claims to role, pages per role, exact or suppressed figures, local mode, the config file."""
+"""Roles (kpi/access/roles.py): claims to role, pages per role, exact or suppressed figures, local mode, the config
+file."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from kpi import roles
-from kpi.roles import AccessConfigError, ClaimRule, RolesConfig, role_for
+from kpi.access import roles
+from kpi.access.roles import AccessConfigError, ClaimRule, RolesConfig, role_for
 
 
 @pytest.fixture

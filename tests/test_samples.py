@@ -1,5 +1,5 @@
 """The sample files under data/samples/ and docs/extracts.md stay true: the committed files are what
-etl/samples.py writes, each loads with no problem, and the documentation names every column of every layout."""
+demo/samples.py writes, each loads with no problem, and the documentation names every column of every layout."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from demo.samples import write_samples
 from etl.formats import sen2_human
 from etl.formats.local_extracts import LOCAL_MODULES
 from etl.load import load_paths
-from etl.samples import write_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
@@ -27,7 +27,7 @@ def _cells(path):
 def test_committed_samples_are_what_the_sample_writer_writes(tmp_path):
     for fresh in write_samples(tmp_path):
         committed = SAMPLES / fresh.relative_to(tmp_path)
-        assert committed.exists(), f"{committed} is missing: run python -m etl.samples"
+        assert committed.exists(), f"{committed} is missing: run python -m demo.samples"
         if fresh.suffix == ".xlsx":
             assert _cells(fresh) == _cells(committed)
         else:

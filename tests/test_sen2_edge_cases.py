@@ -129,8 +129,8 @@ def test_every_layout_keeps_a_blank_week20_as_unknown(tmp_path):
     """Blade CSV, the DfE Excel template and human-heading module CSVs: a blank week20 is NULL, never FALSE."""
     import duckdb
 
+    from demo.sen2_layouts import write_module_csvs, write_template
     from etl.load import load_paths
-    from etl.sen2_export import write_module_csvs, write_template
 
     b = Blade()
     b.issued_plan("2023-01-02", "2023-03-01", week20=0)
@@ -153,8 +153,8 @@ def test_every_layout_keeps_a_blank_week20_as_unknown(tmp_path):
 
 
 def test_data_quality_lists_double_issues_and_blank_week20(build_db):
-    from kpi.data_quality import quality_report
-    from kpi.series import open_readonly
+    from kpi.engine.data_quality import quality_report
+    from kpi.engine.series import open_readonly
 
     b = _double_issue()
     b.issued_plan("2023-01-02", "2023-03-10", week20="")

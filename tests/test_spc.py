@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi.spc import assurance_for, variation_icon_for, xmr
+from kpi.engine.spc import assurance_for, variation_icon_for, xmr
 
 WORKED = [20, 24, 20, 26, 22, 16, 18, 16, 31, 28, 34, 26, 30, 19, 18]
 STABLE = [11, 9] * 6  # 12 points, ends below the mean

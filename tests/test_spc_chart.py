@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kpi import definitions
-from kpi.spc import xmr
-from kpi.spc_chart import spc_figure, spc_method_text
+from kpi.engine.spc import xmr
+from kpi.views.spc_chart import spc_figure, spc_method_text
 
 VALUES = [20, 24, 20, 26, 22, 16, 18, 16, 31, 28, 34, 26, 30, 19, 18, 45, 47, 49, 50, 52, 54, 56]
 PERIODS = [f"{2021 + i // 12}-{i % 12 + 1:02d}" for i in range(len(VALUES))]

@@ -1,4 +1,4 @@
-"""The SQL sandbox (kpi/sql_sandbox.py) and ``python -m kpi sql``: what runs, what is refused, and that a refusal
+"""The SQL sandbox (kpi/access/sql_sandbox.py) and ``python -m kpi sql``: what runs, what is refused, and that a refusal
 leaves no trace (no file written anywhere we can see, the database byte-for-byte unchanged, no WAL)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from etl.db import connect
 from kpi.__main__ import main as kpi_main
-from kpi.sql_sandbox import SqlRefused, check_statement, run_query
+from kpi.access.sql_sandbox import SqlRefused, check_statement, run_query
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Small-number suppression (kpi/suppress.py): primary, rates and complements, rolling values, nested KPIs,
+"""Small-number suppression (kpi/access/suppress.py): primary, rates and complements, rolling values, nested KPIs,
 breakdown tables with totals, and ``python -m kpi series --role``.
 
 The breakdown tests play the attacker: from what is shown (and the fact that a shown 0 is a real 0, so a hidden
@@ -18,7 +18,7 @@ import pytest
 from pydantic import ValidationError
 
 from kpi.__main__ import main as kpi_main
-from kpi.suppress import (
+from kpi.access.suppress import (
     SUPPRESSED,
     NestedPair,
     SuppressionRule,

@@ -1,4 +1,4 @@
-"""Tests for etl.synth: file layout, integrity, realistic identifiers and calibration to DOMAIN.md §5.
+"""Tests for demo.sen2: file layout, integrity, realistic identifiers and calibration to DOMAIN.md §5.
 
 The calibration checks read the CSVs back with pandas and recompute the published measures from scratch
 (nothing here reuses generator internals), so they test what a loader and the KPI engine will actually see.
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.synth import generate
+from demo.sen2 import generate
 
 FMT = "%Y-%b-%d %H:%M:%S"
 EXPORT = pd.Timestamp(2025, 1, 1)

@@ -9,11 +9,11 @@ import filecmp
 import duckdb
 import pytest
 
+from demo.local_extracts import HEADERS, generate_local
+from demo.sen2 import generate
 from etl.load import load_paths
-from etl.synth import generate
-from etl.synth_local import HEADERS, generate_local
 from kpi import definitions
-from kpi.series import kpi_series, open_readonly
+from kpi.engine.series import kpi_series, open_readonly
 
 
 @pytest.fixture(scope="module")

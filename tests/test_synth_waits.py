@@ -8,9 +8,9 @@ import statistics
 import duckdb
 import pytest
 
-from etl import synth_waits
+from demo import waits as synth_waits
 from etl.load import load_paths
-from kpi.compute_waits import waiting_at
+from kpi.engine.compute_waits import waiting_at
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kpi.definitions import Plan
-from kpi.trajectory import (
+from kpi.engine.trajectory import (
     NO_DATA,
     OFF_TRACK,
     ON_TRACK,

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import duckdb
 from openpyxl import Workbook
 
+from demo.sen2_layouts import write_template
 from etl.__main__ import main as etl_main
 from etl.load import load_paths
-from etl.sen2_export import write_template
 from tests.blade import Blade
 
 

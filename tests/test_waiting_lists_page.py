@@ -108,7 +108,7 @@ def test_renaming_a_waiting_list_kpi_in_the_definitions_keeps_the_page_finding_i
     import pandas as pd
 
     from kpi import definitions
-    from kpi.waits_view import kpi_ids, service_table, suppressed_in
+    from kpi.views.waits_view import kpi_ids, service_table, suppressed_in
 
     text = definitions.DEFAULT_PATH.read_text().replace("id: wait_over_18wk_ot\n", "id: ot_long_waits\n")
     cat = definitions.parse(text)

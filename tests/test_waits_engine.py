@@ -1,4 +1,4 @@
-"""Waiting-list KPIs on a hand-built referral extract with known month-end answers (kpi/compute_waits.py).
+"""Waiting-list KPIs on a hand-built referral extract with known month-end answers (kpi/engine/compute_waits.py).
 
 Month ends used: 31 Jan, 28 Feb, 31 Mar 2023. Days waited at a month end = month end − referral date.
 """
@@ -10,7 +10,7 @@ import math
 import pytest
 
 from etl.load import load_paths
-from kpi.series import kpi_series, open_readonly
+from kpi.engine.series import kpi_series, open_readonly
 from tests.blade import Blade
 from tests.waits import referral, write_csv
 

@@ -6,7 +6,7 @@ it its 10 neighbours, nearest first. Names only, no codes: each is matched to an
 
 Each load becomes a *set* (``stat_neighbour_set``) with the date it takes effect, so a later DfE list is
 added beside the old one rather than replacing it; benchmarks for a year use the newest set in effect by the
-end of that year (``kpi.benchmark.neighbour_set_for``). The effective date comes from the file name when it
+end of that year (``kpi.engine.benchmark.neighbour_set_for``). The effective date comes from the file name when it
 holds one (``statistical_neighbours_2025-03.csv`` → 2025-03-01; a bare year → 1 April of it), otherwise
 from the list itself: 1 April of the year the newest authority it names came into being (this list names
 Cumberland and Westmorland and Furness, so 2023-04-01), because a list cannot predate the areas it names.

@@ -2,7 +2,7 @@
 
 Configuration, not code: ``access.yaml`` at the repository root (or the file named by ``APP_ACCESS_CONFIG``) holds a
 ``roles:`` block (claim rules, pages per role, roles with exact figures, the local single-user role) and the
-``suppression:`` rule of :mod:`kpi.suppress`. Pure functions; the Streamlit sign-in that supplies the claims is
+``suppression:`` rule of :mod:`kpi.access.suppress`. Pure functions; the Streamlit sign-in that supplies the claims is
 in ``pages/_shared.py``.
 """
 
@@ -17,14 +17,14 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from kpi.access.suppress import SuppressionRule, suppress_series
 from kpi.definitions import Catalogue
-from kpi.suppress import SuppressionRule, suppress_series
 
 ROLES = ("leadership", "monitor", "analyst")
 Role = Literal["leadership", "monitor", "analyst"]
 ENV_VAR = "APP_ACCESS_CONFIG"
 ROLE_ENV_VAR = "APP_ROLE"  # local single-user mode only: preview the dashboard as another role
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "access.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "access.yaml"
 ROLE_LABELS = {"leadership": "leadership", "monitor": "monitor", "analyst": "analyst"}
 
 

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kpi.trajectory import SUPPRESSED  # the status of a month whose rate is suppressed
+from kpi.engine.trajectory import SUPPRESSED  # the status of a month whose rate is suppressed
 
 SYMBOL = "c"  # what a suppressed cell shows: DfE's convention, fixed so every page and export reads the same
 FIELDS = ["numerator", "denominator", "value", "rolling_12m", "median", "status"]

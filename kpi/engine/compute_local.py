@@ -1,7 +1,7 @@
 """KPIs from the local extracts (etl/formats/local_extracts.py): advice within 6 weeks, EHCP audit grades,
 children awaiting a placement, reduced timetables, and KPIs reported by other teams as returns.
 
-Same contract as kpi/compute.py: one row per month of the data window with ``period``, ``numerator``,
+Same contract as kpi/engine/compute.py: one row per month of the data window with ``period``, ``numerator``,
 ``denominator`` and ``median``; a rate's month is the month of its completing event (advice received, audit
 done); counts are taken at the month end. When an extract has never been loaded its KPI has no values at all
 (never a run of zeros that would read as "nobody waiting").

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.charts import DARK_BLUE, DARK_PINK, FONT, ORANGE, format_period, readable_text
 from kpi.definitions import Catalogue
+from kpi.views.charts import DARK_BLUE, DARK_PINK, FONT, ORANGE, format_period, readable_text
 
 SERVICE_LABELS = {
     "SALT": "Speech and language therapy",
@@ -141,7 +141,7 @@ def comparison(local: pd.DataFrame, nhs: pd.DataFrame) -> pd.DataFrame:
 
 def suppressed_in(series: pd.DataFrame, service: str, period: str, catalogue: Catalogue) -> dict[str, bool]:
     """For each of the service's KPIs ('size', 'over18', …), whether its value for the month is suppressed
-    (small numbers, for roles without exact figures: kpi/suppress.py)."""
+    (small numbers, for roles without exact figures: kpi/access/suppress.py)."""
     ids = kpi_ids(service, catalogue)
     rows = series[(series["period"] == period) & series["kpi_id"].isin(ids.values())].set_index("kpi_id")["status"]
     return {key: rows.get(kpi_id) == "suppressed" for key, kpi_id in ids.items()}

@@ -701,7 +701,7 @@ class _Sim:
         # plan_rows ascend, and so do their assessment ids: namedplan id k belongs to plan_rows[k-1]
         plan_age = (start - birth[plan_rows]) / 365.25
         rev = self.reviews(start, cease)
-        # What the earlier extracts need (etl/synth_history.py): day numbers of requests and of each review row.
+        # What the earlier extracts need (demo/history.py): day numbers of requests and of each review row.
         self.history_raw = {"received": received, "plan": rev["plan"], "meet": rev["meet"],
                             "decision": rev["decision"], "start": start[rev["plan"]], "cease": cease[rev["plan"]]}
         tables["namedplan"], tables["plandetail"], tables["activeplans"], tables["placementdetail"], \
@@ -988,8 +988,8 @@ def _write(path: Path, module: str, data: dict[str, np.ndarray]) -> None:
 
 def _as_extracts(out: Path, sim, tables: dict, history: bool) -> dict:
     """The final extract holds each plan's latest review only, as SEN2 does; with ``history``, the earlier
-    extracts that carry the rest are written under ``out/history/`` (etl/synth_history.py)."""
-    from etl import synth_history as sh
+    extracts that carry the rest are written under ``out/history/`` (demo/history.py)."""
+    from demo import history as sh
 
     raw = dict(sim.history_raw)
     ap = tables["activeplans"]
@@ -1014,11 +1014,11 @@ def generate(out_dir: Path, seed: int = DEFAULT_SEED, start: str = "2019-01", mo
 
     seed: same seed and arguments give byte-identical files. start: 'YYYY-MM'. months: window length.
     scale: 'la' (one area, Central Bedfordshire-sized), 'region' (~10x) or 'england' (~150x).
-    factor, lea, pct_shift: one area of a multi-area demo (etl/synth_areas.py): its size relative to Central
+    factor, lea, pct_shift: one area of a multi-area demo (demo/areas.py): its size relative to Central
     Bedfordshire, its DfE LA number, and points added to the published 20-week rates (its own history).
     The export date is the first day after the window; events on or after it are left blank (pending).
     The extract holds each plan's latest review only (as SEN2 does); ``history`` also writes the earlier extracts
-    that carry the rest into ``history/<YYYY-MM-DD>/`` (etl/synth_history.py), to be loaded oldest first.
+    that carry the rest into ``history/<YYYY-MM-DD>/`` (demo/history.py), to be loaded oldest first.
     Returns the paths in MODULES order. Raises ValueError for a bad scale, months or start.
     """
     sim = _Sim(seed, start, months, scale, factor, lea, pct_shift)

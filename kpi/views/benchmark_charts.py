@@ -9,8 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.benchmark import Area
-from kpi.charts import (
+from kpi.definitions import KpiDefinition
+from kpi.engine.benchmark import Area
+from kpi.views.charts import (
     DARK_BLUE,
     DARK_GREY,
     DARK_PINK,
@@ -22,7 +23,6 @@ from kpi.charts import (
     format_value,
     readable_text,
 )
-from kpi.definitions import KpiDefinition
 
 # role: (legend name or None for the area's own name, colour, marker, dash)
 SERIES_STYLE = {

@@ -1,13 +1,13 @@
-"""Explore for the waiting-list KPIs: the same breakdowns as :mod:`kpi.explore`, over referrals instead of SEN2
+"""Explore for the waiting-list KPIs: the same breakdowns as :mod:`kpi.engine.explore`, over referrals instead of SEN2
 events, so a waiting-list KPI can be broken down by service, age at referral and locality, filtered by the same,
 and compared across two periods.
 
-The rows are the KPI's own (``kpi/compute_waits.py`` rules): for the month-end measures, the referrals waiting at
+The rows are the KPI's own (``kpi/engine/compute_waits.py`` rules): for the month-end measures, the referrals waiting at
 the end of the period's last month (a wait ends at first contact or removal, whichever comes first); for
 ``seen_within``, the first contacts in the period. A breakdown by service keeps the KPI's measure and thresholds and
 computes them for every service, so "waiting over 18 weeks" can be set side by side across SALT, OT and the rest;
 every other breakdown is within the KPI's own service. Totals therefore equal the headline figure of
-``kpi.compute`` for the same month (tested). Results have the columns of :func:`kpi.explore.breakdown`.
+``kpi.engine.compute`` for the same month (tested). Results have the columns of :func:`kpi.engine.explore.breakdown`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from kpi.compute import area_condition
-from kpi.compute_waits import WAIT_END
 from kpi.definitions import WAIT_METHODS, KpiDefinition
-from kpi.explore import NOT_RECORDED, TOTAL, Dimension, Span, _lit, run_breakdown
+from kpi.engine.compute import area_condition
+from kpi.engine.compute_waits import WAIT_END
+from kpi.engine.explore import NOT_RECORDED, TOTAL, Dimension, Span, _lit, run_breakdown
 
 SERVICE_NAMES = {"SALT": "Speech and language therapy", "OT": "Occupational therapy", "PHYSIO": "Physiotherapy",
                  "COMMUNITY_PAEDS": "Community paediatrics", "NEURODEVELOPMENTAL": "Neurodevelopmental assessment",
@@ -110,7 +110,7 @@ def _filters_sql(filters: dict[str, list[str]] | None) -> tuple[list[str], dict[
 def breakdown_sql(kpi: KpiDefinition, by: str, span: Span, compare: Span | None = None,
                   filters: dict[str, list[str]] | None = None, area: str | None = None
                   ) -> tuple[str, dict[str, list[str]]]:
-    """The query and parameters: one row per group and a total row (columns as kpi.explore.breakdown_sql)."""
+    """The query and parameters: one row per group and a total row (columns as kpi.engine.explore.breakdown_sql)."""
     dim = wait_dimension(by)
     clauses, params = _filters_sql(filters)
     if by != "service":  # within the KPI's own service; by service, the same measure for every service
@@ -131,7 +131,7 @@ def breakdown_sql(kpi: KpiDefinition, by: str, span: Span, compare: Span | None 
 
 def breakdown(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, by: str, span: Span, compare: Span | None = None,
               filters: dict[str, list[str]] | None = None, area: str | None = None) -> pd.DataFrame:
-    """As :func:`kpi.explore.breakdown`, for a waiting-list KPI."""
+    """As :func:`kpi.engine.explore.breakdown`, for a waiting-list KPI."""
     return run_breakdown(con, *breakdown_sql(kpi, by, span, compare, filters, area), compare)
 
 

@@ -3,7 +3,7 @@
 Why: the advice, audit, placement, reduced-timetable and returns KPIs need data that hangs together with the
 SEN2 extract: the same (synthetic) people, advice requested when an assessment was agreed, audits of the plans
 actually issued, waits only for children who hold a plan. This module reads the Blade CSVs that
-:func:`etl.synth.generate` wrote and derives the five local extracts from them with seeded numpy streams, so the
+:func:`demo.sen2.generate` wrote and derives the five local extracts from them with seeded numpy streams, so the
 same seed always gives byte-identical files. Nothing is written for events on or after the export date
 (pending advice has no received date, a child still waiting has no placed date).
 

@@ -12,9 +12,9 @@ import duckdb
 import pandas as pd
 import yaml
 
-from kpi.compute import area_events_sql, kpi_windows, method_sql
 from kpi.definitions import TABLES_FOR_METHOD, Catalogue, KpiDefinition
-from kpi.explore import Span, family, selection_sql
+from kpi.engine.compute import area_events_sql, kpi_windows, method_sql
+from kpi.engine.explore import Span, family, selection_sql
 
 # What the two dates of each KPI's event rows are, in words: (clock start, event or counted-from).
 DATE_LABELS = {

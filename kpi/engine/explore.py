@@ -1,8 +1,8 @@
 """Explore: a KPI's numerator, denominator and value broken down by a characteristic of the child or the case.
 
 For a month or a range of months, filtered by the same characteristics, optionally beside a second period. All
-in DuckDB SQL, on the KPI's own event rows (``kpi.compute.events_sql``), so a breakdown's total is exactly the
-headline figure of ``kpi.compute`` for the same month. A value that is missing or blank is grouped as
+in DuckDB SQL, on the KPI's own event rows (``kpi.engine.compute.events_sql``), so a breakdown's total is exactly the
+headline figure of ``kpi.engine.compute`` for the same month. A value that is missing or blank is grouped as
 "Not recorded", never dropped.
 
 Characteristics are those of the request behind each event: age at the request, sex, ethnicity group, postcode
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from kpi.compute import COUNT_METHODS, RATE_METHODS, SEN2_MODULE_LIST, area_condition, area_events_sql
 from kpi.definitions import MEDIAN_METHODS, KpiDefinition
+from kpi.engine.compute import COUNT_METHODS, RATE_METHODS, SEN2_MODULE_LIST, area_condition, area_events_sql
 
 NOT_RECORDED = "Not recorded"
 TOTAL = "Total"
@@ -297,7 +297,7 @@ def breakdown(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, by: str, span:
 
 
 def run_breakdown(con: duckdb.DuckDBPyConnection, sql: str, params: dict, compare: Span | None) -> pd.DataFrame:
-    """Run a breakdown query (this module's or kpi.explore_waits'), adding change = value − value_b when
+    """Run a breakdown query (this module's or kpi.engine.explore_waits'), adding change = value − value_b when
     comparing."""
     df = con.execute(sql, params).df()
     if compare:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kpi.charts import axis_title, format_period, format_value, readable_text
 from kpi.definitions import KpiDefinition, PlanWindow
-from kpi.spc import XmrResult
+from kpi.engine.spc import XmrResult
+from kpi.views.charts import axis_title, format_period, format_value, readable_text
 
 POINT_STYLE = {
     # point_type: (legend name, colour, marker symbol)

@@ -1,6 +1,6 @@
 """The demo's SEN2 history as councils have it: successive extracts, each holding only each plan's latest review.
 
-The simulation (etl/synth.py) knows every review of every plan. A real SEN2 extract does not: ``activeplans`` holds
+The simulation (demo/sen2.py) knows every review of every plan. A real SEN2 extract does not: ``activeplans`` holds
 one row per plan, its latest review as at the extract's date. So the demo writes
 
 - the final extract (dated the export day) with one ``activeplans`` row per plan, its latest review; and
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from etl.synth import NA  # "no date" in the simulation's day numbers
+from demo.sen2 import NA  # "no date" in the simulation's day numbers
 
 
 def snapshot_days(first_day: int, export_day: int, plan_start: str = "2023-02", plan_end: str = "2024-01"

@@ -11,10 +11,10 @@ import io
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.charts import DARK_BLUE, FONT, TURQUOISE, _base_layout, _rounded, format_period, format_value
 from kpi.definitions import KpiDefinition
-from kpi.explore import DIMENSION_BY_ID, TOTAL, Span, family
-from kpi.explore_waits import WAIT_DIMENSION_BY_ID
+from kpi.engine.explore import DIMENSION_BY_ID, TOTAL, Span, family
+from kpi.engine.explore_waits import WAIT_DIMENSION_BY_ID
+from kpi.views.charts import DARK_BLUE, FONT, TURQUOISE, _base_layout, _rounded, format_period, format_value
 
 MEASURES = {  # family -> (numerator, denominator, value, median) column headings; None = not shown
     "rate": ("Numerator", "Denominator", "Rate (%)", None),

@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from etl.as_at import SEN2_MODULES, extracts_as_at
-from kpi import compute_local
 from kpi.definitions import (
     COUNT_METHODS,
     LOCAL_METHODS,
@@ -34,6 +33,7 @@ from kpi.definitions import (
     Catalogue,
     KpiDefinition,
 )
+from kpi.engine import compute_local
 
 ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
 SEN2_MODULE_LIST = ", ".join(f"'{m}'" for m in SEN2_MODULES)
@@ -50,7 +50,7 @@ REVIEWS = f"""(SELECT area_code, request_id, review_meeting_date,
      FROM {KNOWN_REVIEWS} GROUP BY area_code, request_id, review_meeting_date)"""
 FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
 # One request, one first plan: a second issued (outcome Y) assessment on a request is a data-quality problem
-# (kpi/data_quality.py), not a second plan. The plan counted is the first issued: earliest outcome date, then the
+# (kpi/engine/data_quality.py), not a second plan. The plan counted is the first issued: earliest outcome date, then the
 # lowest record id (numerically when ids are numbers).
 FIRST_ISSUED = f"""(SELECT * FROM assessment a WHERE {ISSUED}
     QUALIFY row_number() OVER (PARTITION BY a.area_code, a.request_id
@@ -243,7 +243,7 @@ def events_sql(kpi: KpiDefinition) -> str:
     """
     c = kpi.computation
     if c.method in WAIT_METHODS:
-        raise ValueError(f"{kpi.id} is a waiting-list KPI: its rows are referrals (kpi/compute_waits.py), not "
+        raise ValueError(f"{kpi.id} is a waiting-list KPI: its rows are referrals (kpi/engine/compute_waits.py), not "
                          "SEN2 events")
     if c.method == "plans_issued_within":
         # A blank week20 is unknown, not "no exception": counted including exceptions, left out excluding them.
@@ -358,7 +358,7 @@ def method_sql(kpi: KpiDefinition, windows: Mapping[str, DataWindow] | DataWindo
     if local is not None:
         return local
     if method in WAIT_METHODS:
-        from kpi.compute_waits import waits_sql
+        from kpi.engine.compute_waits import waits_sql
 
         return waits_sql(kpi.computation, scope.grid_cte(), scope.where())
     if method in RATE_METHODS:
@@ -472,7 +472,7 @@ def series_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, areas=N
                    ) -> dict[str, dict[str, DataWindow]]:
     """Each source family's months, per area: 'sen2' (also the local extracts') and 'waits' (the referral list's),
     each clamped to ``series_start``."""
-    from kpi.compute_waits import waits_windows
+    from kpi.engine.compute_waits import waits_windows
 
     out: dict[str, dict[str, DataWindow]] = {}
     for family, windows in (("sen2", data_windows(con, areas, as_of)), ("waits", waits_windows(con, areas, as_of))):
@@ -518,7 +518,7 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
 
 
 def _compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids, areas, as_of) -> pd.DataFrame:
-    from kpi.compute_waits import split_batch
+    from kpi.engine.compute_waits import split_batch
 
     by_table = _areas_by_table(con, areas)
     chosen = sorted(set().union(*by_table.values())) if areas is None else sorted(set(areas))
@@ -555,8 +555,8 @@ def _compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids, 
 
 def _waits_batch(con: duckdb.DuckDBPyConnection, kpis: list[KpiDefinition], families, overall: DataWindow,
                  chosen: list[str], holding: set[str]) -> pd.DataFrame:
-    """The waiting-list KPIs' measures for every service, area and month in one query (kpi.compute_waits)."""
-    from kpi.compute_waits import waits_batch_sql
+    """The waiting-list KPIs' measures for every service, area and month in one query (kpi.engine.compute_waits)."""
+    from kpi.engine.compute_waits import waits_batch_sql
 
     windows = {a: w for a, w in _windows_of(kpis[0], families, overall, chosen).items() if a in holding}
     scope = Scope("referral", windows)
@@ -616,7 +616,7 @@ def check_against_database(con: duckdb.DuckDBPyConnection, catalogue: Catalogue)
             last = "no dated records" if window is None else f"data end at {window.last:%Y-%m}"
             problems.append(f"plan window starts {start} but {last}")
         if any(k.computation.method in WAIT_METHODS for k in catalogue.kpis):
-            from kpi.compute_waits import waits_window
+            from kpi.engine.compute_waits import waits_window
 
             waits = waits_window(con)
             if waits is not None and f"{waits.last:%Y-%m}" < start:

@@ -1,6 +1,6 @@
 """The small sample files of docs/extracts.md, one per layout, written from a few synthetic records.
 
-Run ``python -m etl.samples [FOLDER]`` (default ``data/samples``) to rewrite them; a test checks that the
+Run ``python -m demo.samples [FOLDER]`` (default ``data/samples``) to rewrite them; a test checks that the
 committed files are what this module writes and that each loads cleanly. Every name, id and postcode here is
 made up (postcodes in the ZZ99 "no fixed abode" range that no real address has).
 """
@@ -11,9 +11,9 @@ import csv
 import sys
 from pathlib import Path
 
+from demo.sen2 import columns
+from demo.sen2_layouts import write_module_csvs, write_template
 from etl.formats.local_extracts import LOCAL_MODULES
-from etl.sen2_export import write_module_csvs, write_template
-from etl.synth import columns
 
 EXPORT = "01-02-2024"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

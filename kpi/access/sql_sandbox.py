@@ -17,7 +17,7 @@ Used by the SQL console page and ``python -m kpi sql``. Layers of defence, each 
 5. A worker process with operating-system limits (:func:`run_query`): DuckDB's memory limit and ``interrupt()``
    do not reach everything a query can call (one ``levenshtein`` of two 120,000-character strings runs for a
    minute; ``repeat('x', 1000000000)`` takes gigabytes). So the query runs in a child process (``python -m
-   kpi.sql_sandbox``) whose address space is capped (``RLIMIT_AS``: what it holds once open plus the memory limit
+   kpi.access.sql_sandbox``) whose address space is capped (``RLIMIT_AS``: what it holds once open plus the memory limit
    and a margin) and whose CPU time is capped (``RLIMIT_CPU``), and which the caller kills when the time limit
    and a second's grace have passed. A query that breaks a limit ends the worker, never the dashboard's server;
    the SQL console and ``python -m kpi sql`` both run queries this way.
@@ -46,7 +46,7 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 WORKER_MARGIN_BYTES = 256 * 2**20  # address space the worker may grow by beyond DuckDB's memory limit
 WORKER_START_S = 60.0  # the worker's start (Python, DuckDB, opening the file): a loaded machine is slow
 WORKER_GRACE_S = 1.0  # after the time limit, how long the interrupt gets before the worker is killed
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 ALIAS = "app"  # the database's name inside the sandbox: tables are reachable as `request` or `app.request`
 
 # What a user sees for each statement type DuckDB's parser reports (anything not SELECT is refused).
@@ -154,7 +154,7 @@ def run_query(db_path: Path | str, sql: str, row_limit: int = DEFAULT_ROW_LIMIT,
                "memory_limit": memory_limit}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "kpi.sql_sandbox"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "kpi.access.sql_sandbox"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_ROOT, env=env,
                             start_new_session=True)
     ready, out = threading.Event(), {}
@@ -191,8 +191,8 @@ def run_query(db_path: Path | str, sql: str, row_limit: int = DEFAULT_ROW_LIMIT,
 
 
 def _worker() -> None:
-    """``python -m kpi.sql_sandbox``: one request (pickled) on stdin; after opening the database, 'ready' and then
-    the pickled outcome on stdout. Address space and CPU time are capped before the query runs."""
+    """``python -m kpi.access.sql_sandbox``: one request (pickled) on stdin; after opening the database, 'ready'
+    and then the pickled outcome on stdout. Address space and CPU time are capped before the query runs."""
     request = pickle.loads(sys.stdin.buffer.read())
     out = sys.stdout.buffer
     try:

@@ -15,7 +15,7 @@ ON_TRACK = "on_track"
 WITHIN_TOLERANCE = "within_tolerance"
 OFF_TRACK = "off_track"
 NO_DATA = "no_data"
-SUPPRESSED = "suppressed"  # set by kpi/suppress.py for non-analysts when the month's rate rests on small counts
+SUPPRESSED = "suppressed"  # set by kpi/access/suppress.py for non-analysts when the month's rate rests on small counts
 TOO_FEW = "too_few"  # the judged rate rests on fewer events than the plan's minimum: no verdict either way
 # Not statuses but why a planned month has none (scorecard's ``unjudged``): pages say so instead of "Not in plan".
 BASELINE = "baseline"  # the plan's baseline month: its starting point

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.local_extracts import generate_local
+from demo.sen2 import DEFAULT_SEED, LEA, SCALES, generate
+from demo.waits import generate as generate_waits
 from etl import reference
-from etl.synth import DEFAULT_SEED, LEA, SCALES, generate
-from etl.synth_local import generate_local
-from etl.synth_waits import generate as generate_waits
 
-HOME_CODE = "E06000056"  # Central Bedfordshire: the demo's calibration area (etl/synth.py)
+HOME_CODE = "E06000056"  # Central Bedfordshire: the demo's calibration area (demo/sen2.py)
 MIN_FACTOR = 0.1  # the smallest areas (City of London, Isles of Scilly) still get a few records
 SIZE_SIGMA = 0.55  # spread of area sizes (log-normal): the largest councils are several times the median
 SHIFT_SD = 12.0  # spread of areas' 20-week timeliness around the calibration area's, in percentage points
@@ -81,7 +81,7 @@ def profiles(scale: str, seed: int = DEFAULT_SEED) -> list[AreaProfile]:
 
 def generate_area(out_dir: Path, profile: AreaProfile, start: str, months: int, history: bool = False) -> Path:
     """One area's folder: SEN2 Blade modules, local extracts and the referral extract; with ``history``, the
-    earlier SEN2 extracts in its ``history/`` folder (etl/synth_history.py)."""
+    earlier SEN2 extracts in its ``history/`` folder (demo/history.py)."""
     generate(out_dir, seed=profile.seed, start=start, months=months, factor=profile.factor, lea=profile.lea,
              pct_shift=profile.pct_shift, history=history)
     generate_local(out_dir, seed=profile.seed)

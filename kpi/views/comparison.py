@@ -5,7 +5,7 @@ Three things the KPI and Benchmarks pages show, kept here so the pages stay thin
 - :func:`local_calendar_years`: the area's own calendar-year values from its monthly series (December's rolling
   12-month value, the figure DfE would publish from the same records; only complete years).
 - :func:`history`: for every year DfE published the KPI, the area, England, its region and its statistical
-  neighbours (pooled and median) with the area's rank and quartile band — one :func:`kpi.benchmark.benchmark`
+  neighbours (pooled and median) with the area's rank and quartile band — one :func:`kpi.engine.benchmark.benchmark`
   table per year, so the rules (rank ties, bands, pooling, reorganisations) are the same as the CLI's.
 - :func:`target_check`: a plan target declared as a benchmark ("England average for 2022") looked up in the
   loaded published data, with the file and load it came from, and whether the plan's number agrees with it.
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from kpi.benchmark import ENGLAND, SN_MEDIAN, SN_POOLED, Area, BenchmarkError, available_years, benchmark
-from kpi.charts import format_value
 from kpi.definitions import Catalogue, KpiDefinition
+from kpi.engine.benchmark import ENGLAND, SN_MEDIAN, SN_POOLED, Area, BenchmarkError, available_years, benchmark
+from kpi.views.charts import format_value
 
 ROLE_NAMES = {"area": None, "england": "England", "region": None, "neighbours_pooled": "Statistical neighbours "
               "(pooled)", "neighbours_median": "Statistical neighbours (median)"}
@@ -175,7 +175,7 @@ class KpiComparison:
 def kpi_comparison(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, area_code: str) -> KpiComparison:
     """The home area's published history for a KPI and its target check; ``problem`` says why when there is none
     (no published data loaded, no published equivalent, unknown area)."""
-    from kpi.benchmark import published_kpis, require_published, resolve_area
+    from kpi.engine.benchmark import published_kpis, require_published, resolve_area
 
     empty = pd.DataFrame(columns=HISTORY_COLUMNS)
     try:
@@ -191,7 +191,7 @@ def kpi_comparison(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, area_code
 def comparable_kpis(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[str]:
     """The catalogue's KPIs that DfE publishes (in catalogue order), then its published-only measures (the SEND
     Tribunal appeal rate) that are loaded; empty when nothing published is loaded."""
-    from kpi.benchmark import published_kpis, require_published
+    from kpi.engine.benchmark import published_kpis, require_published
 
     try:
         require_published(con)

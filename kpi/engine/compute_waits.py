@@ -26,7 +26,7 @@ def waits_windows(con: duckdb.DuckDBPyConnection, areas=None, as_of=None) -> dic
     """Per area (every area, or only ``areas``), the first and last month of its referral data: first referral to
     the month of the newest referral extract's as-at date (or the latest dated event where none is recorded)."""
     from etl.as_at import extracts_as_at
-    from kpi.compute import DataWindow, areas_condition, to_as_at
+    from kpi.engine.compute import DataWindow, areas_condition, to_as_at
 
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if "referral" not in tables:
@@ -43,7 +43,7 @@ def waits_windows(con: duckdb.DuckDBPyConnection, areas=None, as_of=None) -> dic
 
 def waits_window(con: duckdb.DuckDBPyConnection):
     """The months every area's referral data cover together, or None."""
-    from kpi.compute import span_of
+    from kpi.engine.compute import span_of
 
     return span_of(waits_windows(con))
 
@@ -66,7 +66,7 @@ def waits_batch_sql(computations, grid_cte: str, where: str) -> str:
 
     A waiting interval runs from the referral (inclusive) to the end of the wait (exclusive); waiting more than N
     days at E means referred on or before E - N - 1, so the same interval starting N + 1 days later. Counts are
-    running sums of interval starts and ends (kpi.compute's month-end rule); the median needs every wait at every
+    running sums of interval starts and ends (kpi.engine.compute's month-end rule); the median needs every wait at every
     month end, so each referral is expanded to the months it waits through."""
     services = sorted({c.service for c in computations})
     kinds = [("size", 0)] + [(f"over_{d}", d + 1) for d in _over_days(computations)]

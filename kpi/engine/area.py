@@ -26,7 +26,7 @@ def area_name(code: str) -> str:
 
 def loaded_areas(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(ONS code, name) of every area with case records in the database, in name order."""
-    from kpi.compute import case_areas
+    from kpi.engine.compute import case_areas
 
     return sorted(((code, area_name(code)) for code in case_areas(con)), key=lambda a: (a[1], a[0]))
 

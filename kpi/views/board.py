@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpi.charts import format_period, format_value, status_text
 from kpi.definitions import Catalogue, KpiDefinition
-from kpi.forecast import LIKELY, MET, NOT_MET, TOO_FEW, UNCERTAIN, UNLIKELY, Forecast, forecast_target
-from kpi.series import scorecard
-from kpi.spc import XmrResult, xmr
-from kpi.trajectory import STATUS_LABELS
+from kpi.engine.forecast import LIKELY, MET, NOT_MET, TOO_FEW, UNCERTAIN, UNLIKELY, Forecast, forecast_target
+from kpi.engine.series import scorecard
+from kpi.engine.spc import XmrResult, xmr
+from kpi.engine.trajectory import STATUS_LABELS
+from kpi.views.charts import format_period, format_value, status_text
 
 VARIATION_LABELS = {
     "common_cause": "Common cause variation",

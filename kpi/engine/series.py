@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from etl.db import OutdatedDatabase, check_current
-from kpi.compute import compute_all, rolling_12
 from kpi.definitions import Catalogue, KpiDefinition
-from kpi.trajectory import (
+from kpi.engine.compute import compute_all, rolling_12
+from kpi.engine.trajectory import (
     BASELINE,
     PARTIAL,
     STATUS_ICONS,

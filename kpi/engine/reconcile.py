@@ -5,7 +5,7 @@ published figures?) and after it (did DfE publish what we sent?).
 For each KPI that has a published equivalent (``published_kpi_map``) and each calendar year the loaded
 records cover in full (all twelve months inside the data window):
 
-- ``value``: our December rolling 12-month value (``kpi.compute``: the calendar-year figure) against DfE's
+- ``value``: our December rolling 12-month value (``kpi.engine.compute``: the calendar-year figure) against DfE's
   published rate. Flagged when they differ by more than ``RATE_TOLERANCE_PP`` (1 percentage point).
 - ``numerator`` and ``denominator``: our monthly numerators and denominators summed over the year against
   DfE's counts. Flagged when they differ by more than ``COUNT_TOLERANCE`` (2%) of the published count (any
@@ -20,9 +20,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from kpi.benchmark import Area, BenchmarkError, published_kpis, require_published
-from kpi.compute import compute_all, data_window
 from kpi.definitions import Catalogue
+from kpi.engine.benchmark import Area, BenchmarkError, published_kpis, require_published
+from kpi.engine.compute import compute_all, data_window
 
 RATE_TOLERANCE_PP = 1.0
 COUNT_TOLERANCE = 0.02

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi.definitions import KpiDefinition, PlanWindow
-from kpi.trajectory import STATUS_ICONS, STATUS_LABELS, is_improvement, month_index, period_of
+from kpi.engine.trajectory import STATUS_ICONS, STATUS_LABELS, is_improvement, month_index, period_of
 
 # GOV.UK Analysis Function palette (https://analysisfunction.civilservice.gov.uk/policy-store/data-visualisation-colours-in-charts/)
 DARK_BLUE = "#12436D"
@@ -28,7 +28,7 @@ PLAN_WINDOW_FILL = "rgba(18, 67, 109, 0.07)"  # dark blue, very light
 FONT = "Arial, Helvetica, sans-serif"
 
 STATUS_ORDER = ["on_track", "within_tolerance", "off_track", "no_data", "too_few"]
-NOT_JUDGED = ["baseline", "partial"]  # planned months with no status, and why (kpi.series.scorecard's unjudged)
+NOT_JUDGED = ["baseline", "partial"]  # planned months with no status, and why (kpi.engine.series.scorecard's unjudged)
 NOT_IN_PLAN = "Not in plan"
 # Marker shapes distinguish status in charts without relying on colour.
 STATUS_MARKERS = {
@@ -39,8 +39,8 @@ STATUS_MARKERS = {
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
 
-SUPPRESSED = "suppressed"  # the status kpi/suppress.py gives a month whose figures are hidden
-SUPPRESSED_SYMBOL = "c"  # what a hidden count shows: kpi.suppress.SYMBOL (DfE's c)
+SUPPRESSED = "suppressed"  # the status kpi/access/suppress.py gives a month whose figures are hidden
+SUPPRESSED_SYMBOL = "c"  # what a hidden count shows: kpi.access.suppress.SYMBOL (DfE's c)
 
 TABLE_COLUMNS = ["Period", "Numerator", "Denominator", "Value", "Rolling 12-month", "Judged on", "Complete month",
                  "Trajectory", "Target", "Status"]
@@ -61,7 +61,7 @@ def format_number(value, decimals: int = 0) -> str:
 
 def format_value(value, unit: str, decimals: int, suppressed: bool = False) -> str:
     """A KPI value in its unit: '48.8%', '1,132', '23.4 weeks'; '–' when missing; 'c' when suppressed (a month
-    whose status is 'suppressed', kpi/suppress.py)."""
+    whose status is 'suppressed', kpi/access/suppress.py)."""
     if _missing(value):
         return SUPPRESSED_SYMBOL if suppressed else "–"
     text = format_number(value, decimals)
@@ -246,7 +246,7 @@ def table_frame(rows: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
         "Target": _rounded(rows["target"], kpi.decimals).to_numpy(),
         "Status": [NOT_IN_PLAN if _missing(s) else STATUS_LABELS[s] for s in rows["status"]],
     })
-    if "suppressed" in rows.columns:  # a suppressed series (kpi/suppress.py): hidden cells read 'c', as shown
+    if "suppressed" in rows.columns:  # a suppressed series (kpi/access/suppress.py): hidden cells read 'c', as shown
         hidden = ("," + rows["suppressed"].astype(str) + ",").to_numpy()
         for column, field in (("Numerator", "numerator"), ("Denominator", "denominator"), ("Value", "value"),
                               ("Rolling 12-month", "rolling_12m")):
@@ -387,7 +387,7 @@ def trajectory_alt(rows: pd.DataFrame, kpi: KpiDefinition, period: str, months: 
 def _hover(row, kpi: KpiDefinition) -> str:
     basis = format_basis(row.numerator, row.denominator, kpi.unit, row.median)
     lines = [f"<b>{format_period(row.period)}</b>", f"{format_value(row.value, kpi.unit, kpi.decimals)} ({basis})"]
-    if row.status == "suppressed":  # kpi/suppress.py: never 'none in the month' for a hidden small count
+    if row.status == "suppressed":  # kpi/access/suppress.py: never 'none in the month' for a hidden small count
         lines[1] = "c: suppressed (small numbers)"
     if not _missing(row.trajectory):
         lines.append(f"Trajectory {format_value(row.trajectory, kpi.unit, kpi.decimals)}")
