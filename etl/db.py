@@ -8,9 +8,11 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_DB = Path("data/app.duckdb")
-# schema.sql, then one file per source family; the audit log has its own file (kpi/access/audit.py), not this database.
+# schema.sql, then one file per source family; the audit log and the meeting notes have their own files
+# (kpi/access/audit.py, kpi/notes.py), not this database.
 AUDIT_SCHEMA = Path(__file__).parent / "schema_audit.sql"
-SCHEMA_FILES = [p for p in sorted(Path(__file__).parent.glob("schema*.sql")) if p != AUDIT_SCHEMA]
+NOTES_SCHEMA = Path(__file__).parent / "schema_notes.sql"
+SCHEMA_FILES = [p for p in sorted(Path(__file__).parent.glob("schema*.sql")) if p not in (AUDIT_SCHEMA, NOTES_SCHEMA)]
 
 
 # A load keeps its working tables within this much memory and spills the rest to ``<database>.tmp`` (DuckDB's

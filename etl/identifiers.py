@@ -37,6 +37,11 @@ def _any(*alternatives: str) -> str:
 SHAPES = _any(UPN, TEN_DIGITS, POSTCODE)
 SHAPES_WITH_DATES = _any(UPN, TEN_DIGITS, POSTCODE, DATE)
 FREE_TEXT_SHAPES = _any(UPN, TEN_DIGITS, POSTCODE, DATE, LABELS)
+# Text people write (meeting notes, kpi/notes.py), refused when it matches one of these, named in the message.
+# Dates are allowed: a narrative names meeting and due dates, and a birth date alone cannot be told from them
+# (its label, "DOB 05/01/2010", can).
+WRITTEN_TEXT_SHAPES = {"a UPN": _any(UPN), "a ULN or NHS number": _any(TEN_DIGITS), "a full postcode": _any(POSTCODE),
+                       "an identifier's label (DOB, UPN, ULN, NHS number, name)": _any(LABELS)}
 
 
 def _lit(text: str) -> str:

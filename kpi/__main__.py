@@ -342,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--org", metavar="CODE", help="organisation code (e.g. RYV, QUE, Y61) or name; default all")
     w.add_argument("--format", choices=["csv", "json"], default="csv")
     w.set_defaults(func=cmd_nhs_waits)
+    from kpi import cli_meeting  # review meetings: note add|done|withdraw|list, changes
+
+    cli_meeting.add_commands(sub, _default_db(), _iso_day)
     return parser
 
 

@@ -86,6 +86,8 @@ class RolesConfig(BaseModel):
     rules: list[ClaimRule] = Field(default_factory=list)
     pages: dict[Role, list[str] | Literal["all"]]
     exact_figures: list[Role] = Field(default_factory=lambda: ["analyst"])
+    # Roles that write meeting notes (narratives and actions, kpi/notes.py); every role reads them.
+    write_notes: list[Role] = Field(default_factory=lambda: ["leadership", "analyst"])
     # Identity providers (the token's ``iss``, exactly) trusted to send only verified email addresses, for
     # providers that send no ``email_verified`` claim (Microsoft Entra ID: your own tenant's issuer only).
     trusted_email_issuers: list[str] = Field(default_factory=list)
@@ -163,6 +165,11 @@ def visible(role: str, page_ids: Iterable[str], config: RolesConfig) -> list[str
 def exact_figures(role: str, config: RolesConfig) -> bool:
     """Whether the role sees unsuppressed figures (everyone else, and their exports, is suppressed)."""
     return role in config.exact_figures
+
+
+def can_write_notes(role: str, config: RolesConfig) -> bool:
+    """Whether the role writes meeting notes (leadership and analysts by default); the others read them."""
+    return role in config.write_notes
 
 
 def series_for_role(series: pd.DataFrame, catalogue: Catalogue, role: str, config: AccessConfig) -> pd.DataFrame:
