@@ -151,8 +151,8 @@ def due_actions(notes: pd.DataFrame, on: date, within_days: int = 0) -> pd.DataF
     ``on``)."""
     by = on + timedelta(days=within_days)
     actions = notes[(notes["kind"] == ACTION) & (notes["status"] == OPEN)]
-    out = actions[[d is not None and d <= by for d in actions["due"]]].copy()
-    out["overdue"] = [d < on for d in out["due"]]
+    out = actions[pd.Series([d is not None and d <= by for d in actions["due"]], index=actions.index, dtype=bool)]
+    out = out.assign(overdue=pd.Series([d < on for d in out["due"]], index=out.index, dtype=bool))
     return out.sort_values(["due", "area_code", "kpi_id"], kind="stable").reset_index(drop=True)
 
 
@@ -165,8 +165,8 @@ def _as_dates(values) -> list[date | None]:
 def history(db_path: Path | str) -> pd.DataFrame:
     """Every version of every note (the file and any kept aside while another process held it)."""
     path = notes_path(db_path)
-    frames = [f for f in (side_db.read(path, f"SELECT {', '.join(COLUMNS)} FROM note"), side_db.read_pending(path))
-              if len(f)]
+    stored = side_db.read(path, f"SELECT {', '.join(COLUMNS)} FROM note", retry_s=_RETRY_S)
+    frames = [f for f in (stored, side_db.read_pending(path)) if len(f)]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     out = pd.concat([f[COLUMNS] for f in frames], ignore_index=True)

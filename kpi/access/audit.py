@@ -94,7 +94,7 @@ def read_log(audit_db: Path | str, limit: int = 1000, event: str | None = None) 
     """The most recent events, newest first (``limit`` rows; optionally one event type)."""
     where, params = ("WHERE event = ?", [event, limit]) if event else ("", [limit])
     frames = [side_db.read(audit_db, f"SELECT {', '.join(COLUMNS)} FROM audit_log {where} "
-                                     "ORDER BY occurred_at DESC LIMIT ?", params)]
+                                     "ORDER BY occurred_at DESC LIMIT ?", params, _RETRY_S)]
     extra = side_db.read_pending(audit_db)
     if len(extra):
         extra["occurred_at"] = pd.to_datetime(extra["occurred_at"])

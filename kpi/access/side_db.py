@@ -4,13 +4,16 @@ Why beside it: the dashboard opens the main database read-only, and a load build
 copy over it (etl/refresh.py), so anything written into the main file would be lost or refused. DuckDB allows one
 writing process per file: each write opens the side file, appends one row and closes it, under a lock, so many
 browser sessions of one server share it. If another process holds the file, the write is retried briefly, then
-appended to ``<file>.pending.jsonl`` and read back with the rest: a row is never dropped.
+appended to ``<file>.pending.jsonl`` and read back with the rest: a row is never dropped. A read while another
+process holds the file reads a copy of it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +40,7 @@ def pending_path(side_db: Path) -> Path:
 
 def owner_only(path: Path) -> None:
     """Owner-only permissions on a side file (and its write-ahead log): not for other users of the machine."""
-    for p in (path, path.with_name(path.name + ".wal")):
+    for p in (path, _wal(path)):
         try:
             if p.exists() and p.stat().st_mode & 0o077:
                 os.chmod(p, 0o600)
@@ -81,17 +84,39 @@ def append(path: Path | str, row: dict, write: Callable[[Path, dict], None], ret
                                 for k, v in row.items()}) + "\n")
 
 
-def read(path: Path | str, query: str, params: list | None = None) -> pd.DataFrame:
-    """``query`` on the side file, read-only (an empty frame when the file does not exist yet)."""
+def read(path: Path | str, query: str, params: list | None = None, retry_s: float = 1.0) -> pd.DataFrame:
+    """``query`` on the side file, read-only (an empty frame when the file does not exist yet). While another
+    process holds the file, retry for ``retry_s`` seconds, then read a copy of it (with its write-ahead log)."""
     path = Path(path)
     if not path.exists():
         return pd.DataFrame()
+    deadline = time.monotonic() + retry_s
     with LOCK:  # the writer in this process closes the file after each row
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            return con.execute(query, params or []).df()
-        finally:
-            con.close()
+        while True:
+            try:
+                return _query(path, query, params)
+            except duckdb.IOException:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+        with tempfile.TemporaryDirectory() as folder:
+            copy = Path(folder) / path.name
+            for source, target in ((path, copy), (_wal(path), _wal(copy))):
+                if source.exists():
+                    shutil.copyfile(source, target)
+            return _query(copy, query, params)
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _query(path: Path, query: str, params: list | None) -> pd.DataFrame:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query, params or []).df()
+    finally:
+        con.close()
 
 
 def read_pending(path: Path | str) -> pd.DataFrame:
