@@ -42,6 +42,17 @@ def _writer(args: argparse.Namespace):
     return args.author or f"local:{getpass.getuser()}", role
 
 
+def _no_database(args: argparse.Namespace) -> int | None:
+    """An exit code after a one-line error when ``--db`` names no database (notes beside a mistyped path would
+    never be seen again), else None."""
+    from pathlib import Path
+
+    if Path(args.db).is_file():
+        return None
+    return _cli()._fail(f"no database at {args.db}: notes are kept beside the database they are about "
+                        "(give its path with --db)")
+
+
 def _printable(df):
     """Dates and times as ISO text, so CSV and JSON show them alike."""
     df = df.copy()
@@ -53,6 +64,8 @@ def _printable(df):
 
 def cmd_note_add(args: argparse.Namespace) -> int:
     cli = _cli()
+    if (missing := _no_database(args)) is not None:
+        return missing
     catalogue = cli._load_catalogue(args)
     if isinstance(catalogue, int):
         return catalogue
@@ -81,6 +94,8 @@ def cmd_note_add(args: argparse.Namespace) -> int:
 
 def _set_status(args: argparse.Namespace, status: str) -> int:
     cli = _cli()
+    if (missing := _no_database(args)) is not None:
+        return missing
     writer = _writer(args)
     if isinstance(writer, int):
         return writer
@@ -98,6 +113,8 @@ def _set_status(args: argparse.Namespace, status: str) -> int:
 
 def cmd_note_list(args: argparse.Namespace) -> int:
     cli = _cli()
+    if (missing := _no_database(args)) is not None:
+        return missing
     area = _area(args.area) if args.area else None
     if isinstance(area, int):
         return area

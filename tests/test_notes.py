@@ -205,8 +205,15 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_cli_note_add_done_and_list(tmp_path, capsys):
-    db = str(tmp_path / "app.duckdb")
+@pytest.fixture
+def main_db(tmp_path) -> str:
+    """A database for the notes to sit beside (the command line refuses a path with none)."""
+    connect(tmp_path / "app.duckdb").close()
+    return str(tmp_path / "app.duckdb")
+
+
+def test_cli_note_add_done_and_list(main_db, capsys):
+    db = main_db
     code, out, _ = _run(capsys, "note", "add", "--db", db, "--kpi", KPI, "--period", "2024-03", "--narrative",
                         "EP advice late.")
     assert code == 0 and out.startswith("narrative ") and f"{KPI}, 2024-03, {AREA}" in out  # the home area
@@ -237,14 +244,14 @@ def test_cli_note_add_done_and_list(tmp_path, capsys):
      "is not a day written YYYY-MM-DD"),
     (["--kpi", KPI, "--period", "2024-03"], "one of the arguments --narrative --action is required"),
 ])
-def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, args, reason):
-    code, out, err = _run(capsys, "note", "add", "--db", str(tmp_path / "app.duckdb"), *args)
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, main_db, capsys, args, reason):
+    code, out, err = _run(capsys, "note", "add", "--db", main_db, *args)
     assert code == 2 and reason in err and "Traceback" not in err and out == ""
     assert not notes.notes_path(tmp_path / "app.duckdb").exists()
 
 
-def test_cli_a_monitor_cannot_write_and_an_unknown_id_is_refused(tmp_path, capsys, monkeypatch):
-    db = str(tmp_path / "app.duckdb")
+def test_cli_a_monitor_cannot_write_and_an_unknown_id_is_refused(main_db, capsys, monkeypatch):
+    db = main_db
     monkeypatch.setenv(roles.ROLE_ENV_VAR, "monitor")
     code, _, err = _run(capsys, "note", "add", "--db", db, "--kpi", KPI, "--period", "2024-03", "--narrative", "x")
     assert code == 2 and err.strip() == ("error: the monitor role reads meeting notes but does not write them "
@@ -254,6 +261,14 @@ def test_cli_a_monitor_cannot_write_and_an_unknown_id_is_refused(tmp_path, capsy
     code, _, err = _run(capsys, "note", "done", "abc123", "--db", db)
     assert code == 2 and err.strip() == "error: no note 'abc123' (see `python -m kpi note list`)"
     assert notes.list_notes(db)["role"].tolist() == ["leadership"]
+
+
+def test_cli_refuses_notes_beside_no_database(tmp_path, capsys):
+    mistyped = str(tmp_path / "app.duckb")
+    for args in (["add", "--kpi", KPI, "--period", "2024-03", "--narrative", "x"], ["done", "abc"], ["list"]):
+        code, out, err = _run(capsys, "note", *args, "--db", mistyped)
+        assert code == 2 and err.startswith(f"error: no database at {mistyped}") and out == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- a load while people write --------------------------------------------------------------------------------
