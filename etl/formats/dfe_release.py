@@ -14,8 +14,8 @@ Three layouts, each detected from the file itself (never from its name):
     snake_case ones, so both vintages give the same measures.
 ``dfe_tribunal`` – the SEND Tribunal appeal-rate table (etl/formats/dfe_tribunal.py; a report sheet saved as CSV:
     title rows above a two-row header of years and measures, region headings, footnote digits stuck to names,
-    ``-`` for nil, ``..`` not available, ``~`` suppressed, thousands separators and ``%``). Its LA numbers are not reliable
-    (it gives Central Bedfordshire 873, which is Cambridgeshire's number), so areas are matched by *name*
+    ``-`` for nil, ``..`` not available, ``~`` suppressed, thousands separators and ``%``). Its LA numbers are not
+    reliable (it gives Central Bedfordshire 873, which is Cambridgeshire's number), so areas are matched by *name*
     and the year; a contradicting code is kept in ``source_code``.
 
 Cells, whatever the layout:
