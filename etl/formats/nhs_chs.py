@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 
 from etl import reference
-from etl.formats.dfe_release import insert_rows
+from etl.insert import insert_rows
 from etl.report import FileResult, LoadRejected, Problem
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",

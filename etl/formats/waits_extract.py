@@ -24,8 +24,9 @@ from pathlib import Path
 import duckdb
 
 from etl import identifiers as ids
-from etl.formats.dfe_release import insert_rows, norm, read_rows
+from etl.formats.dfe_csv import norm, read_rows
 from etl.formats.sen2_blade import date_sql
+from etl.insert import insert_rows
 from etl.pseudonymise import hmac_sql, load_key
 from etl.report import FileResult, LoadRejected, Problem
 

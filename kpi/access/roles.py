@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from etl.config import ConfigFileError, load_model
 from kpi.access.suppress import SuppressionRule, suppress_series
 from kpi.definitions import Catalogue
 
@@ -119,16 +119,9 @@ def load(path: Path | str | None = None, catalogue: Catalogue | None = None) -> 
     """Read and check the access configuration (and, given the catalogue, that the KPI ids it names exist)."""
     path = Path(path) if path else config_path()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AccessConfigError(f"cannot read the access configuration {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise AccessConfigError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
-    try:
-        config = AccessConfig.model_validate(raw)
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'top level'}: {e['msg']}" for e in exc.errors())
-        raise AccessConfigError(f"{path}: {where}") from exc
+        config = load_model(path, AccessConfig, "the access configuration")
+    except ConfigFileError as exc:
+        raise AccessConfigError(str(exc)) from exc
     if catalogue is not None:
         unknown = sorted(config.suppression.kpi_ids() - set(catalogue.ids))
         if unknown:
