@@ -16,8 +16,8 @@ PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def parse(period: str) -> tuple[int, int]:
-    """'2023-07' → (2023, 7); ValueError for anything that is not a 'YYYY-MM' period."""
-    m = PERIOD_RE.match(period) if isinstance(period, str) else None
+    """'2023-07' → (2023, 7) (spaces around it ignored); ValueError for anything that is not a 'YYYY-MM' period."""
+    m = PERIOD_RE.match(period.strip()) if isinstance(period, str) else None
     if not m:
         raise ValueError(f"period must be 'YYYY-MM', got {period!r}")
     return int(m.group(1)), int(m.group(2))

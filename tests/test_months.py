@@ -16,6 +16,10 @@ def test_index_counts_months_as_one_integer(period, expected):
     assert months.period_at(expected) == period
 
 
+def test_spaces_around_a_period_are_ignored():
+    assert months.parse(" 2023-07 ") == (2023, 7)
+
+
 def test_index_of_a_date_is_the_index_of_its_month():
     assert months.index(dt.date(2023, 12, 31)) == months.index("2023-12")
     assert months.index(dt.datetime(2024, 1, 1, 23, 59)) == months.index("2024-01")
