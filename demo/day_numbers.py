@@ -29,6 +29,21 @@ def day_number(y: int, m: int, d: int = 1) -> int:
     return day_of(_dt.date(y, m, d))
 
 
+def year_of_month(mi: np.ndarray | int) -> np.ndarray | int:
+    """Calendar year of each month index (months since 1970-01)."""
+    return 1970 + mi // 12
+
+
+def month_in_year(mi: np.ndarray | int) -> np.ndarray | int:
+    """Position in its year of each month index: 0 for January to 11 for December."""
+    return mi % 12
+
+
+def january_of(years: np.ndarray | int) -> np.ndarray | int:
+    """Month index (months since 1970-01) of each year's January."""
+    return (years - 1970) * 12
+
+
 def month_first_day(mi: np.ndarray | int) -> np.ndarray:
     """Day number of the first day of month index mi (months since 1970-01)."""
     return np.asarray(mi, dtype="datetime64[M]").astype("datetime64[D]").astype(np.int64)

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from demo.day_numbers import NA, month_first_day, month_of_day, weekday_back, year_of_day
+from demo.day_numbers import (
+    NA,
+    january_of,
+    month_first_day,
+    month_in_year,
+    month_of_day,
+    weekday_back,
+    year_of_day,
+    year_of_month,
+)
 from demo.sampling import choice, str_or_blank, unique_ints
 from demo.sen2_calibration import REQUEST_SOURCE_WEIGHTS, REQUEST_SOURCES, SEN_TYPES, SEN_WEIGHTS
 from demo.sen2_files import blade_dates
@@ -25,7 +34,7 @@ def requests_module(sim, rid, pid, received, decision, outcome, birth) -> dict[s
     src = choice(rng, REQUEST_SOURCES, REQUEST_SOURCE_WEIGHTS, n).astype(object)
     src[(age < 4.5) & (src == "School")] = "Early years setting"
     src[(age >= 16) & (rng.random(n) < 0.25)] = "Young person"
-    last_year_start = month_first_day(((sim.e_mi - 1) // 12) * 12)
+    last_year_start = month_first_day(january_of(year_of_month(sim.e_mi - 1)))
     return {
         "requeststableid": rid, "persontableid": pid, "receiveddate": blade_dates(received),
         "requestsource": src,
@@ -119,11 +128,11 @@ def plan_modules(sim, plan_rows, aid_of_row, rid, start, cease, reason, birth, p
     meet = rev["meet"]
     has_meet = meet != NA
     my = year_of_day(np.where(has_meet, meet, E))
-    acad = np.where(month_of_day(np.where(has_meet, meet, E)) % 12 >= 8, my, my - 1)
-    aug31 = month_first_day((acad - 1970) * 12 + 8) - 1
+    acad = np.where(month_in_year(month_of_day(np.where(has_meet, meet, E))) >= 8, my, my - 1)
+    aug31 = month_first_day(january_of(acad) + 8) - 1
     age_aug = np.floor((aug31 - birth[plan_rows][rp]) / 365.25)
-    due = np.where(age_aug == 10, month_first_day((acad + 1 - 1970) * 12 + 1) + 14,
-                   np.where(age_aug == 15, month_first_day((acad + 1 - 1970) * 12 + 3) - 1, NA))
+    due = np.where(age_aug == 10, month_first_day(january_of(acad + 1) + 1) + 14,
+                   np.where(age_aug == 15, month_first_day(january_of(acad + 1) + 3) - 1, NA))
     due = np.where(has_meet & (due != NA) & (due < E) & (~ceased[rp] | (cease[rp] > due)), due, NA)
     final = np.where(rng.random(m) < 0.7, -rng.integers(0, 45, m), rng.integers(1, 90, m))
     final = np.where(due != NA, weekday_back(due + final), NA)

@@ -16,11 +16,14 @@ from demo.day_numbers import (
     EPOCH,
     NA,
     day_number,
+    january_of,
     month_first_day,
+    month_in_year,
     month_of_day,
     weekday_back,
     weekday_in_month,
     year_of_day,
+    year_of_month,
 )
 from demo.sampling import by_year, choice, pick_exact
 from demo.sen2_calibration import (
@@ -89,14 +92,14 @@ class Simulation:
         """Counts per month for months [mi_lo, mi_hi): yearly totals = table[year] x scale (pro rata for
         partial years), spread by a seasonal profile and the local growth trend."""
         mis = np.arange(mi_lo, mi_hi)
-        years = 1970 + mis // 12
+        years = year_of_month(mis)
         counts = np.zeros(len(mis), dtype=np.int64)
         season = np.asarray(season, dtype=float)
         for y in np.unique(years):
             sel = years == y
             g = 0.5 * np.log(by_year(table, y + 1) / by_year(table, y - 1))
             w_all = season * np.exp(g * (np.arange(12) - 5.5) / 12)
-            w_in = w_all[mis[sel] % 12]
+            w_in = w_all[month_in_year(mis[sel])]
             n = int(round(float(by_year(table, y)) * self.scale * w_in.sum() / w_all.sum()))
             counts[sel] = rng.multinomial(n, w_in / w_in.sum())
         return mis, counts
@@ -129,7 +132,7 @@ class Simulation:
         issue.sort()
         n = len(issue)
         year = year_of_day(issue)
-        frac = (issue - month_first_day((year - 1970) * 12)) / 365.25
+        frac = (issue - month_first_day(january_of(year))) / 365.25
         exc = np.zeros(n, dtype=bool)
         ontime = np.zeros(n, dtype=bool)
         for y in np.unique(year):
@@ -183,13 +186,13 @@ class Simulation:
         rng = self.rng(2)
         req_season = (1.0, 1.05, 1.1, 0.9, 1.05, 1.15, 1.15, 0.55, 0.85, 1.05, 1.15, 0.95)
         mis = np.arange(self.s_mi, self.e_mi)
-        years = 1970 + mis // 12
+        years = year_of_month(mis)
         target = np.zeros(len(mis))
         for y in np.unique(years):
             sel = years == y
             g = 0.5 * np.log(by_year(REQUESTS_RECEIVED, y + 1) / by_year(REQUESTS_RECEIVED, y - 1))
             w_all = np.asarray(req_season) * np.exp(g * (np.arange(12) - 5.5) / 12)
-            target[sel] = by_year(REQUESTS_RECEIVED, y) * self.scale * w_all[mis[sel] % 12] / w_all.sum()
+            target[sel] = by_year(REQUESTS_RECEIVED, y) * self.scale * w_all[month_in_year(mis[sel])] / w_all.sum()
         off = month_of_day(track_received) - self.s_mi
         have = np.bincount(off[(off >= 0) & (off < len(mis))], minlength=len(mis))
         raw = np.maximum(target - have, MIN_NOT_ASSESSED_SHARE * target)
