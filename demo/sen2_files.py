@@ -70,6 +70,11 @@ def file_name(module: str, export: _dt.date) -> str:
     return f"Blade-Export_{export:%d-%m-%Y}_{module}.csv"
 
 
+def blade_date(day: _dt.date) -> str:
+    """A date as Blade writes it ('2024-Sep-28 00:00:00'), the same in every locale."""
+    return f"{day.year:04d}-{_MONTH_ABBR[day.month - 1]}-{day.day:02d} 00:00:00"
+
+
 def blade_dates(days: np.ndarray) -> np.ndarray:
     """Blade date strings ('2024-Sep-28 00:00:00'), '' for NA; locale-independent lookup formatting."""
     days = np.asarray(days, dtype=np.int64)
@@ -79,8 +84,7 @@ def blade_dates(days: np.ndarray) -> np.ndarray:
     lo, hi = int(days[present].min()), int(days[present].max())
     labels = [""]  # index 0: no date; index k: day lo + k - 1 (a dense table: O(n), no sort)
     for u in range(lo, hi + 1):
-        d = date_of(u)
-        labels.append(f"{d.year:04d}-{_MONTH_ABBR[d.month - 1]}-{d.day:02d} 00:00:00")
+        labels.append(blade_date(date_of(u)))
     return np.array(labels, dtype=object)[np.where(present, days - lo + 1, 0)]
 
 
