@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from etl.sql_text import literal
+
 DEFAULT_DB = Path("data/app.duckdb")
 # schema.sql, then one file per source family; the audit log and the meeting notes have their own files
 # (kpi/access/audit.py, kpi/notes.py), not this database.
@@ -68,4 +70,4 @@ def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
 
 def limit_memory(con: duckdb.DuckDBPyConnection, limit: str = LOAD_MEMORY_LIMIT) -> None:
     """Cap DuckDB's memory for a load (it spills to its temp directory beyond it); ``RESET memory_limit`` undoes."""
-    con.execute(f"SET memory_limit = '{limit}'")
+    con.execute(f"SET memory_limit = {literal(limit)}")

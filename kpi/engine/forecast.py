@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kpi.definitions import month_index
+from etl.months import index as month_index
 
 DEFAULT_WINDOW = 12
 MIN_POINTS = 6
