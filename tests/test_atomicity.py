@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from etl.load import load_paths
-from tests.blade import Blade
+from tests.support.blade import Blade
+from tests.support.db import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,17 +41,6 @@ L.Loader.load_file = load_and_hang
 L.load_paths([Path(sys.argv[1])], Path(sys.argv[2]))
 print("finished without being killed")
 """
-
-
-def snapshot(db: Path) -> dict[str, list]:
-    """Every row of every table, in a stable order."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
-        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
-    finally:
-        con.close()
 
 
 def first_extract() -> Blade:

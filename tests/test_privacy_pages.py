@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from tests.test_app import plan_extract, run_app
+from tests.support.app import plan_extract, run_app
 
 pytestmark = pytest.mark.slow  # pages under streamlit's AppTest (~2 s each): make test
 
