@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from etl.load import load_paths
-from tests.support.blade import Blade
 from tests.support.db import snapshot
+from tests.support.revisions import first_extract, second_extract
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,24 +41,6 @@ L.Loader.load_file = load_and_hang
 L.load_paths([Path(sys.argv[1])], Path(sys.argv[2]))
 print("finished without being killed")
 """
-
-
-def first_extract() -> Blade:
-    b = Blade()
-    r = b.issued_plan("2023-01-02", "2023-05-22")
-    b.review(r, "2024-05-01", "2024-05-20", "M")
-    return b
-
-
-def second_extract() -> Blade:
-    """Next month's extract: the same first records, one revised, and many new ones in every module."""
-    b = first_extract()
-    b.rows["sen2"][0]["year"] = 2026
-    b.rows["assessment"][0]["week20"] = 1
-    for i in range(300):
-        r = b.issued_plan(f"2023-{1 + i % 12:02d}-03", f"2023-{1 + i % 12:02d}-20")
-        b.review(r, "2024-06-01", "2024-06-15", "A")
-    return b
 
 
 @pytest.mark.parametrize("stop_after", [1, 4])
