@@ -4,7 +4,8 @@
   local CSV extracts (advice, audits, placements, reduced timetables, KPI returns); ``nhs``: NHS England workbooks;
   ``explore_fixture``: the Explore and Explain extracts;
 - ``app``: the pages run under Streamlit's AppTest on ``plan_extract``; ``browser``: the app served for Chromium;
-- ``published``: the public statistics bundled in data/published; ``db``: a database read whole.
+- ``revisions``: two extracts a month apart, the second revising the first; ``published``: the public statistics
+  bundled in data/published; ``db``: a database read whole.
 """
 
 from pathlib import Path
