@@ -15,13 +15,19 @@ import streamlit as st
 
 from kpi.engine.area import data_as_at
 from kpi.views.charts import format_date, format_period, format_window, plan_length, plan_month, stocktakes
-from pages import _shared as ui
+from pages import _audit as audit
+from pages import _auth as auth
+from pages import _data as data
+from pages import _session as session
+from pages import _states as states
+from pages import _style as style
+from pages import _url as url
 from pages._refresh import refresh_notice
 
 st.set_page_config(page_title="APP KPI dashboard", page_icon=":material/monitoring:", layout="wide")
-st.html(ui.CSS)
+st.html(style.CSS)
 
-user = ui.current_user()  # OIDC sign-in, or local single-user mode; None: sign-in prompt or no access shown
+user = auth.current_user()  # OIDC sign-in, or local single-user mode; None: sign-in prompt or no access shown
 pages = {  # ids as in access.yaml: a role's pages, no others, are in the navigation
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     "kpi_trajectory": st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
@@ -33,13 +39,13 @@ pages = {  # ids as in access.yaml: a role's pages, no others, are in the naviga
     "sql_console": st.Page("pages/sql_console.py", title="SQL console", icon=":material/terminal:"),
     "audit_log": st.Page("pages/audit_log.py", title="Audit log", icon=":material/policy:"),
 }
-page = st.navigation(ui.pages_for(user, pages))
+page = st.navigation(auth.pages_for(user, pages))
 if user is None:
     st.stop()
-ui.page_title(page.title)  # the tab names the page even if it stops early; pages name their month or KPI too
-refused = ui.requested_path(page, pages)  # a link to a page this role may not open: audited as such
+style.page_title(page.title)  # the tab names the page even if it stops early; pages name their month or KPI too
+refused = audit.requested_path(page, pages)  # a link to a page this role may not open: audited as such
 
-catalogue = ui.catalogue()
+catalogue = data.catalogue()
 window = catalogue.plan_window
 approved = f" · approved {format_date(window.approved)}" if window.approved else ""
 
@@ -48,16 +54,16 @@ st.title(window.name, anchor=False)
 subtitle = st.empty()
 subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved}")
 
-db_path = ui.db_path()
+db_path = data.db_path()
 refresh_notice(db_path)  # "Data refreshed at 10:42" once after a load; just before the series reads the same file
 with st.sidebar:
-    ui.sidebar_identity(user)
-areas = ui.areas_or_explain(db_path)
+    auth.sidebar_identity(user)
+areas = states.areas_or_explain(db_path)
 if areas is None:
     st.stop()
-area, area_note = ui.choose_area(areas)  # a selector in the sidebar when more than one area is loaded
+area, area_note = url.choose_area(areas)  # a selector in the sidebar when more than one area is loaded
 area_name = dict(areas)[area]
-as_of, as_of_note = ui.as_of_from_url()
+as_of, as_of_note = url.as_of_from_url()
 with st.sidebar:
     with st.expander("As it stood on a past day", expanded=as_of is not None):
         picked = st.date_input("Figures as they stood on", value=date.fromisoformat(as_of) if as_of else None,
@@ -66,17 +72,17 @@ with st.sidebar:
                                     "shown. Leave empty for the latest figures.")
 if (picked.isoformat() if picked else None) != as_of:  # a day chosen or cleared: into the link, then redraw
     if picked:
-        ui.write_to_url("as_of", picked.isoformat())
+        url.write_to_url("as_of", picked.isoformat())
     else:
-        ui.forget_url("as_of")
+        url.forget_url("as_of")
     st.rerun()
-series = ui.load_series_or_explain(db_path, area, as_of)
+series = states.load_series_or_explain(db_path, area, as_of)
 if series is None:
     st.stop()
 
-periods = ui.periods_with_data(series)
-latest = ui.latest_with_data(series)
-as_at, as_at_source = ui.db_call(data_as_at, area, as_of)
+periods = data.periods_with_data(series)
+latest = data.latest_with_data(series)
+as_at, as_at_source = data.db_call(data_as_at, area, as_of)
 partial = set(series.loc[~series["complete"].astype(bool), "period"]) if "complete" in series.columns else set()
 
 
@@ -88,10 +94,10 @@ def _period_label(period: str) -> str:
 
 def _jump(period: str) -> None:
     st.session_state["period"] = period
-    ui.write_to_url("period", period)
+    url.write_to_url("period", period)
 
 
-note = ui.choose_from_url("period", periods, latest, format_period, "the month")
+note = url.choose_from_url("period", periods, latest, format_period, "the month")
 with st.sidebar:
     period = st.selectbox(
         "Reporting month", periods, key="period", format_func=_period_label,
@@ -103,10 +109,10 @@ with st.sidebar:
             st.button(f"{label}: {format_period(p)}", key=f"jump_{label}", on_click=_jump, args=(p,),
                       disabled=p == period, width="stretch")
     updated = datetime.fromtimestamp(db_path.stat().st_mtime)
-    where = f"`{db_path}`, " if ui.sees_exact_figures() else ""  # the server's file system: analysts only
+    where = f"`{db_path}`, " if session.sees_exact_figures() else ""  # the server's file system: analysts only
     st.caption(f"Data: {where}updated {updated:%d %B %Y at %H:%M}. "
                "Management information from SEN2 case records; not official statistics.")
-ui.write_to_url("period", period)
+url.write_to_url("period", period)
 
 n = plan_month(period, window)
 where = f"month {n} of {plan_length(window)} of the plan" if n else (
@@ -123,7 +129,7 @@ if period in partial:
     st.warning(f"{format_period(period)} is a partial month: the data are as at {format_date(as_at)}, so its "
                "figures are incomplete, month-end counts are not shown and no status is given. The latest complete "
                f"month is {format_period(latest)}.", icon=":material/hourglass_top:")
-home, _ = ui.home_area_code()
+home, _ = data.home_area_code()
 if home and area != home and home in dict(areas):
     st.caption(f"The plan's trajectories and targets are {dict(areas)[home]}'s (kpi_definitions.yaml); "
                f"{area_name}'s figures are set against them for comparison, not against a plan of its own.")
@@ -131,12 +137,12 @@ for message in (area_note, note, as_of_note):
     if message:
         st.info(message, icon=":material/link_off:")
 
-ui.set_context(ui.Context(catalogue=catalogue, series=series, period=period, user=user, area=area,
+session.set_context(session.Context(catalogue=catalogue, series=series, period=period, user=user, area=area,
                           area_name=area_name, areas=tuple(areas)))
-view = ui.prepare_page_view(page, refused)  # read before the page runs: a page ending in st.stop() is recorded too
+view = audit.prepare_page_view(page, refused)  # read before the page runs: a page ending in st.stop() is recorded too
 try:
     page.run()
 except BaseException:  # st.stop(), st.rerun() or a failure: Streamlit state is no longer readable in this run
-    ui.record_page_view(view)
+    audit.record_page_view(view)
     raise
-ui.record_page_view(ui.prepare_page_view(page, refused))  # with the parameters the page has put in the URL
+audit.record_page_view(audit.prepare_page_view(page, refused))  # with the parameters the page has put in the URL

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages._shared import _stamp
+from pages._data import stamp as data_stamp
 
 OPENED_KEY = "_data_stamp_opened"
 
@@ -31,7 +31,7 @@ def refresh_message(mtime: float) -> str:
 def refresh_notice(path: Path) -> None:
     """Show the notice when the database's stamp differs from the one this session opened on."""
     try:
-        stamp = _stamp(path)
+        stamp = data_stamp(path)
     except FileNotFoundError:
         return
     opened = st.session_state.setdefault(OPENED_KEY, stamp)

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi.access import audit as audit_log
 from kpi.views.charts import table_csv
-from pages import _shared as ui
+from pages import _audit as audit
+from pages import _auth as auth
+from pages import _data as data
+from pages import _style as style
 
 PAGE = "audit_log"
 LABELS = {"all": "All events", "sign_in": "Sign-ins", "access_denied": "Refused access",
           "page_view": "Page views", "download": "Downloads", "sql_query": "SQL queries"}
 
-ui.require(PAGE)
-path = audit_log.audit_path(ui.db_path())
+auth.require(PAGE)
+path = data.audit_path()
 
-ui.page_title("Audit log")
+style.page_title("Audit log")
 st.header("Audit log", anchor=False)
 st.markdown(f"Who did what, and when (UTC), most recent first. Kept in `{path}`, beside the database.")
 event = st.segmented_control("Show", list(LABELS), format_func=LABELS.get, default="all", key="audit_event",
                              required=True)
-log = audit_log.read_log(path, limit=1000, event=None if event == "all" else event)
+log = data.audit_events(1000, None if event == "all" else event)
 if log.empty:
     st.info("No events recorded yet.", icon=":material/history:")
 else:
@@ -31,5 +33,5 @@ else:
         "session_id": "Session"})
     st.caption(f"The latest {len(log):,} events." if len(log) == 1000 else f"{len(log):,} events.")
     st.download_button("Download the audit log (CSV)", table_csv(log), file_name="audit_log.csv", mime="text/csv",
-                       icon=":material/download:", key="audit_download", on_click=ui.audit_download,
+                       icon=":material/download:", key="audit_download", on_click=audit.download,
                        args=(PAGE, "audit_log.csv", len(log)))

@@ -10,17 +10,23 @@ from kpi.engine.reconcile import COUNT_TOLERANCE, RATE_TOLERANCE_PP
 from kpi.views.benchmark_charts import benchmark_bars, comparison_figure, quartile_text, rank_figure
 from kpi.views.charts import format_value
 from kpi.views.comparison import comparison_wide, local_calendar_years
-from pages import _shared as ui
+from pages import _audit as audit
+from pages import _data as data
+from pages import _html as html
+from pages import _session as session
+from pages import _style as style
+from pages import _url as url
+from pages import _widgets as widgets
 
-ctx = ui.context()
+ctx = session.context()
 cat = ctx.catalogue
-db = ui.db_path()
+db = data.db_path()
 
-ui.page_title("Benchmarks")
+style.page_title("Benchmarks")
 st.header("Benchmarks", anchor=False)
 area_code = ctx.area  # the area chosen in the sidebar (the home area by default)
 
-choices = ui.comparable_kpis(db)
+choices = data.comparable_kpis(db)
 if not choices:
     st.warning("No DfE published statistics are loaded in this database yet.", icon=":material/database:")
     st.markdown(
@@ -31,9 +37,9 @@ if not choices:
     st.stop()
 
 short = {k.id: k.short_name for k in [*cat.kpis, *cat.published_measures]}
-note = ui.choose_from_url("kpi", choices, choices[0], lambda i: short[i], "the KPI")
+note = url.choose_from_url("kpi", choices, choices[0], lambda i: short[i], "the KPI")
 kpi_id = st.selectbox("KPI", choices, key="kpi", format_func=short.get, width=520)
-ui.write_to_url("kpi", kpi_id)
+url.write_to_url("kpi", kpi_id)
 if note:
     st.info(note, icon=":material/link_off:")
 kpi = cat.measure(kpi_id)  # a KPI, or a measure DfE publishes that the case records cannot compute
@@ -41,7 +47,7 @@ unit, d = kpi.unit, kpi.decimals
 if kpi_id not in cat.ids:
     st.caption(f"{kpi.description} Basis: {kpi.statutory_basis} Source: {kpi.source}.")
 
-comparison = ui.kpi_comparison(db, kpi_id, area_code)
+comparison = data.kpi_comparison(db, kpi_id, area_code)
 if comparison.problem:
     st.warning(comparison.problem, icon=":material/info:")
     st.stop()
@@ -55,7 +61,7 @@ st.caption(f"{area.name} ({area.area_code}, DfE {area.old_la_code}) · {area.reg
            f"{'Higher' if kpi.polarity == 'up' else 'Lower'} is better · DfE published statistics, calendar years")
 
 year = st.selectbox("Year", years, key="bench_year", width=200)
-table, why = ui.benchmark_table(db, kpi_id, area_code, int(year), kpi.polarity)
+table, why = data.benchmark_table(db, kpi_id, area_code, int(year), kpi.polarity)
 if table is None:
     st.warning(why, icon=":material/info:")
     st.stop()
@@ -65,16 +71,16 @@ eng = table[table["role"] == "england"].iloc[0]
 pooled = table[table["role"] == "neighbours_pooled"].iloc[0]
 with st.container(border=True):
     c = st.columns(4)
-    c[0].markdown(ui.cell(f"{area.name}, {year}", format_value(me["value"], unit, d),
+    c[0].markdown(html.cell(f"{area.name}, {year}", format_value(me["value"], unit, d),
                           f"{int(me['numerator']):,} of {int(me['denominator']):,}"
                           if pd.notna(me["numerator"]) and pd.notna(me["denominator"]) else None),
                   unsafe_allow_html=True)
-    c[1].markdown(ui.cell("England", format_value(eng["value"], unit, d), size="mid"), unsafe_allow_html=True)
-    c[2].markdown(ui.cell("Statistical neighbours (pooled)", format_value(pooled["value"], unit, d),
+    c[1].markdown(html.cell("England", format_value(eng["value"], unit, d), size="mid"), unsafe_allow_html=True)
+    c[2].markdown(html.cell("Statistical neighbours (pooled)", format_value(pooled["value"], unit, d),
                           f"{int(pooled['n_areas'])} neighbours" if pd.notna(pooled["n_areas"]) else None,
                           size="mid"), unsafe_allow_html=True)
     rank = f"{int(me['rank'])} of {int(me['n_ranked'])}" if pd.notna(me["rank"]) else "–"
-    c[3].markdown(ui.cell("Rank among English local areas", rank, quartile_text(me["quartile"]), size="mid"),
+    c[3].markdown(html.cell("Rank among English local areas", rank, quartile_text(me["quartile"]), size="mid"),
                   unsafe_allow_html=True)
 
 st.subheader(f"{year}: the area, England, region and neighbours", anchor=False)
@@ -91,7 +97,7 @@ st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_
     "Rank": st.column_config.NumberColumn(format="%d")})
 st.download_button(f"Download the {year} benchmark table (CSV)", shown.to_csv(index=False).encode("utf-8"),
                    file_name=f"{kpi_id}_benchmark_{year}.csv", mime="text/csv", icon=":material/download:",
-                   key="bench_download", on_click=ui.audit_download,
+                   key="bench_download", on_click=audit.download,
                    args=("benchmarks", f"{kpi_id}_benchmark_{year}.csv", len(shown)))
 st.caption("Rank is among all English local areas with a published value (1 = best; ties share the best rank). "
            "Quartile 1 is the best quarter. Neighbours pooled = their numerators summed over their denominators.")
@@ -108,14 +114,14 @@ st.plotly_chart(comparison_figure(kpi, area, hist, local, kpi.plan.target.value 
 if comparison.target is not None:
     st.markdown(comparison.target.sentence(kpi))
 wide = comparison_wide(hist, local, area)
-ui.comparison_table(wide)
+widgets.comparison_table(wide)
 
 st.subheader("Reconciliation with DfE", anchor=False, divider="gray")
 st.markdown(f"{area.name}'s own calendar-year figures, computed from its case records, beside what DfE published "
             f"for it. Flagged: a rate more than {RATE_TOLERANCE_PP:g} percentage point apart, or a count more than "
             f"{COUNT_TOLERANCE:.0%} apart — the check to make before and after the statutory return.")
-recon, why = ui.reconciliation(db, area_code) if ui.sees_exact_figures() else (None, None)
-if not ui.sees_exact_figures():
+recon, why = data.reconciliation(db, area_code) if session.sees_exact_figures() else (None, None)
+if not session.sees_exact_figures():
     st.info("The reconciliation compares exact counts from the case records, so it is shown to analysts only.",
             icon=":material/lock:")
 elif recon is None:
@@ -138,5 +144,5 @@ else:
                "figure; counts with DfE's published counts.")
     st.download_button("Download the reconciliation (CSV)", r.to_csv(index=False).encode("utf-8"),
                        file_name="reconciliation.csv", mime="text/csv", icon=":material/download:",
-                       key="recon_download", on_click=ui.audit_download, args=("benchmarks", "reconciliation.csv",
+                       key="recon_download", on_click=audit.download, args=("benchmarks", "reconciliation.csv",
                                                                                 len(r)))

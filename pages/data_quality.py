@@ -11,21 +11,19 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi.engine.data_quality import quality_report, revision_counts
-from kpi.engine.series import open_readonly
 from kpi.views.charts import format_date, table_csv
-from pages import _shared as ui
+from pages import _audit as audit
+from pages import _data as data
+from pages import _session as session
+from pages import _style as style
 
-ctx = ui.context()
-analyst = ui.sees_exact_figures()
-path = ui.db_path()
-con = open_readonly(path)
-try:
-    report = quality_report(con, area=ctx.area)
-finally:
-    con.close()
+ctx = session.context()
+analyst = session.sees_exact_figures()
+path = data.db_path()
+report = data.read(quality_report, area=ctx.area)  # not cached: freshness is judged against today
 
 heading = f"Data quality: {ctx.area_name}" if len(ctx.areas) > 1 else "Data quality"
-ui.page_title(heading)
+style.page_title(heading)
 st.header(heading, anchor=False)
 st.markdown(f"**{report.headline}.** Identifier values (names, UPN, birth dates, postcodes) are never stored, "
             "so they are blank in the quarantine; people appear only as shortened pseudonyms.")
@@ -68,14 +66,14 @@ with quarantine:
         st.dataframe(report.quarantine, hide_index=True, width="stretch")
         st.download_button("Download quarantined rows (CSV)", table_csv(report.quarantine),
                            file_name="quarantine.csv", mime="text/csv", icon=":material/download:",
-                           key="quarantine_download", on_click=ui.audit_download,
+                           key="quarantine_download", on_click=audit.download,
                            args=("data_quality", "quarantine.csv", len(report.quarantine)))
 
 with revisions:
     if report.revisions.empty:
         st.info("No record has been revised by a later extract yet.", icon=":material/history:")
     elif not analyst:  # each revised record's key, dates, outcome and age are record-level: analysts only
-        rule = ui.access_config().suppression
+        rule = data.access_config().suppression
         st.caption("How many records later extracts changed, by module and the values changed. The records "
                    f"themselves are shown to analysts only; counts of {rule.min_count}–{rule.max_count} show as “c”.")
         st.dataframe(revision_counts(report.revisions, (rule.min_count, rule.max_count)), hide_index=True,

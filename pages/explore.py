@@ -18,17 +18,23 @@ from kpi.views.explore_view import (
     table_formats,
     table_height,
 )
-from pages import _shared as ui
+from pages import _audit as audit
+from pages import _auth as auth
+from pages import _data as data
+from pages import _html as html
+from pages import _session as session
+from pages import _style as style
+from pages import _url as url
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-ui.require("explore")  # analysts only (access.yaml): exact figures
-ctx = ui.context()
+auth.require("explore")  # analysts only (access.yaml): exact figures
+ctx = session.context()
 cat = ctx.catalogue
 short = {k.id: k.short_name for k in cat.kpis}
-months = ui.periods_with_data(ctx.series)  # newest first
+months = data.periods_with_data(ctx.series)  # newest first
 
-ui.page_title("Explore")
+style.page_title("Explore")
 st.header("Explore", anchor=False)
 st.caption("For analysts: exact figures from the pseudonymised case records and referral extracts, broken down and "
            "filtered. Every total equals the headline figure for the same months.")
@@ -36,24 +42,24 @@ st.caption("For analysts: exact figures from the pseudonymised case records and 
 # The KPI decides the rows and so the characteristics: SEN2 events (kpi.engine.explore) or referrals
 # (kpi.engine.explore_waits).
 explorable = [k.id for k in cat.kpis if k.id in cat.event_ids or exw.is_wait_kpi(k)]  # not the local extracts yet
-notes = [ui.choose_from_url("kpi", explorable, explorable[0], short.get, "the KPI")]
+notes = [url.choose_from_url("kpi", explorable, explorable[0], short.get, "the KPI")]
 engine = exw if exw.is_wait_kpi(cat.get(st.session_state["kpi"])) else ex
-dims = ui.db_call(engine.available_dimensions, ctx.area)
+dims = data.db_call(engine.available_dimensions, ctx.area)
 labels = {d.id: d.label for d in dims}
 if not labels:
     st.warning("The loaded records hold no characteristic to break this KPI down by.", icon=":material/database:")
     st.stop()
-notes += [ui.choose_from_url("start", months, ctx.period, format_period, "the first month"),
-          ui.choose_from_url("end", months, ctx.period, format_period, "the last month"),
-          ui.choose_from_url("by", list(labels), next(iter(labels)), labels.get, "the breakdown"),
-          ui.choose_from_url("compare", ["no", "yes"], "no", str, "comparison")]
+notes += [url.choose_from_url("start", months, ctx.period, format_period, "the first month"),
+          url.choose_from_url("end", months, ctx.period, format_period, "the last month"),
+          url.choose_from_url("by", list(labels), next(iter(labels)), labels.get, "the breakdown"),
+          url.choose_from_url("compare", ["no", "yes"], "no", str, "comparison")]
 row = st.columns([2.4, 1.1, 1.1, 1.8], vertical_alignment="bottom")
 kpi_id = row[0].selectbox("KPI", explorable, key="kpi", format_func=short.get, persist_state="session")
 start = row[1].selectbox("From", months, key="start", format_func=format_period, persist_state="session")
 end = row[2].selectbox("To", months, key="end", format_func=format_period, persist_state="session")
 by = row[3].selectbox("Break down by", list(labels), key="by", format_func=labels.get, persist_state="session")
 for key, value in (("kpi", kpi_id), ("start", start), ("end", end), ("by", by)):
-    ui.write_to_url(key, value)
+    url.write_to_url(key, value)
 if start > end:
     notes.append(f"“From” ({format_period(start)}) is after “To” ({format_period(end)}): showing the months between.")
     start, end = end, start
@@ -62,44 +68,44 @@ span = ex.Span(start, end)
 row = st.columns([1.6, 1.1, 1.1, 1.8], vertical_alignment="bottom")
 compare_on = row[0].radio("Compare with another period", ["no", "yes"], key="compare", horizontal=True,
                           format_func={"no": "No", "yes": "Yes"}.get, persist_state="session") == "yes"
-ui.write_to_url("compare", "yes" if compare_on else "no")
+url.write_to_url("compare", "yes" if compare_on else "no")
 compare = None
 if compare_on:
     default = ex.default_comparison(span, months)
-    notes += [ui.choose_from_url("cmp_start", months, default.start, format_period, "the comparison's first month"),
-              ui.choose_from_url("cmp_end", months, default.end, format_period, "the comparison's last month")]
+    notes += [url.choose_from_url("cmp_start", months, default.start, format_period, "the comparison's first month"),
+              url.choose_from_url("cmp_end", months, default.end, format_period, "the comparison's last month")]
     c_start = row[1].selectbox("Compare from", months, key="cmp_start", format_func=format_period,
                                persist_state="session")
     c_end = row[2].selectbox("Compare to", months, key="cmp_end", format_func=format_period, persist_state="session")
-    ui.write_to_url("cmp_start", c_start)
-    ui.write_to_url("cmp_end", c_end)
+    url.write_to_url("cmp_start", c_start)
+    url.write_to_url("cmp_end", c_end)
     compare = ex.Span(min(c_start, c_end), max(c_start, c_end))
     if compare == span:
         notes.append("The comparison is the same period as the one shown: choose different months to compare.")
         compare = None
 else:
-    ui.forget_url("cmp_start")
-    ui.forget_url("cmp_end")
+    url.forget_url("cmp_start")
+    url.forget_url("cmp_end")
 
 filters: dict[str, tuple[str, ...]] = {}
 with st.expander("Filters", expanded=any(st.query_params.get_all(f"f_{d}") for d in labels)):
     cols = st.columns(3)
     for i, (dim_id, label) in enumerate(labels.items()):
-        options = ui.db_call(engine.dimension_values, dim_id, ctx.area)
-        dropped = ui.choose_many_from_url(f"f_{dim_id}", options)
+        options = data.db_call(engine.dimension_values, dim_id, ctx.area)
+        dropped = url.choose_many_from_url(f"f_{dim_id}", options)
         if dropped:
-            shown = ", ".join(ui.md(v) for v in dropped[:5])
+            shown = ", ".join(html.md(v) for v in dropped[:5])
             shown += f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
             notes.append(f"The link filters {label.lower()} by {shown}, which the data do not hold.")
         chosen = cols[i % 3].multiselect(label, options, key=f"f_{dim_id}", placeholder="All", persist_state="session")
-        ui.write_many_to_url(f"f_{dim_id}", chosen)
+        url.write_many_to_url(f"f_{dim_id}", chosen)
         if chosen:
             filters[dim_id] = tuple(chosen)
 for note in filter(None, notes):
     st.info(note, icon=":material/info:")
 
 kpi = cat.get(kpi_id)
-df = ui.db_call(engine.breakdown, kpi, by, span, compare, filters, ctx.area)
+df = data.db_call(engine.breakdown, kpi, by, span, compare, filters, ctx.area)
 table = breakdown_table(df, kpi, by, span, compare)
 bars = chart_frame(df, kpi, by, span, compare)
 t = df.iloc[-1]
@@ -121,10 +127,10 @@ st.plotly_chart(breakdown_figure(bars, kpi, by), key="explore_chart",
                 config={"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
 dl = st.columns([1, 1, 3])
 dl[0].download_button("Chart data (CSV)", table_csv(bars), file_name=f"{name}_chart.csv", mime="text/csv",
-                      icon=":material/download:", key="chart_csv", on_click=ui.audit_download,
+                      icon=":material/download:", key="chart_csv", on_click=audit.download,
                       args=("explore", f"{name}_chart.csv", len(bars)))
 dl[1].download_button("Chart data (Excel)", excel_bytes(bars, "Chart data"), file_name=f"{name}_chart.xlsx",
-                      mime=XLSX, icon=":material/download:", key="chart_xlsx", on_click=ui.audit_download,
+                      mime=XLSX, icon=":material/download:", key="chart_xlsx", on_click=audit.download,
                       args=("explore", f"{name}_chart.xlsx", len(bars)))
 
 st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="explore_table",
@@ -132,10 +138,10 @@ st.dataframe(table, hide_index=True, width="stretch", placeholder="–", key="ex
                  c: st.column_config.NumberColumn(c, format=f) for c, f in table_formats(table, kpi).items()})
 dl = st.columns([1, 1, 3])
 dl[0].download_button("Table (CSV)", table_csv(table), file_name=f"{name}.csv", mime="text/csv",
-                      icon=":material/download:", key="table_csv", on_click=ui.audit_download,
+                      icon=":material/download:", key="table_csv", on_click=audit.download,
                       args=("explore", f"{name}.csv", len(table)))
 dl[1].download_button("Table (Excel)", excel_bytes(table, "Breakdown"), file_name=f"{name}.xlsx", mime=XLSX,
-                      icon=":material/download:", key="table_xlsx", on_click=ui.audit_download,
+                      icon=":material/download:", key="table_xlsx", on_click=audit.download,
                       args=("explore", f"{name}.xlsx", len(table)))
 
 notes = ["Each referral is grouped by its service, the child's age at referral and locality. Broken down by service, "

@@ -29,29 +29,36 @@ from kpi.views.charts import (
 from kpi.views.comparison import comparison_wide, local_calendar_years
 from kpi.views.icons import assurance_svg, variation_svg
 from kpi.views.spc_chart import spc_figure, spc_method_text
-from pages import _shared as ui
+from pages import _audit as audit
+from pages import _auth as auth
+from pages import _data as data
+from pages import _html as html
+from pages import _session as session
+from pages import _style as style
+from pages import _url as url
+from pages import _widgets as widgets
 
-ctx = ui.context()
-ctx_db = ui.db_path()
+ctx = session.context()
+ctx_db = data.db_path()
 cat, period = ctx.catalogue, ctx.period
 published = [m.id for m in cat.published_measures]  # annual, published only: no monthly series or plan
 short = {k.id: k.short_name for k in [*cat.kpis, *cat.published_measures]}
 short.update({m: f"{short[m]} (published annually)" for m in published})
 choices = [*cat.ids, *published]
 
-note = ui.choose_from_url("kpi", choices, cat.ids[0], lambda i: short[i], "the KPI")
+note = url.choose_from_url("kpi", choices, cat.ids[0], lambda i: short[i], "the KPI")
 kpi_id = st.selectbox("KPI", choices, key="kpi", format_func=short.get, persist_state="session", width=520)
-ui.write_to_url("kpi", kpi_id)
+url.write_to_url("kpi", kpi_id)
 if note:
     st.info(note, icon=":material/link_off:")
 
 if kpi_id in published:
     measure = cat.measure(kpi_id)
-    ui.page_title(f"KPI trajectory: {measure.short_name}")
+    style.page_title(f"KPI trajectory: {measure.short_name}")
     st.header(measure.name, anchor=False)
     st.caption(f"Published annually by DfE · {polarity_text(measure.polarity)} · no monthly series, plan or status: "
                "the case records do not hold every decision it counts")
-    comparison = ui.kpi_comparison(ctx_db, kpi_id, ctx.area)
+    comparison = data.kpi_comparison(ctx_db, kpi_id, ctx.area)
     if comparison.problem:
         st.warning(comparison.problem, icon=":material/info:")
     else:
@@ -61,12 +68,12 @@ if kpi_id in published:
                         alt=f"Line chart of {measure.short_name} by calendar year for {comparison.area.name}, "
                             "England, the region and statistical neighbours (DfE published figures).")
         with st.expander("Rank and quartile by year (table)"):
-            ui.comparison_table(comparison_wide(comparison.history, local_calendar_years(ctx.series.iloc[0:0]),
+            widgets.comparison_table(comparison_wide(comparison.history, local_calendar_years(ctx.series.iloc[0:0]),
                                                 comparison.area))
     st.subheader("About this measure", anchor=False)
     st.markdown(f"{measure.description}\n\n- **Statutory basis:** {measure.statutory_basis}\n"
                 f"- **Source:** {measure.source}\n- **Owner:** {measure.owner}\n- **Id:** `{measure.id}`")
-    if ui.can_open("benchmarks"):
+    if auth.can_open("benchmarks"):
         st.page_link("pages/benchmarks.py", label=f"Every neighbour and rank for {measure.short_name} on Benchmarks",
                      icon=":material/leaderboard:", query_params={"kpi": kpi_id})
     st.stop()
@@ -77,10 +84,10 @@ now = scorecard(rows, cat, period).set_index("kpi_id").loc[kpi_id]
 median = rows.loc[rows["period"] == period, "median"]
 unit, d = kpi.unit, kpi.decimals
 
-ui.page_title(f"KPI trajectory: {kpi.short_name}")
+style.page_title(f"KPI trajectory: {kpi.short_name}")
 st.header(kpi.name, anchor=False)
 st.caption(f"APP area {cat.area_name(kpi.app_area)} · {polarity_text(kpi.polarity)}")
-if ui.can_open("explain") and kpi_id in cat.event_ids:  # Explain reads SEN2 events; waits are referrals
+if auth.can_open("explain") and kpi_id in cat.event_ids:  # Explain reads SEN2 events; waits are referrals
     st.page_link("pages/explain.py", label=f"Explain the {format_period(period)} figure: its SQL, counts, loads "
                  "and records", icon=":material/manage_search:", query_params={"kpi": kpi_id, "period": period})
 
@@ -88,27 +95,27 @@ with st.container(border=True):
     c = st.columns([1.4, 1.2, 1.4, 1.6, 1.6])
     hidden = now.status == "suppressed"
     if kpi.basis == "rolling_12m":
-        c[0].markdown(ui.cell(f"12 months to {format_period(period)}",
+        c[0].markdown(html.cell(f"12 months to {format_period(period)}",
                               format_value(now.value, unit, d, suppressed=hidden),
                               format_basis(now.numerator, now.denominator, unit, suppressed=hidden)
                               + f" · {format_period(period)} alone: "
                               + format_value(now.monthly_value, unit, d, suppressed=hidden)),
                       unsafe_allow_html=True)
     else:
-        c[0].markdown(ui.cell(format_period(period), format_value(now.value, unit, d, suppressed=hidden),
+        c[0].markdown(html.cell(format_period(period), format_value(now.value, unit, d, suppressed=hidden),
                               format_basis(now.numerator, now.denominator, unit,
                                            median.iloc[0] if len(median) else None, suppressed=hidden)),
                       unsafe_allow_html=True)
-    c[1].markdown(ui.cell("Trajectory", format_value(now.trajectory, unit, d), "planned for the month"
+    c[1].markdown(html.cell("Trajectory", format_value(now.trajectory, unit, d), "planned for the month"
                           if pd.notna(now.trajectory) else "no plan this month", size="mid"), unsafe_allow_html=True)
     planned = isinstance(now.target_period, str)  # NaN, not None, for an unplanned KPI under pandas 3
-    c[2].markdown(ui.cell("Target", format_value(now.target, unit, d),
+    c[2].markdown(html.cell("Target", format_value(now.target, unit, d),
                           f"by {format_period(now.target_period)}" if planned else "none set", size="mid"),
                   unsafe_allow_html=True)
     judged = now.status if isinstance(now.status, str) else now.unjudged
-    c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(judged, status_text(judged)),
+    c[3].markdown('<p class="kpi-label">Status</p>' + html.status_badge(judged, status_text(judged)),
                   unsafe_allow_html=True)
-    c[4].markdown(ui.cell("Change since last month", format_change(now.change, unit, d, kpi.polarity), size="mid"),
+    c[4].markdown(html.cell("Change since last month", format_change(now.change, unit, d, kpi.polarity), size="mid"),
                   unsafe_allow_html=True)
 
 table = table_frame(rows, kpi)
@@ -139,20 +146,20 @@ else:
                "the chart to see every month). Marker shape shows status: ● on track, ◆ within tolerance, "
                "✖ off track. The table view lists every month.")
 controls[2].download_button("Download the monthly figures (CSV)", table_csv(table), file_name=f"{kpi.id}_monthly.csv",
-                            mime="text/csv", icon=":material/download:", key="download", on_click=ui.audit_download,
+                            mime="text/csv", icon=":material/download:", key="download", on_click=audit.download,
                             args=("kpi_trajectory", f"{kpi.id}_monthly.csv", len(table)))
 
 st.subheader("Statistical process control", anchor=False, divider="gray")
 spc_periods, spc = spc_for(rows, kpi, period)
 summary = board_row(rows, kpi, period)
 icons = st.columns([1.3, 1.3, 1.6, 3.2], vertical_alignment="center")
-icons[0].markdown(ui.icon_cell("Variation", variation_svg(summary["variation"], 34), summary["variation_label"]),
+icons[0].markdown(html.icon_cell("Variation", variation_svg(summary["variation"], 34), summary["variation_label"]),
                   unsafe_allow_html=True)
-icons[1].markdown(ui.icon_cell("Assurance", assurance_svg(summary["assurance"], 34), summary["assurance_label"]),
+icons[1].markdown(html.icon_cell("Assurance", assurance_svg(summary["assurance"], 34), summary["assurance_label"]),
                   unsafe_allow_html=True)
-icons[2].markdown(ui.cell("Forecast for the target month", summary["forecast_label"], summary["forecast_note"],
+icons[2].markdown(html.cell("Forecast for the target month", summary["forecast_label"], summary["forecast_note"],
                           size="small"), unsafe_allow_html=True)
-icons[3].markdown(f'<p class="kpi-sentence">{ui.esc(summary["sentence"])}</p>', unsafe_allow_html=True)
+icons[3].markdown(f'<p class="kpi-sentence">{html.esc(summary["sentence"])}</p>', unsafe_allow_html=True)
 if spc is None:
     st.info("Too few months with a value for an XmR chart yet.", icon=":material/info:")
 else:
@@ -165,11 +172,11 @@ else:
 
 st.subheader("Compared with England and similar areas", anchor=False, divider="gray")
 waits_kpi = kpi_id not in cat.event_ids  # DfE publishes no waiting lists; NHS England's are on their own page
-comparison = None if waits_kpi else ui.kpi_comparison(ctx_db, kpi_id, ctx.area)
+comparison = None if waits_kpi else data.kpi_comparison(ctx_db, kpi_id, ctx.area)
 if waits_kpi:
     st.caption("DfE publishes no figure for therapy and assessment waiting lists. NHS England's published "
                "Community Health Services waiting lists, by provider, are on the Waiting lists page.")
-    if ui.can_open("waiting_lists"):
+    if auth.can_open("waiting_lists"):
         st.page_link("pages/waiting_lists.py", label="NHS England's waiting lists beside the local ones",
                      icon=":material/hourglass_top:", query_params={"period": period})
 elif comparison.problem:
@@ -186,8 +193,8 @@ else:
                "published figures. Rank is among all English local areas with a value (1 = best).")
     wide = comparison_wide(comparison.history, local, comparison.area)
     with st.expander("Rank and quartile by year (table)"):
-        ui.comparison_table(wide)
-    if ui.can_open("benchmarks"):
+        widgets.comparison_table(wide)
+    if auth.can_open("benchmarks"):
         st.page_link("pages/benchmarks.py", label="Every neighbour, rank and reconciliation on the Benchmarks page",
                      icon=":material/leaderboard:", query_params={"kpi": kpi_id})
 

@@ -24,15 +24,20 @@ from kpi.views.charts import (
     status_text,
 )
 from kpi.views.icons import assurance_svg, variation_svg
-from pages import _shared as ui
+from pages import _audit as audit
+from pages import _auth as auth
+from pages import _data as data
+from pages import _html as html
+from pages import _session as session
+from pages import _style as style
 
-ctx = ui.context()
+ctx = session.context()
 cat, period = ctx.catalogue, ctx.period
-card = ui.board_summary(ctx)
+card = data.board_summary(ctx.series, ctx.period)
 medians = ctx.series[ctx.series["period"] == period].set_index("kpi_id")["median"]
 previous = format_period(period_of(month_index(period) - 1))
 
-ui.page_title(f"Overview: {format_period(period)}")
+style.page_title(f"Overview: {format_period(period)}")
 st.header(f"Overview: {format_period(period)}", anchor=False)
 shown = card["status"].where(card["status"].notna(), card["unjudged"])  # baseline/partial: said, not hidden
 st.markdown(f"**{status_summary(shown, period)}**. Each KPI is judged on the figure its plan's "
@@ -46,7 +51,7 @@ tiles += ["not_in_plan"] if counts["not_in_plan"] else []
 for col, code in zip(st.columns(len(tiles)), tiles, strict=True):
     label = status_text(None if code == "not_in_plan" else code)
     col.markdown(f'<div class="kpi-tile {code}"><div class="count">{counts[code]}</div>'
-                 f'<div class="what">{ui.esc(label)}</div></div>', unsafe_allow_html=True)
+                 f'<div class="what">{html.esc(label)}</div></div>', unsafe_allow_html=True)
 
 st.write("")
 controls = st.columns([0.9, 1.4, 1.8, 1.9], vertical_alignment="bottom")
@@ -62,7 +67,7 @@ ordered = sort_board(card if show_all else card[~card["kpi_id"].isin(unplanned)]
 table = board_table(ordered, cat)
 controls[3].download_button("Download the board summary (CSV)", table.to_csv(index=False).encode("utf-8"),
                             file_name=f"board_summary_{period}.csv", mime="text/csv", icon=":material/download:",
-                            key="board_download", on_click=ui.audit_download,
+                            key="board_download", on_click=audit.download,
                             args=("overview", f"board_summary_{period}.csv", len(table)))
 
 COLUMNS = [2.9, 1.3, 1.25, 1.75, 1.6, 1.6]
@@ -78,11 +83,11 @@ def kpi_card(r, show_area: bool) -> None:
     with st.container(border=True, key=f"kpi_{r.kpi_id}"):
         c = st.columns(COLUMNS, vertical_alignment="center")
         # The KPI's name is a heading under the page's h2 and the APP area's h3; each link names its KPI
-        c[0].markdown(f'<h4 class="kpi-name">{ui.esc(kpi.name)}</h4><p class="kpi-note">{ui.esc(target)}</p>',
+        c[0].markdown(f'<h4 class="kpi-name">{html.esc(kpi.name)}</h4><p class="kpi-note">{html.esc(target)}</p>',
                       unsafe_allow_html=True)
         c[0].page_link("pages/kpi_trajectory.py", label=f"Trajectory, SPC and definition: {kpi.short_name}",
                        icon=":material/show_chart:", query_params={"kpi": r.kpi_id, "period": period})
-        if ui.can_open("explain") and r.kpi_id in cat.event_ids:  # Explain reads SEN2 events, not referrals
+        if auth.can_open("explain") and r.kpi_id in cat.event_ids:  # Explain reads SEN2 events, not referrals
             c[0].page_link("pages/explain.py", label=f"Explain this number: {kpi.short_name}",
                            icon=":material/manage_search:", query_params={"kpi": r.kpi_id, "period": period})
         hidden = r.status == "suppressed"
@@ -90,21 +95,21 @@ def kpi_card(r, show_area: bool) -> None:
             month_alone = (f"{format_period(period)} alone: "
                            f"{format_value(r.monthly_value, unit, d, suppressed=hidden)} ("
                            f"{format_basis(r.monthly_numerator, r.monthly_denominator, unit, suppressed=hidden)})")
-            c[1].markdown(ui.cell(f"12 months to {format_period(period)}",
+            c[1].markdown(html.cell(f"12 months to {format_period(period)}",
                                   format_value(r.value, unit, d, suppressed=hidden),
                                   format_basis(r.numerator, r.denominator, unit, suppressed=hidden)
                                   + " · " + month_alone), unsafe_allow_html=True)
         else:
-            c[1].markdown(ui.cell(format_period(period), format_value(r.value, unit, d, suppressed=hidden),
+            c[1].markdown(html.cell(format_period(period), format_value(r.value, unit, d, suppressed=hidden),
                                   format_basis(r.numerator, r.denominator, unit, medians.get(r.kpi_id),
                                                suppressed=hidden)), unsafe_allow_html=True)
-        c[2].markdown(ui.cell("Trajectory", format_value(r.trajectory, unit, d),
+        c[2].markdown(html.cell("Trajectory", format_value(r.trajectory, unit, d),
                               "planned for the month" if pd.notna(r.trajectory) else "no plan this month",
                               size="mid"), unsafe_allow_html=True)
         judged = r.status if isinstance(r.status, str) else r.unjudged
-        c[3].markdown('<p class="kpi-label">Status</p>' + ui.status_badge(judged, status_text(judged)),
+        c[3].markdown('<p class="kpi-label">Status</p>' + html.status_badge(judged, status_text(judged)),
                       unsafe_allow_html=True)
-        c[4].markdown(ui.cell("Since last month", format_change(r.change, unit, d, r.polarity),
+        c[4].markdown(html.cell("Since last month", format_change(r.change, unit, d, r.polarity),
                               f"from {format_value(r.value - r.change, unit, d)} in {previous}"
                               if pd.notna(r.change) else None, size="small"), unsafe_allow_html=True)
         with c[5]:
@@ -118,13 +123,13 @@ def kpi_card(r, show_area: bool) -> None:
             else:
                 st.markdown('<p class="kpi-note">No values in these months</p>', unsafe_allow_html=True)
         s = st.columns([1.45, 1.45, 1.5, 3.6], vertical_alignment="center")
-        s[0].markdown(ui.icon_cell("Variation", variation_svg(r.variation, 34), r.variation_label),
+        s[0].markdown(html.icon_cell("Variation", variation_svg(r.variation, 34), r.variation_label),
                       unsafe_allow_html=True)
-        s[1].markdown(ui.icon_cell("Assurance", assurance_svg(r.assurance, 34), r.assurance_label),
+        s[1].markdown(html.icon_cell("Assurance", assurance_svg(r.assurance, 34), r.assurance_label),
                       unsafe_allow_html=True)
-        s[2].markdown(ui.cell("Forecast for the target month", r.forecast_label, r.forecast_note, size="small"),
+        s[2].markdown(html.cell("Forecast for the target month", r.forecast_label, r.forecast_note, size="small"),
                       unsafe_allow_html=True)
-        s[3].markdown(f'<p class="kpi-sentence">{ui.esc(r.sentence)}</p>', unsafe_allow_html=True)
+        s[3].markdown(f'<p class="kpi-sentence">{html.esc(r.sentence)}</p>', unsafe_allow_html=True)
 
 
 if view == "Table":

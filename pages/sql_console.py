@@ -8,15 +8,17 @@ import streamlit as st
 
 from kpi.access import sql_sandbox
 from kpi.views.charts import table_csv
-from pages import _shared as ui
+from pages import _audit as audit
+from pages import _auth as auth
+from pages import _data as data
+from pages import _style as style
 
 PAGE = "sql_console"
 RESULT_KEY = "_sql_result"
 
-user = ui.require(PAGE)
-db = ui.db_path()
+user = auth.require(PAGE)
 
-ui.page_title("SQL console")
+style.page_title("SQL console")
 st.header("SQL console", anchor=False)
 st.markdown(
     f"Query the dashboard's database directly: **one read-only `SELECT` at a time** (`WITH … SELECT`, `FROM …`, "
@@ -26,7 +28,7 @@ st.markdown(
 
 with st.expander("Tables and columns", icon=":material/table:"):
     try:
-        st.dataframe(sql_sandbox.tables(db), hide_index=True, width="stretch")
+        st.dataframe(data.sql_tables(), hide_index=True, width="stretch")
     except sql_sandbox.SqlRefused as exc:
         st.warning(f"The table list is not available: {exc}")
 
@@ -36,15 +38,15 @@ with st.form("sql_form", border=False):
     submitted = st.form_submit_button("Run query", icon=":material/play_arrow:", type="primary")
 
 if submitted:
-    ui.audit("sql_query", page=PAGE, detail={"sql": sql}, outcome="started")  # before: kept if the run is lost
+    audit.record("sql_query", page=PAGE, detail={"sql": sql}, outcome="started")  # before: kept if the run is lost
     try:
-        result = sql_sandbox.run_query(db, sql)
+        result = data.run_sql(sql)
     except sql_sandbox.SqlRefused as exc:
         st.session_state[RESULT_KEY] = str(exc)
-        ui.audit("sql_query", page=PAGE, detail={"sql": sql}, outcome=f"refused: {exc}")
+        audit.record("sql_query", page=PAGE, detail={"sql": sql}, outcome=f"refused: {exc}")
     else:
         st.session_state[RESULT_KEY] = result
-        ui.audit("sql_query", page=PAGE, detail={"sql": sql, "rows": len(result.frame),
+        audit.record("sql_query", page=PAGE, detail={"sql": sql, "rows": len(result.frame),
                                                   "truncated": result.truncated}, outcome="ok")
 
 shown = st.session_state.get(RESULT_KEY)
@@ -57,7 +59,7 @@ elif shown is not None:
         st.warning(shown.notice, icon=":material/content_cut:")
     st.dataframe(shown.frame, hide_index=True, width="stretch", height=min(420, 38 + 35 * max(rows, 1)))
     st.download_button("Download the result (CSV)", table_csv(shown.frame), file_name="query_result.csv",
-                       mime="text/csv", icon=":material/download:", key="sql_download", on_click=ui.audit_download,
+                       mime="text/csv", icon=":material/download:", key="sql_download", on_click=audit.download,
                        args=(PAGE, "query_result.csv", rows))
     st.caption("Exact figures, for analysts: apply small-number suppression before sharing anything beyond the "
                "analyst role.")

@@ -7,7 +7,6 @@ import streamlit as st
 
 from kpi.engine.compute_waits import longest_waits, waiting_at
 from kpi.engine.nhs_waits import NHS_SERVICE, PROVIDER_CAVEAT, nhs_summary, nhs_waits, organisations
-from kpi.engine.series import open_readonly
 from kpi.views.charts import format_number, format_period, format_value, status_text, trajectory_figure
 from kpi.views.waits_view import (
     SERVICE_LABELS,
@@ -19,39 +18,26 @@ from kpi.views.waits_view import (
     suppressed_in,
 )
 from kpi.views.waits_view import service_table as local_table
-from pages import _shared as ui
+from pages import _data as data
+from pages import _html as html
+from pages import _session as session
+from pages import _style as style
+from pages import _url as url
 
-ctx = ui.context()
+ctx = session.context()
 cat, period = ctx.catalogue, ctx.period
-db = ui.db_path()
+db = data.db_path()
 
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _query(name: str, db_path: str, stamp: tuple[int, int], *args):
-    """Run one kpi/ data function on a short-lived read-only connection, cached until the database changes."""
-    functions = {"waiting_at": waiting_at, "longest": longest_waits, "orgs": organisations, "bands": nhs_waits,
-                 "summary": nhs_summary}
-    con = open_readonly(db_path)
-    try:
-        return functions[name](con, *args)
-    finally:
-        con.close()
-
-
-def query(name: str, *args):
-    return _query(name, str(db), ui._stamp(db), *args)
-
-
-ui.page_title(f"Waiting lists: {format_period(period)}")
+style.page_title(f"Waiting lists: {format_period(period)}")
 st.header(f"Waiting lists: {format_period(period)}", anchor=False)
 st.markdown("Children and young people waiting for community health services, from the local referral extract: "
             "a wait runs from referral to the first contact or removal from the list. Figures are at the end of "
             "the month; 18 weeks is the benchmark NHS England and DfE use (no statutory limit applies).")
 
 services = list(SERVICE_LABELS)
-note = ui.choose_from_url("service", services, "SALT", SERVICE_LABELS.get, "the service")
+note = url.choose_from_url("service", services, "SALT", SERVICE_LABELS.get, "the service")
 service = st.selectbox("Service", services, key="service", format_func=SERVICE_LABELS.get, width=520)
-ui.write_to_url("service", service)
+url.write_to_url("service", service)
 if note:
     st.info(note, icon=":material/link_off:")
 label = SERVICE_LABELS[service]
@@ -77,19 +63,19 @@ else:
 
     with st.container(border=True, key="waits_now"):
         c = st.columns([1.2, 1.5, 1.3, 1.2, 1.5])
-        c[0].markdown(ui.cell("Waiting at month end", _count("waiting", "size"), label), unsafe_allow_html=True)
-        c[1].markdown(ui.cell("Waiting over 18 weeks",
+        c[0].markdown(html.cell("Waiting at month end", _count("waiting", "size"), label), unsafe_allow_html=True)
+        c[1].markdown(html.cell("Waiting over 18 weeks",
                               format_value(_num("pct_over_18wk"), "percent", 1, suppressed=hidden["over18"]),
                               f"{_count('over_18wk', 'over18')} of {_count('waiting', 'size')}"),
                       unsafe_allow_html=True)
         if isinstance(status, str):
-            c[1].markdown(ui.status_badge(status, status_text(status)), unsafe_allow_html=True)
-        c[2].markdown(ui.cell("Median wait so far",
+            c[1].markdown(html.status_badge(status, status_text(status)), unsafe_allow_html=True)
+        c[2].markdown(html.cell("Median wait so far",
                               format_value(_num("median_weeks"), "weeks", 1, suppressed=hidden["median"]),
                               "of those waiting"), unsafe_allow_html=True)
-        c[3].markdown(ui.cell("Waiting over 52 weeks", _count("over_52wk", "over52"), "children"),
+        c[3].markdown(html.cell("Waiting over 52 weeks", _count("over_52wk", "over52"), "children"),
                       unsafe_allow_html=True)
-        c[4].markdown(ui.cell("Seen within 18 weeks",
+        c[4].markdown(html.cell("Seen within 18 weeks",
                               format_value(_num("pct_seen_within_18wk"), "percent", 1, suppressed=hidden["seen"]),
                               f"of {_count('first_contacts', 'seen')} first contacts in the month"),
                       unsafe_allow_html=True)
@@ -107,14 +93,14 @@ else:
     st.caption("The shaded band is the APP monitoring window. Marker shape shows status: ● on track, ◆ within "
                "tolerance, ✖ off track. More KPIs for this service are on the Overview and KPI trajectory pages.")
 
-    if not ui.sees_exact_figures():
+    if not session.sees_exact_figures():
         st.caption("The breakdown by age and the longest individual waits are shown to analysts only: they hold "
                    "small numbers of children.")
     else:
         ages, longest = st.columns([1.25, 1], gap="medium")
         with ages:
             st.subheader("By age at referral", anchor=False)
-            by_age = query("waiting_at", service, period, ctx.area)
+            by_age = data.db_call(waiting_at, service, period, ctx.area)
             st.dataframe(by_age.rename(columns={"age_group": "Age group", "waiting": "Waiting",
                                                 "median_weeks": "Median weeks", "pct_over_18wk": "% over 18 weeks",
                                                 "over_52wk": "Over 52 weeks"}),
@@ -123,7 +109,7 @@ else:
                              "% over 18 weeks": st.column_config.NumberColumn(format="%.1f")})
         with longest:
             st.subheader("Longest waits", anchor=False)
-            st.dataframe(query("longest", service, period, 10, ctx.area).rename(columns={
+            st.dataframe(data.db_call(longest_waits, service, period, 10, ctx.area).rename(columns={
                 "weeks_waiting": "Weeks waiting", "referred": "Referred (month)", "age_group": "Age group",
                 "locality": "Locality"}), hide_index=True, width="stretch",
                 column_config={"Weeks waiting": st.column_config.NumberColumn(format="%.1f")})
@@ -132,7 +118,7 @@ else:
 
 st.subheader("Beside NHS England's published waiting lists", anchor=False)
 st.warning(PROVIDER_CAVEAT, icon=":material/info:")
-orgs = query("orgs")
+orgs = data.db_call(organisations)
 nhs_key = NHS_SERVICE[service]
 if orgs.empty:
     st.info("No NHS England Community Health Services workbooks are loaded. Load the bundled copy with "
@@ -145,14 +131,14 @@ else:
     codes = list(orgs["org_code"])
     names = dict(zip(orgs["org_code"], orgs["org_name"], strict=True))
     default = "RYV" if "RYV" in codes else codes[0]
-    org_note = ui.choose_from_url("org", codes, default, lambda c: names.get(c, c), "the organisation")
+    org_note = url.choose_from_url("org", codes, default, lambda c: names.get(c, c), "the organisation")
     org = st.selectbox("NHS organisation (England, region, ICB or provider)", codes, key="org", width=520,
                        format_func=lambda c: f"{names[c]} ({c})")
-    ui.write_to_url("org", org)
+    url.write_to_url("org", org)
     if org_note:
         st.info(org_note, icon=":material/link_off:")
-    bands = query("bands", org, nhs_key)
-    summary = query("summary", org, service)
+    bands = data.db_call(nhs_waits, org, nhs_key)
+    summary = data.db_call(nhs_summary, org, service)
     if bands.empty or bands["value"].isna().all():
         st.info(f"{names[org]} submitted no figures for this service in the months loaded.", icon=":material/info:")
     else:

@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 
 from etl.load import load_paths
 from kpi import definitions
 from kpi.engine.series import kpi_series, open_readonly
-from tests.blade import Blade
+from tests.support import ROOT
+from tests.support.blade import Blade
+from tests.support.published import PUBLISHED_DATA
 
 
 @pytest.fixture(autouse=True)
 def _fixed_key(monkeypatch):
     """A known pseudonymisation key per test, so no key file is written outside tmp dirs."""
     monkeypatch.setenv("APP_PSEUDONYM_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-
-
-ROOT = Path(__file__).resolve().parents[1]
-# The public statistics bundled in the repository (data/published, see its PROVENANCE.md): the suite reads them
-# there and nowhere else.
-PUBLISHED_DATA = ROOT / "data" / "published"
-
-
-def published_text(path: Path) -> str:
-    """The text of a bundled file (``name.csv.gz`` read as the plain CSV), BOM removed."""
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
-        return fh.read()
-
-
-def published_plain(path: Path, into: Path) -> Path:
-    """A bundled file written out as published (``requests.csv.gz`` → ``into/requests.csv``, same bytes)."""
-    out = into / (path.name[:-3] if path.name.endswith(".gz") else path.name)
-    with (gzip.open if path.name.endswith(".gz") else open)(path, "rb") as fh:
-        out.write_bytes(fh.read())
-    return out
 
 
 # --- the suite stands alone: nothing beside the checkout is read -------------------------------------------------
@@ -147,11 +126,53 @@ def series_of(build_db, catalogue):
 
 @pytest.fixture
 def app_db(build_db, monkeypatch):
-    """The small database of tests/test_app.py (in July 2023, 1 of 2 plans within 20 weeks), opened by the app in
+    """The small database of tests/support/app.py (in July 2023, 1 of 2 plans within 20 weeks), opened by the app in
     local single-user mode as an analyst (no APP_ROLE preview)."""
-    from tests.test_app import plan_extract
+    from tests.support.app import plan_extract
 
     db = build_db(plan_extract())
     monkeypatch.setenv("APP_DB", str(db))
     monkeypatch.delenv("APP_ROLE", raising=False)
     return db
+
+
+# --- the dashboard in a real browser (tests/support/browser.py): module-scoped, so each module has its own server
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The dashboard served on a free localhost port from a fixture database; stopped at teardown."""
+    from tests.support.browser import serve
+
+    yield from serve(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, whose `browser` target installs it "
+                    "(apt-get install -y chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab (its own cookies and session) per test."""
+    from tests.support.browser import TIMEOUT_MS
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield pg
+    finally:
+        context.close()

@@ -1,13 +1,13 @@
 """Roles, suppression, the SQL console and the audit log in the running app (AppTest, local single-user mode).
 
-Uses the small database of tests/test_app.py: in July 2023, 1 of 2 plans within 20 weeks (50.0%)."""
+Uses the small database of tests/support/app.py: in July 2023, 1 of 2 plans within 20 weeks (50.0%)."""
 
 from __future__ import annotations
 
 import pytest
 
 from kpi.access import audit
-from tests.test_app import run_app, text_of
+from tests.support.app import run_app, text_of
 
 pytestmark = pytest.mark.slow  # every page under each role (AppTest, ~2 s each): make test
 
@@ -122,7 +122,7 @@ AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie
 def run_signed(user: dict, query: dict | None = None, page: str | None = None):
     from streamlit.testing.v1 import AppTest
 
-    from tests.test_app import APP
+    from tests.support.app import APP
 
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets.update(AUTH)

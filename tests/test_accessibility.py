@@ -2,7 +2,8 @@
 names, and axe-core on every page for the analyst (local mode, who sees every page) and on the pages monitors and
 leadership open (their suppressed figures and navigation).
 
-Uses the fixture database, Streamlit server and Debian Chromium of tests/test_browser.py.
+Uses the fixture database, Streamlit server and Debian Chromium of tests/support/browser.py (the ``server``,
+``browser`` and ``page`` fixtures of tests/conftest.py: a server of this module's own).
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_browser as tb
+from tests.support.browser import no_exception, serve, settle, shot
 
 pytestmark = pytest.mark.browser  # drives headless Chromium with axe-core: `make test`, not `make check`
-
-server, browser, page = tb.server, tb.browser, tb.page  # the same fixtures (a server of this module's own)
 
 APP = "APP KPI dashboard"
 KPI = "ehcp_20wk_excl"
@@ -39,8 +38,8 @@ PAGES = [
 def _open(page, url: str, path: str) -> None:
     page.goto(f"{url}/{path}?period=2023-07&kpi={KPI}")
     page.locator("h2").first.wait_for()  # every page's header
-    tb._settle(page)
-    tb._no_exception(page)
+    settle(page)
+    no_exception(page)
 
 
 @pytest.mark.parametrize(("path", "title"), PAGES, ids=[p or "overview" for p, _ in PAGES])
@@ -64,7 +63,7 @@ def test_overview_cards_name_their_kpi(server, page):
     links = page.get_by_role("link").all_inner_texts()
     repeated = [t for t in links if t.strip() in ("Trajectory, SPC and definition", "Explain this number")]
     assert not repeated, repeated
-    tb._shot(page, folder, "a11y_overview_cards")
+    shot(page, folder, "a11y_overview_cards")
 
 
 # --- axe-core ---------------------------------------------------------------------------------------------------
@@ -100,7 +99,7 @@ def test_axe_finds_no_serious_violation(server, page, path, title):
     page.wait_for_timeout(1000)  # charts drawn, expanders open
     violations = _axe(page)
     print(_describe(violations))
-    tb._shot(page, folder, f"a11y_{path or 'overview'}")
+    shot(page, folder, f"a11y_{path or 'overview'}")
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert not serious, _describe(serious)
 
@@ -112,7 +111,7 @@ ROLE_PAGES = ["", "kpi_trajectory", "benchmarks"]  # the pages both roles may op
 @pytest.fixture(scope="module", params=["monitor", "leadership"])
 def role_server(request, tmp_path_factory):
     """The dashboard previewed as another role (APP_ROLE), one server per role."""
-    yield from tb.serve(tmp_path_factory.mktemp(f"a11y_{request.param}"), request.param)
+    yield from serve(tmp_path_factory.mktemp(f"a11y_{request.param}"), request.param)
 
 
 @pytest.mark.parametrize("path", ROLE_PAGES, ids=[p or "overview" for p in ROLE_PAGES])

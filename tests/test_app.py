@@ -10,65 +10,16 @@ trajectory of 30.0% (on track); mean weeks to issue (100 + 200) / 2 / 7 = 21.4; 
 from __future__ import annotations
 
 import io
-import re
-from datetime import date, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import kpi.views.charts
 from etl.db import connect
 from kpi import definitions
-from tests.blade import Blade, blade_date
+from tests.support.app import TRAJECTORY_PAGE, plan_extract, run_app, text_of
 
 pytestmark = pytest.mark.slow  # pages run under streamlit's AppTest (~2 s each): make test
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TRAJECTORY_PAGE = "pages/kpi_trajectory.py"
-
-
-def plan_extract() -> Blade:
-    """Plans issued every month from January 2022 to September 2023 (one on time, one late; June 2023 two more late;
-    none on time in August 2023), in an extract dated 5 October 2023."""
-    b = Blade()
-    b.rows["sen2"][0]["referencedate"] = blade_date("2023-10-05")
-    extra_late = {(2023, 6): 2}
-    no_timely = {(2023, 8)}
-    for i in range(21):  # January 2022 … September 2023
-        year, month = 2022 + i // 12, i % 12 + 1
-        issued = date(year, month, 15)
-        if (year, month) not in no_timely:
-            b.issued_plan((issued - timedelta(days=100)).isoformat(), issued.isoformat())
-        for _ in range(1 + extra_late.get((year, month), 0)):
-            b.issued_plan((issued - timedelta(days=200)).isoformat(), issued.isoformat())
-    for _ in range(3):
-        b.request(b.person(), "2022-12-01", "Y", "2023-01-10")
-    return b
-
-
-@pytest.fixture
-def app_db(build_db, monkeypatch):
-    db = build_db(plan_extract())
-    monkeypatch.setenv("APP_DB", str(db))
-    return db
-
-
-def run_app(query: dict[str, str] | None = None, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update(query or {})
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def text_of(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [h.value for h in at.header]
-    parts += [i.value for i in at.info] + [w.value for w in at.warning] + [h.value for h in at.title]
-    return re.sub(r"<[^>]+>", "", "\n".join(str(p) for p in parts))  # the words a reader sees
 
 
 def test_overview_shows_hand_computed_values_for_the_chosen_month(app_db):

@@ -1,7 +1,7 @@
 """The pages with more than one local area loaded: a sidebar selector (home area first), every page on the chosen
 area's records, the choice in the URL, a clear note for a link to an area that is not loaded.
 
-Central Bedfordshire holds tests/test_app.py's plan extract (July 2023: 1 of 2 plans within 20 weeks, 50.0%);
+Central Bedfordshire holds the plan extract of tests/support/app.py (July 2023: 1 of 2 plans within 20 weeks, 50.0%);
 Luton's extract issues three plans a month, all within 20 weeks (July 2023: 3 of 3, 100.0%).
 """
 
@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import pytest
 
 from etl.load import load_areas
-from tests.blade import Blade
-from tests.test_app import TRAJECTORY_PAGE, plan_extract, run_app, text_of
+from tests.support.app import TRAJECTORY_PAGE, plan_extract, run_app, text_of
+from tests.support.blade import Blade
 
 pytestmark = pytest.mark.slow  # pages run under streamlit's AppTest (~2 s each): make test
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from etl.load import load_paths
-from tests.test_app import TRAJECTORY_PAGE, plan_extract, run_app, text_of
+from tests.support.app import TRAJECTORY_PAGE, plan_extract, run_app, text_of
 
 pytestmark = pytest.mark.slow  # pages on the whole published database (its load ~20 s): make test
 

@@ -1,5 +1,5 @@
 """The Explore and Explain pages, run server-side with AppTest on the hand-built extract of
-tests/explore_fixture.py (March 2023: 4 plans issued, 2 within 20 weeks; April 2023: 1 of 1)."""
+tests/support/explore_fixture.py (March 2023: 4 plans issued, 2 within 20 weeks; April 2023: 1 of 1)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 import kpi.views.charts
 import kpi.views.explore_view
-from tests.explore_fixture import small_extract
-from tests.test_app import run_app, text_of
+from tests.support.app import run_app, text_of
+from tests.support.explore_fixture import small_extract
 
 pytestmark = pytest.mark.slow  # the Explore page's widgets and downloads (AppTest, ~2 s each): make test
 

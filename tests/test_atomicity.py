@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from etl.load import load_paths
-from tests.blade import Blade
+from tests.support.db import snapshot
+from tests.support.revisions import first_extract, second_extract
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,35 +41,6 @@ L.Loader.load_file = load_and_hang
 L.load_paths([Path(sys.argv[1])], Path(sys.argv[2]))
 print("finished without being killed")
 """
-
-
-def snapshot(db: Path) -> dict[str, list]:
-    """Every row of every table, in a stable order."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
-        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
-    finally:
-        con.close()
-
-
-def first_extract() -> Blade:
-    b = Blade()
-    r = b.issued_plan("2023-01-02", "2023-05-22")
-    b.review(r, "2024-05-01", "2024-05-20", "M")
-    return b
-
-
-def second_extract() -> Blade:
-    """Next month's extract: the same first records, one revised, and many new ones in every module."""
-    b = first_extract()
-    b.rows["sen2"][0]["year"] = 2026
-    b.rows["assessment"][0]["week20"] = 1
-    for i in range(300):
-        r = b.issued_plan(f"2023-{1 + i % 12:02d}-03", f"2023-{1 + i % 12:02d}-20")
-        b.review(r, "2024-06-01", "2024-06-15", "A")
-    return b
 
 
 @pytest.mark.parametrize("stop_after", [1, 4])

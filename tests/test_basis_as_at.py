@@ -12,7 +12,7 @@ import yaml
 from kpi import definitions
 from kpi.engine.series import kpi_series, open_readonly
 from kpi.engine.trajectory import plan_phase
-from tests.blade import Blade, blade_date
+from tests.support.blade import Blade, blade_date
 
 
 def _plan_problems(kpi_id: str, **plan) -> list[str]:
@@ -243,7 +243,7 @@ def test_the_board_says_why_a_planned_month_has_no_status(series_of, catalogue):
 
 @pytest.mark.slow  # the app under AppTest
 def test_the_dashboard_shows_the_figures_as_they_stood_on_a_past_day(tmp_path, monkeypatch):
-    from tests.test_app import run_app, text_of
+    from tests.support.app import run_app, text_of
 
     _load_in_order(tmp_path, [_review_extract("2022-02-01", "2021-01-05", "2021-01-20"),
                               _review_extract("2024-12-01", "2024-11-15", "2024-11-29")]).close()

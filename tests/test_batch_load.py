@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from etl.load import load_areas
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 AREAS = {"E06000056": "823", "E06000032": "821", "E06000055": "822"}  # Central Bedfordshire, Luton, Bedford
 
@@ -131,7 +131,7 @@ def test_a_file_duckdb_cannot_read_strictly_takes_the_per_file_path_inside_the_b
 
 
 def test_referral_extracts_of_several_areas_load_in_one_pass_with_per_file_rows_and_problems(tmp_path):
-    from tests.waits import referral, write_csv
+    from tests.support.waits import referral, write_csv
 
     groups = _folders(tmp_path)
     for n, (_, folders) in enumerate(groups):

@@ -17,8 +17,8 @@ from bench.pandas_reference import disagreements, fetch_tables, reference_all
 from bench.suite import PAIR, ReferenceMismatch, Size, check_agreement, generate_pair, pages_of_app
 from etl.load import load_areas
 from kpi.engine.series import kpi_series, open_readonly
-from tests.blade import Blade
-from tests.test_app import plan_extract
+from tests.support.app import plan_extract
+from tests.support.blade import Blade
 
 PER_SIZE_KEYS = ["months", "areas", "rows", "requests", "etl_rows_per_s", "raw_duckdb_rows_per_s", "etl_ratio",
                  "kpi_engine_s", "pandas_reference_s", "kpi_speedup", "page_render_s", "peak_rss_mb"]

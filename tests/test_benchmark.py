@@ -28,7 +28,7 @@ from kpi.engine.benchmark import (
     rank_values,
     resolve_area,
 )
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 ROOT = Path(__file__).resolve().parent.parent
 CB = "E06000056"

@@ -13,7 +13,7 @@ from kpi import notes
 from kpi.__main__ import main as kpi_main
 from kpi.engine.series import open_readonly
 from kpi.views.changes import changes, meeting_as_of, since_last_meeting, status_change
-from tests.blade import Blade, blade_date
+from tests.support.blade import Blade, blade_date
 
 AREA = "E06000056"  # Blade's LA 823, Central Bedfordshire
 

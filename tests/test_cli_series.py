@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from kpi.__main__ import main as kpi_main
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 ROOT = Path(__file__).resolve().parent.parent
 

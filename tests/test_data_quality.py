@@ -19,9 +19,9 @@ from kpi.engine.data_quality import (
     revisions,
 )
 from kpi.engine.series import open_readonly
-from tests.blade import Blade
-from tests.conftest import PUBLISHED_DATA
-from tests.test_kpi_local import ADVICE, write
+from tests.support.blade import Blade
+from tests.support.local_extracts import ADVICE, write
+from tests.support.published import PUBLISHED_DATA
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -184,7 +184,7 @@ def test_leadership_sees_freshness_but_not_the_quarantined_rows(quality_db, monk
 def test_freshness_lists_referrals_and_published_sources_per_area(tmp_path):
     """The referral extract is a monthly source with its latest referral; statistical neighbours count as DfE's
     published statistics; another area's loads do not make this area's sources fresh."""
-    from tests.waits import referral, write_csv
+    from tests.support.waits import referral, write_csv
 
     db = tmp_path / "fresh.duckdb"
     write_csv(tmp_path / "cb" / "referrals.csv", [referral("P1", "SALT", "2024-03-04")])

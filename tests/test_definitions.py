@@ -86,7 +86,7 @@ def test_validate_cli_exit_codes(tmp_path, capsys, build_db):
 
 
 def test_validate_against_database(tmp_path, capsys, build_db):
-    from tests.blade import Blade
+    from tests.support.blade import Blade
 
     b = Blade()
     b.issued_plan("2021-01-04", "2021-05-03")

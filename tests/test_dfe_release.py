@@ -12,7 +12,7 @@ import pytest
 from etl.__main__ import main as etl_main
 from etl.formats.dfe_csv import measure_name, snake
 from etl.load import load_paths
-from tests.conftest import PUBLISHED_DATA, published_plain, published_text
+from tests.support.published import PUBLISHED_DATA, published_plain, published_text
 
 CB = "E06000056"
 ENGLAND = "E92000001"

@@ -11,7 +11,7 @@ import pytest
 from kpi.engine import explain as xp
 from kpi.engine.compute import compute_kpi, series_window
 from kpi.engine.series import kpi_series, open_readonly
-from tests.explore_fixture import small_extract, varied_extract
+from tests.support.explore_fixture import small_extract, varied_extract
 
 
 @pytest.fixture

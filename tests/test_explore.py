@@ -1,5 +1,5 @@
 """The Explore engine on hand-built extracts: breakdowns add up to the headline, blanks are 'Not recorded',
-filters, ranges and comparisons (figures worked out in tests/explore_fixture.py)."""
+filters, ranges and comparisons (figures worked out in tests/support/explore_fixture.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from kpi.engine import explore as ex
 from kpi.engine.compute import series_window
 from kpi.engine.explore import NOT_RECORDED, TOTAL, Span
 from kpi.engine.series import kpi_series, open_readonly
-from tests.blade import Blade
-from tests.explore_fixture import small_extract, varied_extract
+from tests.support.blade import Blade
+from tests.support.explore_fixture import small_extract, varied_extract
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from etl.load import load_paths
 from kpi.engine import explore_waits as exw
 from kpi.engine.explore import NOT_RECORDED, Span
 from kpi.engine.series import kpi_series, open_readonly
-from tests.test_waits_engine import ROWS
-from tests.waits import referral, write_csv
+from tests.support.waits import ROWS, referral, write_csv
 
 EXTRA = [
     referral("S1", "SALT", "2022-06-01", age=9, locality="Dunstable"),          # 244 days at 31 Jan 2023
@@ -104,7 +103,7 @@ def test_unknown_breakdown_is_refused(con, catalogue):
 
 @pytest.mark.slow  # a page under AppTest
 def test_explore_page_breaks_a_waits_kpi_down_by_service(tmp_path, monkeypatch):
-    from tests.test_app import run_app
+    from tests.support.app import run_app
 
     db = tmp_path / "app.duckdb"
     load_paths([write_csv(tmp_path / "referrals_2023-04-30.csv", ROWS + EXTRA)], db)

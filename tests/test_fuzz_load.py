@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from demo.sen2_layouts import write_template
 from etl.__main__ import main as etl_main
 from etl.load import detect_module, load_paths
-from tests.blade import Blade
-from tests.test_atomicity import snapshot
+from tests.support.blade import Blade
+from tests.support.db import snapshot
 
 pytestmark = pytest.mark.slow  # hypothesis fuzzing of the loader (~30 s): make test
 

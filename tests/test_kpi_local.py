@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 
 import duckdb
@@ -12,25 +11,10 @@ from etl.__main__ import main as etl_main
 from etl.load import load_paths
 from etl.pseudonymise import pseudonym
 from kpi.engine.series import kpi_series, open_readonly
-from tests.blade import Blade
+from tests.support.blade import Blade
+from tests.support.local_extracts import ADVICE, AUDITS, PLACEMENT, REDUCED, RETURNS, write
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-
-ADVICE = ["request_id", "person_id", "advice_type", "requested_date", "received_date"]
-AUDITS = ["audit_id", "person_id", "audit_date", "auditor", "grade", "score", "plan_type"]
-PLACEMENT = ["person_id", "need_date", "placed_date", "setting_needed"]
-REDUCED = ["person_id", "start_date", "end_date", "hours_per_week"]
-RETURNS = ["kpi_id", "period", "numerator", "denominator", "value", "note"]
-
-
-def write(path, header, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
-
 
 def sen2(folder):
     """A SEN2 extract whose events span January to June 2023 (the data window), people 101 and 102."""

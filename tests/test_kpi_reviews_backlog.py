@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 
 def _extend_to(b: Blade, day: str) -> None:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 
 def test_day_140_is_within_20_weeks_and_day_141_is_not(series_of):

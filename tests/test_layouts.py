@@ -14,7 +14,7 @@ from demo.sen2_layouts import write_module_csvs, write_template
 from etl.__main__ import main as etl_main
 from etl.load import load_paths
 from kpi.engine.series import kpi_series, open_readonly
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 
 def records() -> Blade:

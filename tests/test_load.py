@@ -11,7 +11,7 @@ import pytest
 from etl.__main__ import main as etl_main
 from etl.load import load_paths
 from etl.pseudonymise import pseudonym
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
 

@@ -17,7 +17,8 @@ import pytest
 from etl.load import LoadRejected, load_paths
 from kpi.__main__ import main as kpi_main
 from kpi.engine.nhs_waits import nhs_summary
-from tests.conftest import PUBLISHED_DATA
+from tests.support.nhs import workbook
+from tests.support.published import PUBLISHED_DATA
 
 SALT = "(cyp) therapy interventions: speech and language"
 KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -166,35 +167,9 @@ def test_cli_errors_are_one_line(nhs_db, tmp_path, capsys):
 
 # --- hand-built workbooks: the rules without the real files ---------------------------------------------
 
-def _workbook(path, month="January 2023", month_in_titles=True, cell="12", contents=True, code_column=False):
-    wb = openpyxl.Workbook()
-    wb.active.title = "Cover page"
-    if contents:
-        c = wb.create_sheet("Contents")
-        c.append([None, f"Table 4: Total waiting list by service, {month}"])
-        c.append([None, f"Table 4g: Number waiting over 52 weeks (over 365 days) by service, {month}"])
-    lead = ["Organisation Type", "Organisation Code", "Organisation Name"] if code_column else [None, None, None]
-    suffix = f", {month}" if month_in_titles else ""
-    for sheet, title, values in (("Table 4", f"Total waiting list by service{suffix}", (cell, "")),
-                                 ("Table 4g", f"Number waiting over 52 weeks (over 365 days) by service{suffix}",
-                                  ("3", "*"))):
-        ws = wb.create_sheet(sheet)
-        ws.append([None, title])
-        ws.append([])
-        ws.append([*lead, "(CYP) Audiology", "(CYP) Therapy interventions: speech and language"])
-        if code_column:
-            ws.append(["National", "", "England", *values])
-            ws.append(["Provider", "RYV", "CAMBRIDGESHIRE COMMUNITY SERVICES NHS TRUST", "5", "1"])
-        else:
-            ws.append([None, None, "England", *values])
-            ws.append([None, "Organisation", "Cambridgeshire Community Services NHS Trust", "5", "1"])
-    wb.save(path)
-    return path
-
-
 def test_hand_built_quarantine_and_month_from_contents(tmp_path):
     db = tmp_path / "h.duckdb"
-    path = _workbook(tmp_path / "wb.xlsx", month_in_titles=False, cell="twelve")
+    path = workbook(tmp_path / "wb.xlsx", month_in_titles=False, cell="twelve")
     report = load_paths([path], db)
     assert report.exit_code == 1
     (p,) = report.files[0].problems
@@ -207,10 +182,10 @@ def test_hand_built_quarantine_and_month_from_contents(tmp_path):
 def test_hand_built_no_month_rejects_and_reload_replaces(tmp_path):
     db = tmp_path / "h.duckdb"
     with pytest.raises(LoadRejected) as exc:
-        load_paths([_workbook(tmp_path / "a.xlsx", month_in_titles=False, contents=False)], db)
+        load_paths([workbook(tmp_path / "a.xlsx", month_in_titles=False, contents=False)], db)
     assert "no data month" in str(exc.value)
-    load_paths([_workbook(tmp_path / "b.xlsx", cell="12")], db)
-    later = _workbook(tmp_path / "c.xlsx", cell="15", code_column=True)  # a revised January, newer layout
+    load_paths([workbook(tmp_path / "b.xlsx", cell="12")], db)
+    later = workbook(tmp_path / "c.xlsx", cell="15", code_column=True)  # a revised January, newer layout
     load_paths([later], db)
     rows = _q(db, "SELECT org_code, org_code_source, value, marker, bands_differ FROM nhs_chs_wait "
                   "WHERE band = 'total' AND service_key = '(cyp) audiology' ORDER BY org_code")
@@ -222,7 +197,7 @@ def test_hand_built_no_month_rejects_and_reload_replaces(tmp_path):
 
 
 def test_hand_built_tables_with_different_months_reject_and_unknown_workbooks_are_named(tmp_path):
-    path = _workbook(tmp_path / "mixed.xlsx")
+    path = workbook(tmp_path / "mixed.xlsx")
     wb = openpyxl.load_workbook(path)
     wb["Table 4g"]["B1"] = "Number waiting over 52 weeks (over 365 days) by service, February 2023"
     wb.save(path)

@@ -18,7 +18,7 @@ from etl.db import SCHEMA_FILES, connect
 from kpi import notes
 from kpi.__main__ import main as kpi_main
 from kpi.access import audit, roles
-from tests.test_atomicity import first_extract, second_extract
+from tests.support.revisions import first_extract, second_extract
 
 ROOT = Path(__file__).resolve().parent.parent
 AREA, KPI = "E06000056", "ehcp_20wk_excl"

@@ -11,7 +11,7 @@ import pytest
 
 from etl.__main__ import main as etl_main
 from etl.pseudonymise import KEY_ENV, KeyError_, load_key
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 
 def _extract(tmp_path):
@@ -183,7 +183,7 @@ def test_identifier_shapes_in_quarantined_values_are_removed_but_ordinary_values
 
 
 def test_free_text_in_referrals_is_checked_redacted_and_warned(tmp_path, capsys):
-    from tests.waits import referral, write_csv
+    from tests.support.waits import referral, write_csv
 
     path = write_csv(tmp_path / "waits.csv", [
         referral("P1", "SALT", "2023-01-10", removed="2023-02-01",
@@ -216,7 +216,7 @@ def test_free_text_in_referrals_is_checked_redacted_and_warned(tmp_path, capsys)
 
 def test_free_text_in_local_extracts_is_checked(tmp_path):
     from etl.load import load_paths
-    from tests.test_kpi_local import PLACEMENT, RETURNS, write
+    from tests.support.local_extracts import PLACEMENT, RETURNS, write
 
     folder = tmp_path / "local"
     write(folder / "placement.csv", PLACEMENT, [["501", "2023-03-01", "", "Special school near LU5 7AZ"],

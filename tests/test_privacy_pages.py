@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from tests.test_app import plan_extract, run_app
+from tests.support.app import plan_extract, run_app
 
 pytestmark = pytest.mark.slow  # pages under streamlit's AppTest (~2 s each): make test
 
@@ -50,7 +50,7 @@ def test_url_values_on_each_page_are_quoted_inert(app_db, page):
 
 
 def test_md_quotes_any_value_inert_and_cut():
-    from pages._shared import md
+    from pages._html import md
 
     assert md("E06000056") == "E06000056" and md("2023-07") == "2023-07"
     assert md("a.monitor@education.gov.uk") == "a.monitor@education.gov.uk"

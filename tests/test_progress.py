@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from etl.__main__ import _progress_callback
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,8 @@ import pytest
 
 from etl import published as pub
 from etl.__main__ import main as etl_main
-from tests.conftest import PUBLISHED_DATA, ROOT, published_text
+from tests.support import ROOT
+from tests.support.published import PUBLISHED_DATA, published_text
 
 MB = 1024 * 1024
 

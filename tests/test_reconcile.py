@@ -15,7 +15,7 @@ from etl.load import load_paths
 from kpi.__main__ import main as kpi_main
 from kpi.engine.benchmark import resolve_area
 from kpi.engine.reconcile import _flag, complete_years, reconcile
-from tests.blade import Blade, blade_date
+from tests.support.blade import Blade, blade_date
 
 CB = "E06000056"
 

@@ -15,7 +15,7 @@ from etl.__main__ import main as etl_main
 from etl.load import LoadRejected
 from etl.refresh import LoadInProgress, exclusive, refresh_load
 from pages._refresh import refresh_message, refreshed_since
-from tests.test_app import APP, plan_extract
+from tests.support.app import APP, plan_extract
 
 
 def _later_extract(folder: Path) -> Path:

@@ -25,8 +25,9 @@ from demo.sen2 import generate
 from etl.refresh import refresh_load
 from kpi import definitions
 from kpi.engine.series import kpi_series, open_readonly
-from tests.test_app import plan_extract
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, _wait_healthy
+from tests.support import ROOT
+from tests.support.app import plan_extract
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # 20 Chromium sessions, about five minutes
 
@@ -199,7 +200,7 @@ def served(tmp_path):
         refresh_load([plan_extract().write(tmp_path / "first")], db)
     new_extract = tmp_path / "new"
     generate(new_extract, months=72, scale="la")
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "streamlit.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
@@ -209,7 +210,7 @@ def served(tmp_path):
             cwd=ROOT, env={**env, "APP_DB": str(db)}, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log)
+        wait_healthy(url, proc, log)
         yield url, db, new_extract, env, log
     finally:
         proc.terminate()

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.blade import Blade, blade_date
+from tests.support.blade import Blade, blade_date
 
 
 def _extend_to(b: Blade, day: str) -> None:

@@ -11,7 +11,8 @@ import re
 import pytest
 
 from tests import conftest
-from tests.conftest import PUBLISHED_DATA, ROOT
+from tests.support import ROOT
+from tests.support.published import PUBLISHED_DATA
 
 
 def test_opening_a_file_beside_the_checkout_is_refused():

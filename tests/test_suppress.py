@@ -30,7 +30,7 @@ from kpi.access.suppress import (
     suppress_rate_table,
     suppress_series,
 )
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 RULE = SuppressionRule()
 LINKED = SuppressionRule(nested=[NestedPair(child="excl", parent="incl")], same_events=[["incl", "weeks"]])

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from demo.sen2_layouts import write_template
 from etl.__main__ import main as etl_main
 from etl.load import load_paths
-from tests.blade import Blade
+from tests.support.blade import Blade
 
 
 def _q(db):

@@ -11,10 +11,9 @@ from __future__ import annotations
 import pytest
 
 from etl.load import load_paths
-from tests.test_app import run_app, text_of
-from tests.test_nhs_chs import _workbook
-from tests.test_waits_engine import ROWS
-from tests.waits import write_csv
+from tests.support.app import run_app, text_of
+from tests.support.nhs import workbook
+from tests.support.waits import ROWS, write_csv
 
 pytestmark = pytest.mark.slow  # pages run under streamlit's AppTest (~2 s each): make test
 
@@ -25,7 +24,7 @@ PAGE = "pages/waiting_lists.py"
 def waits_app(tmp_path, monkeypatch):
     db = tmp_path / "app.duckdb"
     write_csv(tmp_path / "in" / "referrals_2023-04-30.csv", ROWS)
-    _workbook(tmp_path / "in" / "nhs.xlsx", code_column=True)  # January 2023: RYV SALT total 1, over 52 weeks 1
+    workbook(tmp_path / "in" / "nhs.xlsx", code_column=True)  # January 2023: RYV SALT total 1, over 52 weeks 1
     load_paths([tmp_path / "in"], db)
     monkeypatch.setenv("APP_DB", str(db))
     return db

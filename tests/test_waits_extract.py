@@ -8,7 +8,7 @@ import pytest
 from etl.__main__ import main as etl_main
 from etl.load import LoadRejected, load_paths
 from etl.pseudonymise import pseudonym
-from tests.waits import HEADER, referral, write_csv, write_xlsx
+from tests.support.waits import HEADER, referral, write_csv, write_xlsx
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
 GOOD = [
@@ -130,7 +130,7 @@ def test_cli_exit_codes_and_one_line_messages(tmp_path, capsys):
 
 def test_same_child_in_sen2_and_the_referral_extract_gets_the_same_pseudonym_from_the_key_file(tmp_path,
                                                                                              monkeypatch):
-    from tests.blade import Blade
+    from tests.support.blade import Blade
 
     monkeypatch.delenv("APP_PSEUDONYM_KEY")
     b = Blade()

@@ -46,3 +46,20 @@ def write_xlsx(path: Path, rows: list[list[str]], header: list[str] = HEADER) ->
         ws.append(cells)
     wb.save(path)
     return path
+
+
+# The referral extract of tests/test_waits_engine.py, with known month-end answers (31 Jan, 28 Feb, 31 Mar 2023;
+# days waited at a month end = month end − referral date). Other waits tests load it too.
+ROWS = [
+    referral("A1", "SALT", "2023-01-10", seen="2023-01-10"),                 # seen on the day: never waiting
+    referral("B1", "SALT", "2023-01-31"),                                    # referred on a month end: 0 days
+    referral("C1", "SALT", "2022-09-26", removed="2023-02-15", reason="Moved away"),  # 127 d at 31 Jan; unseen
+    referral("D1", "SALT", "2022-09-27", seen="2023-03-01"),                 # 126 d at 31 Jan; seen after 155 d
+    referral("E1", "SALT", "2022-01-31"),                                    # 365 d at 31 Jan: over 52 weeks
+    referral("F1", "SALT", "2022-02-01"),                                    # 364 d at 31 Jan: not over 52 weeks
+    referral("P1", "SALT", "2022-06-01", removed="2022-08-01", reason="Did not attend"),
+    referral("P1", "SALT", "2022-12-01"),                                    # re-referral: a new clock, 61 d
+    referral("O1", "OT", "2023-01-05", seen="2023-01-20"),                   # OT: nobody waiting at month ends
+    referral("N1", "NEURODEVELOPMENTAL", "2023-01-01", seen="2023-04-02"),   # 91 days: within 13 weeks
+    referral("N2", "NEURODEVELOPMENTAL", "2023-01-02", seen="2023-04-04"),   # 92 days: not within 13 weeks
+]

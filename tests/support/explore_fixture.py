@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.blade import Blade, blade_date
+from tests.support.blade import Blade, blade_date
 
 
 def add_need(b: Blade, active_plan: int, sen_type: str, rank: int = 1) -> None:

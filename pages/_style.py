@@ -1,0 +1,72 @@
+"""The dashboard's look: the style sheet every run adds and the browser tab's title for each page.
+
+The colours and sizes follow the GOV.UK palette at AA contrast; status is always written in words too, so a tint is
+only a secondary cue. The classes (``kpi-label``, ``kpi-status``, ``kpi-tile`` …) are written by pages/_html.py and the
+pages.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+APP_NAME = "APP KPI dashboard"
+
+CSS = """
+<style>
+[data-testid="stMainBlockContainer"] {padding-top: 2.5rem;}
+[data-testid="stMarkdownContainer"] p.kpi-label, [data-testid="stMarkdownContainer"] .kpi-name,
+[data-testid="stMarkdownContainer"] p.kpi-big, [data-testid="stMarkdownContainer"] p.kpi-mid,
+[data-testid="stMarkdownContainer"] p.kpi-note, [data-testid="stMarkdownContainer"] p.kpi-small {margin-bottom: 0;}
+p.kpi-label {font-size: 0.8rem !important; color: #505A5F; margin: 0 0 0.1rem 0; text-transform: none;}
+[data-testid="stMarkdownContainer"] h4.kpi-name {font-weight: 700; font-size: 1.02rem !important; line-height: 1.3;
+    margin: 0; padding: 0; scroll-margin-top: 0; color: #0B0C0C;}
+p.kpi-big {font-size: 1.5rem !important; font-weight: 700; line-height: 1.2; margin: 0; color: #0B0C0C;
+           white-space: nowrap;}
+p.kpi-mid {font-size: 1.15rem !important; font-weight: 600; line-height: 1.3; margin: 0; color: #0B0C0C;}
+p.kpi-small {font-size: 1rem !important; font-weight: 700; line-height: 1.3; margin: 0; color: #0B0C0C;}
+.kpi-unit {font-size: 0.8em; font-weight: 600;}
+p.kpi-note {font-size: 0.85rem !important; color: #505A5F; line-height: 1.35; margin: 0.1rem 0 0 0;}
+.kpi-status {display: inline-block; padding: 0.2rem 0.55rem; border-left: 5px solid #B1B4B6;
+             background: #F3F2F1; color: #0B0C0C; font-weight: 700; font-size: 0.95rem; white-space: nowrap;}
+.kpi-status.on_track {border-color: #28A197; background: #E3F4F2;}
+.kpi-status.within_tolerance {border-color: #F46A25; background: #FDEEE6;}
+.kpi-status.off_track {border-color: #801650; background: #F4E4EC;}
+.kpi-status.no_data, .kpi-status.too_few, .kpi-status.baseline, .kpi-status.partial {border-color: #3D3D3D;
+    background: #F3F2F1;}
+.kpi-tile {border-left: 6px solid #B1B4B6; padding: 0.35rem 0.8rem; background: #F8F8F8;}
+.kpi-tile.on_track {border-color: #28A197;} .kpi-tile.within_tolerance {border-color: #F46A25;}
+.kpi-tile.off_track {border-color: #801650;}
+.kpi-tile.no_data, .kpi-tile.too_few, .kpi-tile.baseline, .kpi-tile.partial {border-color: #3D3D3D;}
+.kpi-tile .count {font-size: 2rem; font-weight: 700; line-height: 1.1;}
+.kpi-tile .what {font-size: 1rem; font-weight: 600;}
+.kpi-icon {display: flex; align-items: center; gap: 0.45rem; font-size: 0.85rem; line-height: 1.25;}
+.kpi-icon img {flex: none;}
+p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4; margin: 0;
+                border-left: 3px solid #B1B4B6; padding-left: 0.6rem;}
+[class*="st-key-kpi_"] [data-testid="stPageLink-NavLink"] * {white-space: normal !important; overflow: visible;
+    text-overflow: clip; line-height: 1.35;}  /* the card's links name their KPI in full */
+/* Code (st.code, fenced code in markdown) at AA contrast on its grey ground, wrapped rather than scrolled (a
+   scrolling block is a keyboard trap for axe's scrollable-region-focusable); inline code at body-text contrast. */
+[data-testid="stCode"] pre, [data-testid="stCode"] pre code {white-space: pre-wrap !important;
+    overflow-wrap: anywhere; overflow: visible !important;}
+[data-testid="stCode"] .token {color: #0B0C0C !important;}
+[data-testid="stCode"] .token.keyword, [data-testid="stCode"] .token.function, [data-testid="stCode"] .token.builtin,
+[data-testid="stCode"] .token.parameter, [data-testid="stCode"] .token.variable,
+[data-testid="stCode"] .token.atrule {color: #1D70B8 !important;}
+[data-testid="stCode"] .token.string, [data-testid="stCode"] .token.number, [data-testid="stCode"] .token.boolean,
+[data-testid="stCode"] .token.attr-value {color: #00703C !important;}
+[data-testid="stCode"] .token.comment {color: #505A5F !important;}
+:not(pre) > code {color: #0B0C0C !important;}
+.app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
+</style>
+"""
+
+
+def document_title(what: str) -> str:
+    """The browser tab's title for a page: what it shows, then the product (WCAG 2.4.2, page titled)."""
+    return f"{what} · {APP_NAME}"
+
+
+def page_title(what: str) -> None:
+    """Give this page its own document title; may be called again in the run once the page knows more."""
+    st.set_page_config(page_title=document_title(what))
