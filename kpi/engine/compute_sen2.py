@@ -24,8 +24,12 @@ SEN2_MODULE_LIST = ", ".join(f"'{m}'" for m in SEN2_MODULES)
 # extracts dated on or before it.
 KNOWN_REVIEWS = """(SELECT * FROM review_history
      WHERE as_at IS NULL OR as_at <= coalesce(getvariable('as_of'), DATE '9999-12-31'))"""
-# (a hash aggregate with arg_max: one pass, no sort of the history as a window function would need)
-_NEWEST = "{'at': coalesce(as_at, DATE '0001-01-01'), 'load': load_id}"
+# (a hash aggregate with arg_max: one pass, no sort of the history as a window function would need). Newest: the
+# latest as-at date (none = oldest), then the latest load; packed into one BIGINT, ordered exactly as the pair (days
+# since year 1 in the high 32 bits, the INTEGER load id shifted to 0 .. 2^32 - 1 in the low ones), since comparing
+# an integer costs the aggregate much less than comparing a struct.
+_NEWEST = ("(CAST(date_diff('day', DATE '0001-01-01', coalesce(as_at, DATE '0001-01-01')) AS BIGINT) * 4294967296"
+           " + load_id + 2147483648)")
 REVIEWS = f"""(SELECT area_code, request_id, review_meeting_date,
             arg_max_null(review_decision_date, {_NEWEST}) AS review_decision_date,
             arg_max_null(review_outcome, {_NEWEST}) AS review_outcome
@@ -33,11 +37,17 @@ REVIEWS = f"""(SELECT area_code, request_id, review_meeting_date,
 FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
 # One request, one first plan: a second issued (outcome Y) assessment on a request is a data-quality problem
 # (kpi/engine/data_quality.py), not a second plan. The plan counted is the first issued: earliest outcome date, then the
-# lowest record id (numerically when ids are numbers).
-FIRST_ISSUED = f"""(SELECT * FROM assessment a WHERE {ISSUED}
-    QUALIFY row_number() OVER (PARTITION BY a.area_code, a.request_id
-                               ORDER BY a.assessment_outcome_date, TRY_CAST(a.assessment_id AS BIGINT) NULLS LAST,
-                                        a.assessment_id) = 1)"""
+# lowest record id (numerically when ids are numbers). Almost every request has one issued assessment, kept as it is;
+# only requests with more are ranked (a window over every issued assessment cost a sort most rows do not need).
+FIRST_ISSUED = f"""(WITH issued AS (SELECT * FROM assessment a WHERE {ISSUED}),
+    repeated AS (SELECT area_code, request_id FROM issued GROUP BY 1, 2 HAVING count(*) > 1)
+    SELECT a.* FROM issued a ANTI JOIN repeated USING (area_code, request_id)
+    UNION ALL
+    SELECT * FROM (SELECT a.* FROM issued a SEMI JOIN repeated USING (area_code, request_id)
+                   QUALIFY row_number() OVER (PARTITION BY a.area_code, a.request_id
+                                              ORDER BY a.assessment_outcome_date,
+                                                       TRY_CAST(a.assessment_id AS BIGINT) NULLS LAST,
+                                                       a.assessment_id) = 1))"""
 
 
 def _window_rows_sql(areas=None) -> str:
