@@ -65,7 +65,7 @@ lint: $(DEV_STAMP)
 clean:
 	rm -rf $(VENV) $(DB) build *.egg-info
 
-# The benchmark suite (DESIGN.md §6): `make bench SCALE=region`; figures also written to $(BENCH_JSON).
+# The benchmark suite (targets and figures: docs/performance.md): `make bench SCALE=region`; figures also written to $(BENCH_JSON).
 SCALE ?= la
 BENCH_JSON ?= data/bench-$(SCALE).json
 bench: $(STAMP)

@@ -1,1 +1,2 @@
-"""The benchmark suite (DESIGN.md §6): ``python -m bench [--scale la|region|england] [--json PATH]``."""
+"""The benchmark suite: ``python -m bench [--scale la|region|england] [--json PATH]`` (targets and figures:
+docs/performance.md)."""

@@ -1,4 +1,4 @@
-"""ETL benchmark: validated load throughput against DuckDB's own read_csv of the same files (DESIGN.md §6).
+"""ETL benchmark: validated load throughput against DuckDB's own read_csv of the same files (docs/performance.md).
 
     .venv/bin/python bench/etl_load.py [--scale la|region|england] [--keep DIR]
 

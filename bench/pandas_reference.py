@@ -1,11 +1,11 @@
 """A straightforward pandas computation of every KPI's monthly numbers, per local area: the benchmark's reference.
 
-Why: the benchmark compares the DuckDB engine (kpi/engine/compute.py, compute_waits.py, compute_local.py) with what an
-analyst would write in pandas, and checks that both give the same numbers, so a speed-up is never bought with a
-wrong answer. The rules are those of DOMAIN.md §6 and the engine's documented contract (each area over its own
-months; counts at the month end; an area without a KPI's source gets empty values), written independently of the
-engine's SQL: per KPI, filter the records, then per area count events by month or intervals at each month end.
-Input is the clean tables as pandas DataFrames.
+Why: the benchmark compares the DuckDB engine (kpi/engine/compute.py, compute_waits.py, compute_local.py) with what
+an analyst would write in pandas, and checks that both give the same numbers, so a speed-up is never bought with a
+wrong answer. The rules are the statutory definitions (kpi_definitions.yaml) and the engine's documented contract
+(each area over its own months; counts at the month end; an area without a KPI's source gets empty values), written
+independently of the engine's SQL: per KPI, filter the records, then per area count events by month or intervals at
+each month end. Input is the clean tables as pandas DataFrames.
 """
 
 from __future__ import annotations

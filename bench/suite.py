@@ -1,8 +1,8 @@
 """The benchmark suite: load throughput, KPI engine, pandas reference, page render and memory at three sizes.
 
-Why: DESIGN.md §6 sets performance targets; this measures them on the multi-area demo data (demo.areas: every
-area's SEN2, local extracts and referrals) generated into a temporary folder. Scales: la (one area), region (11),
-england (every current LA), and pair (two small areas, for the tests).
+Why: the project sets performance targets (docs/performance.md); this measures them on the multi-area demo data
+(demo.areas: every area's SEN2, local extracts and referrals) generated into a temporary folder. Scales: la (one
+area), region (11), england (every current LA), and pair (two small areas, for the tests).
 Each stage runs in a fresh child process, so its peak resident memory (``resource.getrusage``) is its own and a
 stage cannot warm the next one's caches. Nothing here is a timed test: the tests only check the figures exist
 and that the pandas reference gives the engine's numbers.

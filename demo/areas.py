@@ -24,7 +24,7 @@ from demo.sen2 import DEFAULT_SEED, LEA, SCALES, generate
 from demo.waits import generate as generate_waits
 from etl import reference
 
-HOME_CODE = "E06000056"  # Central Bedfordshire: the demo's calibration area (demo/sen2.py)
+HOME_CODE = "E06000056"  # Central Bedfordshire: the demo's calibration area (demo/sen2_calibration.py)
 MIN_FACTOR = 0.1  # the smallest areas (City of London, Isles of Scilly) still get a few records
 SIZE_SIGMA = 0.55  # spread of area sizes (log-normal): the largest councils are several times the median
 SHIFT_SD = 12.0  # spread of areas' 20-week timeliness around the calibration area's, in percentage points

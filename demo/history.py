@@ -1,7 +1,7 @@
 """The demo's SEN2 history as councils have it: successive extracts, each holding only each plan's latest review.
 
-The simulation (demo/sen2.py) knows every review of every plan. A real SEN2 extract does not: ``activeplans`` holds
-one row per plan, its latest review as at the extract's date. So the demo writes
+The simulation (demo/sen2_simulation.py) knows every review of every plan. A real SEN2 extract does not:
+``activeplans`` holds one row per plan, its latest review as at the extract's date. So the demo writes
 
 - the final extract (dated the export day) with one ``activeplans`` row per plan, its latest review; and
 - earlier extracts (``history/<YYYY-MM-DD>/``): one at each quarter end and January census day before it, and one
@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from demo.sen2 import NA  # "no date" in the simulation's day numbers
+from demo.day_numbers import NA, date_of, day_of
+from demo.sen2_files import blade_dates, file_name, write_module
+from etl import months
 
 
 def snapshot_days(first_day: int, export_day: int, plan_start: str = "2023-02", plan_end: str = "2024-01"
@@ -28,16 +30,14 @@ def snapshot_days(first_day: int, export_day: int, plan_start: str = "2023-02", 
     quarter's last day and each January census day (18 January), and the last day of every month of the plan
     window (the monthly extracts of the APP's monitoring). Quarterly is often enough that a plan's reviews, about a
     year apart, each appear in some extract."""
-    epoch = _dt.date(1970, 1, 1)
-    first, export = epoch + _dt.timedelta(days=first_day), epoch + _dt.timedelta(days=export_day)
+    first, export = date_of(first_day), date_of(export_day)
     days = {_dt.date(y, 1, 18) for y in range(first.year, export.year + 1)}
-    y, m = first.year, first.month
-    while _dt.date(y, m, 1) < export:
-        nxt = _dt.date(y + (m == 12), m % 12 + 1, 1)
-        if m % 3 == 0 or plan_start <= f"{y:04d}-{m:02d}" <= plan_end:
-            days.add(nxt - _dt.timedelta(days=1))
-        y, m = nxt.year, nxt.month
-    return sorted((d - epoch).days for d in days if first < d < export)
+    month = months.month_start(first)
+    while month < export:
+        if month.month % 3 == 0 or plan_start <= months.period_of(month) <= plan_end:
+            days.add(months.last_day(months.index(month)))
+        month = months.month_start(month, 1)
+    return sorted(day_of(d) for d in days if first < d < export)
 
 
 def latest_rows(plan: np.ndarray, meet: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
@@ -55,7 +55,7 @@ def take(table: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray
     return {c: np.asarray(v)[rows] for c, v in table.items()}
 
 
-def snapshot_tables(tables: dict, raw: dict, day: int, fmt) -> dict[str, dict[str, np.ndarray]]:
+def snapshot_tables(tables: dict, raw: dict, day: int) -> dict[str, dict[str, np.ndarray]]:
     """The modules of an earlier extract dated ``day``: ``raw`` carries the simulation's day numbers (request
     received day per request row; per review row its plan row, meeting, decision, and plan start/cease day)."""
     received = raw["received"]
@@ -76,21 +76,20 @@ def snapshot_tables(tables: dict, raw: dict, day: int, fmt) -> dict[str, dict[st
     for col in ("reviewdraft", "phasetransferduedate", "phasetransferfinaldate"):
         ap[col] = np.full(len(rows), "", dtype=object)  # not needed for the history the product keeps
     header = {k: np.asarray(v).copy() for k, v in tables["sen2"].items()}
-    header["referencedate"] = fmt(np.array([day]))
-    header["datetime"] = fmt(np.array([day]))
+    header["referencedate"] = blade_dates(np.array([day]))
+    header["datetime"] = blade_dates(np.array([day]))
     return {"sen2": header, "person": take(tables["person"], persons), "requests": take(tables["requests"], requests),
             "activeplans": ap}
 
 
-def write_history(out: Path, tables: dict, raw: dict, days: list[int], fmt, file_name, write) -> list[Path]:
+def write_history(out: Path, tables: dict, raw: dict, days: list[int]) -> list[Path]:
     """Write each earlier extract into ``out/history/<YYYY-MM-DD>/``; returns the folders, oldest first."""
     folders = []
-    epoch = _dt.date(1970, 1, 1)
     for day in days:
-        when = epoch + _dt.timedelta(days=int(day))
+        when = date_of(day)
         folder = out / "history" / when.isoformat()
         folder.mkdir(parents=True, exist_ok=True)
-        for module, data in snapshot_tables(tables, raw, day, fmt).items():
-            write(folder / file_name(module, when), module, data)
+        for module, data in snapshot_tables(tables, raw, day).items():
+            write_module(folder / file_name(module, when), module, data)
         folders.append(folder)
     return folders

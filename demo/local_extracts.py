@@ -22,9 +22,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from demo.day_numbers import date_of, day_of
+from etl.months import month_start
+from etl.sql_text import literal
+
 APP_START = _dt.date(2023, 2, 1)
 APP_END = _dt.date(2024, 1, 31)
-EPOCH = _dt.date(1970, 1, 1)
 
 HEADERS = {
     "advice_requests": ["request_id", "person_id", "advice_type", "requested_date", "received_date"],
@@ -46,17 +49,13 @@ AUDITS_FROM = _dt.date(2021, 1, 1)  # the audit programme began with the 2021 in
 SETTINGS = ("Special school", "Resourced provision", "Independent special school", "Alternative provision")
 
 
-def _day(d: _dt.date) -> int:
-    return (d - EPOCH).days
-
-
 def _iso(days: np.ndarray) -> np.ndarray:
     return np.datetime_as_string(days.astype("datetime64[D]"), unit="D")
 
 
 def _progress(days: np.ndarray) -> np.ndarray:
     """0 before the APP, rising linearly to 1 at its end, 1 afterwards."""
-    return np.clip((days - _day(APP_START)) / (_day(APP_END) - _day(APP_START)), 0.0, 1.0)
+    return np.clip((days - day_of(APP_START)) / (day_of(APP_END) - day_of(APP_START)), 0.0, 1.0)
 
 
 def _blade(out_dir: Path) -> tuple[dict[str, np.ndarray], _dt.date]:
@@ -73,30 +72,30 @@ def _blade(out_dir: Path) -> tuple[dict[str, np.ndarray], _dt.date]:
             return {k: np.asarray(v) for k, v in con.execute(sql).fetchnumpy().items()}
 
         def f(module: str) -> str:
-            return str(out_dir / f"{stem}_{module}.csv").replace("'", "''")
+            return literal(out_dir / f"{stem}_{module}.csv")
 
         fmt = "'%Y-%b-%d %H:%M:%S'"
         days = "CAST(date_diff('day', DATE '1970-01-01', CAST(try_strptime({c}, " + fmt + ") AS DATE)) AS BIGINT)"
         facts = q(f"""
             SELECT CAST(r.persontableid AS VARCHAR) AS person, {days.format(c='r.requestoutcomedate')} AS decided
-            FROM read_csv('{f('requests')}', all_varchar=true) r
+            FROM read_csv({f('requests')}, all_varchar=true) r
             WHERE r.requestoutcome = 'Y' AND r.requestoutcomedate IS NOT NULL ORDER BY r.requeststableid""")
         plans = q(f"""
             SELECT CAST(r.persontableid AS VARCHAR) AS person, {days.format(c='a.assessmentoutcomedate')} AS issued
-            FROM read_csv('{f('assessment')}', all_varchar=true) a
-            JOIN read_csv('{f('requests')}', all_varchar=true) r USING (requeststableid)
+            FROM read_csv({f('assessment')}, all_varchar=true) a
+            JOIN read_csv({f('requests')}, all_varchar=true) r USING (requeststableid)
             WHERE a.assessmentoutcome = 'Y' AND a.assessmentoutcomedate IS NOT NULL ORDER BY a.assessmenttableid""")
         amended = q(f"""
             SELECT CAST(r.persontableid AS VARCHAR) AS person, {days.format(c='ap.lastreview')} AS decided
-            FROM read_csv('{f('activeplans')}', all_varchar=true) ap
-            JOIN read_csv('{f('requests')}', all_varchar=true) r USING (requeststableid)
+            FROM read_csv({f('activeplans')}, all_varchar=true) ap
+            JOIN read_csv({f('requests')}, all_varchar=true) r USING (requeststableid)
             WHERE ap.reviewoutcome = 'A' AND ap.lastreview IS NOT NULL ORDER BY ap.activeplanstableid""")
         stock = q(f"""
             SELECT CAST(r.persontableid AS VARCHAR) AS person, {days.format(c='np.startdate')} AS start,
                    coalesce({days.format(c='np.ceasedate')}, 999999) AS cease
-            FROM read_csv('{f('namedplan')}', all_varchar=true) np
-            JOIN read_csv('{f('assessment')}', all_varchar=true) a USING (assessmenttableid)
-            JOIN read_csv('{f('requests')}', all_varchar=true) r USING (requeststableid)
+            FROM read_csv({f('namedplan')}, all_varchar=true) np
+            JOIN read_csv({f('assessment')}, all_varchar=true) a USING (assessmenttableid)
+            JOIN read_csv({f('requests')}, all_varchar=true) r USING (requeststableid)
             WHERE np.startdate IS NOT NULL ORDER BY 2, np.namedplantableid""")
     finally:
         con.close()
@@ -144,7 +143,7 @@ def _audits(rng: np.random.Generator, facts: dict, export: int) -> list[np.ndarr
                                 np.full(len(facts["amended_day"]), "AMENDED", dtype=object)])
     sampled = rng.random(len(events)) < np.where(plan_type == "NEW", 0.25, 0.10)
     day = events + rng.integers(7, 60, len(events))
-    keep = sampled & (day >= _day(AUDITS_FROM)) & (day < export)
+    keep = sampled & (day >= day_of(AUDITS_FROM)) & (day < export)
     people, day, plan_type = people[keep], day[keep], plan_type[keep]
     order = np.argsort(day, kind="stable")
     people, day, plan_type = people[order], day[order], plan_type[order]
@@ -209,12 +208,12 @@ def _reduced(rng, facts: dict, first: int, export: int) -> list[np.ndarray]:
 def _returns(rng, facts: dict, first: _dt.date, export: _dt.date) -> list[np.ndarray]:
     """Monthly attendance of pupils with a plan from the Education Welfare team (no return in August)."""
     months = []
-    d = _dt.date(first.year, first.month, 1)
+    d = month_start(first)
     while d < export:
         if d.month != 8:
             months.append(d)
-        d = _dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
-    mid = np.array([_day(m) + 14 for m in months])
+        d = month_start(d, 1)
+    mid = np.array([day_of(m) + 14 for m in months])
     pupils = np.maximum(_active(facts, mid) * 0.8, 1)
     sessions = np.round(pupils * rng.uniform(34, 40, len(months))).astype(np.int64)
     season = np.array([{12: -1.2, 1: -0.8, 2: -0.4, 6: 0.3, 7: -0.6, 9: 0.8}.get(m.month, 0.0) for m in months])
@@ -230,17 +229,17 @@ def generate_local(out_dir: Path, seed: int = 20230131) -> list[Path]:
     """Write the five local extracts beside the Blade files in ``out_dir``; returns their paths."""
     out = Path(out_dir)
     facts, export_date = _blade(out)
-    export = _day(export_date)
+    export = day_of(export_date)
     first_day = int(min(facts["plan_start"].min(), facts["assess_day"].min())) if len(facts["plan_start"]) else export
-    first_month = EPOCH + _dt.timedelta(days=first_day)
-    window_start = max(first_month, _dt.date(export_date.year - 6, export_date.month, 1))
+    window_start = max(date_of(first_day), month_start(export_date, -72))
     tag = f"{export_date:%d-%m-%Y}"
     streams = {name: np.random.default_rng([seed, 7000 + i]) for i, name in enumerate(HEADERS)}
+    year_before = day_of(window_start) - 365
     columns = {
         "advice_requests": _advice(streams["advice_requests"], facts, export),
         "ehcp_audits": _audits(streams["ehcp_audits"], facts, export),
-        "placement_sufficiency": _placements(streams["placement_sufficiency"], facts, _day(window_start) - 365, export),
-        "reduced_timetables": _reduced(streams["reduced_timetables"], facts, _day(window_start) - 365, export),
+        "placement_sufficiency": _placements(streams["placement_sufficiency"], facts, year_before, export),
+        "reduced_timetables": _reduced(streams["reduced_timetables"], facts, year_before, export),
         "kpi_returns": _returns(streams["kpi_returns"], facts, window_start, export_date),
     }
     return [_write(out / f"Local-Export_{tag}_{name}.csv", HEADERS[name], columns[name]) for name in HEADERS]

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import csv
 import sys
+from datetime import date
 from pathlib import Path
 
 from demo.sen2 import columns
+from demo.sen2_files import blade_date
 from demo.sen2_layouts import write_module_csvs, write_template
 from etl.formats.local_extracts import LOCAL_MODULES
 
 EXPORT = "01-02-2024"
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _blade_date(iso: str) -> str:
-    if not iso:
-        return ""
-    y, m, d = iso.split("-")
-    return f"{y}-{MONTHS[int(m) - 1]}-{d} 00:00:00"
+    return blade_date(date.fromisoformat(iso)) if iso else ""
 
 
 def sen2_rows() -> dict[str, list[dict]]:

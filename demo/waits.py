@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.day_numbers import date_of, day_of
+from etl.months import add, first_day, month_start
+
 DEFAULT_SEED = 20230131
 BURN_IN_YEARS = 3
 REMOVED_SHARE = 0.2        # of referrals removed before being seen (competing exponential)
@@ -56,20 +59,15 @@ SERVICES: dict[str, tuple] = {
 }
 HEADER = ["patient_id", "service", "referral_date", "first_contact_date", "removed_date", "removal_reason",
           "age_years", "locality"]
-_EPOCH = _dt.date(1970, 1, 1)
-
-
-def _day(d: _dt.date) -> int:
-    return (d - _EPOCH).days
 
 
 def _iso(days: int) -> str:
-    return (_EPOCH + _dt.timedelta(days=int(days))).isoformat()
+    return date_of(days).isoformat()
 
 
 def _target_days(table: dict[int, float], days: np.ndarray) -> np.ndarray:
     """Target month-end median wait (days) at each referral date: linear between 1 Januarys."""
-    xs = np.array([_day(_dt.date(y, 1, 1)) for y in sorted(table)], dtype=float)
+    xs = np.array([day_of(_dt.date(y, 1, 1)) for y in sorted(table)], dtype=float)
     ys = np.array([table[y] * 7.0 for y in sorted(table)])
     return np.interp(days, xs, ys)
 
@@ -107,7 +105,7 @@ def _people(out_dir: Path) -> tuple[np.ndarray, np.ndarray]:
             except (KeyError, ValueError):
                 continue
             ids.append(int(row["persontableid"]))
-            births.append(_day(birth))
+            births.append(day_of(birth))
     return np.array(ids, dtype=np.int64), np.array(births, dtype=np.int64)
 
 
@@ -115,17 +113,15 @@ def build(seed: int, start: str, months: int, people: tuple[np.ndarray, np.ndarr
           factor: float = 1.0) -> list[list]:
     """The extract's rows (header excluded), sorted by referral date, service and patient; ``factor`` scales the
     referral rates (an area of a multi-area demo, relative to Bedfordshire's provider)."""
-    y, m = (int(x) for x in start.split("-"))
-    first = _dt.date(y - BURN_IN_YEARS, m, 1)
-    k = y * 12 + m - 1 + months
-    export = _day(_dt.date(k // 12, k % 12 + 1, 1))
+    first = first_day(add(start, -12 * BURN_IN_YEARS))
+    export = day_of(first_day(add(start, months)))
     rng = np.random.default_rng([int(seed), 5])
     cols = {c: [] for c in ("pid", "service", "ref", "age", "group")}
     month_starts = []
     d = first
-    while _day(d) < export:
-        month_starts.append(_day(d))
-        d = _dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    while day_of(d) < export:
+        month_starts.append(day_of(d))
+        d = month_start(d, 1)
     month_starts.append(export)
     next_pid = 10_000_000
     for service, (monthly, ages, _, _) in SERVICES.items():
@@ -147,7 +143,7 @@ def build(seed: int, start: str, months: int, people: tuple[np.ndarray, np.ndarr
         ids, births = people
         pick = rng.random(len(ids)) < LINKED_SHARE
         ids, births = ids[pick], births[pick]
-        lo = np.maximum(births + 365, _day(first))
+        lo = np.maximum(births + 365, day_of(first))
         hi = np.minimum(births + 16 * 365, export - 1)
         ok = hi > lo
         ids, births, lo, hi = ids[ok], births[ok], lo[ok], hi[ok]
@@ -188,16 +184,13 @@ def build(seed: int, start: str, months: int, people: tuple[np.ndarray, np.ndarr
         ref = new_ref[again]
         if not len(ref):
             break
-    first_day = _day(first)
-    rows = [r for r in rows if r[2] >= _iso(first_day)]
+    rows = [r for r in rows if r[2] >= first.isoformat()]
     rows.sort(key=lambda r: (r[2], r[1], r[0]))
     return rows
 
 
 def file_name(start: str, months: int) -> str:
-    y, m = (int(x) for x in start.split("-"))
-    k = y * 12 + m - 1 + months
-    return f"waiting_list_referrals_{_dt.date(k // 12, k % 12 + 1, 1):%d-%m-%Y}.csv"
+    return f"waiting_list_referrals_{first_day(add(start, months)):%d-%m-%Y}.csv"
 
 
 def generate(out_dir: Path, seed: int = DEFAULT_SEED, start: str = "2019-01", months: int = 72,

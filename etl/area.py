@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from etl import reference
+from etl.config import ConfigFileError, load_model
 
 ENV_VAR = "APP_AREA_CONFIG"
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "area.yaml"
@@ -81,16 +81,9 @@ def load(path: Path | str | None = None) -> HomeArea:
     """Read and check the home area. Raises AreaConfigError with a one-line reason."""
     path = Path(path) if path else config_path()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AreaConfigError(f"cannot read the area configuration {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise AreaConfigError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
-    try:
-        area = AreaConfig.model_validate(raw).home_area
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise AreaConfigError(f"{path}: {where}") from exc
+        area = load_model(path, AreaConfig, "the area configuration").home_area
+    except ConfigFileError as exc:
+        raise AreaConfigError(str(exc)) from exc
     problems = check_reference(area)
     if problems:
         raise AreaConfigError(f"{path}: " + "; ".join(problems))

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import duckdb
 
+from etl.sql_text import literal
+
 DEFAULT_DB = Path("data/app.duckdb")
-# schema.sql, then one file per source family; the audit log has its own file (kpi/access/audit.py), not this database.
+# schema.sql, then one file per source family; the audit log and the meeting notes have their own files
+# (kpi/access/audit.py, kpi/notes.py), not this database.
 AUDIT_SCHEMA = Path(__file__).parent / "schema_audit.sql"
-SCHEMA_FILES = [p for p in sorted(Path(__file__).parent.glob("schema*.sql")) if p != AUDIT_SCHEMA]
+NOTES_SCHEMA = Path(__file__).parent / "schema_notes.sql"
+SCHEMA_FILES = [p for p in sorted(Path(__file__).parent.glob("schema*.sql")) if p not in (AUDIT_SCHEMA, NOTES_SCHEMA)]
 
 
 # A load keeps its working tables within this much memory and spills the rest to ``<database>.tmp`` (DuckDB's
@@ -66,4 +70,4 @@ def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
 
 def limit_memory(con: duckdb.DuckDBPyConnection, limit: str = LOAD_MEMORY_LIMIT) -> None:
     """Cap DuckDB's memory for a load (it spills to its temp directory beyond it); ``RESET memory_limit`` undoes."""
-    con.execute(f"SET memory_limit = '{limit}'")
+    con.execute(f"SET memory_limit = {literal(limit)}")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from etl.sql_text import literal
+
 REMOVED = "(removed: looked like a child's identifier)"
 
 # Column names (the layouts' sources) that hold free text: checked on every row that is loaded.
@@ -37,27 +39,28 @@ def _any(*alternatives: str) -> str:
 SHAPES = _any(UPN, TEN_DIGITS, POSTCODE)
 SHAPES_WITH_DATES = _any(UPN, TEN_DIGITS, POSTCODE, DATE)
 FREE_TEXT_SHAPES = _any(UPN, TEN_DIGITS, POSTCODE, DATE, LABELS)
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+# Text people write (meeting notes, kpi/notes.py), refused when it matches one of these, named in the message.
+# Dates are allowed: a narrative names meeting and due dates, and a birth date alone cannot be told from them
+# (its label, "DOB 05/01/2010", can).
+WRITTEN_TEXT_SHAPES = {"a UPN": _any(UPN), "a ULN or NHS number": _any(TEN_DIGITS), "a full postcode": _any(POSTCODE),
+                       "an identifier's label (DOB, UPN, ULN, NHS number, name)": _any(LABELS)}
 
 
 def looks_like_identifier_sql(expr: str, pattern: str = FREE_TEXT_SHAPES) -> str:
     """True when the text ``expr`` holds an identifier shape (NULL stays NULL)."""
-    return f"regexp_matches({expr}, {_lit(pattern)})"
+    return f"regexp_matches({expr}, {literal(pattern)})"
 
 
 def safe_sql(expr: str, dates: bool = False, pattern: str | None = None) -> str:
     """``expr``, or ``REMOVED`` when it holds an identifier shape (any full date too, with ``dates``): for values
     shown in the quarantine and the load report."""
     pattern = pattern or (SHAPES_WITH_DATES if dates else SHAPES)
-    return f"CASE WHEN {looks_like_identifier_sql(expr, pattern)} THEN {_lit(REMOVED)} ELSE {expr} END"
+    return f"CASE WHEN {looks_like_identifier_sql(expr, pattern)} THEN {literal(REMOVED)} ELSE {expr} END"
 
 
 def free_text_sql(expr: str) -> str:
     """A free-text cell as stored: whole, or ``REMOVED`` when it holds an identifier shape or label."""
-    return f"CASE WHEN {looks_like_identifier_sql(expr)} THEN {_lit(REMOVED)} ELSE {expr} END"
+    return f"CASE WHEN {looks_like_identifier_sql(expr)} THEN {literal(REMOVED)} ELSE {expr} END"
 
 
 def looks_like_identifier(text: str | None, pattern: str = SHAPES) -> bool:

@@ -15,6 +15,8 @@ import os
 import secrets
 from pathlib import Path
 
+from etl.sql_text import literal
+
 KEY_ENV = "APP_PSEUDONYM_KEY"
 KEY_FILE_NAME = "pseudonym.key"
 _BLOCK = 64  # SHA-256 block size in bytes
@@ -108,7 +110,7 @@ def hmac_sql(expr: str, key: bytes) -> str:
     """A DuckDB SQL expression giving the hex HMAC-SHA256 of the text ``expr`` under ``key``."""
     inner, outer = _pads(key)
     return (
-        f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(CAST({expr} AS VARCHAR)))))"
+        f"sha256(unhex({literal(outer)}) || unhex(sha256(unhex({literal(inner)}) || encode(CAST({expr} AS VARCHAR)))))"
     )
 
 

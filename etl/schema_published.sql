@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS area_lineage (
     note              VARCHAR
 );
 
--- Our KPI ids → DfE's columns. Refreshed at each load from etl/formats/dfe_release.py (KPI_MEASURES).
+-- Our KPI ids → DfE's columns: the `published` blocks of kpi_definitions.yaml, seeded at each published-data load
+-- (etl/formats/dfe_kpi_map.py). `python -m kpi validate --db` says when they no longer match the definitions.
 CREATE TABLE IF NOT EXISTS published_kpi_map (
     kpi_id         VARCHAR NOT NULL,
     dataset        VARCHAR NOT NULL,

@@ -32,6 +32,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl.sql_text import literal
+
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".txt")
 HEADER_SEARCH_ROWS = 15
@@ -319,14 +321,14 @@ def csv_read_sql(paths: list[str], source: Source, names: list[str],
     failing the statement (a failed statement would abort the caller's transaction): a file with any reject is
     not strictly readable. Several paths are read in one scan, rows in file order and files in the order given,
     each row with ``file_index`` (its file's place in ``paths``)."""
-    columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
-    files = _lit(paths[0]) if len(paths) == 1 and rejects is None else "[" + ", ".join(map(_lit, paths)) + "]"
+    columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+    files = literal(paths[0]) if len(paths) == 1 and rejects is None else "[" + ", ".join(map(literal, paths)) + "]"
     extra = ""
     if rejects is not None:
-        extra = (f", ignore_errors=true, store_rejects=true, rejects_scan={_lit(rejects[0])}, "
-                 f"rejects_table={_lit(rejects[1])}, rejects_limit=0")
+        extra = (f", ignore_errors=true, store_rejects=true, rejects_scan={literal(rejects[0])}, "
+                 f"rejects_table={literal(rejects[1])}, rejects_limit=0")
     return (f"read_csv({files}, header=false, skip={source.header_index + 1}, "
-            f"delim={_lit(source.delimiter)}, quote='\"', escape='\"', columns={columns}, "
+            f"delim={literal(source.delimiter)}, quote='\"', escape='\"', columns={columns}, "
             f"strict_mode=true, auto_detect=false, null_padding=false{extra})")
 
 
@@ -362,7 +364,3 @@ def _from_rows(con: duckdb.DuckDBPyConnection, names: list[str], rows) -> None:
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

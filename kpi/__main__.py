@@ -1,4 +1,5 @@
-"""Command line: ``python -m kpi series | validate | benchmark | reconcile | sql | nhs-waits`` (DESIGN.md §2)."""
+"""Command line: ``python -m kpi series | validate | schema | benchmark | reconcile | sql | nhs-waits``
+(DESIGN.md §2)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import duckdb
 
 from kpi import definitions
+from kpi.engine.benchmark import published_map_problems
 from kpi.engine.compute import check_against_database
 from kpi.engine.series import kpi_series, open_readonly
 
@@ -183,11 +185,10 @@ def _with_published(args: argparse.Namespace, compute, errors: tuple[type[Except
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    from etl.formats.dfe_release import KPI_MEASURES
     from kpi.engine.benchmark import BenchmarkError, benchmark
 
     def compute(catalogue, con, area):
-        published_ids = sorted({m["kpi_id"] for m in KPI_MEASURES})
+        published_ids = sorted(m.id for m in catalogue.published_entries)
         if args.kpi not in catalogue.ids and args.kpi not in published_ids:
             return _fail(f"unknown KPI id: {args.kpi}. Known: {', '.join(catalogue.ids)}; "
                          f"with published figures: {', '.join(published_ids)}")
@@ -220,6 +221,17 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _access_problems(catalogue) -> list[str]:
+    """access.yaml (or APP_ACCESS_CONFIG) against the catalogue: the KPI ids its suppression rule names must exist."""
+    from kpi.access import roles
+
+    try:
+        roles.load(catalogue=catalogue)
+    except roles.AccessConfigError as exc:
+        return [str(exc)]
+    return []
+
+
 def _benchmark_target_problems(con, catalogue) -> list[str]:
     """Benchmark targets against the published data, when some is loaded (for the configured home area)."""
     from kpi.engine import area as area_config
@@ -247,6 +259,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(f"shape: ok ({len(catalogue.kpis)} KPIs)")
     print("references: ok")
+    access = _access_problems(catalogue)
+    if access:
+        print("access configuration check failed:", file=sys.stderr)
+        for p in access:
+            print(f"  - {p}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print("access configuration: ok")
     if args.db:
         try:
             con = open_readonly(args.db)
@@ -254,7 +273,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"database check failed: {str(exc).splitlines()[0]}", file=sys.stderr)
             return EXIT_PROBLEMS
         try:
-            problems = check_against_database(con, catalogue) + _benchmark_target_problems(con, catalogue)
+            problems = (check_against_database(con, catalogue) + published_map_problems(con, catalogue)
+                        + _benchmark_target_problems(con, catalogue))
         finally:
             con.close()
         if problems:
@@ -263,6 +283,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f"  - {p}", file=sys.stderr)
             return EXIT_PROBLEMS
         print(f"database: ok ({args.db})")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """The JSON schema of kpi_definitions.yaml, from its pydantic models, for editors to check the file as it is
+    typed (e.g. VS Code's YAML extension: ``# yaml-language-server: $schema=kpi_definitions.schema.json``)."""
+    print(json.dumps(definitions.json_schema(), indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -318,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check kpi_definitions.yaml (shape, references, then the database)")
     v.add_argument("--db", help="also check against this DuckDB file")
     v.set_defaults(func=cmd_validate)
+    sc = sub.add_parser("schema", help="print the JSON schema of kpi_definitions.yaml (for editors to check it as "
+                                       "it is typed: python -m kpi schema > kpi_definitions.schema.json)")
+    sc.set_defaults(func=cmd_schema)
     b = sub.add_parser("benchmark", help="the area beside England, region and statistical neighbours (DfE published)")
     b.add_argument("--db", default=_default_db(), help="DuckDB file (default: %(default)s)")
     b.add_argument("--kpi", required=True, metavar="ID", help="KPI id, e.g. ehcp_20wk_excl")
@@ -342,6 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--org", metavar="CODE", help="organisation code (e.g. RYV, QUE, Y61) or name; default all")
     w.add_argument("--format", choices=["csv", "json"], default="csv")
     w.set_defaults(func=cmd_nhs_waits)
+    from kpi import cli_meeting  # review meetings: note add|done|withdraw|list, changes
+
+    cli_meeting.add_commands(sub, _default_db(), _iso_day)
     return parser
 
 

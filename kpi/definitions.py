@@ -3,141 +3,67 @@
 Stage 1 (shape): the YAML parses and every field has the right type and vocabulary.
 Stage 2 (references): ids are unique, areas exist, plan dates are in order, units suit the computation.
 Stage 3 (database): the tables each KPI reads exist and hold data in the plan window.
-Each stage reports every problem it finds, not just the first.
+Each stage reports every problem it finds, not just the first. Plans and SPC settings are in kpi/plans.py.
+
+The waiting-list KPIs are written once as a services × measures block (``waiting_lists:`` in the ``kpis`` list) and
+expanded here, in place, into one KPI per service and measure. ``json_schema()`` is the file's JSON schema (for
+editors: ``python -m kpi schema``).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, create_model, field_validator, model_validator
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "kpi_definitions.yaml"
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+from etl.config import ConfigFileError, field_problems, parse_yaml, read_yaml, validate
+from etl.formats.dfe_kpi_map import CATALOGUE_PATH, DfePublished
+from kpi.plans import Plan, SpcSettings, Strict, check_period, month_index
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_period(value: str) -> str:
-    value = str(value)
-    if not PERIOD_RE.match(value):
-        raise ValueError(f"period must be YYYY-MM, got {value!r}")
-    return value
-
-
-class PlanPoint(_Strict):
-    """A planned value at a month (baseline or milestone)."""
-
-    value: float
-    period: str
-    note: str | None = None
-
-    _period = field_validator("period", mode="before")(_check_period)
-
-
-class TargetBenchmark(_Strict):
-    """A target set as a published benchmark: checked against DfE's figures when they are loaded."""
-
-    of: Literal["england", "region", "neighbours_pooled", "neighbours_median"]
-    year: int = Field(ge=2010, le=2100, description="Calendar year of the published figure")
-
-
-class Target(PlanPoint):
-    source: str = Field(description="Where the target comes from, e.g. 'England average for 2022 (DfE)'")
-    benchmark: TargetBenchmark | None = None
-
-
-BASES = ("month", "rolling_12m")
-# Words in a baseline note or target source that say the figure is a calendar year's (DfE publishes rates per
-# calendar year): such a plan must be judged on the rolling 12 months, whose December value is that year's figure.
-_CALENDAR_YEAR = re.compile(r"calendar[- ]year|\bDfE\b|England average", re.IGNORECASE)
-
-
-class Plan(_Strict):
-    """A KPI's 12-month plan: baseline, target, optional milestones and the tolerance for 'within tolerance'.
-
-    ``basis`` is what the plan's numbers are: ``month`` (a month's own value, e.g. a month-end count) or
-    ``rolling_12m`` (the 12 months ending in the month, the basis of calendar-year figures such as DfE's published
-    rates). Status and forecast judge the figure on that basis. ``min_denominator`` is the fewest events the judged
-    figure may rest on before its status says 'too few to judge' (the catalogue's default when not given)."""
-
-    baseline: PlanPoint
-    target: Target
-    milestones: list[PlanPoint] = []
-    tolerance: float = Field(ge=0, description="Distance from the trajectory, in the KPI's unit, still 'within'")
-    basis: Literal["month", "rolling_12m"] = Field(
-        default="month", description="The figure the baseline and target are on, and the one status judges")
-    min_denominator: int | None = Field(
-        default=None, ge=1, description="Fewest events the judged rate may rest on (default: the catalogue's)")
-
-    def cites_calendar_year(self) -> bool:
-        """Whether the baseline or target is a calendar-year or DfE published figure (so not a single month's)."""
-        texts = [self.baseline.note or "", self.target.note or "", self.target.source]
-        return self.target.benchmark is not None or any(_CALENDAR_YEAR.search(t) for t in texts)
-
-
-class Recalculation(_Strict):
-    """A process change after which SPC limits are recalculated, with the reason the chart shows."""
-
-    period: str
-    reason: str = Field(min_length=3)
-
-    _period = field_validator("period", mode="before")(_check_period)
-
-
-class SpcSettings(_Strict):
-    """How a KPI's XmR chart is drawn (DESIGN.md §3): rule set, recalculation points, baseline length."""
-
-    method: Literal["mdc", "nhsr"] = "mdc"
-    recalculations: list[Recalculation] = []
-    baseline: int | None = Field(default=None, ge=2, description="Leading months that set the limits")
+DEFAULT_PATH = CATALOGUE_PATH
 
 
 # --- computations: one SQL family each (kpi/engine/compute.py) -----------------------------------------------------
 
-class PlansIssuedWithin(_Strict):
+class PlansIssuedWithin(Strict):
     method: Literal["plans_issued_within"]
     days: int = Field(gt=0)
     exceptions: Literal["include", "exclude"]
 
 
-class RequestDecisionsWithin(_Strict):
+class RequestDecisionsWithin(Strict):
     method: Literal["request_decisions_within"]
     days: int = Field(gt=0)
 
 
-class NotIssueWithin(_Strict):
+class NotIssueWithin(Strict):
     method: Literal["not_issue_within"]
     days: int = Field(gt=0)
     exceptions: Literal["include", "exclude"] = "include"  # exclude: week20 = 0 only (blank = unknown, left out)
 
 
-class WeeksToIssue(_Strict):
+class WeeksToIssue(Strict):
     method: Literal["weeks_to_issue"]
 
 
-class OpenAssessmentsOver(_Strict):
+class OpenAssessmentsOver(Strict):
     method: Literal["open_assessments_over"]
     days: int = Field(gt=0)
 
 
-class PhaseTransfersByDeadline(_Strict):
+class PhaseTransfersByDeadline(Strict):
     """% of phase-transfer plans finalised on or before their due date, in the month of the due date."""
 
     method: Literal["phase_transfers_by_deadline"]
 
 
-class ReviewDecisionsWithin(_Strict):
+class ReviewDecisionsWithin(Strict):
     method: Literal["review_decisions_within"]
     days: int = Field(gt=0)
 
 
-class ReviewsOverdue(_Strict):
+class ReviewsOverdue(Strict):
     method: Literal["reviews_overdue"]
     months: int = Field(gt=0)
 
@@ -146,7 +72,7 @@ class ReviewsOverdue(_Strict):
 WaitService = Literal["SALT", "OT", "PHYSIO", "COMMUNITY_PAEDS", "NEURODEVELOPMENTAL", "AUDIOLOGY"]
 
 
-class WaitingOver(_Strict):
+class WaitingOver(Strict):
     """% of those waiting at month end who have waited more than ``days``."""
 
     method: Literal["waiting_over"]
@@ -154,7 +80,7 @@ class WaitingOver(_Strict):
     days: int = Field(gt=0)
 
 
-class WaitingOverCount(_Strict):
+class WaitingOverCount(Strict):
     """Number waiting at month end who have waited more than ``days``."""
 
     method: Literal["waiting_over_count"]
@@ -162,19 +88,19 @@ class WaitingOverCount(_Strict):
     days: int = Field(gt=0)
 
 
-class WaitingListSize(_Strict):
+class WaitingListSize(Strict):
     method: Literal["waiting_list_size"]
     service: WaitService
 
 
-class WaitingMedianWeeks(_Strict):
+class WaitingMedianWeeks(Strict):
     """Median weeks waited so far by those waiting at month end."""
 
     method: Literal["waiting_median_weeks"]
     service: WaitService
 
 
-class SeenWithin(_Strict):
+class SeenWithin(Strict):
     """% of first contacts in the month that came within ``days`` of referral."""
 
     method: Literal["seen_within"]
@@ -183,7 +109,7 @@ class SeenWithin(_Strict):
 
 
 # Local extracts (kpi/engine/compute_local.py)
-class AdviceWithin(_Strict):
+class AdviceWithin(Strict):
     method: Literal["advice_within"]
     days: int = Field(gt=0)
     advice_type: Literal["EP", "HEALTH", "SOCIAL_CARE", "OTHER"]
@@ -192,21 +118,21 @@ class AdviceWithin(_Strict):
 AuditGradeCode = Literal["OUTSTANDING", "GOOD", "REQUIRES_IMPROVEMENT", "INADEQUATE"]
 
 
-class AuditGrade(_Strict):
+class AuditGrade(Strict):
     method: Literal["audit_grade"]
     grades: list[AuditGradeCode] = Field(min_length=1)
     plan_types: list[Literal["NEW", "AMENDED"]] = []  # empty: every audit
 
 
-class AwaitingPlacement(_Strict):
+class AwaitingPlacement(Strict):
     method: Literal["awaiting_placement"]
 
 
-class ReducedTimetable(_Strict):
+class ReducedTimetable(Strict):
     method: Literal["reduced_timetable"]
 
 
-class KpiReturn(_Strict):
+class KpiReturn(Strict):
     """Values reported by another team in the KPI returns extract, under this KPI's id."""
 
     method: Literal["kpi_return"]
@@ -252,7 +178,7 @@ TABLES_FOR_METHOD = {
 }
 
 
-class KpiDefinition(_Strict):
+class KpiDefinition(Strict):
     """One KPI: what it means, how it is computed, who owns it and what the plan promises."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -269,6 +195,8 @@ class KpiDefinition(_Strict):
     owner: str
     plan: Plan | None = None
     spc: SpcSettings = SpcSettings()
+    published: DfePublished | None = Field(
+        default=None, description="The DfE published measure this KPI corresponds to (Benchmarks, reconcile)")
 
     @property
     def is_rate(self) -> bool:
@@ -292,7 +220,7 @@ class KpiDefinition(_Strict):
             self.computation.method in ANY_UNIT_METHODS and self.unit == "count")
 
 
-class PublishedMeasure(_Strict):
+class PublishedMeasure(Strict):
     """A measure DfE publishes for every area (annual) that the case records cannot compute month by month: shown
     on Benchmarks and by ``python -m kpi benchmark``, never in the monthly series (no plan, no status)."""
 
@@ -306,6 +234,7 @@ class PublishedMeasure(_Strict):
     statutory_basis: str
     source: str
     owner: str
+    published: DfePublished = Field(description="The DfE published measure (which columns of which dataset)")
 
     @property
     def plan(self) -> None:
@@ -316,21 +245,124 @@ class PublishedMeasure(_Strict):
         return True
 
 
-class AppArea(_Strict):
+# --- the waiting-list block: services × measures, expanded into one KPI per pair --------------------------------
+
+PLACEHOLDERS = ("service", "service_short", "service_id")
+
+
+class WaitComputation(Strict):
+    """A waiting-list computation without its service (the block's service fills it in)."""
+
+    method: Literal["waiting_over", "waiting_over_count", "waiting_list_size", "waiting_median_weeks", "seen_within"]
+    days: int | None = Field(default=None, gt=0)
+
+
+class WaitMeasure(Strict):
+    """One waiting-list measure, for every service of the block. ``id``, ``name``, ``short_name`` and
+    ``description`` are templates: ``{service}`` (the service's name), ``{service_short}`` and ``{service_id}``."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*\{service_id\}[a-z0-9_]*$",
+                     description="KPI id template, e.g. wait_over_18wk_{service_id}")
+    name: str
+    short_name: str
+    description: str
+    polarity: Literal["up", "down"]
+    unit: Literal["percent", "count", "weeks"]
+    decimals: int = Field(ge=0, le=3)
+    computation: WaitComputation
+    statutory_basis: str
+
+
+class WaitServiceEntry(Strict):
+    """One service of the block: its code in the referral extract, the words the templates use, its owner and the
+    plans of those of its KPIs that have one (keyed by KPI id)."""
+
+    service: WaitService
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Fills {service_id} in KPI ids, e.g. salt")
+    name: str = Field(description="Fills {service}, e.g. speech and language therapy")
+    short_name: str = Field(description="Fills {service_short}, e.g. SALT")
+    owner: str
+    plans: dict[str, Plan] = Field(default_factory=dict, description="KPI id → its plan")
+
+
+class WaitingLists(Strict):
+    app_area: str
+    source: str
+    measures: list[WaitMeasure] = Field(min_length=1)
+    services: list[WaitServiceEntry] = Field(min_length=1)
+
+
+class WaitingListBlock(Strict):
+    """In the ``kpis`` list: one KPI for each service × measure, in service order, ids and texts from the templates."""
+
+    waiting_lists: WaitingLists
+
+    def expand(self) -> list[dict]:
+        """The block's KPIs, as the entries they stand for. Raises ValueError for an unknown placeholder or a plan
+        that names none of its service's KPIs."""
+        block, out = self.waiting_lists, []
+        for svc in block.services:
+            words = {"service": svc.name, "service_short": svc.short_name, "service_id": svc.id}
+            ids = []
+            for m in block.measures:
+                texts = {f: _fill(getattr(m, f), words, f"measure {m.id}: {f}")
+                         for f in ("id", "name", "short_name", "description")}
+                ids.append(texts["id"])
+                entry = {**texts, "app_area": block.app_area, "polarity": m.polarity, "unit": m.unit,
+                         "decimals": m.decimals, "statutory_basis": m.statutory_basis, "source": block.source,
+                         "owner": svc.owner,
+                         "computation": {"method": m.computation.method, "service": svc.service,
+                                         **({"days": m.computation.days} if m.computation.days else {})}}
+                if texts["id"] in svc.plans:
+                    entry["plan"] = svc.plans[texts["id"]].model_dump(exclude_unset=True)
+                out.append(entry)
+            unknown = sorted(set(svc.plans) - set(ids))
+            if unknown:
+                raise ValueError(f"service {svc.service}: plans for {', '.join(unknown)}, which is none of its KPIs "
+                                 f"({', '.join(ids)})")
+        return out
+
+
+def _fill(template: str, words: dict[str, str], where: str) -> str:
+    try:
+        return template.format_map(words)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise ValueError(f"{where}: {template!r} uses a placeholder other than "
+                         f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)} ({exc})") from exc
+
+
+def expand_blocks(entries: list) -> list:
+    """The ``kpis`` list with each waiting-list block replaced, in place, by the KPIs it stands for. Raises
+    ValueError naming the block (its position in ``kpis``) and every problem with it."""
+    out = []
+    for i, entry in enumerate(entries):
+        if not (isinstance(entry, dict) and "waiting_lists" in entry):
+            out.append(entry)
+            continue
+        try:
+            out.extend(WaitingListBlock.model_validate(entry).expand())
+        except ValidationError as exc:
+            raise ValueError(f"kpis[{i}] (waiting-list block): " + "; ".join(field_problems(exc))) from exc
+        except ValueError as exc:
+            raise ValueError(f"kpis[{i}] (waiting-list block): {exc}") from exc
+    return out
+
+
+class AppArea(Strict):
     id: str
     name: str
 
 
-class PlanWindow(_Strict):
+class PlanWindow(Strict):
     name: str
     start: str
     end: str
     approved: str | None = None
 
-    _periods = field_validator("start", "end", mode="before")(_check_period)
+    _periods = field_validator("start", "end", mode="before")(check_period)
 
 
-class Catalogue(_Strict):
+class Catalogue(Strict):
     """The whole file: the plan window, the APP areas and the KPIs.
 
     ``series_start`` is the first month from which the loaded extract is complete. Records dated earlier
@@ -349,7 +381,14 @@ class Catalogue(_Strict):
     published_measures: list[PublishedMeasure] = []
 
     _series_start = field_validator("series_start", mode="before")(
-        lambda v: None if v is None else _check_period(v))
+        lambda v: None if v is None else check_period(v))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_blocks(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("kpis"), list):
+            data = {**data, "kpis": expand_blocks(data["kpis"])}
+        return data
 
     def get(self, kpi_id: str) -> KpiDefinition:
         for k in self.kpis:
@@ -369,6 +408,11 @@ class Catalogue(_Strict):
         return self.get(measure_id)
 
     @property
+    def published_entries(self) -> list[KpiDefinition | PublishedMeasure]:
+        """The KPIs and published-only measures DfE publishes (those with a ``published`` block), in file order."""
+        return [m for m in [*self.kpis, *self.published_measures] if m.published is not None]
+
+    @property
     def event_ids(self) -> list[str]:
         """KPIs computed from SEN2 case events (Explore and Explain read their rows); not the waiting lists."""
         return [k.id for k in self.kpis if k.computation.method not in WAIT_METHODS | LOCAL_METHODS]
@@ -386,32 +430,40 @@ class DefinitionError(ValueError):
         super().__init__(f"{stage}: " + "; ".join(problems))
 
 
-def _format_pydantic(exc: ValidationError, raw: dict) -> list[str]:
-    out = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        where = ".".join(str(x) for x in loc)
-        if len(loc) >= 2 and loc[0] == "kpis" and isinstance(loc[1], int):
+def _naming_kpis(raw: dict):
+    """A locator (etl.config) naming a KPI by its id rather than its position: ``kpi ehcp_20wk_excl: plan.target``."""
+    def locate(loc: tuple) -> str | None:
+        if len(loc) >= 2 and loc[0] in ("kpis", "published_measures") and isinstance(loc[1], int):
+            what = "kpi" if loc[0] == "kpis" else "published measure"
             try:
-                where = f"kpi {raw['kpis'][loc[1]].get('id', '#' + str(loc[1]))}: " + ".".join(str(x) for x in loc[2:])
+                return f"{what} {raw[loc[0]][loc[1]].get('id', '#' + str(loc[1]))}: " + ".".join(map(str, loc[2:]))
             except (KeyError, IndexError, AttributeError, TypeError):
-                pass
-        out.append(f"{where}: {err['msg']}")
-    return out
+                return None
+        return None
+    return locate
 
 
 def parse(text: str, source: str = "kpi_definitions.yaml") -> Catalogue:
-    """Stage 1: shape. Raises DefinitionError listing every problem."""
+    """Stage 1: shape (the waiting-list block expanded first). Raises DefinitionError listing every problem."""
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DefinitionError("shape", [f"{source} is not valid YAML: {exc}"]) from exc
+        raw = parse_yaml(text, source)
+    except ConfigFileError as exc:
+        raise DefinitionError("shape", exc.problems) from exc
+    return _shaped(raw, source)
+
+
+def _shaped(raw: Any, source: str) -> Catalogue:
     if not isinstance(raw, dict):
         raise DefinitionError("shape", [f"{source} must hold a mapping with version, plan_window, app_areas, kpis"])
+    if isinstance(raw.get("kpis"), list):
+        try:
+            raw = {**raw, "kpis": expand_blocks(raw["kpis"])}
+        except ValueError as exc:
+            raise DefinitionError("shape", [str(exc)]) from exc
     try:
-        return Catalogue.model_validate(raw)
-    except ValidationError as exc:
-        raise DefinitionError("shape", _format_pydantic(exc, raw)) from exc
+        return validate(raw, Catalogue, source, _naming_kpis(raw))
+    except ConfigFileError as exc:
+        raise DefinitionError("shape", exc.problems) from exc
 
 
 def check_references(cat: Catalogue) -> list[str]:
@@ -494,20 +546,26 @@ def spc_warnings(cat: Catalogue, first: str, last: str) -> list[str]:
     return warnings
 
 
-def month_index(period: str) -> int:
-    year, month = period.split("-")
-    return int(year) * 12 + int(month) - 1
-
-
 def load(path: Path | str = DEFAULT_PATH) -> Catalogue:
     """Read and validate (stages 1–2) the definitions file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DefinitionError("shape", [f"cannot read {path}: {exc.strerror}"]) from exc
-    cat = parse(text, path.name)
+        raw = read_yaml(path, "the KPI definitions")
+    except ConfigFileError as exc:
+        raise DefinitionError("shape", exc.problems) from exc
+    cat = _shaped(raw, path.name)
     problems = check_references(cat)
     if problems:
         raise DefinitionError("references", problems)
     return cat
+
+
+def json_schema() -> dict:
+    """The JSON schema of kpi_definitions.yaml as written (the waiting-list block unexpanded), from the models, for
+    editors to check the file as it is typed (``python -m kpi schema``)."""
+    written = create_model("KpiDefinitionsFile", __base__=Catalogue,
+                           kpis=(list[KpiDefinition | WaitingListBlock], ...))
+    schema = written.model_json_schema()
+    schema["title"] = "kpi_definitions.yaml"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -81,3 +81,50 @@ def test_an_event_is_kept_aside_not_lost_when_another_process_holds_the_file(tmp
     log = audit.read_log(path)
     assert log["who"].tolist() == ["b@x", "a@x"] and log["event"].tolist() == ["page_view", "sign_in"]
     assert audit.read_log(path, event="page_view")["who"].tolist() == ["b@x"]
+
+
+OLD_SCHEMA = """CREATE TABLE audit_log (occurred_at TIMESTAMP NOT NULL, who VARCHAR NOT NULL, role VARCHAR NOT NULL,
+    event VARCHAR NOT NULL CHECK (event IN ('sign_in', 'access_denied', 'page_view', 'download', 'sql_query')),
+    page VARCHAR, detail VARCHAR, outcome VARCHAR NOT NULL, session_id VARCHAR)"""
+
+
+def test_an_audit_file_made_before_the_note_event_takes_it_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "app.audit.duckdb"
+    con = duckdb.connect(str(path))  # as an earlier version left it: its CHECK knows no 'note' event
+    try:
+        con.execute(OLD_SCHEMA)
+        con.execute("INSERT INTO audit_log VALUES (TIMESTAMP '2025-01-01 09:00', 'a@x', 'analyst', 'sign_in', NULL, "
+                    "NULL, 'ok', 's1')")
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("INSERT INTO audit_log VALUES (now()::TIMESTAMP, 'a@x', 'analyst', 'note', NULL, NULL, 'ok', "
+                        "NULL)")
+    finally:
+        con.close()
+    audit.record(path, who="b@x", role="leadership", event="note", detail={"note_id": "n1"},
+                 at=datetime(2026, 1, 1, 10, tzinfo=UTC))
+    audit.record(path, who="c@x", role="monitor", event="page_view", page="overview",
+                 at=datetime(2026, 1, 1, 11, tzinfo=UTC))
+    log = audit.read_log(path)
+    assert log["event"].tolist() == ["page_view", "note", "sign_in"]
+    assert log.loc[2, "session_id"] == "s1" and log.loc[1, "detail"] == '{"note_id": "n1"}'
+    assert not audit.pending_path(path).exists()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        check = con.execute("SELECT expression FROM duckdb_constraints() WHERE table_name = 'audit_log' "
+                            "AND constraint_type = 'CHECK'").fetchone()[0]
+    finally:
+        con.close()
+    assert tables == ["audit_log"] and all(f"'{e}'" in check for e in audit.EVENTS)
+
+
+def test_the_schema_check_names_every_event():
+    from etl.db import AUDIT_SCHEMA
+
+    con = duckdb.connect()
+    con.execute(AUDIT_SCHEMA.read_text())
+    for event in audit.EVENTS:
+        con.execute("INSERT INTO audit_log VALUES (now()::TIMESTAMP, 'a', 'analyst', ?, NULL, NULL, 'ok', NULL)",
+                    [event])
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO audit_log VALUES (now()::TIMESTAMP, 'a', 'analyst', 'other', NULL, NULL, 'ok', NULL)")

@@ -34,7 +34,7 @@ def _engine_and_reference(db, catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def edge_cases() -> Blade:
-    """Records on every boundary the definitions draw (DOMAIN.md §6), for the reference to match the engine on."""
+    """Records on every boundary the statutory definitions draw, for the reference to match the engine on."""
     b = Blade()
     b.request(b.person(), "2018-06-01", "H", None)  # historical: before the flow window, and still open
     b.issued_plan("2022-01-03", "2022-05-23")  # day 140: within 20 weeks

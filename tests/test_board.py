@@ -14,7 +14,7 @@ PERIODS = [f"{y}-{m:02d}" for y in (2022, 2023) for m in range(1, 13)]
 
 def _catalogue(tmp_path, **spc):
     raw = yaml.safe_load(definitions.DEFAULT_PATH.read_text())
-    raw["kpis"] = [k for k in raw["kpis"] if k["id"] == "ehcp_20wk_excl"]
+    raw["kpis"] = [k for k in raw["kpis"] if k.get("id") == "ehcp_20wk_excl"]
     raw["kpis"][0]["spc"] = spc or {"method": "mdc"}
     path = tmp_path / "defs.yaml"
     path.write_text(yaml.safe_dump(raw))

@@ -1,6 +1,6 @@
-"""The demo end to end: generate → load → engine. December's rolling 12-month value is the calendar-year
-figure, and it must match Central Bedfordshire's published figures (DOMAIN.md §5) within the calibration
-tolerances, computed by the product's own engine rather than by the generator."""
+"""The demo end to end: generate → load → engine. December's rolling 12-month value is the calendar-year figure, and it
+must match Central Bedfordshire's published figures (DfE's Education, health and care plans release) within the
+calibration tolerances, computed by the product's own engine rather than by the generator."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from etl.__main__ import main as etl_main
 from kpi import definitions
 from kpi.engine.series import kpi_series, open_readonly
 
-# Calendar year → (requests, plans issued, % incl. exceptions, % excl. exceptions), DOMAIN.md §5.
+# Calendar year → (requests, plans issued, % incl. exceptions, % excl. exceptions), as DfE published them.
 PUBLISHED = {
     2019: (375, 206, 88.3, 88.8),
     2020: (478, 324, 51.2, 61.9),

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from etl.__main__ import main as etl_main
-from etl.formats.dfe_release import measure_name, snake
+from etl.formats.dfe_csv import measure_name, snake
 from etl.load import load_paths
 from tests.conftest import PUBLISHED_DATA, published_plain, published_text
 

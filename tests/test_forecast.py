@@ -87,3 +87,30 @@ def test_after_the_target_month_the_verdict_is_met_or_not_met():
     assert (f.verdict, f.value) == (MET, 51.0)
     f = forecast_target(periods, [40.0, 51.0, 30.0], 50, "2024-01", "down", "2024-02")
     assert f.verdict == NOT_MET
+
+
+def _t_cdf(x: float, df: int) -> float:
+    """Student's t distribution function, by integrating its density (independent of the table under test)."""
+    import math
+
+    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    ts = np.linspace(0.0, x, 200_001)
+    density = np.exp(log_c - (df + 1) / 2 * np.log1p(ts * ts / df))
+    return 0.5 + float(np.sum((density[1:] + density[:-1]) / 2) * (ts[1] - ts[0]))
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 5, 8, 10, 15, 20, 25, 30])
+def test_t90_is_the_90th_percentile_of_student_t(df):
+    from kpi.engine.forecast import t90
+
+    # The table holds three decimals: the distribution at the tabled value is 0.90 to within that rounding.
+    assert _t_cdf(t90(df), df) == pytest.approx(0.90, abs=5e-4)
+
+
+def test_t90_matches_published_tables_and_tends_to_the_normal():
+    from kpi.engine.forecast import t90
+
+    published = {1: 3.078, 2: 1.886, 4: 1.533, 9: 1.383, 12: 1.356, 24: 1.318, 30: 1.310}  # one-sided 0.10 column
+    assert {df: t90(df) for df in published} == published
+    assert t90(31) == t90(500) == 1.282  # the normal's 90th percentile
+    assert [t90(df) for df in range(1, 31)] == sorted((t90(df) for df in range(1, 31)), reverse=True)

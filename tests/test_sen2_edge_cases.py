@@ -1,4 +1,4 @@
-"""SEN2 edge cases on hand-built extracts (issue 14 §4, DOMAIN.md §3 "What one extract can and cannot tell"):
+"""SEN2 edge cases on hand-built extracts (issue 14 §4: what one extract can and cannot tell):
 historical (H) requests still being assessed, a second issued assessment on one request, a blank week20, and the
 rolling mean weeks-to-issue across a month with no plans."""
 

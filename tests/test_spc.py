@@ -1,4 +1,5 @@
-"""XmR / Making Data Count rules (DESIGN.md §3), for method="mdc" and method="nhsr".
+"""XmR / Making Data Count rules (NHS England's Single Chart Tool and NHSRplotthedots), for method="mdc" and
+method="nhsr".
 
 Most series put a fixed baseline first so the mean and lines are known exactly:
 STABLE = 11, 9, … (mean 10, MR̄ 2: limits 4.68–15.32, two-sigma lines 6.45–13.55) and

@@ -1,4 +1,5 @@
-"""Tests for demo.sen2: file layout, integrity, realistic identifiers and calibration to DOMAIN.md §5.
+"""Tests for demo.sen2: file layout, integrity, realistic identifiers and calibration to Central Bedfordshire's
+published figures.
 
 The calibration checks read the CSVs back with pandas and recompute the published measures from scratch
 (nothing here reuses generator internals), so they test what a loader and the KPI engine will actually see.
@@ -20,7 +21,7 @@ EXPORT = pd.Timestamp(2025, 1, 1)
 YEARS = range(2019, 2025)
 MODULES = ["sen2", "person", "requests", "assessment", "namedplan", "plandetail", "activeplans",
            "placementdetail", "senneed"]
-# Field lists as written in DOMAIN.md §3.2 (spelled out here, not imported, so a drift in the generator shows).
+# Field lists as DfE's SEN2 Blade export names them (spelled out here, not imported, so a drift in the generator shows).
 FIELDS = {
     "sen2": "sen2tableid collection year referencedate sourcelevel lea softwarecode release serialno datetime "
             "dmo dco dsco",
@@ -46,7 +47,7 @@ DATE_COLUMNS = {
     "activeplans": ["reviewmeeting", "lastreview", "reviewdraft", "phasetransferduedate", "phasetransferfinaldate"],
     "placementdetail": ["entrydate", "leavingdate"], "senneed": [],
 }
-# DOMAIN.md §5 (Central Bedfordshire, calendar years)
+# Central Bedfordshire's published figures, calendar years (DfE, Education, health and care plans, 2025)
 REQUESTS = dict(zip(YEARS, [375, 478, 618, 736, 909, 944], strict=True))
 ISSUED = dict(zip(YEARS, [206, 324, 474, 530, 721, 649], strict=True))
 PCT_INCL = dict(zip(YEARS, [88.3, 51.2, 10.8, 9.4, 27.5, 42.5], strict=True))
@@ -229,7 +230,7 @@ def test_ages_and_repeat_requests(data, requests):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Calibration to DOMAIN.md §5 (default seed, 'la' scale, Jan 2019 - Dec 2024)
+# Calibration to the published figures above (default seed, 'la' scale, Jan 2019 - Dec 2024)
 # ---------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("year", YEARS)
 def test_requests_received_per_year(requests, year):

@@ -61,7 +61,7 @@ def test_salt_calibrated_to_january_2024_published_waits(waits_demo):
         by_age = waiting_at(con, "SALT", "2024-01").set_index("age_group")
     finally:
         con.close()
-    # DOMAIN.md §5: Bedfordshire and Luton SALT waits, January 2024: 19 weeks under-5s, 40 weeks school age.
+    # Published: Bedfordshire and Luton SALT waits, January 2024: 19 weeks under-5s, 40 weeks school age.
     assert by_age.loc["Under 5", "median_weeks"] == pytest.approx(19, abs=3)
     assert by_age.loc["5 and over", "median_weeks"] == pytest.approx(40, abs=4)
 

@@ -110,11 +110,12 @@ def test_renaming_a_waiting_list_kpi_in_the_definitions_keeps_the_page_finding_i
     from kpi import definitions
     from kpi.views.waits_view import kpi_ids, service_table, suppressed_in
 
-    text = definitions.DEFAULT_PATH.read_text().replace("id: wait_over_18wk_ot\n", "id: ot_long_waits\n")
-    cat = definitions.parse(text)
-    assert "ot_long_waits" in cat.ids and "wait_over_18wk_ot" not in cat.ids
-    assert kpi_ids("OT", cat)["over18"] == "ot_long_waits"
-    series = pd.DataFrame({"kpi_id": ["waiting_list_size_ot", "ot_long_waits"], "period": ["2023-01"] * 2,
+    text = definitions.DEFAULT_PATH.read_text()
+    assert 'id: "wait_over_18wk_{service_id}"' in text  # the waiting-list block's id template
+    cat = definitions.parse(text.replace("wait_over_18wk_", "long_waits_"))  # the template and SALT's plan
+    assert "long_waits_ot" in cat.ids and "wait_over_18wk_ot" not in cat.ids
+    assert kpi_ids("OT", cat)["over18"] == "long_waits_ot"
+    series = pd.DataFrame({"kpi_id": ["waiting_list_size_ot", "long_waits_ot"], "period": ["2023-01"] * 2,
                            "value": [40.0, 25.0], "numerator": [None, 10.0], "denominator": [None, 40.0],
                            "status": [None, "suppressed"]})
     row = service_table(series, "OT", cat).iloc[0]

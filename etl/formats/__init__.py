@@ -13,7 +13,8 @@ OTHER_LAYOUTS: list = []
 
 
 def _register_published() -> None:
-    from etl.formats.dfe_release import EesRelease, Sen2Mi, TribunalAppealRate
+    from etl.formats.dfe_release import EesRelease, Sen2Mi
+    from etl.formats.dfe_tribunal import TribunalAppealRate
     from etl.formats.stat_neighbours import StatNeighbours
 
     # Sen2Mi before EesRelease: both are tidy CSVs with time_period; SEN2 MI has its own signature columns.

@@ -12,10 +12,10 @@ Three layouts, each detected from the file itself (never from its name):
 ``dfe_sen2_mi`` – the older single-file aggregate (``sen2_mi.csv``, 2014–2022) in both vintages: snake_case
     (``inc_exc_20week_rate``) and CamelCase (``IncExc20weekRate``). CamelCase names are mapped onto the
     snake_case ones, so both vintages give the same measures.
-``dfe_tribunal`` – the SEND Tribunal appeal-rate table (a report sheet saved as CSV: title rows above a
-    two-row header of years and measures, region headings, footnote digits stuck to names, ``-`` for nil,
-    ``..`` not available, ``~`` suppressed, thousands separators and ``%``). Its LA numbers are not reliable
-    (it gives Central Bedfordshire 873, which is Cambridgeshire's number), so areas are matched by *name*
+``dfe_tribunal`` – the SEND Tribunal appeal-rate table (etl/formats/dfe_tribunal.py; a report sheet saved as CSV:
+    title rows above a two-row header of years and measures, region headings, footnote digits stuck to names,
+    ``-`` for nil, ``..`` not available, ``~`` suppressed, thousands separators and ``%``). Its LA numbers are not
+    reliable (it gives Central Bedfordshire 873, which is Cambridgeshire's number), so areas are matched by *name*
     and the year; a contradicting code is kept in ``source_code``.
 
 Cells, whatever the layout:
@@ -35,67 +35,24 @@ Areas: every row gets a canonical ``area_code`` — E92000001 for England, the r
 authority its current ONS code found through the LA number first, then the published code (see
 ``etl.reference``). A reload replaces rows with the same dataset, period, area and breakdown, so a revised
 release supersedes the figures it restates; identical files are skipped by the loader.
+
+Here: the two tidy CSV layouts (``dfe_ees``, ``dfe_sen2_mi``). Beside it: ``dfe_tribunal`` (the appeal-rate table),
+``dfe_csv`` (reading headers and rows), ``dfe_long`` (the finisher all three share) and ``dfe_kpi_map`` (which
+published columns give each KPI, from kpi_definitions.yaml).
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
-from etl import reference
+from etl.formats.dfe_csv import file_encoding, measure_name, norm, read_rows
+from etl.formats.dfe_long import LONG_COLUMNS, finish_long, seed_all, sql_text
+from etl.insert import insert_rows
 from etl.report import FileResult, LoadRejected, Problem
-
-# --- KPI map: our KPI ids → DfE's columns ------------------------------------------------------------------
-
-KPI_MEASURES: list[dict] = [
-    {"kpi_id": "ehcp_20wk_excl", "dataset": "timeliness_20_week", "priority": 1,
-     "numerator": "plans_issued_20_weeks_ex", "denominator": ["plans_issued_den_ex"],
-     "rate": "pc_plans_issued_20_weeks_ex", "polarity": "up",
-     "name": "EHC plans issued within 20 weeks, excluding exceptions", "note": None},
-    {"kpi_id": "ehcp_20wk_excl", "dataset": "sen2_mi", "priority": 2,
-     "numerator": "no_exc_20week_ehc", "denominator": ["tot_no_exc_ehc"],
-     "rate": "no_exc_20week_rate", "polarity": "up",
-     "name": "EHC plans issued within 20 weeks, excluding exceptions", "note": "older aggregate return, 2014–2022"},
-    {"kpi_id": "ehcp_20wk_incl", "dataset": "timeliness_20_week", "priority": 1,
-     "numerator": "plans_issued_within_20_weeks", "denominator": ["plans_issued_den"],
-     "rate": "pc_plans_issued_within_20_weeks", "polarity": "up",
-     "name": "EHC plans issued within 20 weeks, including exceptions", "note": None},
-    {"kpi_id": "ehcp_20wk_incl", "dataset": "sen2_mi", "priority": 2,
-     "numerator": "inc_exc_20week_ehc", "denominator": ["tot_inc_exc_ehc"],
-     "rate": "inc_exc_20week_rate", "polarity": "up",
-     "name": "EHC plans issued within 20 weeks, including exceptions", "note": "older aggregate return, 2014–2022"},
-    {"kpi_id": "request_decision_6wk", "dataset": "requests", "priority": 1,
-     "numerator": "request_outcome_six_weeks",
-     "denominator": ["request_outcome_six_weeks", "request_outcome_over_6_weeks"],
-     "rate": "request_outcome_six_weeks_pc", "polarity": "up",
-     "name": "Decisions on requests for an EHC needs assessment within 6 weeks",
-     "note": "DfE counts decisions made in the year; published 2023 onwards"},
-    {"kpi_id": "not_issue_16wk", "dataset": "assessments", "priority": 1,
-     "numerator": "outcome_decision_within_time",
-     "denominator": ["outcome_decision_within_time", "outcome_decision_over_time"],
-     "rate": "outcome_decision_within_time_pc", "polarity": "up",
-     "name": "Decisions not to issue an EHC plan within 16 weeks", "note": "published 2023 onwards"},
-    {"kpi_id": "ar_decision_4wk", "dataset": "annual_reviews", "priority": 1,
-     "numerator": "number_decision_4weeks", "denominator": ["number_decision_4weeks", "number_decision_gt_4weeks"],
-     "rate": "pc_decision_4weeks", "polarity": "up",
-     "name": "Annual review decisions notified within 4 weeks of the meeting", "note": "published 2024 onwards"},
-    {"kpi_id": "tribunal_appeal_rate", "dataset": "send_tribunal_appeal_rate", "priority": 1,
-     "numerator": "appeals_registered", "denominator": ["appealable_decisions"],
-     "rate": "appeal_rate", "polarity": "down",
-     "name": "SEND Tribunal appeal rate (appeals registered / appealable decisions)", "note": "MoJ/DfE, 2014 onwards"},
-]
-
-MEASURE_SPELLING = {
-    "number_decsion_4weeks": "number_decision_4weeks",
-    "pc_decsion_4weeks": "pc_decision_4weeks",
-    "outcome_maintan": "outcome_maintain",
-    "number_asssess_mediation_tribunal": "number_assess_mediation_tribunal",
-}
 
 # Signature column (normalised) → dataset name, for the EES files of the EHC plans release.
 EES_DATASETS = [
@@ -147,231 +104,6 @@ LEADING: dict[str, tuple[str, ...]] = {
 
 
 
-def norm(header: str) -> str:
-    """Header matching ignores case, spaces, punctuation and a UTF-8 BOM."""
-    return "".join(ch for ch in header.lower() if ch.isalnum())
-
-
-def snake(header: str) -> str:
-    """CamelCase → snake_case (``TotNoExcEHC`` → ``tot_no_exc_ehc``); snake_case headers are lower-cased."""
-    text = header.strip().replace("\ufeff", "")
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
-    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
-    text = re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
-    return text
-
-
-def measure_name(header: str, known: dict[str, str] | None = None) -> str:
-    """The stored measure name for a header: a known name when its normalised form matches, else snake_case."""
-    if known and norm(header) in known:
-        name = known[norm(header)]
-    else:
-        name = snake(header)
-    return MEASURE_SPELLING.get(name, name)
-
-
-def read_rows(path: Path, limit: int | None = None) -> list[list[str]]:
-    """The first rows of a CSV as text (BOM removed; Windows-1252 accepted when the file is not UTF-8)."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            with open(path, newline="", encoding=encoding) as fh:
-                rows = []
-                for i, row in enumerate(csv.reader(fh)):
-                    if limit is not None and i >= limit:
-                        break
-                    rows.append(row)
-                return rows
-        except UnicodeDecodeError:
-            continue
-        except (OSError, csv.Error):
-            return []
-    return []
-
-
-def _file_encoding(path: Path) -> str:
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            for _ in fh:
-                pass
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "latin-1"
-
-
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -> None:
-    """Insert Python rows in one statement (DuckDB scans a DataFrame far faster than executemany)."""
-    if not rows:
-        return
-    frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(len(rows[0]))]).astype(object)
-    con.register("_insert_rows", frame)
-    try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM _insert_rows")
-    finally:
-        con.unregister("_insert_rows")
-
-
-def _lit(text: str | None) -> str:
-    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
-
-
-# --- seeding the reference tables --------------------------------------------------------------------------
-
-def seed_kpi_map(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DELETE FROM published_kpi_map")
-    for m in KPI_MEASURES:
-        con.execute("INSERT INTO published_kpi_map VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [m["kpi_id"], m["dataset"], m["priority"], m["numerator"], m["denominator"], m["rate"],
-                     m["polarity"], m["name"], m["note"]])
-
-
-def seed_all(con: duckdb.DuckDBPyConnection) -> None:
-    """Reference tables every published-data load refreshes (areas, lineage, KPI map)."""
-    reference.seed(con)
-    seed_kpi_map(con)
-
-
-# --- the shared long-form finisher -------------------------------------------------------------------------
-
-LONG_COLUMNS = [
-    "_row", "time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code",
-    "region_name", "new_la_code", "old_la_code", "la_name", "breakdown_topic", "breakdown", "source_column",
-    "measure", "raw_value", "source_code", "area_hint",
-]
-
-
-def finish_long(con: duckdb.DuckDBPyConnection, path: Path, dataset: str, load_id: int, rows_read: int,
-                extra_problems: list[tuple[int, str, str | None, str]] | None = None) -> FileResult:
-    """Type, check and store the temp table ``_pub_long`` (columns LONG_COLUMNS, text) for one file.
-
-    ``extra_problems`` are (row, column, value, reason) found before this step (e.g. disagreeing duplicate
-    columns); their rows are quarantined too.
-    """
-    name = path.name
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pub_typed AS
-        WITH cleaned AS (
-            SELECT *, trim(raw_value, ' ''"') AS v,
-                   nullif(trim(time_period), '') AS tp,
-                   upper(nullif(trim(old_la_code), '')) AS olc, upper(nullif(trim(new_la_code), '')) AS nlc,
-                   lower(trim(coalesce(geographic_level, ''))) AS lvl
-            FROM _pub_long
-        ),
-        valued AS (
-            SELECT *,
-                CASE WHEN lower(v) IN ('x', 'z', 'c', 'u', 'low') THEN lower(v)
-                     WHEN v IN ('..', ':', '.') OR lower(v) IN ('na', 'n/a') THEN 'x'
-                     WHEN v = '~' THEN 'c' END AS marker,
-                CASE WHEN v IN ('-', '–', '—') THEN 0.0
-                     ELSE TRY_CAST(replace(replace(replace(v, ',', ''), '%', ''), ' ', '') AS DOUBLE) END AS num,
-                CASE WHEN regexp_full_match(olc, '\\d{{1,3}}') THEN lpad(olc, 3, '0')
-                     WHEN regexp_full_match(nlc, '\\d{{1,3}}') THEN lpad(nlc, 3, '0') END AS old_code,
-                CASE WHEN regexp_full_match(nlc, 'E\\d{{8}}') THEN nlc
-                     WHEN regexp_full_match(olc, 'E\\d{{8}}') THEN olc END AS new_code
-            FROM cleaned
-            WHERE v IS NOT NULL AND v <> ''
-        ),
-        levelled AS (
-            SELECT *,
-                CASE WHEN lvl IN ('national', 'england', 'country') THEN 'National'
-                     WHEN lvl IN ('regional', 'region') THEN 'Regional'
-                     WHEN lvl IN ('local authority', 'local_authority', 'la') THEN 'Local authority'
-                     WHEN lvl = '' AND (old_code IS NOT NULL OR new_code IS NOT NULL OR area_hint IS NOT NULL)
-                          THEN 'Local authority'
-                     WHEN lvl = '' AND nullif(trim(region_code), '') IS NOT NULL THEN 'Regional'
-                     WHEN lvl = '' THEN 'National' END AS level
-            FROM valued
-        ),
-        placed AS (
-            SELECT l.*,
-                   CASE l.level
-                       WHEN 'National' THEN coalesce(nullif(trim(l.country_code), ''), '{reference.ENGLAND_CODE}')
-                       WHEN 'Regional' THEN nullif(trim(l.region_code), '')
-                       WHEN 'Local authority' THEN coalesce(l.area_hint, ao.area_code, an.area_code, l.new_code)
-                   END AS canonical
-            FROM levelled l
-            LEFT JOIN area_code_alias ao ON ao.code = l.old_code
-            LEFT JOIN area_code_alias an ON an.code = l.new_code
-        )
-        SELECT p._row, p.source_column, p.measure, p.raw_value, p.tp AS time_period,
-               CASE WHEN regexp_full_match(p.tp, '\\d{{4}}') THEN CAST(p.tp AS INTEGER)
-                    WHEN regexp_full_match(p.tp, '\\d{{6}}') THEN CAST(left(p.tp, 4) AS INTEGER) + 1 END AS year,
-               coalesce(nullif(trim(p.time_identifier), ''), 'Calendar year') AS time_identifier,
-               p.level AS geographic_level, p.lvl, p.canonical AS area_code,
-               CASE p.level
-                   WHEN 'National' THEN coalesce(nullif(trim(p.country_name), ''), '{reference.ENGLAND_NAME}')
-                   WHEN 'Regional' THEN nullif(trim(p.region_name), '')
-                   ELSE coalesce(nullif(trim(p.la_name), ''), r.area_name) END AS area_name,
-               p.new_code AS new_la_code, coalesce(p.old_code, r.old_la_code) AS old_la_code,
-               coalesce(nullif(trim(p.region_code), ''), r.region_code) AS region_code,
-               coalesce(nullif(trim(p.region_name), ''), r.region_name) AS region_name,
-               coalesce(nullif(trim(p.breakdown_topic), ''), 'Total') AS breakdown_topic,
-               coalesce(nullif(trim(p.breakdown), ''), nullif(trim(p.breakdown_topic), ''), 'Total') AS breakdown,
-               p.marker, p.num AS value, p.source_code
-        FROM placed p
-        LEFT JOIN area_reference r ON p.level = 'Local authority' AND r.area_code = p.canonical
-    """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _pub_problems (_row BIGINT, column_name VARCHAR, value VARCHAR, "
-                "reason VARCHAR)")
-    if extra_problems:
-        con.executemany("INSERT INTO _pub_problems VALUES (?, ?, ?, ?)", extra_problems)
-    con.execute("""
-        INSERT INTO _pub_problems
-        SELECT _row, source_column, raw_value,
-               'not a number or a DfE marker (x not available, z not applicable, c suppressed)'
-        FROM _pub_typed WHERE value IS NULL AND marker IS NULL
-        UNION ALL
-        SELECT DISTINCT _row, 'time_period', time_period, 'not a year (expected YYYY or YYYYYY)'
-        FROM _pub_typed WHERE year IS NULL
-        UNION ALL
-        SELECT DISTINCT _row, 'geographic_level', lvl,
-               'geographic level not supported (expected National, Regional or Local authority)'
-        FROM _pub_typed WHERE geographic_level IS NULL
-        UNION ALL
-        SELECT DISTINCT _row, CASE geographic_level WHEN 'Regional' THEN 'region_code' ELSE 'new_la_code' END, NULL,
-               'no area code: the row cannot be placed'
-        FROM _pub_typed WHERE geographic_level IS NOT NULL AND area_code IS NULL
-    """)
-    con.execute("""
-        INSERT INTO _pub_problems
-        WITH keys AS (
-            SELECT DISTINCT _row, time_period, geographic_level, area_code, breakdown_topic, breakdown
-            FROM _pub_typed WHERE area_code IS NOT NULL AND year IS NOT NULL),
-        dup AS (
-            SELECT time_period, geographic_level, area_code, breakdown_topic, breakdown FROM keys
-            GROUP BY ALL HAVING count(*) > 1)
-        SELECT k._row, 'area', k.area_code,
-               'duplicate row: the same period, area and breakdown appear more than once (none kept)'
-        FROM keys k JOIN dup USING (time_period, geographic_level, area_code, breakdown_topic, breakdown)
-    """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _pub_good AS SELECT * FROM _pub_typed "
-                "WHERE _row NOT IN (SELECT _row FROM _pub_problems)")
-    con.execute(f"""
-        DELETE FROM published_value p USING (
-            SELECT DISTINCT time_period, geographic_level, area_code, breakdown_topic, breakdown FROM _pub_good) g
-        WHERE p.dataset = {_lit(dataset)} AND p.time_period = g.time_period
-          AND p.geographic_level = g.geographic_level AND p.area_code = g.area_code
-          AND p.breakdown_topic = g.breakdown_topic AND p.breakdown = g.breakdown
-    """)
-    con.execute(f"""
-        INSERT INTO published_value
-        SELECT {_lit(dataset)}, time_period, year, time_identifier, geographic_level, area_code, area_name,
-               new_la_code, old_la_code, region_code, region_name, breakdown_topic, breakdown, measure,
-               CASE WHEN marker IS NULL THEN value END, marker, source_column, source_code, {int(load_id)}
-        FROM _pub_good
-    """)
-    con.execute(
-        "INSERT INTO quarantine SELECT ?, ?, ?, _row, column_name, value, reason FROM _pub_problems",
-        [load_id, name, dataset],
-    )
-    problems = [
-        Problem(name, row, col, reason, value)
-        for row, col, value, reason in con.execute(
-            "SELECT _row, column_name, value, reason FROM _pub_problems ORDER BY _row, column_name").fetchall()
-    ]
-    bad = con.execute("SELECT count(DISTINCT _row) FROM _pub_problems").fetchone()[0]
-    return FileResult(path, dataset, "quarantined" if bad else "loaded", rows_read, rows_read - bad, bad, problems)
-
-
 # --- tidy CSV layouts (EES release files and the SEN2 MI file) ---------------------------------------------
 
 @dataclass
@@ -408,12 +140,12 @@ def load_tidy(con: duckdb.DuckDBPyConnection, path: Path, load_id: int, dataset:
     seed_all(con)
     headers = read_rows(path, 1)[0]
     cols = _columns(headers, known)
-    names = ", ".join(_lit(f"c{i}") for i in range(len(headers)))
+    names = ", ".join(sql_text(f"c{i}") for i in range(len(headers)))
     try:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _pub_wide AS SELECT row_number() OVER () AS _row, * FROM read_csv(?, "
             "header=false, skip=1, all_varchar=true, delim=',', quote='\"', escape='\"', null_padding=true, "
-            f"encoding='{_file_encoding(path)}', names=[{names}])",
+            f"encoding='{file_encoding(path)}', names=[{names}])",
             [str(path)],
         )
     except duckdb.Error as exc:
@@ -508,102 +240,3 @@ class Sen2Mi:
         return load_tidy(con, path, load_id, "sen2_mi", self.known)
 
 
-# --- the SEND Tribunal appeal-rate table -------------------------------------------------------------------
-
-TRIBUNAL_MEASURES = [  # (label prefix, normalised) → measure
-    ("indevelopmenttotalappealabledecisions", "appealable_decisions_in_development"),
-    ("indevelopmentsendtribunalappealrate", "appeal_rate_in_development"),
-    ("appealsregistered", "appeals_registered"),
-    ("totalappealabledecisions", "appealable_decisions"),
-    ("sendtribunalappealrate", "appeal_rate"),
-]
-
-
-def _strip_footnote(text: str) -> str:
-    """'Cumberland8' → 'Cumberland', 'Total Appealable Decisions1,9' → 'Total Appealable Decisions'."""
-    return re.sub(r"[\d,\s]+$", "", text.strip())
-
-
-def _tribunal_header(rows: list[list[str]]) -> int | None:
-    for i, row in enumerate(rows[:15]):
-        if len(row) > 2 and norm(row[0]) == "localauthority" and norm(row[1]) == "lacode":
-            return i
-    return None
-
-
-class TribunalAppealRate:
-    """SEND Tribunal appeal rate by local authority (MoJ/DfE table, a report sheet saved as CSV)."""
-
-    name = "send_tribunal_appeal_rate"
-    layout = "dfe_tribunal"
-    description = ("the SEND Tribunal appeal-rate table (title rows, then 'Local Authority, LA code, <year>…' with "
-                   "Appeals registered / Total Appealable Decisions / SEND Tribunal Appeal Rate per year)")
-
-    def matches(self, path: Path, headers: list[str] | None) -> bool:
-        rows = read_rows(path, 15)
-        at = _tribunal_header(rows)
-        if at is None or at + 1 >= len(rows):
-            return False
-        return any(norm(c).startswith("appealsregistered") for c in rows[at + 1])
-
-    def load(self, con: duckdb.DuckDBPyConnection, path: Path, load_id: int) -> FileResult:
-        seed_all(con)
-        rows = read_rows(path)
-        at = _tribunal_header(rows)
-        years_row, labels = rows[at], rows[at + 1]
-        columns: list[tuple[int, int, str, str]] = []  # (index, year, measure, label as written)
-        year = None
-        for i in range(2, max(len(years_row), len(labels))):
-            cell = years_row[i].strip() if i < len(years_row) else ""
-            if re.fullmatch(r"\d{4}", cell):
-                year = int(cell)
-            label = labels[i].strip() if i < len(labels) else ""
-            key = norm(_strip_footnote(label))
-            measure = next((m for prefix, m in TRIBUNAL_MEASURES if key.startswith(prefix)), None)
-            if measure and year:
-                columns.append((i, year, measure, f"{year} {_strip_footnote(label)}"))
-        region_names = {reference.normalise_name(n): c for c, n in reference.regions().items()}
-        long_rows: list[list] = []
-        extra: list[tuple[int, str, str | None, str]] = []
-        data_rows = 0
-        for n, row in enumerate(rows[at + 2:], start=at + 3):
-            if not row or not row[0].strip():
-                continue
-            first = row[0].strip()
-            if norm(first).startswith(("sources", "notes")) or re.match(r"^\d+\.", first):
-                break
-            values = [row[i] if i < len(row) else "" for i, _, _, _ in columns]
-            if not any(v.strip() for v in values):
-                if reference.normalise_name(first) not in region_names and not first.isupper():
-                    extra.append((n, "Local Authority", first, "row has a name but no figures"))
-                continue  # a region heading (NORTH EAST, INNER LONDON, …)
-            data_rows += 1
-            name = _strip_footnote(first)
-            code = row[1].strip() if len(row) > 1 else ""
-            if norm(name).startswith("englandtotal"):
-                topic, breakdown = ("Total", "Total")
-                if "excluding" in norm(name):
-                    topic, breakdown = ("Suppression", "England total excluding suppressed authorities")
-                for (_i, yr, measure, label), value in zip(columns, values, strict=True):
-                    long_rows.append([n, str(yr), "Calendar year", "National", reference.ENGLAND_CODE,
-                                      reference.ENGLAND_NAME, None, None, None, None, None, topic, breakdown, label,
-                                      measure, value, None, None])
-                continue
-            unresolved = False
-            for (_i, yr, measure, label), value in zip(columns, values, strict=True):
-                la = reference.resolve_name(name, yr, code)
-                if la is None:
-                    unresolved = True
-                    continue
-                if value.strip() in ("..", "") and not la.exists_in(yr):
-                    continue  # the area did not exist that year: nothing to store
-                source_code = code if code and code not in la.codes else None
-                long_rows.append([n, str(yr), "Calendar year", "Local authority", None, None, la.region_code,
-                                  la.region_name, None, la.old_la_code, la.name, "Total", "Total", label, measure,
-                                  value, source_code, la.new_la_code])
-            if unresolved:
-                extra.append((n, "Local Authority", first, "local authority name not recognised"))
-        con.execute("CREATE OR REPLACE TEMP TABLE _pub_long (_row BIGINT, "
-                    + ", ".join(f"{c} VARCHAR" for c in LONG_COLUMNS[1:]) + ")")
-        insert_rows(con, "_pub_long", long_rows)
-        return finish_long(con, path, self.name, load_id, data_rows, extra)

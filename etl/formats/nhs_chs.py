@@ -38,12 +38,12 @@ from pathlib import Path
 import duckdb
 
 from etl import reference
-from etl.formats.dfe_release import insert_rows
+from etl.insert import insert_rows
+from etl.months import NAMES as MONTH_NAMES
+from etl.months import number as month_number
 from etl.report import FileResult, LoadRejected, Problem
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
-MONTH_RE = re.compile(r"\b(" + "|".join(MONTHS) + r")\s+(20\d{2})\b", re.I)
+MONTH_RE = re.compile(r"\b(" + "|".join(MONTH_NAMES) + r")\s+(20\d{2})\b", re.I)
 # title text → band (checked in order: ">52-104" before "over 52")
 BAND_PATTERNS = [
     (re.compile(r"^total waiting list", re.I), "total"),
@@ -71,7 +71,7 @@ def band_of(title: str) -> str | None:
 
 def month_of(text: str) -> _dt.date | None:
     m = MONTH_RE.search(text or "")
-    return _dt.date(int(m.group(2)), MONTHS.index(m.group(1).lower()) + 1, 1) if m else None
+    return _dt.date(int(m.group(2)), month_number(m.group(1)), 1) if m else None
 
 
 def _title(rows: list[tuple]) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from etl.sql_text import in_list
+
 OUTCOME_CODES = ("Y", "N", "A", "W", "H")
 ASSESSMENT_CODES = ("Y", "N", "A", "W", "H", "S")
 CEASE_REASONS = tuple(str(i) for i in range(1, 10))
@@ -174,6 +176,6 @@ def date_sql(raw: str) -> str:
     A text shaped like an ISO date (YYYY-MM-DD, ten characters) tries that format first: in DuckDB a format that
     fails costs ten times one that fits, and the two formats with a time of day before it can never fit ten
     characters, so the result is the same as trying the list in order."""
-    formats = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
+    formats = "[" + in_list(DATE_FORMATS) + "]"
     return (f"CAST(CASE WHEN {raw} LIKE '____-__-__' THEN coalesce(try_strptime({raw}, '%Y-%m-%d'), "
             f"try_strptime({raw}, {formats})) ELSE try_strptime({raw}, {formats}) END AS DATE)")

@@ -26,7 +26,9 @@ from pathlib import Path
 import duckdb
 
 from etl import reference
-from etl.formats.dfe_release import insert_rows, read_rows, seed_all
+from etl.formats.dfe_csv import read_rows
+from etl.formats.dfe_long import seed_all
+from etl.insert import insert_rows
 from etl.report import FileResult, Problem
 
 MIN_AREAS = 10

@@ -24,10 +24,12 @@ from pathlib import Path
 import duckdb
 
 from etl import identifiers as ids
-from etl.formats.dfe_release import insert_rows, norm, read_rows
+from etl.formats.dfe_csv import norm, read_rows
 from etl.formats.sen2_blade import date_sql
+from etl.insert import insert_rows
 from etl.pseudonymise import hmac_sql, load_key
 from etl.report import FileResult, LoadRejected, Problem
+from etl.sql_text import in_list, literal
 
 SERVICES = ("SALT", "OT", "PHYSIO", "COMMUNITY_PAEDS", "NEURODEVELOPMENTAL", "AUDIOLOGY")
 MAX_AGE = 25
@@ -138,14 +140,14 @@ class WaitingListExtract:
         batch = [i for i, h in enumerate(heads) if h == first]
         headers, cols = list(first[0]), _required(files[batch[0]][0], list(first[0]))
         names = [f"c{i}" for i in range(len(headers))]
-        columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-        paths = "[" + ", ".join("'" + str(files[i][0]).replace("'", "''") + "'" for i in batch) + "]"
+        columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+        paths = "[" + in_list(str(files[i][0]) for i in batch) + "]"
         con.execute("DROP TABLE IF EXISTS _wl_rej_err")
         con.execute("DROP TABLE IF EXISTS _wl_rej_scan")
         read = (f"read_csv({paths}, header=false, skip=1, delim=',', quote='\"', escape='\"', columns={columns}, "
                 "strict_mode=true, auto_detect=false, null_padding=false, ignore_errors=true, store_rejects=true, "
                 "rejects_scan='_wl_rej_scan', rejects_table='_wl_rej_err', rejects_limit=0)")
-        blank = " AND ".join(f"coalesce(regexp_full_match({n}, '{_BLANK_CELL}'), true)" for n in names)
+        blank = " AND ".join(f"coalesce(regexp_full_match({n}, {literal(_BLANK_CELL)}), true)" for n in names)
         # A first cell starting with a character from '0' to 'z' (digits, letters, no space among them) is not
         # blank: the regular expressions then run only on the rare rows that might be.
         blank = f"CASE WHEN left({names[0]}, 1) BETWEEN '0' AND 'z' THEN false ELSE {blank} END"
@@ -172,8 +174,7 @@ class WaitingListExtract:
                 shown: dict[str, str]) -> list[FileResult]:
         """Validate ``_wl_raw`` (rows of every file, by ``_fidx``), replace and insert the good rows in each file's
         area, quarantine the bad ones; one FileResult per file."""
-        values = ", ".join(f"({i}, '{area.replace(chr(39), chr(39) * 2)}', {int(load_id)}, "
-                           f"'{path.name.replace(chr(39), chr(39) * 2)}')"
+        values = ", ".join(f"({i}, {literal(area)}, {int(load_id)}, {literal(path.name)})"
                            for i, (path, load_id, area) in zip(indexes, files, strict=True))
         con.execute(f"CREATE OR REPLACE TEMP TABLE _wl_files AS SELECT * FROM (VALUES {values}) "
                     "t(_fidx, _area, _load_id, _name)")
@@ -283,10 +284,10 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
                {raw('removed_date')} AS _rm_raw, {raw('age_years')} AS _age_raw
         FROM _wl_raw
     """)
-    services = ", ".join(f"'{s}'" for s in SERVICES)
+    services = in_list(SERVICES)
 
     def col(c: str) -> str:
-        return "'" + shown.get(c, c).replace("'", "''") + "'"
+        return literal(shown.get(c, c))
 
     # (condition, column, value shown, reason): every per-row rule, checked in one scan of the rows where any
     # holds (a list of problem structs per row, unnested), not one scan per rule.
@@ -318,7 +319,7 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
 
     structs = ", ".join(
         f"CASE WHEN {cond} THEN struct_pack(column_name := {col(c)}, value := CAST({safe(value)} AS VARCHAR), "
-        f"reason := '{reason}') END" for cond, c, value, reason in rules)
+        f"reason := {literal(reason)}) END" for cond, c, value, reason in rules)
     checks = [
         f"SELECT _fidx, _row, p.column_name, p.value, p.reason FROM (SELECT _fidx, _row, unnest([{structs}]) AS p "
         f"FROM _wl_typed WHERE {' OR '.join(f'({cond})' for cond, *_ in rules)}) WHERE p IS NOT NULL",

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import duckdb
 
+from etl.insert import insert_rows
+
 REF_DIR = Path(__file__).resolve().parent
 ENGLAND_CODE = "E92000001"
 ENGLAND_NAME = "England"
@@ -198,7 +200,6 @@ def lineage_for(area_code: str) -> list[Lineage]:
 def seed(con: duckdb.DuckDBPyConnection) -> None:
     """Refresh the reference tables inside the caller's transaction (called by every published-data load)."""
     las = local_authorities()
-    from etl.formats.dfe_release import insert_rows
 
     con.execute("DELETE FROM area_reference")
     insert_rows(con, "area_reference", [

@@ -13,9 +13,6 @@ into a SQL query (pseudonymous keys at most).
 from __future__ import annotations
 
 import json
-import os
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,26 +20,21 @@ import duckdb
 import pandas as pd
 
 from etl.db import AUDIT_SCHEMA
+from kpi.access import side_db
 
 ENV_VAR = "APP_AUDIT_DB"
 # A SQL query is recorded twice: outcome "started" before it runs (left even if the run were lost), then its
-# outcome. access_denied: a sign-in with no role, or a link to a page the role may not open.
-EVENTS = ("sign_in", "access_denied", "page_view", "download", "sql_query")
+# outcome. access_denied: a sign-in with no role, or a link to a page the role may not open. note: a meeting note
+# written or changed (kpi/notes.py).
+EVENTS = ("sign_in", "access_denied", "page_view", "download", "sql_query", "note")
 COLUMNS = ["occurred_at", "who", "role", "event", "page", "detail", "outcome", "session_id"]
-_LOCK = threading.Lock()
 _RETRY_S = 1.0
+pending_path = side_db.pending_path
 
 
 def audit_path(db_path: Path | str) -> Path:
     """The audit file for a database: ``APP_AUDIT_DB``, else ``<name>.audit.duckdb`` beside it."""
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR])
-    db = Path(db_path)
-    return db.with_name(f"{db.stem}.audit.duckdb")
-
-
-def pending_path(audit_db: Path) -> Path:
-    return audit_db.with_name(audit_db.name + ".pending.jsonl")
+    return side_db.beside(db_path, "audit", ENV_VAR)
 
 
 def event_row(who: str, role: str, event: str, page: str | None = None, detail: dict | None = None,
@@ -71,64 +63,42 @@ def _cut(value, limit: int = MAX_VALUE_CHARS):
 
 def record(audit_db: Path | str, **event) -> None:
     """Append one event (the arguments of :func:`event_row`) to the audit file."""
-    row = event_row(**event)
-    path = Path(audit_db)
-    deadline = time.monotonic() + _RETRY_S
-    with _LOCK:
-        while True:
-            try:
-                _insert(path, row)
-                return
-            except duckdb.IOException:  # held by another process: retry briefly, then keep it aside
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
-        fd = os.open(pending_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as f:
-            f.write(json.dumps({**row, "occurred_at": row["occurred_at"].isoformat()}) + "\n")
-
-
-def _owner_only(path: Path) -> None:
-    """Owner-only permissions on an audit file (and its write-ahead log): who looked at what is not for others."""
-    for p in (path, path.with_name(path.name + ".wal")):
-        try:
-            if p.exists() and p.stat().st_mode & 0o077:
-                os.chmod(p, 0o600)
-        except OSError:
-            pass
+    side_db.append(audit_db, event_row(**event), _insert, _RETRY_S)
 
 
 def _insert(path: Path, row: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    _owner_only(path)  # before any event is written into a file just made
+    side_db.insert(path, AUDIT_SCHEMA, "audit_log", COLUMNS, row, prepare=_allow_every_event)
+
+
+def _allow_every_event(con: duckdb.DuckDBPyConnection) -> None:
+    """A file made by an earlier version has a CHECK naming fewer events: rebuild its table with today's schema
+    (DuckDB cannot alter a CHECK), keeping every row, so a new event type is never refused."""
+    checks = [r[0] for r in con.execute("SELECT expression FROM duckdb_constraints() WHERE table_name = 'audit_log' "
+                                        "AND constraint_type = 'CHECK'").fetchall()]
+    if all(f"'{e}'" in text for text in checks for e in EVENTS):
+        return
+    con.execute("BEGIN TRANSACTION")
     try:
+        con.execute("ALTER TABLE audit_log RENAME TO audit_log_before_upgrade")
         con.execute(AUDIT_SCHEMA.read_text())
-        con.execute(f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                    [row[c] for c in COLUMNS])
-    finally:
-        con.close()
+        con.execute(f"INSERT INTO audit_log ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
+                    "FROM audit_log_before_upgrade")
+        con.execute("DROP TABLE audit_log_before_upgrade")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def read_log(audit_db: Path | str, limit: int = 1000, event: str | None = None) -> pd.DataFrame:
     """The most recent events, newest first (``limit`` rows; optionally one event type)."""
-    path = Path(audit_db)
-    frames = []
-    if path.exists():
-        where, params = ("WHERE event = ?", [event, limit]) if event else ("", [limit])
-        with _LOCK:  # the writer in this process closes the file after each event
-            con = duckdb.connect(str(path), read_only=True)
-            try:
-                frames.append(con.execute(f"SELECT {', '.join(COLUMNS)} FROM audit_log {where} "
-                                          "ORDER BY occurred_at DESC LIMIT ?", params).df())
-            finally:
-                con.close()
-    pending = pending_path(path)
-    if pending.exists():
-        extra = pd.read_json(pending, lines=True, dtype=False)
-        if len(extra):
-            extra["occurred_at"] = pd.to_datetime(extra["occurred_at"])
-            frames.append(extra[extra["event"] == event] if event else extra)
+    where, params = ("WHERE event = ?", [event, limit]) if event else ("", [limit])
+    frames = [side_db.read(audit_db, f"SELECT {', '.join(COLUMNS)} FROM audit_log {where} "
+                                     "ORDER BY occurred_at DESC LIMIT ?", params, _RETRY_S)]
+    extra = side_db.read_pending(audit_db)
+    if len(extra):
+        extra["occurred_at"] = pd.to_datetime(extra["occurred_at"])
+        frames.append(extra[extra["event"] == event] if event else extra)
     frames = [f[COLUMNS] for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)

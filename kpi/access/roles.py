@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from etl.config import ConfigFileError, load_model
 from kpi.access.suppress import SuppressionRule, suppress_series
 from kpi.definitions import Catalogue
 
@@ -86,6 +86,8 @@ class RolesConfig(BaseModel):
     rules: list[ClaimRule] = Field(default_factory=list)
     pages: dict[Role, list[str] | Literal["all"]]
     exact_figures: list[Role] = Field(default_factory=lambda: ["analyst"])
+    # Roles that write meeting notes (narratives and actions, kpi/notes.py); every role reads them.
+    write_notes: list[Role] = Field(default_factory=lambda: ["leadership", "analyst"])
     # Identity providers (the token's ``iss``, exactly) trusted to send only verified email addresses, for
     # providers that send no ``email_verified`` claim (Microsoft Entra ID: your own tenant's issuer only).
     trusted_email_issuers: list[str] = Field(default_factory=list)
@@ -117,16 +119,9 @@ def load(path: Path | str | None = None, catalogue: Catalogue | None = None) -> 
     """Read and check the access configuration (and, given the catalogue, that the KPI ids it names exist)."""
     path = Path(path) if path else config_path()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AccessConfigError(f"cannot read the access configuration {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise AccessConfigError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
-    try:
-        config = AccessConfig.model_validate(raw)
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'top level'}: {e['msg']}" for e in exc.errors())
-        raise AccessConfigError(f"{path}: {where}") from exc
+        config = load_model(path, AccessConfig, "the access configuration")
+    except ConfigFileError as exc:
+        raise AccessConfigError(str(exc)) from exc
     if catalogue is not None:
         unknown = sorted(config.suppression.kpi_ids() - set(catalogue.ids))
         if unknown:
@@ -163,6 +158,11 @@ def visible(role: str, page_ids: Iterable[str], config: RolesConfig) -> list[str
 def exact_figures(role: str, config: RolesConfig) -> bool:
     """Whether the role sees unsuppressed figures (everyone else, and their exports, is suppressed)."""
     return role in config.exact_figures
+
+
+def can_write_notes(role: str, config: RolesConfig) -> bool:
+    """Whether the role writes meeting notes (leadership and analysts by default); the others read them."""
+    return role in config.write_notes
 
 
 def series_for_role(series: pd.DataFrame, catalogue: Catalogue, role: str, config: AccessConfig) -> pd.DataFrame:

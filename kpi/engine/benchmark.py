@@ -36,6 +36,8 @@ import duckdb
 import pandas as pd
 
 from etl import reference
+from etl.formats.dfe_kpi_map import map_rows
+from kpi.definitions import Catalogue
 
 ENGLAND = reference.ENGLAND_CODE
 SN_POOLED = "SN_POOLED"
@@ -179,6 +181,30 @@ def require_published(con: duckdb.DuckDBPyConnection) -> None:
     """Raise BenchmarkError unless some published figures are loaded."""
     if not _fetch(con, "SELECT 1 FROM published_value LIMIT 1") or not _fetch(con, "SELECT 1 FROM published_kpi_map"):
         raise BenchmarkError(NOTHING_LOADED)
+
+
+def published_map_problems(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[str]:
+    """The database's ``published_kpi_map`` against the catalogue's ``published`` blocks (what the next published
+    load would seed): a KPI renamed, or its block changed, since the figures were loaded. Empty when they agree or
+    nothing published is loaded."""
+    try:
+        loaded = con.execute("SELECT kpi_id, dataset, priority, numerator, denominator, rate "
+                             "FROM published_kpi_map").fetchall()
+    except duckdb.CatalogException:
+        return []
+    if not loaded:
+        return []
+
+    def keyed(rows) -> set[tuple]:
+        return {(r[0], r[1], r[2], r[3], tuple(r[4]), r[5]) for r in rows}
+
+    differing = keyed(loaded) ^ keyed(map_rows(catalogue.published_entries))
+    if not differing:
+        return []
+    return [f"the database's map of DfE's published figures does not match the KPI definitions for "
+            f"{', '.join(sorted({r[0] for r in differing}))} (a KPI renamed, or its `published` block changed, since "
+            "the published figures were loaded): load them into a new database (`python -m etl published load --db "
+            "NEW.duckdb`, or `make demo`), which seeds the map from kpi_definitions.yaml"]
 
 
 def published_kpis(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:

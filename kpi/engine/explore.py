@@ -12,12 +12,13 @@ primary need (SEN type ranked 1) and placement type (the placement ranked first)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
+from etl import months
+from etl.sql_text import literal
 from kpi.definitions import COUNT_METHODS, MEDIAN_METHODS, RATE_METHODS, KpiDefinition
 from kpi.engine.compute import area_events_sql
 from kpi.engine.compute_sen2 import SEN2_MODULE_LIST
@@ -25,7 +26,6 @@ from kpi.engine.window import area_condition
 
 NOT_RECORDED = "Not recorded"
 TOTAL = "Total"
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 AGE_BANDS = ((0, 4, "Under 5"), (5, 10, "5 to 10"), (11, 15, "11 to 15"), (16, 19, "16 to 19"), (20, 25, "20 to 25"))
 SEX = {"M": "Male", "MALE": "Male", "1": "Male", "F": "Female", "FEMALE": "Female", "2": "Female",
@@ -50,10 +50,6 @@ SEN_SETTINGS = {
 }
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _blank(expr: str) -> str:
     """NULL for a missing or blank text value."""
     return f"nullif(trim(CAST({expr} AS VARCHAR)), '')"
@@ -64,36 +60,37 @@ def _flag(expr: str) -> str:
 
 
 def _age_band_sql() -> str:
-    bands = " ".join(f"WHEN age_at_request BETWEEN {lo} AND {hi} THEN {_lit(label)}" for lo, hi, label in AGE_BANDS)
-    return f"CASE {bands} ELSE {_lit(NOT_RECORDED)} END"
+    bands = " ".join(f"WHEN age_at_request BETWEEN {lo} AND {hi} THEN {literal(label)}" for lo, hi, label in AGE_BANDS)
+    return f"CASE {bands} ELSE {literal(NOT_RECORDED)} END"
 
 
 def _sex_sql() -> str:
     code = f"upper({_blank('p.sex')})"
-    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in SEX.items())
-    return f"CASE WHEN {code} IS NULL THEN {_lit(NOT_RECORDED)} ELSE CASE {code} {cases} ELSE {_blank('p.sex')} END END"
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in SEX.items())
+    return (f"CASE WHEN {code} IS NULL THEN {literal(NOT_RECORDED)} "
+            f"ELSE CASE {code} {cases} ELSE {_blank('p.sex')} END END")
 
 
 def _ethnicity_sql() -> str:
     code = f"upper({_blank('p.ethnicity')})"
-    exact = " ".join(f"WHEN {code} = {_lit(k)} THEN {_lit(v)}" for k, v in ETHNICITY_CODES.items())
-    prefix = " ".join(f"WHEN length({code}) = 4 AND {code} LIKE {_lit(k + '%')} THEN {_lit(v)}"
+    exact = " ".join(f"WHEN {code} = {literal(k)} THEN {literal(v)}" for k, v in ETHNICITY_CODES.items())
+    prefix = " ".join(f"WHEN length({code}) = 4 AND {code} LIKE {literal(k + '%')} THEN {literal(v)}"
                       for k, v in ETHNICITY_PREFIXES.items())
-    return (f"CASE WHEN {code} IS NULL THEN {_lit(NOT_RECORDED)} {exact} {prefix} "
+    return (f"CASE WHEN {code} IS NULL THEN {literal(NOT_RECORDED)} {exact} {prefix} "
             f"ELSE 'Unrecognised code ' || {code} END")
 
 
 def _coded_sql(expr: str, labels: dict[str, str]) -> str:
     """'Label (CODE)' for a known code, the value itself for an unknown one, Not recorded for none."""
     code = f"upper({_blank(expr)})"
-    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(f'{v} ({k})')}" for k, v in labels.items())
-    return f"CASE WHEN {code} IS NULL THEN {_lit(NOT_RECORDED)} ELSE CASE {code} {cases} ELSE {code} END END"
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(f'{v} ({k})')}" for k, v in labels.items())
+    return f"CASE WHEN {code} IS NULL THEN {literal(NOT_RECORDED)} ELSE CASE {code} {cases} ELSE {code} END END"
 
 
 def _placement_sql() -> str:
     setting = _coded_sql("pl.sen_setting", SEN_SETTINGS)
     return (f"CASE WHEN {_blank('pl.sen_setting')} IS NOT NULL THEN {setting} "
-            f"WHEN {_blank('pl.urn')} IS NULL AND {_blank('pl.ukprn')} IS NULL THEN {_lit(NOT_RECORDED)} "
+            f"WHEN {_blank('pl.urn')} IS NULL AND {_blank('pl.ukprn')} IS NULL THEN {literal(NOT_RECORDED)} "
             f"WHEN {_flag('pl.sen_unit')} THEN 'School or college: SEN unit' "
             f"WHEN {_flag('pl.resourced_provision')} THEN 'School or college: resourced provision' "
             f"WHEN {_blank('pl.ukprn')} IS NOT NULL THEN 'College or other provider (UKPRN)' "
@@ -116,9 +113,9 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("sex", "Sex", _sex_sql()),
     Dimension("ethnicity", "Ethnicity group", _ethnicity_sql()),
     Dimension("locality", "Locality (postcode district)",
-              f"coalesce(upper({_blank('p.postcode_district')}), {_lit(NOT_RECORDED)})"),
+              f"coalesce(upper({_blank('p.postcode_district')}), {literal(NOT_RECORDED)})"),
     Dimension("placement", "Placement type", _placement_sql()),
-    Dimension("request_source", "Request source", f"coalesce({_blank('r.request_source')}, {_lit(NOT_RECORDED)})"),
+    Dimension("request_source", "Request source", f"coalesce({_blank('r.request_source')}, {literal(NOT_RECORDED)})"),
 )
 DIMENSION_BY_ID = {d.id: d for d in DIMENSIONS}
 
@@ -170,7 +167,7 @@ class Span:
 
     def __post_init__(self) -> None:
         for p in (self.start, self.end):
-            if not MONTH_RE.match(str(p)):
+            if not months.PERIOD_RE.match(str(p)):
                 raise ValueError(f"period must be YYYY-MM, got {p!r}")
         if self.start > self.end:
             raise ValueError(f"period starts {self.start} after it ends {self.end}")
@@ -181,34 +178,26 @@ class Span:
 
     @property
     def months(self) -> int:
-        (y0, m0), (y1, m1) = (map(int, p.split("-")) for p in (self.start, self.end))
-        return (y1 - y0) * 12 + m1 - m0 + 1
+        return months.count(self.start, self.end)
 
     def sql_bounds(self) -> tuple[str, str]:
         """First day of the first month; first day after the last month."""
-        return f"DATE '{self.start}-01'", f"(DATE '{self.end}-01' + INTERVAL 1 MONTH)"
+        return literal(months.first_day(self.start)), literal(months.first_day(months.add(self.end, 1)))
 
     def month_end_sql(self) -> str:
         """The day a count 'at month end' is taken: the month's last day, or the newest SEN2 extract's as-at date
         when that comes first (a month end after the extract's date has not happened yet)."""
-        end = f"CAST(DATE '{self.end}-01' + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)"
+        end = literal(months.last_day(self.end))
         return (f"least({end}, coalesce((SELECT max(as_at) FROM load_log WHERE area_code IS NOT NULL "
                 f"AND module IN ({SEN2_MODULE_LIST})), {end}))")
 
 
-def shift(period: str, months: int) -> str:
-    """'2023-07' moved by a number of months."""
-    y, m = map(int, period.split("-"))
-    i = y * 12 + m - 1 + months
-    return f"{i // 12:04d}-{i % 12 + 1:02d}"
-
-
 def default_comparison(span: Span, available: list[str]) -> Span:
     """The same months a year earlier when the data reach back that far, otherwise the months just before."""
-    year_ago = Span(shift(span.start, -12), shift(span.end, -12))
+    year_ago = Span(months.add(span.start, -12), months.add(span.end, -12))
     if year_ago.start in available:
         return year_ago
-    before = Span(shift(span.start, -span.months), shift(span.start, -1))
+    before = Span(months.add(span.start, -span.months), months.add(span.start, -1))
     return before if before.start in available else span
 
 
@@ -227,15 +216,15 @@ def selection_sql(kpi: KpiDefinition, span: Span, which: str) -> str:
     end of the period's last month (the same records the headline counts for that month)."""
     if family(kpi) == "count":
         me = span.month_end_sql()
-        return (f"SELECT {_lit(which)} AS which, ev.* FROM ev "
+        return (f"SELECT {literal(which)} AS which, ev.* FROM ev "
                 f"WHERE ev.start_date <= {me} AND (ev.end_date IS NULL OR ev.end_date > {me})")
     first, after = span.sql_bounds()
-    return (f"SELECT {_lit(which)} AS which, ev.* FROM ev "
+    return (f"SELECT {literal(which)} AS which, ev.* FROM ev "
             f"WHERE ev.event_date >= {first} AND ev.event_date < {after}")
 
 
 def _measures_sql(kpi: KpiDefinition, which: str, suffix: str) -> str:
-    w = f"which = {_lit(which)}"
+    w = f"which = {literal(which)}"
     fam = family(kpi)
     if fam == "rate":
         num, den = f"count(*) FILTER (WHERE {w} AND met)", f"count(*) FILTER (WHERE {w})"
@@ -278,14 +267,14 @@ def breakdown_sql(kpi: KpiDefinition, by: str, span: Span, compare: Span | None 
     dims AS ({dims_sql(area)}),
     facts AS ({' UNION ALL '.join(selections)}),
     d AS (SELECT f.*, dm.age_at_request,
-                 {', '.join(f"coalesce(dm.{x.id}, {_lit(NOT_RECORDED)}) AS {x.id}" for x in DIMENSIONS)},
-                 coalesce(dm.{dim.id}, {_lit(NOT_RECORDED)}) AS grp
+                 {', '.join(f"coalesce(dm.{x.id}, {literal(NOT_RECORDED)}) AS {x.id}" for x in DIMENSIONS)},
+                 coalesce(dm.{dim.id}, {literal(NOT_RECORDED)}) AS grp
           FROM facts f LEFT JOIN dims dm USING (area_code, request_id))
-    SELECT CASE WHEN grouping(d.grp) = 1 THEN {_lit(TOTAL)} ELSE d.grp END AS "group",
+    SELECT CASE WHEN grouping(d.grp) = 1 THEN {literal(TOTAL)} ELSE d.grp END AS "group",
            grouping(d.grp) = 1 AS is_total, {measures}
     FROM d WHERE {where}
     GROUP BY GROUPING SETS ((d.grp), ())
-    ORDER BY grouping(d.grp), d.grp = {_lit(NOT_RECORDED)}, {order}, d.grp
+    ORDER BY grouping(d.grp), d.grp = {literal(NOT_RECORDED)}, {order}, d.grp
     """
     return sql, params
 
@@ -312,7 +301,7 @@ def dimension_values(con: duckdb.DuckDBPyConnection, dim_id: str, area: str | No
     dim = dimension(dim_id)
     rows = con.execute(f"""
         SELECT d.{dim.id} FROM ({dims_sql(area)}) d
-        GROUP BY d.{dim.id} ORDER BY d.{dim.id} = {_lit(NOT_RECORDED)}, {dim.order or f"d.{dim.id}"}, d.{dim.id}
+        GROUP BY d.{dim.id} ORDER BY d.{dim.id} = {literal(NOT_RECORDED)}, {dim.order or f"d.{dim.id}"}, d.{dim.id}
         """).fetchall()
     return [r[0] for r in rows]
 
@@ -320,6 +309,6 @@ def dimension_values(con: duckdb.DuckDBPyConnection, dim_id: str, area: str | No
 def available_dimensions(con: duckdb.DuckDBPyConnection, area: str | None = None) -> list[Dimension]:
     """The dimensions the loaded tables (of one area) actually hold: at least one request with the value
     recorded."""
-    counts = ", ".join(f"count(*) FILTER (WHERE {d.id} <> {_lit(NOT_RECORDED)})" for d in DIMENSIONS)
+    counts = ", ".join(f"count(*) FILTER (WHERE {d.id} <> {literal(NOT_RECORDED)})" for d in DIMENSIONS)
     row = con.execute(f"SELECT {counts} FROM ({dims_sql(area)}) d").fetchone()
     return [d for d, n in zip(DIMENSIONS, row, strict=True) if n]

@@ -15,9 +15,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from etl.sql_text import literal
 from kpi.definitions import WAIT_METHODS, KpiDefinition
 from kpi.engine.compute_waits import WAIT_END
-from kpi.engine.explore import NOT_RECORDED, TOTAL, Dimension, Span, _lit, run_breakdown
+from kpi.engine.explore import NOT_RECORDED, TOTAL, Dimension, Span, run_breakdown
 from kpi.engine.window import area_condition
 
 SERVICE_NAMES = {"SALT": "Speech and language therapy", "OT": "Occupational therapy", "PHYSIO": "Physiotherapy",
@@ -27,19 +28,19 @@ AGE_BANDS = ((0, 4, "Under 5"), (5, 10, "5 to 10"), (11, 15, "11 to 15"), (16, 1
 
 
 def _service_sql() -> str:
-    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in SERVICE_NAMES.items())
-    return f"CASE service {cases} ELSE coalesce(service, {_lit(NOT_RECORDED)}) END"
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in SERVICE_NAMES.items())
+    return f"CASE service {cases} ELSE coalesce(service, {literal(NOT_RECORDED)}) END"
 
 
 def _age_sql() -> str:
-    bands = " ".join(f"WHEN age_years BETWEEN {lo} AND {hi} THEN {_lit(label)}" for lo, hi, label in AGE_BANDS)
-    return f"CASE {bands} ELSE {_lit(NOT_RECORDED)} END"
+    bands = " ".join(f"WHEN age_years BETWEEN {lo} AND {hi} THEN {literal(label)}" for lo, hi, label in AGE_BANDS)
+    return f"CASE {bands} ELSE {literal(NOT_RECORDED)} END"
 
 
 WAIT_DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("service", "Service", _service_sql()),
     Dimension("age_band", "Age at referral", _age_sql(), "min(d.age_years)"),
-    Dimension("locality", "Locality", f"coalesce(upper(nullif(trim(locality), '')), {_lit(NOT_RECORDED)})"),
+    Dimension("locality", "Locality", f"coalesce(upper(nullif(trim(locality), '')), {literal(NOT_RECORDED)})"),
 )
 WAIT_DIMENSION_BY_ID = {d.id: d for d in WAIT_DIMENSIONS}
 
@@ -64,7 +65,7 @@ def _rows_sql(kpi: KpiDefinition, span: Span, which: str, area: str | None = Non
     if c.method == "seen_within":
         first, after = span.sql_bounds()
         return f"""
-        SELECT {_lit(which)} AS which, service AS service_code, age_years, {labels},
+        SELECT {literal(which)} AS which, service AS service_code, age_years, {labels},
                date_diff('day', referral_date, first_contact_date) AS days,
                date_diff('day', referral_date, first_contact_date) <= {int(c.days)} AS met
         FROM referral
@@ -73,7 +74,7 @@ def _rows_sql(kpi: KpiDefinition, span: Span, which: str, area: str | None = Non
     me = span.month_end_sql()
     threshold = int(getattr(c, "days", 0) or 0)
     return f"""
-        SELECT {_lit(which)} AS which, service AS service_code, age_years, {labels},
+        SELECT {literal(which)} AS which, service AS service_code, age_years, {labels},
                date_diff('day', referral_date, {me}) AS days,
                date_diff('day', referral_date, {me}) > {threshold} AS met
         FROM referral
@@ -82,7 +83,7 @@ def _rows_sql(kpi: KpiDefinition, span: Span, which: str, area: str | None = Non
 
 def _measures_sql(kpi: KpiDefinition, which: str, suffix: str) -> str:
     method = kpi.computation.method
-    w = f"which = {_lit(which)}"
+    w = f"which = {literal(which)}"
     if method in ("waiting_over", "seen_within"):
         num, den = f"count(*) FILTER (WHERE {w} AND met)", f"count(*) FILTER (WHERE {w})"
         return (f"{num} AS numerator{suffix}, {den} AS denominator{suffix}, "
@@ -114,17 +115,17 @@ def breakdown_sql(kpi: KpiDefinition, by: str, span: Span, compare: Span | None 
     dim = wait_dimension(by)
     clauses, params = _filters_sql(filters)
     if by != "service":  # within the KPI's own service; by service, the same measure for every service
-        clauses.append(f"d.service_code = {_lit(kpi.computation.service)}")
+        clauses.append(f"d.service_code = {literal(kpi.computation.service)}")
     rows = [_rows_sql(kpi, span, "a", area)] + ([_rows_sql(kpi, compare, "b", area)] if compare else [])
     measures = _measures_sql(kpi, "a", "") + (", " + _measures_sql(kpi, "b", "_b") if compare else "")
     sql = f"""
     WITH d AS ({' UNION ALL '.join(rows)}),
     g AS (SELECT d.*, d.{dim.id} AS grp FROM d WHERE {' AND '.join(clauses) or 'TRUE'})
-    SELECT CASE WHEN grouping(grp) = 1 THEN {_lit(TOTAL)} ELSE grp END AS "group",
+    SELECT CASE WHEN grouping(grp) = 1 THEN {literal(TOTAL)} ELSE grp END AS "group",
            grouping(grp) = 1 AS is_total, {measures}
     FROM g AS d
     GROUP BY GROUPING SETS ((grp), ())
-    ORDER BY grouping(grp), grp = {_lit(NOT_RECORDED)}, {dim.order or 'grp'}, grp
+    ORDER BY grouping(grp), grp = {literal(NOT_RECORDED)}, {dim.order or 'grp'}, grp
     """
     return sql, params
 
@@ -141,14 +142,14 @@ def dimension_values(con: duckdb.DuckDBPyConnection, dim_id: str, area: str | No
     order = dim.order.replace("d.", "") if dim.order else "v"
     rows = con.execute(f"""
         SELECT {dim.sql} AS v FROM referral WHERE {area_condition(area)}
-        GROUP BY v ORDER BY v = {_lit(NOT_RECORDED)}, {order}, v""").fetchall()
+        GROUP BY v ORDER BY v = {literal(NOT_RECORDED)}, {order}, v""").fetchall()
     return [r[0] for r in rows]
 
 
 def available_dimensions(con: duckdb.DuckDBPyConnection, area: str | None = None) -> list[Dimension]:
     """The waiting-list dimensions the loaded referrals hold (at least one referral with the value recorded)."""
     try:
-        counts = ", ".join(f"count(*) FILTER (WHERE {d.sql} <> {_lit(NOT_RECORDED)})" for d in WAIT_DIMENSIONS)
+        counts = ", ".join(f"count(*) FILTER (WHERE {d.sql} <> {literal(NOT_RECORDED)})" for d in WAIT_DIMENSIONS)
         row = con.execute(f"SELECT {counts} FROM referral WHERE {area_condition(area)}").fetchone()
     except duckdb.CatalogException:
         return []

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kpi.definitions import month_index
+from etl.months import index as month_index
 
 DEFAULT_WINDOW = 12
 MIN_POINTS = 6
@@ -41,6 +41,9 @@ class Forecast:
 
 
 def t90(df: int) -> float:
+    """Student's t 90th percentile at ``df`` degrees of freedom (the half-width factor of an 80% two-sided interval),
+    from the table above (scipy is not a dependency; tests/test_forecast.py checks the table against the t
+    distribution itself); beyond 30 degrees of freedom the normal's 1.282."""
     return _T90[df - 1] if 1 <= df <= len(_T90) else 1.282
 
 

@@ -2,7 +2,8 @@
 published for it — the check analysts make before the statutory return (does our extract give last year's
 published figures?) and after it (did DfE publish what we sent?).
 
-For each KPI that has a published equivalent (``published_kpi_map``) and each calendar year the loaded
+For each KPI that has a published equivalent (its ``published`` block in kpi_definitions.yaml, seeded into
+``published_kpi_map``) and each calendar year the loaded
 records cover in full (all twelve months inside the data window):
 
 - ``value``: our December rolling 12-month value (``kpi.engine.compute``: the calendar-year figure) against DfE's
@@ -29,13 +30,6 @@ COUNT_TOLERANCE = 0.02
 COLUMNS = ["kpi_id", "year", "area_code", "measure", "local", "published", "difference", "tolerance", "flagged",
            "source", "note"]
 
-# Where DfE's counting rule differs from the KPI's, so that a flag is read in context.
-DEFINITION_NOTES = {
-    "request_decision_6wk": "DfE counts the decisions made in the calendar year, as the KPI does: a difference "
-                            "is in the records (decisions missing, dated differently, or revised since the return)",
-    "ar_decision_4wk": "DfE takes the latest review decision on each plan held at the January census, whatever its "
-                       "year; the KPI counts every review decision notified in the year",
-}
 
 
 class ReconcileError(ValueError):
@@ -78,6 +72,10 @@ def reconcile(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, area: Area) 
     except BenchmarkError as exc:
         raise ReconcileError(str(exc)) from exc
     kpi_ids = [k.id for k in catalogue.kpis if k.id in mapped and k.is_rate]
+    # Where DfE's counting rule differs from the KPI's (the published block's difference_note), so that a flag is
+    # read in context.
+    differences = {k.id: k.published.difference_note for k in catalogue.published_entries
+                   if k.published.difference_note}
     try:
         window = data_window(con)
     except duckdb.CatalogException as exc:
@@ -115,8 +113,8 @@ def reconcile(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, area: Area) 
                 elif p is None:
                     marker = rec["marker"] if rec["marker"] is not None and not pd.isna(rec["marker"]) else None
                     notes.append(f"not published ({marker})" if marker else "not published")
-                if flagged and kpi_id in DEFINITION_NOTES:
-                    notes.append(DEFINITION_NOTES[kpi_id])
+                if flagged and kpi_id in differences:
+                    notes.append(differences[kpi_id])
                 rows.append({
                     "kpi_id": kpi_id, "year": year, "area_code": area.area_code, "measure": measure,
                     "local": local[measure], "published": p, "difference": diff,

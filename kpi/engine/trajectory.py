@@ -9,7 +9,9 @@ has a trajectory (the baseline) but no status either.
 
 from __future__ import annotations
 
-from kpi.definitions import Plan, month_index
+from etl.months import index as month_index
+from etl.months import period_at as period_of  # noqa: F401 - the views and pages step through months with these
+from kpi.definitions import Plan
 
 ON_TRACK = "on_track"
 WITHIN_TOLERANCE = "within_tolerance"
@@ -34,12 +36,6 @@ STATUS_LABELS = {
 # Icons are text symbols so status never relies on colour alone.
 STATUS_ICONS = {ON_TRACK: "✔", WITHIN_TOLERANCE: "◐", OFF_TRACK: "✖", NO_DATA: "–", SUPPRESSED: "⊘", TOO_FEW: "≈",
                 BASELINE: "○", PARTIAL: "◔"}
-
-
-
-
-def period_of(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def trajectory_value(plan: Plan, period: str) -> float | None:

@@ -13,8 +13,9 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
+from etl.months import NAMES, add, count, first_day, label, last_day
 from kpi.definitions import KpiDefinition, PlanWindow
-from kpi.engine.trajectory import STATUS_ICONS, STATUS_LABELS, is_improvement, month_index, period_of
+from kpi.engine.trajectory import STATUS_ICONS, STATUS_LABELS, is_improvement
 
 # GOV.UK Analysis Function palette (https://analysisfunction.civilservice.gov.uk/policy-store/data-visualisation-colours-in-charts/)
 DARK_BLUE = "#12436D"
@@ -36,8 +37,6 @@ STATUS_MARKERS = {
     "within_tolerance": ("diamond", ORANGE),
     "off_track": ("x", DARK_PINK),
 }
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
 
 SUPPRESSED = "suppressed"  # the status kpi/access/suppress.py gives a month whose figures are hidden
 SUPPRESSED_SYMBOL = "c"  # what a hidden count shows: kpi.access.suppress.SYMBOL (DfE's c)
@@ -121,8 +120,7 @@ def format_period(period: str | None) -> str:
     """'2023-07' → 'July 2023'."""
     if not period:
         return "–"
-    year, month = period.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
+    return label(period)
 
 
 def format_window(window: PlanWindow) -> str:
@@ -135,23 +133,23 @@ def format_date(iso: str | None) -> str:
     if not iso:
         return "–"
     d = date.fromisoformat(str(iso))
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+    return f"{d.day} {NAMES[d.month - 1]} {d.year}"
 
 
 def plan_month(period: str, window: PlanWindow) -> int | None:
     """Which month of the plan a period is (1-based), or None outside the window."""
-    n = month_index(period) - month_index(window.start) + 1
+    n = count(window.start, period)
     return n if 1 <= n <= plan_length(window) else None
 
 
 def plan_length(window: PlanWindow) -> int:
-    return month_index(window.end) - month_index(window.start) + 1
+    return count(window.start, window.end)
 
 
 def stocktakes(window: PlanWindow) -> list[tuple[str, str]]:
     """The formal stocktake months: six months in and the end of the plan, as (label, period)."""
     out = []
-    six = period_of(month_index(window.start) + 5)
+    six = add(window.start, 5)
     if six < window.end:
         out.append(("6-month stocktake", six))
     out.append(("End of plan", window.end))
@@ -196,8 +194,7 @@ def status_summary(statuses: Iterable[str | None], period: str) -> str:
 
 def recent_periods(period: str, n: int) -> list[str]:
     """The n months ending at period, oldest first."""
-    end = month_index(period)
-    return [period_of(end - i) for i in range(n - 1, -1, -1)]
+    return [add(period, -i) for i in range(n - 1, -1, -1)]
 
 
 def plan_points(kpi: KpiDefinition) -> list[tuple[str, str, float, str | None]]:
@@ -279,7 +276,7 @@ def column_formats(frame: pd.DataFrame, decimals: int) -> dict[str, str]:
 # --- figures --------------------------------------------------------------------------------------------
 
 def _month_start(periods: Iterable[str]) -> list[pd.Timestamp]:
-    return [pd.Timestamp(f"{p}-01") for p in periods]
+    return [pd.Timestamp(first_day(p)) for p in periods]
 
 
 # The product's type on every figure: the sparklines take it without the plotly_white template (see sparkline).
@@ -377,7 +374,7 @@ def trajectory_alt(rows: pd.DataFrame, kpi: KpiDefinition, period: str, months: 
     here = rows[rows["period"] == period]
     trajectory, status = (here["trajectory"].iloc[0], here["status"].iloc[0]) if len(here) else (None, None)
     by_month = dict(zip(rows["period"], rows[kpi.basis_column], strict=True))
-    recent = [by_month.get(period_of(month_index(period) - k)) for k in range(months, -1, -1)]
+    recent = [by_month.get(add(period, -k)) for k in range(months, -1, -1)]
     plan = kpi.plan
     return chart_alt(kpi.short_name, kpi.unit, kpi.decimals, kpi.basis, period, recent, trajectory,
                      plan.target.value if plan else None, plan.target.period if plan else None,
@@ -439,7 +436,7 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
                        for label, p, v, note in points], hoverinfo="text"))
         target = kpi.plan.target
         tx = _month_start([target.period])[0]
-        x_start, x_end = min(pd.Timestamp(f"{window.start}-01"), tx), max(x[-1], tx) if x else tx
+        x_start, x_end = min(pd.Timestamp(first_day(window.start)), tx), max(x[-1], tx) if x else tx
         label = f"Target: {format_value(target.value, unit, d)} by {format_period(target.period)}"
         fig.add_trace(go.Scatter(
             x=[x_start, tx, x_end], y=[target.value] * 3, name=label, mode="lines+markers",
@@ -455,12 +452,12 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
                 hoverinfo="skip",
                 marker={"symbol": symbol, "size": 11, "color": colour, "line": {"color": "white", "width": 1}}))
 
-    fig.add_vrect(x0=pd.Timestamp(f"{window.start}-01"), x1=pd.Timestamp(f"{window.end}-01") + pd.offsets.MonthEnd(1),
+    fig.add_vrect(x0=pd.Timestamp(first_day(window.start)), x1=pd.Timestamp(last_day(window.end)),
                   fillcolor=PLAN_WINDOW_FILL, line_width=0, layer="below", name="plan window",
                   annotation_text="APP monitoring window", annotation_position="top left",
                   annotation_font={"color": DARK_GREY, "size": 12})
     if selected:
-        sx = pd.Timestamp(f"{selected}-01")
+        sx = pd.Timestamp(first_day(selected))
         fig.add_shape(type="line", x0=sx, x1=sx, y0=0, y1=1, yref="paper", name="selected period",
                       line={"color": DARK_GREY, "width": 1.5, "dash": "dashdot"})
         late = bool(x) and sx >= x[-1] - pd.DateOffset(months=6)
@@ -469,7 +466,7 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
                                                                                             "size": 12})
 
     _base_layout(fig)
-    start = max(x[0], pd.Timestamp(f"{window.start}-01") - pd.DateOffset(months=history_months)) if x else None
+    start = max(x[0], pd.Timestamp(first_day(window.start)) - pd.DateOffset(months=history_months)) if x else None
     end = x[-1] + pd.DateOffset(days=20) if x else None
     top = max([v for v in (rows["value"].max(), rows["trajectory"].max(), rows["rolling_12m"].max(),
                            kpi.plan.target.value if kpi.plan else None) if not _missing(v)], default=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from etl.months import add, first_day
 from kpi.definitions import KpiDefinition, PlanWindow
 from kpi.engine.spc import XmrResult
 from kpi.views.charts import axis_title, format_period, format_value, readable_text
@@ -26,7 +27,7 @@ RULE_NAMES = {"outside": "beyond a process limit", "shift": "run of points on on
 
 def _d(period: str) -> str:
     """Month → the ISO date plotly places on a date axis."""
-    return f"{period}-01"
+    return first_day(period).isoformat()
 
 
 def _segments(periods: list[str], result: XmrResult, column: str) -> tuple[list, list]:
@@ -46,11 +47,7 @@ def _x_range(periods: list[str], window: PlanWindow | None) -> list[str] | None:
     if not periods:
         return None
     last = max(periods[-1], window.end) if window is not None else periods[-1]
-    first_y, first_m = map(int, periods[0].split("-"))
-    last_y, last_m = map(int, last.split("-"))
-    before = f"{first_y - (first_m == 1)}-{(first_m - 2) % 12 + 1:02d}-15"
-    after = f"{last_y + (last_m == 12)}-{last_m % 12 + 1:02d}-15"
-    return [before, after]
+    return [f"{add(periods[0], -1)}-15", f"{add(last, 1)}-15"]
 
 
 def _hover(kpi: KpiDefinition, period: str, row) -> str:

@@ -1,0 +1,126 @@
+"""What changed since the last meeting: per plan KPI, its status then and now, the figure presented then against
+today's figure for the same month, new SPC signals, and the actions due or overdue.
+
+"Then" is the series as it stood at the earlier meeting: computed with only the extracts dated on or before its
+as-of day (``kpi_series(..., as_of=…)``; by default the last day of the earlier month). "Now" is today's series.
+:func:`changes` works on series already computed (a page's, or a role's suppressed series) and is pure;
+:func:`since_last_meeting` computes both series and reads the actions from the notes file.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kpi import notes as meeting_notes
+from kpi.definitions import Catalogue, KpiDefinition
+from kpi.engine.series import kpi_series
+from kpi.engine.trajectory import OFF_TRACK, ON_TRACK, WITHIN_TOLERANCE
+from kpi.views.board import spc_for
+
+COLUMNS = ["area_code", "kpi_id", "name", "since", "period", "status_then", "status_now", "status_change",
+           "value_then", "value_now", "since_value_now", "revision", "revised", "variation_then", "variation_now",
+           "new_signals", "actions_due", "actions_overdue", "actions"]
+_RANK = {OFF_TRACK: 0, WITHIN_TOLERANCE: 1, ON_TRACK: 2}
+
+
+def meeting_as_of(since: str) -> date:
+    """The day the earlier meeting's figures stood at by default: the last day of its month."""
+    year, month = (int(x) for x in since.split("-"))
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def status_change(then: str | None, now: str | None) -> str:
+    """improved, worsened or unchanged between two judged statuses; changed (e.g. to too few to judge), or '' when
+    neither month was judged."""
+    if then == now:
+        return "unchanged" if then else ""
+    if then in _RANK and now in _RANK:
+        return "improved" if _RANK[now] > _RANK[then] else "worsened"
+    return "changed"
+
+
+def _at(rows: pd.DataFrame, period: str) -> pd.Series | None:
+    found = rows[rows["period"] == period]
+    return found.iloc[0] if len(found) else None
+
+
+def _value(row: pd.Series | None, column: str) -> float | None:
+    return None if row is None or pd.isna(row[column]) else float(row[column])
+
+
+def _status(row: pd.Series | None) -> str | None:
+    return None if row is None or not isinstance(row["status"], str) else row["status"]
+
+
+def _new_signals(rows: pd.DataFrame, kpi: KpiDefinition, since: str, period: str) -> tuple[str | None, str]:
+    """The variation icon at ``period`` and the months after ``since`` up to it that are special cause."""
+    periods, result = spc_for(rows, kpi, period)
+    if result is None:
+        return None, ""
+    points = result.points.reset_index(drop=True)
+    signals = [f"{p} {points.loc[i, 'point_type']} ({points.loc[i, 'signal_side']})"
+               for i, p in enumerate(periods) if p > since and points.loc[i, "point_type"] != "common_cause"]
+    return result.variation_icon, "; ".join(signals)
+
+
+def _revised(before: float | None, after: float | None, decimals: int) -> bool:
+    """Whether a figure presented as ``before`` now reads differently at the decimals it is shown with."""
+    return before is not None and after is not None and round(before, decimals) != round(after, decimals)
+
+
+def _action_text(row: pd.Series) -> str:
+    late = ", overdue" if row["overdue"] else ""
+    return f"{row['text']} ({row['owner']}, due {row['due'].isoformat()}{late})"
+
+
+def changes(now: pd.DataFrame, then: pd.DataFrame, catalogue: Catalogue, period: str, since: str,
+            actions: pd.DataFrame | None = None, on: date | None = None) -> pd.DataFrame:
+    """One row per area and plan KPI: the status of ``since`` as it stood then (``then``) against the status of
+    ``period`` now (``now``); the judged figure of ``since`` as presented against today's figure for that month
+    (``revised`` when it reads differently at the KPI's decimals); the variation icon then and now and the months
+    after ``since`` that are special cause; and the notes' open actions (``actions``: :func:`kpi.notes.current`)
+    due on or before ``on`` (default today), overdue ones counted apart."""
+    due = meeting_notes.due_actions(actions, on or date.today()) if actions is not None and len(actions) else None
+    rows = []
+    now_by = dict(tuple(now.groupby(["area_code", "kpi_id"], sort=False)))
+    then_by = dict(tuple(then.groupby(["area_code", "kpi_id"], sort=False)))
+    for area in sorted(set(now["area_code"]) | set(then["area_code"])):
+        for kpi in (k for k in catalogue.kpis if k.plan is not None):
+            rows_now = now_by.get((area, kpi.id), now.iloc[:0]).sort_values("period")
+            rows_then = then_by.get((area, kpi.id), then.iloc[:0]).sort_values("period")
+            was, is_, since_now = _at(rows_then, since), _at(rows_now, period), _at(rows_now, since)
+            value_then, since_value_now = _value(was, kpi.basis_column), _value(since_now, kpi.basis_column)
+            variation_then, _ = _new_signals(rows_then, kpi, since, since)
+            variation_now, signals = _new_signals(rows_now, kpi, since, period)
+            mine = due[(due["area_code"] == area) & (due["kpi_id"] == kpi.id)] if due is not None else None
+            rows.append({
+                "area_code": area, "kpi_id": kpi.id, "name": kpi.short_name, "since": since, "period": period,
+                "status_then": _status(was), "status_now": _status(is_),
+                "status_change": status_change(_status(was), _status(is_)),
+                "value_then": value_then, "value_now": _value(is_, kpi.basis_column),
+                "since_value_now": since_value_now,
+                "revision": None if value_then is None or since_value_now is None else since_value_now - value_then,
+                "revised": _revised(value_then, since_value_now, kpi.decimals),
+                "variation_then": variation_then, "variation_now": variation_now, "new_signals": signals,
+                "actions_due": 0 if mine is None else len(mine),
+                "actions_overdue": 0 if mine is None else int(mine["overdue"].sum()),
+                "actions": "" if mine is None else "; ".join(_action_text(r) for _, r in mine.iterrows()),
+            })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def since_last_meeting(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, db_path: Path | str, period: str,
+                       since: str, areas: list[str] | None = None, since_as_of: date | None = None,
+                       on: date | None = None) -> pd.DataFrame:
+    """:func:`changes` for ``period`` against the meeting of ``since`` (as it stood at ``since_as_of``, by default
+    the last day of that month), with the actions of the notes file beside ``db_path``."""
+    plan_ids = [k.id for k in catalogue.kpis if k.plan is not None]
+    now = kpi_series(con, catalogue, plan_ids, areas)
+    then = kpi_series(con, catalogue, plan_ids, areas, since_as_of or meeting_as_of(since))
+    actions = meeting_notes.list_notes(db_path, area_code=areas[0] if areas and len(areas) == 1 else None)
+    return changes(now, then, catalogue, period, since, actions, on)
