@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from etl.sql_text import in_list, literal
 from kpi.definitions import KpiDefinition
 from kpi.engine.methods import Method, month_end_count, rate
 from kpi.engine.monthly import rolling_12
-from kpi.engine.window import Scope, sql_list
+from kpi.engine.window import Scope
 
 
 def _advice_within(kpi: KpiDefinition) -> str:
@@ -23,13 +24,13 @@ def _advice_within(kpi: KpiDefinition) -> str:
     return f"""SELECT area_code, received_date AS event_date,
                    date_diff('day', requested_date, received_date) <= {c.days} AS met
             FROM advice_request
-            WHERE advice_type = '{c.advice_type}' AND received_date IS NOT NULL"""
+            WHERE advice_type = {literal(c.advice_type)} AND received_date IS NOT NULL"""
 
 
 def _audit_grade(kpi: KpiDefinition) -> str:
     c = kpi.computation
-    return (f"""SELECT area_code, audit_date AS event_date, grade IN ({sql_list(c.grades)}) AS met
-            FROM ehcp_audit""" + (f" WHERE plan_type IN ({sql_list(c.plan_types)})" if c.plan_types else ""))
+    return (f"""SELECT area_code, audit_date AS event_date, grade IN ({in_list(c.grades)}) AS met
+            FROM ehcp_audit""" + (f" WHERE plan_type IN ({in_list(c.plan_types)})" if c.plan_types else ""))
 
 
 def _awaiting_placement(kpi: KpiDefinition) -> str:
@@ -46,12 +47,11 @@ def _reduced_timetable(kpi: KpiDefinition) -> str:
 def _kpi_return_sql(kpi: KpiDefinition, scope: Scope) -> str:
     """The returned figures on the area x month grid (the grid holds only areas that loaded the extract: an area
     that never did gets no values, not zeros)."""
-    kpi_id = kpi.id.replace("'", "''")
     return f"""
     WITH {scope.grid_cte()}
     SELECT g.area_code, g.period, r.numerator, r.denominator, NULL::DOUBLE AS median, r.value AS reported_value
     FROM grid g LEFT JOIN kpi_return r
-      ON r.area_code = g.area_code AND r.period = g.period AND r.kpi_id = '{kpi_id}'
+      ON r.area_code = g.area_code AND r.period = g.period AND r.kpi_id = {literal(kpi.id)}
     ORDER BY g.area_code, g.period
     """
 

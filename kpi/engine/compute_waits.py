@@ -17,16 +17,13 @@ import duckdb
 import pandas as pd
 
 from etl.as_at import extracts_as_at
+from etl.sql_text import literal
 from kpi.definitions import KpiDefinition
 from kpi.engine.methods import Method
 from kpi.engine.monthly import finish_flow, finish_median, finish_month_end
 from kpi.engine.window import DataWindow, Scope, areas_condition, span_of, to_as_at
 
 WAIT_END = "least(first_contact_date, removed_date)"  # DuckDB's least ignores NULLs
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def waits_windows(con: duckdb.DuckDBPyConnection, areas=None, as_of=None) -> dict:
@@ -114,10 +111,10 @@ def waits_batch_sql(computations, grid_cte: str, where: str) -> str:
     return f"""
     WITH {grid_cte},
     sg AS (SELECT g.area_code, s.service, g.period FROM grid g
-           CROSS JOIN (VALUES {", ".join(f"({_lit(s)})" for s in services)}) s(service)),
+           CROSS JOIN (VALUES {", ".join(f"({literal(s)})" for s in services)}) s(service)),
     ref AS NOT MATERIALIZED (  -- inlined: scanning the referrals again is cheaper than materialising them
             SELECT area_code, service, referral_date, first_contact_date, removed_date, {WAIT_END} AS end_date
-            FROM referral WHERE service IN ({", ".join(_lit(s) for s in services)}) AND {where}),
+            FROM referral WHERE service IN ({", ".join(literal(s) for s in services)}) AND {where}),
     iv AS (SELECT r.area_code, r.service, k.kind,
                   CAST(date_trunc('month', r.referral_date + k.offset_days) AS DATE) AS first_month,
                   CAST(date_trunc('month', r.end_date) AS DATE) AS stop_month

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from etl.sql_text import in_list, literal
+
 
 @dataclass(frozen=True)
 class DataWindow:
@@ -42,16 +44,11 @@ def span_of(windows: Mapping[str, DataWindow]) -> DataWindow | None:
                       max(dates) if dates else None)
 
 
-def sql_list(values) -> str:
-    """Text values as a SQL list body: 'a', 'b'."""
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
-
-
 def areas_condition(areas, column: str = "area_code") -> str:
     """A condition keeping the rows of ``areas`` (TRUE for None: every area; none for an empty list)."""
     if areas is None:
         return "TRUE"
-    return f"{column} IN ({sql_list(areas)})" if areas else "FALSE"
+    return f"{column} IN ({in_list(areas)})" if areas else "FALSE"
 
 
 def area_condition(area: str | None, column: str = "area_code") -> str:
@@ -85,7 +82,7 @@ class Scope:
             aw = (f"SELECT DISTINCT area_code, DATE '{w.first}' AS first_month, DATE '{w.last}' AS last_month, "
                   f"{at(w)} AS as_at FROM {self.table}")
         elif self.windows:
-            rows = ", ".join(f"({sql_list([a])}, DATE '{w.first}', DATE '{w.last}', {at(w)})"
+            rows = ", ".join(f"({literal(a)}, DATE '{w.first}', DATE '{w.last}', {at(w)})"
                              for a, w in sorted(self.windows.items()))
             aw = f"SELECT * FROM (VALUES {rows}) v(area_code, first_month, last_month, as_at)"
         else:
