@@ -10,114 +10,45 @@ and an empty value (never 0%).
 
 The rolling 12-month value sums numerators and denominators over the 12 months ending at the period, so
 December's rolling value is the calendar-year figure DfE would publish from the same records.
+
+This module dispatches: each method's SQL and finish step are registered by name in its family's module
+(compute_sen2.py, compute_local.py, compute_waits.py; kpi/engine/methods.py), on the windows and area scopes of
+kpi/engine/window.py and the monthly shapes of kpi/engine/monthly.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from etl.as_at import SEN2_MODULES, extracts_as_at
 from kpi.definitions import (
-    COUNT_METHODS,
     LOCAL_METHODS,
-    MEDIAN_METHODS,
-    RATE_METHODS,
     TABLES_FOR_METHOD,
     WAIT_METHODS,
     Catalogue,
     KpiDefinition,
 )
-from kpi.engine import compute_local
+from kpi.engine import compute_local, compute_sen2, compute_waits
+from kpi.engine.compute_sen2 import data_windows
+from kpi.engine.compute_waits import split_batch, waits_batch, waits_window, waits_windows
+from kpi.engine.methods import Method
+from kpi.engine.monthly import rolling_12  # noqa: F401  (series.py and the tests read it from here)
+from kpi.engine.window import DataWindow, Scope, area_condition, areas_condition, span_of
 
-ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
-SEN2_MODULE_LIST = ", ".join(f"'{m}'" for m in SEN2_MODULES)
-# Every review any extract showed (etl/schema_load.sql review_history), one row per plan and meeting, in the version
-# of the newest extract that showed it; with the session variable ``as_of`` set (kpi series --as-of), only the
-# extracts dated on or before it.
-KNOWN_REVIEWS = """(SELECT * FROM review_history
-     WHERE as_at IS NULL OR as_at <= coalesce(getvariable('as_of'), DATE '9999-12-31'))"""
-# (a hash aggregate with arg_max: one pass, no sort of the history as a window function would need)
-_NEWEST = "{'at': coalesce(as_at, DATE '0001-01-01'), 'load': load_id}"
-REVIEWS = f"""(SELECT area_code, request_id, review_meeting_date,
-            arg_max_null(review_decision_date, {_NEWEST}) AS review_decision_date,
-            arg_max_null(review_outcome, {_NEWEST}) AS review_outcome
-     FROM {KNOWN_REVIEWS} GROUP BY area_code, request_id, review_meeting_date)"""
-FINAL_ASSESSMENT_OUTCOMES = "('Y', 'N', 'W', 'S')"
-# One request, one first plan: a second issued (outcome Y) assessment on a request is a data-quality problem
-# (kpi/engine/data_quality.py), not a second plan. The plan counted is the first issued: earliest outcome date, then the
-# lowest record id (numerically when ids are numbers).
-FIRST_ISSUED = f"""(SELECT * FROM assessment a WHERE {ISSUED}
-    QUALIFY row_number() OVER (PARTITION BY a.area_code, a.request_id
-                               ORDER BY a.assessment_outcome_date, TRY_CAST(a.assessment_id AS BIGINT) NULLS LAST,
-                                        a.assessment_id) = 1)"""
+# Every computation method by name (kpi.definitions.TABLES_FOR_METHOD lists them all): its SQL and finish step.
+METHODS: dict[str, Method] = {**compute_sen2.METHODS, **compute_local.METHODS, **compute_waits.METHODS}
 
 
-@dataclass(frozen=True)
-class DataWindow:
-    """First and last month the loaded records cover, and the as-at date of the newest extract (None when the
-    database does not know it): the last month runs to it, and is complete only if it ends on or before it."""
-
-    first: date
-    last: date
-    as_at: date | None = None
-
-    @property
-    def months(self) -> int:
-        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
-
-
-def _window_rows_sql(areas=None) -> str:
-    """Per area: the first flow month (the first request received in the extract's own period; historical
-    requests, outcome H, only carry the stock of older plans) and the month of the latest dated event."""
-    w = areas_condition(areas)
-    return f"""
-        WITH flow AS (SELECT area_code, min(received_date) FILTER (WHERE request_outcome IS DISTINCT FROM 'H') AS f,
-                             min(received_date) AS f_any
-                      FROM request WHERE {w} GROUP BY 1),
-        events AS (
-            SELECT area_code, max(received_date) AS d FROM request WHERE {w} GROUP BY 1
-            UNION ALL SELECT area_code, max(request_outcome_date) FROM request WHERE {w} GROUP BY 1
-            UNION ALL SELECT area_code, max(assessment_outcome_date) FROM assessment WHERE {w} GROUP BY 1
-            UNION ALL SELECT area_code, max(review_meeting_date) FROM {KNOWN_REVIEWS} WHERE {w} GROUP BY 1
-            UNION ALL SELECT area_code, max(review_decision_date) FROM {KNOWN_REVIEWS} WHERE {w} GROUP BY 1),
-        last AS (SELECT area_code, max(d) AS d FROM events GROUP BY 1)
-        SELECT f.area_code, CAST(date_trunc('month', coalesce(f.f, f.f_any)) AS DATE),
-               CAST(date_trunc('month', l.d) AS DATE)
-        FROM flow f JOIN last l USING (area_code)
-        WHERE coalesce(f.f, f.f_any) IS NOT NULL AND l.d IS NOT NULL
-        ORDER BY 1"""
-
-
-def data_windows(con: duckdb.DuckDBPyConnection, areas=None, as_of: date | None = None) -> dict[str, DataWindow]:
-    """Each area's SEN2 data window: its first flow month to the month of its newest extract's as-at date (every
-    month to it, events or none), or to its latest dated event where no as-at date is recorded. An area's series
-    covers its own months, exactly as if it were loaded alone. Every area, or only ``areas``. With ``as_of``, the
-    window stands where the extracts dated on or before it left it."""
-    as_at = extracts_as_at(con, "sen2", areas, as_of)
-    return {a: to_as_at(DataWindow(first, last), as_at.get(a, as_of))
-            for a, first, last in con.execute(_window_rows_sql(areas)).fetchall()}
-
-
-def to_as_at(window: DataWindow, as_at: date | None) -> DataWindow:
-    """The window ending in the as-at date's month (never past it; never before the window's first month)."""
-    if as_at is None:
-        return window
-    return DataWindow(window.first, max(window.first, as_at.replace(day=1)), as_at)
-
-
-def span_of(windows: Mapping[str, DataWindow]) -> DataWindow | None:
-    """The months any of the windows cover (None when there are none)."""
-    if not windows:
-        return None
-    dates = [w.as_at for w in windows.values() if w.as_at is not None]
-    return DataWindow(min(w.first for w in windows.values()), max(w.last for w in windows.values()),
-                      max(dates) if dates else None)
+def method_of(kpi: KpiDefinition) -> Method:
+    """The registered method computing ``kpi``."""
+    try:
+        return METHODS[kpi.computation.method]
+    except KeyError:
+        raise ValueError(f"unknown computation method {kpi.computation.method!r}") from None
 
 
 def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow | None:
@@ -125,221 +56,22 @@ def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow | None:
     return span_of(data_windows(con))
 
 
-def sql_list(values) -> str:
-    """Text values as a SQL list body: 'a', 'b'."""
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
-
-
-def areas_condition(areas, column: str = "area_code") -> str:
-    """A condition keeping the rows of ``areas`` (TRUE for None: every area; none for an empty list)."""
-    if areas is None:
-        return "TRUE"
-    return f"{column} IN ({sql_list(areas)})" if areas else "FALSE"
-
-
-def area_condition(area: str | None, column: str = "area_code") -> str:
-    """A condition keeping one area's rows (TRUE for every area): for the per-event views (Explore, Explain)."""
-    return areas_condition(None if area is None else [area], column)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which areas and months a series covers: the areas holding rows in ``table`` (the KPI's source), each over
-    its own window (``windows``: area → months), or every such area over one window."""
-
-    table: str
-    windows: Mapping[str, DataWindow] | DataWindow
-
-    @property
-    def areas(self) -> list[str] | None:
-        return None if isinstance(self.windows, DataWindow) else sorted(self.windows)
-
-    def where(self, column: str = "area_code") -> str:
-        """A condition keeping rows of the chosen areas (TRUE when every area is wanted)."""
-        return areas_condition(self.areas, column)
-
-    def grid_cte(self) -> str:
-        """``aw`` (area, first_month, last_month, as_at) and ``grid``: every (area, month, month_end) with a row."""
-        def at(w: DataWindow) -> str:
-            return f"DATE '{w.as_at}'" if w.as_at else "NULL::DATE"
-
-        if isinstance(self.windows, DataWindow):
-            w = self.windows
-            aw = (f"SELECT DISTINCT area_code, DATE '{w.first}' AS first_month, DATE '{w.last}' AS last_month, "
-                  f"{at(w)} AS as_at FROM {self.table}")
-        elif self.windows:
-            rows = ", ".join(f"({sql_list([a])}, DATE '{w.first}', DATE '{w.last}', {at(w)})"
-                             for a, w in sorted(self.windows.items()))
-            aw = f"SELECT * FROM (VALUES {rows}) v(area_code, first_month, last_month, as_at)"
-        else:
-            aw = ("SELECT NULL::VARCHAR AS area_code, NULL::DATE AS first_month, NULL::DATE AS last_month, "
-                  "NULL::DATE AS as_at WHERE FALSE")
-        return (f"aw AS ({aw}), "
-                "grid AS (SELECT area_code, CAST(m AS DATE) AS period, "
-                "CAST(m + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end "
-                "FROM (SELECT area_code, unnest(generate_series(first_month, last_month, INTERVAL 1 MONTH)) AS m "
-                "FROM aw))")
-
-
 def area_events_sql(kpi: KpiDefinition, area: str | None) -> str:
     """The KPI's per-event rows (``events_sql``) of one area, or of every area when ``area`` is None."""
     return f"SELECT * FROM ({events_sql(kpi)}) WHERE {area_condition(area)}"
 
 
-def _rate_sql(events: str, scope: Scope) -> str:
-    """Monthly rate per area from an ``events`` query yielding (area_code, event_date, met BOOLEAN)."""
-    return f"""
-    WITH {scope.grid_cte()},
-    ev AS (SELECT area_code, CAST(date_trunc('month', event_date) AS DATE) AS period,
-                  count(*) FILTER (WHERE met) AS numerator, count(*) AS denominator
-           FROM ({events}) e JOIN aw USING (area_code)
-           WHERE event_date IS NOT NULL AND event_date <= coalesce(aw.as_at, event_date)
-             AND {scope.where("e.area_code")}
-           GROUP BY 1, 2)
-    SELECT g.area_code, g.period, coalesce(ev.numerator, 0) AS numerator, coalesce(ev.denominator, 0) AS denominator,
-           NULL::DOUBLE AS median
-    FROM grid g LEFT JOIN ev USING (area_code, period)
-    ORDER BY g.area_code, g.period
-    """
-
-
-def _interval_count_sql(intervals: str, scope: Scope) -> str:
-    """Count at each month end of intervals (start_date inclusive, end_date exclusive; NULL end = open), per area.
-
-    An interval is counted at the month ends from its start's month to the month before its end's month (a month
-    end E counts it when start_date <= E < end_date). So each interval adds one from its first counted month (or
-    the area's first month) and takes it away at its end's month, and the count is the running sum of those
-    changes: one pass over the intervals, not intervals x months."""
-    return f"""
-    WITH {scope.grid_cte()},
-    iv AS (SELECT area_code, CAST(date_trunc('month', start_date) AS DATE) AS first_month,
-                  CAST(date_trunc('month', end_date) AS DATE) AS stop_month
-           FROM ({intervals})
-           WHERE start_date IS NOT NULL AND (end_date IS NULL OR end_date > start_date) AND {scope.where()}),
-    kept AS (SELECT iv.area_code, greatest(iv.first_month, aw.first_month) AS first_month, iv.stop_month,
-                    aw.last_month
-             FROM iv JOIN aw USING (area_code)
-             WHERE iv.first_month <= aw.last_month AND (iv.stop_month IS NULL OR iv.stop_month > aw.first_month)),
-    delta AS (SELECT area_code, first_month AS period, count(*) AS d FROM kept GROUP BY 1, 2
-              UNION ALL
-              SELECT area_code, stop_month, -count(*) FROM kept WHERE stop_month <= last_month GROUP BY 1, 2),
-    net AS (SELECT area_code, period, sum(d) AS d FROM delta GROUP BY 1, 2)
-    SELECT g.area_code, g.period,
-           CAST(sum(coalesce(net.d, 0)) OVER (PARTITION BY g.area_code ORDER BY g.period) AS BIGINT) AS numerator,
-           NULL::BIGINT AS denominator, NULL::DOUBLE AS median
-    FROM grid g LEFT JOIN net USING (area_code, period)
-    ORDER BY g.area_code, g.period
-    """
-
-
 def events_sql(kpi: KpiDefinition) -> str:
-    """The per-event rows behind one KPI, before they are counted into months (Explore and Explain use them too).
-
-    Every row names its ``area_code``, ``request_id`` and ``clock_start`` (the date the statutory clock started).
-    Rates yield one
-    row per completing event: ``event_date`` and ``met``; the mean yields ``event_date`` and ``weeks``; counts at
-    month end yield one interval per record: counted from ``start_date`` (inclusive) until ``end_date``
-    (exclusive; NULL = still counted).
-    """
-    c = kpi.computation
-    if c.method in WAIT_METHODS:
+    """The per-event rows behind one SEN2 KPI, before they are counted into months (Explore and Explain use them
+    too; the columns are kpi/engine/compute_sen2.py's)."""
+    events = method_of(kpi).events
+    if kpi.computation.method in WAIT_METHODS:
         raise ValueError(f"{kpi.id} is a waiting-list KPI: its rows are referrals (kpi/engine/compute_waits.py), not "
                          "SEN2 events")
-    if c.method == "plans_issued_within":
-        # A blank week20 is unknown, not "no exception": counted including exceptions, left out excluding them.
-        exceptions = "TRUE" if c.exceptions == "include" else "a.week20_exception = FALSE"
-        return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
-                       a.assessment_outcome_date AS event_date,
-                       date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
-                FROM {FIRST_ISSUED} a JOIN request r USING (area_code, request_id)
-                WHERE {exceptions}"""
-    if c.method == "request_decisions_within":
-        return f"""SELECT area_code, request_id, received_date AS clock_start, request_outcome_date AS event_date,
-                       date_diff('day', received_date, request_outcome_date) <= {c.days} AS met
-                FROM request WHERE request_outcome IN ('Y', 'N') AND request_outcome_date IS NOT NULL"""
-    if c.method == "not_issue_within":
-        # Excluding exceptions: week20 = 0 only (the flag applies to outcome N too; blank = unknown, left out).
-        exceptions = "" if c.exceptions == "include" else "AND a.week20_exception = FALSE"
-        return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
-                       a.assessment_outcome_date AS event_date,
-                       date_diff('day', r.received_date, a.assessment_outcome_date) <= {c.days} AS met
-                FROM assessment a JOIN request r USING (area_code, request_id)
-                WHERE a.assessment_outcome = 'N' AND a.assessment_outcome_date IS NOT NULL {exceptions}"""
-    if c.method == "review_decisions_within":
-        return f"""SELECT area_code, request_id, review_meeting_date AS clock_start, review_decision_date AS event_date,
-                       date_diff('day', review_meeting_date, review_decision_date) <= {c.days} AS met
-                FROM {REVIEWS}
-                WHERE review_decision_date IS NOT NULL AND review_meeting_date IS NOT NULL"""
-    if c.method == "phase_transfers_by_deadline":
-        # One row per plan (request) and due date, however many activeplans rows repeat it; met when finalised on
-        # or before the due date (SEN2's phasetransferduedate is the statutory deadline: 15 February, or 31 March
-        # for post-16). Counted in the due date's month once the due date has passed, i.e. is before the area's
-        # newest SEN2 extract's as-at date (else its latest dated SEN2 event; a plan still not final after its due
-        # date counts as not met).
-        return f"""WITH dated AS (
-                    SELECT area_code, received_date AS d FROM request
-                    UNION ALL SELECT area_code, request_outcome_date FROM request
-                    UNION ALL SELECT area_code, assessment_outcome_date FROM assessment
-                    UNION ALL SELECT area_code, review_meeting_date FROM active_plan
-                    UNION ALL SELECT area_code, review_decision_date FROM active_plan),
-                extract AS (SELECT area_code, max(as_at) AS as_at FROM load_log
-                            WHERE area_code IS NOT NULL AND module IN ({SEN2_MODULE_LIST}) GROUP BY 1),
-                known AS (SELECT d.area_code, coalesce(any_value(x.as_at), max(d.d)) AS data_end
-                          FROM dated d LEFT JOIN extract x USING (area_code) GROUP BY 1),
-                pt AS (SELECT area_code, request_id, phase_transfer_due AS due, min(phase_transfer_final) AS final
-                       FROM active_plan WHERE phase_transfer_due IS NOT NULL GROUP BY 1, 2, 3)
-                SELECT area_code, pt.request_id, pt.due AS clock_start, pt.due AS event_date,
-                       coalesce(pt.final <= pt.due, FALSE) AS met
-                FROM pt JOIN known USING (area_code)
-                WHERE pt.due < known.data_end"""
-    if c.method == "weeks_to_issue":
-        return f"""SELECT area_code, r.request_id, r.received_date AS clock_start,
-                       a.assessment_outcome_date AS event_date,
-                       date_diff('day', r.received_date, a.assessment_outcome_date) / 7.0 AS weeks
-                FROM {FIRST_ISSUED} a JOIN request r USING (area_code, request_id)"""
-    if c.method == "open_assessments_over":
-        # Open and over the limit from the later of the decision to assess and day (limit + 1) after receipt,
-        # until the assessment's final outcome (plan issued, not issued, withdrawn, issued by another LA).
-        # Requests agreed for assessment (Y, with its decision date) and historical ones (H: decided before the
-        # return's period, so agreed for assessment, still open until an outcome; with no decision date their
-        # clock starts on day limit + 1). An assessment coded H was decided before the period: closed on its date,
-        # or from the start when it has none.
-        return f"""SELECT r.area_code, r.request_id, r.received_date AS clock_start,
-                       greatest(coalesce(r.request_outcome_date, r.received_date),
-                                r.received_date + {c.days + 1}) AS start_date,
-                       min(CASE WHEN a.assessment_outcome = 'H' THEN coalesce(a.assessment_outcome_date,
-                                                                              r.received_date)
-                                WHEN a.assessment_outcome IN {FINAL_ASSESSMENT_OUTCOMES}
-                                THEN a.assessment_outcome_date END) AS end_date
-                FROM request r LEFT JOIN assessment a
-                  ON a.area_code = r.area_code AND a.request_id = r.request_id
-                WHERE (r.request_outcome = 'Y' AND r.request_outcome_date IS NOT NULL) OR r.request_outcome = 'H'
-                GROUP BY r.area_code, r.request_id, r.request_outcome_date, r.received_date"""
-    if c.method == "reviews_overdue":
-        # Anchors: the plan's start and each review meeting. A plan is overdue from the day after
-        # anchor + N months until its next anchor, while it is active (not ceased). A repeated anchor (a meeting
-        # on the start date) gives only an empty span (its next anchor is itself), so UNION ALL needs no dedup.
-        return f"""WITH plans AS (
-                    SELECT area_code, np.named_plan_id, a.request_id, np.start_date, np.cease_date
-                    FROM named_plan np JOIN assessment a USING (area_code, assessment_id)
-                    WHERE np.start_date IS NOT NULL),
-                anchors AS (
-                    SELECT area_code, named_plan_id, request_id, start_date AS anchor, cease_date FROM plans
-                    UNION ALL
-                    SELECT area_code, p.named_plan_id, p.request_id, ap.review_meeting_date, p.cease_date
-                    FROM plans p JOIN {REVIEWS} ap USING (area_code, request_id)
-                    WHERE ap.review_meeting_date IS NOT NULL AND ap.review_meeting_date >= p.start_date),
-                spans AS (
-                    SELECT area_code, request_id, anchor, cease_date,
-                           lead(anchor) OVER (PARTITION BY area_code, named_plan_id ORDER BY anchor) AS next_anchor
-                    FROM anchors)
-                SELECT area_code, request_id, anchor AS clock_start,
-                       CAST(anchor + INTERVAL {c.months} MONTH + INTERVAL 1 DAY AS DATE) AS start_date,
-                       CASE WHEN next_anchor IS NULL THEN cease_date
-                            WHEN cease_date IS NULL THEN next_anchor
-                            ELSE least(next_anchor, cease_date) END AS end_date
-                FROM spans"""
-    raise ValueError(f"unknown computation method {c.method!r}")
+    if events is None:
+        raise ValueError(f"{kpi.id} ({kpi.computation.method}) is computed from a local extract: its rows are not "
+                         "SEN2 events")
+    return events(kpi)
 
 
 def source_table(kpi: KpiDefinition) -> str:
@@ -351,77 +83,12 @@ def source_table(kpi: KpiDefinition) -> str:
 def method_sql(kpi: KpiDefinition, windows: Mapping[str, DataWindow] | DataWindow) -> str:
     """The SQL for one KPI's monthly numerator, denominator (and median) per area: each area of ``windows`` over its
     own months (area → window), or every area holding the KPI's source records over one window."""
-    method = kpi.computation.method
-    scope = Scope(source_table(kpi), windows)
-    local = compute_local.method_sql(kpi, scope.grid_cte(), lambda ev: _rate_sql(ev, scope),
-                                     lambda iv: _interval_count_sql(iv, scope))
-    if local is not None:
-        return local
-    if method in WAIT_METHODS:
-        from kpi.engine.compute_waits import waits_sql
-
-        return waits_sql(kpi.computation, scope.grid_cte(), scope.where())
-    if method in RATE_METHODS:
-        return _rate_sql(events_sql(kpi), scope)
-    if method in COUNT_METHODS:
-        return _interval_count_sql(events_sql(kpi), scope)
-    if method == "weeks_to_issue":
-        return f"""
-        WITH {scope.grid_cte()},
-        ev AS (SELECT area_code, CAST(date_trunc('month', event_date) AS DATE) AS period, sum(weeks) AS numerator,
-                      count(*) AS denominator, median(weeks) AS median
-               FROM ({events_sql(kpi)}) e JOIN aw USING (area_code)
-               WHERE event_date IS NOT NULL AND event_date <= coalesce(aw.as_at, event_date)
-                 AND {scope.where("e.area_code")} GROUP BY 1, 2)
-        SELECT g.area_code, g.period, coalesce(ev.numerator, 0) AS numerator,
-               coalesce(ev.denominator, 0) AS denominator, ev.median
-        FROM grid g LEFT JOIN ev USING (area_code, period)
-        ORDER BY g.area_code, g.period
-        """
-    raise ValueError(f"unknown computation method {method!r}")
-
-
-def rolling_12(values: pd.Series, areas: pd.Series) -> pd.Series:
-    """Sum of the 12 months ending at each row, within each area (rows sorted by area, then month, every month
-    present); empty until an area has 12 months, and wherever one of the 12 is empty. Vectorised: a running sum
-    minus the running sum 12 rows earlier, never across an area boundary."""
-    v = values.to_numpy(dtype="float64")
-    n = len(v)
-    if n == 0:
-        return values.astype("float64")
-    codes = pd.factorize(areas.to_numpy())[0]
-    starts = np.r_[True, codes[1:] != codes[:-1]]
-    position = np.arange(n) - np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-    total = np.concatenate(([0.0], np.cumsum(np.nan_to_num(v, nan=0.0))))
-    gaps = np.concatenate(([0], np.cumsum(np.isnan(v))))
-    ends = np.arange(1, n + 1)
-    begins = np.maximum(ends - 12, 0)
-    window = total[ends] - total[begins]
-    complete = (position >= 11) & (gaps[ends] - gaps[begins] == 0)
-    return pd.Series(np.where(complete, window, np.nan), index=values.index)
+    return method_of(kpi).sql(kpi, Scope(source_table(kpi), windows))
 
 
 def _finish(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
-    """Values and rolling 12-month values from numerators and denominators."""
-    if kpi.computation.method == "kpi_return":
-        return compute_local.finish_return(df, kpi, rolling_12)
-    df = df.copy()
-    num = df["numerator"].astype("float64")
-    den = df["denominator"].astype("float64")
-    if kpi.computation.method in MEDIAN_METHODS:  # the month-end median itself; none when nobody waits
-        df["value"] = df["median"].astype("float64")
-        df["rolling_12m"] = float("nan")
-        return df
-    if kpi.is_snapshot:
-        df["value"] = (100.0 * num / den).where(den > 0) if kpi.is_rate else num
-        df["rolling_12m"] = float("nan")
-        return df
-    scale = 100.0 if kpi.is_rate else 1.0
-    df["value"] = (scale * num / den).where(den > 0)
-    roll_num = rolling_12(num, df["area_code"])
-    roll_den = rolling_12(den, df["area_code"])
-    df["rolling_12m"] = (scale * roll_num / roll_den).where(roll_den > 0)
-    return df
+    """Values and rolling 12-month values from numerators and denominators: the method's finish step."""
+    return method_of(kpi).finish(df, kpi)
 
 
 SERIES_COLUMNS = ["area_code", "kpi_id", "period", "numerator", "denominator", "value", "rolling_12m", "median"]
@@ -472,8 +139,6 @@ def series_windows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, areas=N
                    ) -> dict[str, dict[str, DataWindow]]:
     """Each source family's months, per area: 'sen2' (also the local extracts') and 'waits' (the referral list's),
     each clamped to ``series_start``."""
-    from kpi.engine.compute_waits import waits_windows
-
     out: dict[str, dict[str, DataWindow]] = {}
     for family, windows in (("sen2", data_windows(con, areas, as_of)), ("waits", waits_windows(con, areas, as_of))):
         out[family] = {a: w for a, w in ((a, clamp(w, catalogue)) for a, w in windows.items()) if w is not None}
@@ -518,8 +183,6 @@ def compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: l
 
 
 def _compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids, areas, as_of) -> pd.DataFrame:
-    from kpi.engine.compute_waits import split_batch
-
     by_table = _areas_by_table(con, areas)
     chosen = sorted(set().union(*by_table.values())) if areas is None else sorted(set(areas))
     families = series_windows(con, catalogue, areas, as_of)
@@ -556,11 +219,8 @@ def _compute_all(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids, 
 def _waits_batch(con: duckdb.DuckDBPyConnection, kpis: list[KpiDefinition], families, overall: DataWindow,
                  chosen: list[str], holding: set[str]) -> pd.DataFrame:
     """The waiting-list KPIs' measures for every service, area and month in one query (kpi.engine.compute_waits)."""
-    from kpi.engine.compute_waits import waits_batch_sql
-
     windows = {a: w for a, w in _windows_of(kpis[0], families, overall, chosen).items() if a in holding}
-    scope = Scope("referral", windows)
-    return con.execute(waits_batch_sql([k.computation for k in kpis], scope.grid_cte(), scope.where())).df()
+    return waits_batch(con, kpis, Scope("referral", windows))
 
 
 def _overall(families: dict[str, dict[str, DataWindow]]) -> DataWindow | None:
@@ -616,8 +276,6 @@ def check_against_database(con: duckdb.DuckDBPyConnection, catalogue: Catalogue)
             last = "no dated records" if window is None else f"data end at {window.last:%Y-%m}"
             problems.append(f"plan window starts {start} but {last}")
         if any(k.computation.method in WAIT_METHODS for k in catalogue.kpis):
-            from kpi.engine.compute_waits import waits_window
-
             waits = waits_window(con)
             if waits is not None and f"{waits.last:%Y-%m}" < start:
                 problems.append(f"plan window starts {start} but the referral data end at {waits.last:%Y-%m}")

@@ -11,58 +11,56 @@ from __future__ import annotations
 
 import pandas as pd
 
+from etl.sql_text import in_list, literal
 from kpi.definitions import KpiDefinition
-
-LOCAL_METHODS = ("advice_within", "audit_grade", "awaiting_placement", "reduced_timetable", "kpi_return")
-
-
-def _sql_list(values) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+from kpi.engine.methods import Method, month_end_count, rate
+from kpi.engine.monthly import rolling_12
+from kpi.engine.window import Scope
 
 
-def method_sql(kpi: KpiDefinition, grid_cte: str, rate_sql, interval_count_sql) -> str | None:
-    """SQL for a local-extract KPI, or None when the method is not one of these. The helpers are compute.py's
-    own (the area x month grid, monthly rate, month-end count), so the two modules count months the same way.
-    The grid holds only areas that loaded the extract: an area that never did gets no values (not zeros)."""
+def _advice_within(kpi: KpiDefinition) -> str:
+    # Advice received in the month; within the limit when received − requested ≤ days (42 for 6 weeks).
     c = kpi.computation
-    if c.method == "advice_within":
-        # Advice received in the month; within the limit when received − requested ≤ days (42 for 6 weeks).
-        return rate_sql(
-            f"""SELECT area_code, received_date AS event_date,
-                       date_diff('day', requested_date, received_date) <= {c.days} AS met
-                FROM advice_request
-                WHERE advice_type = '{c.advice_type}' AND received_date IS NOT NULL""")
-    if c.method == "audit_grade":
-        return rate_sql(
-            f"""SELECT area_code, audit_date AS event_date, grade IN ({_sql_list(c.grades)}) AS met
-                FROM ehcp_audit""" + (f" WHERE plan_type IN ({_sql_list(c.plan_types)})" if c.plan_types else ""))
-    if c.method == "awaiting_placement":
-        # Waiting from the day the place was needed until the day the child was placed (placed at or before
-        # the month end: not waiting at the month end).
-        return interval_count_sql(
-            "SELECT area_code, need_date AS start_date, placed_date AS end_date FROM placement_need")
-    if c.method == "reduced_timetable":
-        # end_date is the last day on the reduced timetable: still on it at a month end that is its end date.
-        return interval_count_sql(
-            "SELECT area_code, start_date, CAST(end_date + 1 AS DATE) AS end_date FROM reduced_timetable")
-    if c.method == "kpi_return":
-        kpi_id = kpi.id.replace("'", "''")
-        return f"""
-        WITH {grid_cte}
-        SELECT g.area_code, g.period, r.numerator, r.denominator, NULL::DOUBLE AS median, r.value AS reported_value
-        FROM grid g LEFT JOIN kpi_return r
-          ON r.area_code = g.area_code AND r.period = g.period AND r.kpi_id = '{kpi_id}'
-        ORDER BY g.area_code, g.period
-        """
-    return None
+    return f"""SELECT area_code, received_date AS event_date,
+                   date_diff('day', requested_date, received_date) <= {c.days} AS met
+            FROM advice_request
+            WHERE advice_type = {literal(c.advice_type)} AND received_date IS NOT NULL"""
 
 
-def finish_return(df: pd.DataFrame, kpi: KpiDefinition, rolling_12) -> pd.DataFrame:
+def _audit_grade(kpi: KpiDefinition) -> str:
+    c = kpi.computation
+    return (f"""SELECT area_code, audit_date AS event_date, grade IN ({in_list(c.grades)}) AS met
+            FROM ehcp_audit""" + (f" WHERE plan_type IN ({in_list(c.plan_types)})" if c.plan_types else ""))
+
+
+def _awaiting_placement(kpi: KpiDefinition) -> str:
+    # Waiting from the day the place was needed until the day the child was placed (placed at or before
+    # the month end: not waiting at the month end).
+    return "SELECT area_code, need_date AS start_date, placed_date AS end_date FROM placement_need"
+
+
+def _reduced_timetable(kpi: KpiDefinition) -> str:
+    # end_date is the last day on the reduced timetable: still on it at a month end that is its end date.
+    return "SELECT area_code, start_date, CAST(end_date + 1 AS DATE) AS end_date FROM reduced_timetable"
+
+
+def _kpi_return_sql(kpi: KpiDefinition, scope: Scope) -> str:
+    """The returned figures on the area x month grid (the grid holds only areas that loaded the extract: an area
+    that never did gets no values, not zeros)."""
+    return f"""
+    WITH {scope.grid_cte()}
+    SELECT g.area_code, g.period, r.numerator, r.denominator, NULL::DOUBLE AS median, r.value AS reported_value
+    FROM grid g LEFT JOIN kpi_return r
+      ON r.area_code = g.area_code AND r.period = g.period AND r.kpi_id = {literal(kpi.id)}
+    ORDER BY g.area_code, g.period
+    """
+
+
+def finish_return(df: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
     """Values of a KPI reported as a return: the reported value; for a percentage without one, 100 × n / d.
 
-    Rolling 12 months (``rolling_12``: compute.py's, per area): for a percentage, from the summed numerators and
-    denominators when all 12 months have both; otherwise none (a returned value cannot be pooled without its
-    counts).
+    Rolling 12 months (per area): for a percentage, from the summed numerators and denominators when all 12 months
+    have both; otherwise none (a returned value cannot be pooled without its counts).
     """
     df = df.copy()
     num = pd.to_numeric(df["numerator"], errors="coerce").astype("float64")
@@ -79,3 +77,13 @@ def finish_return(df: pd.DataFrame, kpi: KpiDefinition, rolling_12) -> pd.DataFr
         df["value"] = reported.where(reported.notna(), num)
         df["rolling_12m"] = float("nan")
     return df
+
+
+# Their rows are not SEN2 events (no request, no statutory clock): Explore and Explain leave them out.
+METHODS: dict[str, Method] = {
+    "advice_within": rate(_advice_within, explorable=False),
+    "audit_grade": rate(_audit_grade, explorable=False),
+    "awaiting_placement": month_end_count(_awaiting_placement, explorable=False),
+    "reduced_timetable": month_end_count(_reduced_timetable, explorable=False),
+    "kpi_return": Method(sql=_kpi_return_sql, finish=finish_return),
+}

@@ -14,20 +14,21 @@ A month with nobody waiting (or no first contact) has no rate and no median, nev
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
+
+from etl.as_at import extracts_as_at
+from etl.sql_text import literal
+from kpi.definitions import KpiDefinition
+from kpi.engine.methods import Method
+from kpi.engine.monthly import finish_flow, finish_median, finish_month_end
+from kpi.engine.window import DataWindow, Scope, areas_condition, span_of, to_as_at
 
 WAIT_END = "least(first_contact_date, removed_date)"  # DuckDB's least ignores NULLs
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def waits_windows(con: duckdb.DuckDBPyConnection, areas=None, as_of=None) -> dict:
     """Per area (every area, or only ``areas``), the first and last month of its referral data: first referral to
     the month of the newest referral extract's as-at date (or the latest dated event where none is recorded)."""
-    from etl.as_at import extracts_as_at
-    from kpi.engine.compute import DataWindow, areas_condition, to_as_at
-
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if "referral" not in tables:
         return {}
@@ -43,8 +44,6 @@ def waits_windows(con: duckdb.DuckDBPyConnection, areas=None, as_of=None) -> dic
 
 def waits_window(con: duckdb.DuckDBPyConnection):
     """The months every area's referral data cover together, or None."""
-    from kpi.engine.compute import span_of
-
     return span_of(waits_windows(con))
 
 
@@ -112,10 +111,10 @@ def waits_batch_sql(computations, grid_cte: str, where: str) -> str:
     return f"""
     WITH {grid_cte},
     sg AS (SELECT g.area_code, s.service, g.period FROM grid g
-           CROSS JOIN (VALUES {", ".join(f"({_lit(s)})" for s in services)}) s(service)),
+           CROSS JOIN (VALUES {", ".join(f"({literal(s)})" for s in services)}) s(service)),
     ref AS NOT MATERIALIZED (  -- inlined: scanning the referrals again is cheaper than materialising them
             SELECT area_code, service, referral_date, first_contact_date, removed_date, {WAIT_END} AS end_date
-            FROM referral WHERE service IN ({", ".join(_lit(s) for s in services)}) AND {where}),
+            FROM referral WHERE service IN ({", ".join(literal(s) for s in services)}) AND {where}),
     iv AS (SELECT r.area_code, r.service, k.kind,
                   CAST(date_trunc('month', r.referral_date + k.offset_days) AS DATE) AS first_month,
                   CAST(date_trunc('month', r.end_date) AS DATE) AS stop_month
@@ -140,6 +139,12 @@ def waits_batch_sql(computations, grid_cte: str, where: str) -> str:
          {"LEFT JOIN med md USING (area_code, service, period)" if need_median else ""}
     WINDOW w AS (PARTITION BY sg.area_code, sg.service ORDER BY sg.period)
     ORDER BY sg.area_code, sg.service, sg.period"""
+
+
+def waits_batch(con: duckdb.DuckDBPyConnection, kpis: list[KpiDefinition], scope: Scope) -> pd.DataFrame:
+    """Many waiting-list KPIs' measures for every service, area and month of ``scope`` in one query (split them with
+    :func:`split_batch`)."""
+    return con.execute(waits_batch_sql([k.computation for k in kpis], scope.grid_cte(), scope.where())).df()
 
 
 def measures(computation) -> tuple[str, str, str]:
@@ -168,10 +173,22 @@ def waits_sql(computation, grid_cte: str, where: str) -> str:
     ORDER BY area_code, period"""
 
 
+def _waits_sql(kpi: KpiDefinition, scope: Scope) -> str:
+    return waits_sql(kpi.computation, scope.grid_cte(), scope.where())
+
+
+# Their rows are referrals, not SEN2 events: Explore reads them itself (kpi/engine/explore_waits.py).
+METHODS: dict[str, Method] = {
+    "waiting_over": Method(sql=_waits_sql, finish=finish_month_end),
+    "waiting_over_count": Method(sql=_waits_sql, finish=finish_month_end),
+    "waiting_list_size": Method(sql=_waits_sql, finish=finish_month_end),
+    "waiting_median_weeks": Method(sql=_waits_sql, finish=finish_median),
+    "seen_within": Method(sql=_waits_sql, finish=finish_flow),
+}
+
+
 def split_batch(batch, computation):
     """One computation's rows (area_code, period, numerator, denominator, median) out of a batch result."""
-    import pandas as pd
-
     num, den, med = measures(computation)
     rows = batch[batch["service"] == computation.service]
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from kpi.engine.compute import area_condition
+from kpi.engine.window import area_condition
 
 # Source → (layouts that feed it, the table holding its records and its latest-date column, expected every N days)
 SOURCES: dict[str, tuple[tuple[str, ...], str | None, str | None, int]] = {

@@ -19,8 +19,10 @@ import pandas as pd
 
 from etl import months
 from etl.sql_text import literal
-from kpi.definitions import MEDIAN_METHODS, KpiDefinition
-from kpi.engine.compute import COUNT_METHODS, RATE_METHODS, SEN2_MODULE_LIST, area_condition, area_events_sql
+from kpi.definitions import COUNT_METHODS, MEDIAN_METHODS, RATE_METHODS, KpiDefinition
+from kpi.engine.compute import area_events_sql
+from kpi.engine.compute_sen2 import SEN2_MODULE_LIST
+from kpi.engine.window import area_condition
 
 NOT_RECORDED = "Not recorded"
 TOTAL = "Total"

@@ -17,9 +17,9 @@ import pandas as pd
 
 from etl.sql_text import literal
 from kpi.definitions import WAIT_METHODS, KpiDefinition
-from kpi.engine.compute import area_condition
 from kpi.engine.compute_waits import WAIT_END
 from kpi.engine.explore import NOT_RECORDED, TOTAL, Dimension, Span, run_breakdown
+from kpi.engine.window import area_condition
 
 SERVICE_NAMES = {"SALT": "Speech and language therapy", "OT": "Occupational therapy", "PHYSIO": "Physiotherapy",
                  "COMMUNITY_PAEDS": "Community paediatrics", "NEURODEVELOPMENTAL": "Neurodevelopmental assessment",

@@ -10,7 +10,8 @@ import pandas as pd
 
 from etl.db import OutdatedDatabase, check_current
 from kpi.definitions import Catalogue, KpiDefinition
-from kpi.engine.compute import compute_all, rolling_12
+from kpi.engine.compute import compute_all
+from kpi.engine.monthly import rolling_12
 from kpi.engine.trajectory import (
     BASELINE,
     PARTIAL,
