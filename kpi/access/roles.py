@@ -3,7 +3,7 @@
 Configuration, not code: ``access.yaml`` at the repository root (or the file named by ``APP_ACCESS_CONFIG``) holds a
 ``roles:`` block (claim rules, pages per role, roles with exact figures, the local single-user role) and the
 ``suppression:`` rule of :mod:`kpi.access.suppress`. Pure functions; the Streamlit sign-in that supplies the claims is
-in ``pages/_shared.py``.
+in ``pages/_auth.py``.
 """
 
 from __future__ import annotations
