@@ -7,7 +7,7 @@ actually issued, waits only for children who hold a plan. This module reads the 
 same seed always gives byte-identical files. Nothing is written for events on or after the export date
 (pending advice has no received date, a child still waiting has no placed date).
 
-Calibration (DOMAIN.md §5 and the plan in kpi_definitions.yaml): the 2021 audit (≈1% Outstanding, just over a
+Calibration (published figures and the plan in kpi_definitions.yaml): the 2021 audit (≈1% Outstanding, just over a
 third Good, 58% Requires Improvement, ≈4% Inadequate); about 52 children awaiting a special school place; advice
 timeliness low before the APP; after the APP starts (February 2023) each measure improves towards its target.
 """

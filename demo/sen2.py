@@ -1,7 +1,7 @@
 """Deterministic synthetic SEN2 COLLECT "Blade" CSVs for demos and tests: the one entry point, ``generate``.
 
 Why: the dashboard, the loader and the KPI engine need realistic person-level SEN2 data that is safe to share.
-``generate(out_dir, seed, start, months, scale) -> list[Path]`` writes the nine module files (DOMAIN.md §3.2) of a
+``generate(out_dir, seed, start, months, scale) -> list[Path]`` writes the nine module files of a
 simulated local area; the same arguments always give byte-identical files. The parts, one concern each:
 
 - demo/sen2_simulation.py: the statutory EHCP process simulated month by month, censored at the export date;

@@ -1,5 +1,5 @@
-"""What the demo's SEN2 simulation is calibrated to: Central Bedfordshire's published figures (DOMAIN.md §5) and
-the modelling assumptions chosen so that those figures come out (none of them published; each documented here).
+"""What the demo's SEN2 simulation is calibrated to: Central Bedfordshire's published figures (DfE's EHC plans
+release) and the modelling assumptions chosen so that those figures come out (none of them published; each documented here).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ CENSUS_DAY = (1, 18)  # SEN2 census taken as 18 January each year (brief; real d
 FUTURE_MONTHS = 24  # simulate this far past the export date, then censor: gives a realistic pending stock
 
 # ---------------------------------------------------------------------------------------------------------
-# Calibration targets: Central Bedfordshire's published figures, DOMAIN.md §5 (DfE "EHC plans" 2025 release)
+# Calibration targets: Central Bedfordshire's published figures (DfE "EHC plans" 2025 release)
 # ---------------------------------------------------------------------------------------------------------
 REQUESTS_RECEIVED = {2019: 375, 2020: 478, 2021: 618, 2022: 736, 2023: 909, 2024: 944}
 PLANS_ISSUED = {2019: 206, 2020: 324, 2021: 474, 2022: 530, 2023: 721, 2024: 649}

@@ -1,4 +1,4 @@
-"""The SEN2 COLLECT "Blade" files the demo writes: the nine modules and their fields (DOMAIN.md §3.2), the file
+"""The SEN2 COLLECT "Blade" files the demo writes: the nine modules and their fields, the file
 names, Blade's date text and the CSV writer.
 
 Why apart from the simulation (demo/sen2_simulation.py): the earlier extracts (demo/history.py) and the samples

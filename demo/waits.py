@@ -1,6 +1,6 @@
 """Deterministic synthetic referral-level waiting-list extract for the demo (etl/formats/waits_extract.py layout).
 
-Calibrated to DOMAIN.md §5: in January 2024 children waiting for speech and language therapy (SALT) in
+Calibrated to published figures: in January 2024 children waiting for speech and language therapy (SALT) in
 Bedfordshire and Luton had waited a median of about 19 weeks (under-5s) and 40 weeks (school age). The
 calibrated figure is the product's own ``wait_median_weeks`` definition (median weeks waited so far by those
 waiting at the month end), split by age at referral (under 5 / 5 and over).

@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl demo``, ``python -m etl load`` (contract in DESIGN.md §2) and
+"""Command line: ``python -m etl demo``, ``python -m etl load`` and
 ``python -m etl published list|load|update`` (the public statistics bundled in ``data/published``)."""
 
 from __future__ import annotations

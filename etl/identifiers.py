@@ -1,4 +1,4 @@
-"""Identifier shapes (DESIGN.md §5): what a child's identifier looks like, as DuckDB regular expressions (RE2).
+"""Identifier shapes: what a child's identifier looks like, as DuckDB regular expressions (RE2).
 
 Identifier columns are never stored, but identifiers also arrive where no column says so: a free-text cell
 ("Sam O'Neil DOB 05/01/2010 UPN A123456789012"), or a cell of a misaligned row (an unquoted comma in a surname

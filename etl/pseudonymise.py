@@ -1,4 +1,4 @@
-"""Pseudonymisation at load (DESIGN.md §5).
+"""Pseudonymisation at load (README, Privacy and security).
 
 Person ids become HMAC-SHA256 digests under a secret key that lives outside the database and the
 repository: the environment variable ``APP_PSEUDONYM_KEY`` (64 hex characters) or a key file beside the

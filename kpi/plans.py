@@ -86,7 +86,7 @@ class Recalculation(Strict):
 
 
 class SpcSettings(Strict):
-    """How a KPI's XmR chart is drawn (DESIGN.md §3): rule set, recalculation points, baseline length."""
+    """How a KPI's XmR chart is drawn: rule set, recalculation points, baseline length."""
 
     method: Literal["mdc", "nhsr"] = "mdc"
     recalculations: list[Recalculation] = []

@@ -91,7 +91,7 @@ with warnings:
         st.dataframe(report.warnings, hide_index=True, width="stretch")
 
 with checks:
-    st.caption("Records that loaded but that the KPIs read by a stated rule (DOMAIN.md §3): a warning to fix in the "
+    st.caption("Records that loaded but that the KPIs read by a stated rule: a warning to fix in the "
                "case system, not a quarantine. Counts of records, never the records themselves.")
     st.dataframe(report.record_checks, hide_index=True, width="stretch")
 

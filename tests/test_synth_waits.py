@@ -1,4 +1,4 @@
-"""The demo's referral extract: deterministic, loads cleanly, calibrated to DOMAIN.md §5 through the engine."""
+"""The demo's referral extract: deterministic, loads cleanly, calibrated to published waits through the engine."""
 
 from __future__ import annotations
 

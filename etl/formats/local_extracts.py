@@ -1,4 +1,4 @@
-"""Local extracts every APP needs that SEN2 does not hold (DOMAIN.md §3.4), declared like the Blade modules.
+"""Local extracts every APP needs that SEN2 does not hold (docs/extracts.md), declared like the Blade modules.
 
 Why declared as :class:`etl.formats.sen2_blade.Module`: the loader's one validation (required values, types,
 code lists, unique keys, impossible dates, quarantine, pseudonymisation, revisions) applies unchanged; only

@@ -1,4 +1,4 @@
-"""SEN2 COLLECT "Blade" export: one CSV per module (DOMAIN.md §3.2).
+"""SEN2 COLLECT "Blade" export: one CSV per module (DfE's SEN2 guide names the fields).
 
 The layout is declared here as data: for each module, its key, its parent and every field with the
 clean column it lands in, its type, whether it is required and its code list. Identifier fields

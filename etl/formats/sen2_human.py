@@ -1,4 +1,4 @@
-"""SEN2 with human headings: the DfE Excel submission template and per-module CSVs (DOMAIN.md §3.2, last bullets).
+"""SEN2 with human headings: the DfE Excel submission template and per-module CSVs (docs/extracts.md).
 
 Why: many local areas hand over the SEN2 return not as COLLECT Blade CSVs but as the DfE Excel template (one
 sheet per module, headings like "Date request was received", ISO dates, ids written as floats "12.0") or as

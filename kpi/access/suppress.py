@@ -1,6 +1,6 @@
 """Small-number suppression (statistical disclosure control) for figures that leave the analyst role.
 
-DESIGN.md §5: monitors and every export see small counts (default 1–4) as "c"; analysts see exact figures. The rule
+Monitors and every export see small counts (default 1–4) as "c"; analysts see exact figures. The rule
 is configuration (the ``suppression:`` block of ``access.yaml``, :class:`SuppressionRule`). Pure functions on
 pandas objects; nothing here reads files or talks to Streamlit.
 

@@ -1,4 +1,4 @@
-"""Monthly KPI series computed in DuckDB SQL, on the statutory definitions of DOMAIN.md §6.
+"""Monthly KPI series computed in DuckDB SQL, on the statutory definitions (kpi_definitions.yaml).
 
 Every method returns one row per local area and month of the data window: ``area_code`` (ONS code; record ids
 are unique within an area, so every join matches on the area too), ``period`` (first day of the month),

@@ -1,4 +1,5 @@
-"""The SEN2 KPIs' per-event rows (DOMAIN.md §6) and the SEN2 data window, in DuckDB SQL.
+"""The SEN2 KPIs' per-event rows (the statutory definitions of kpi_definitions.yaml) and the SEN2 data window, in
+DuckDB SQL.
 
 Every row names its ``area_code``, ``request_id`` and ``clock_start`` (the date the statutory clock started). Rates
 yield one row per completing event: ``event_date`` and ``met``; the mean yields ``event_date`` and ``weeks``; counts

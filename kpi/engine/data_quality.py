@@ -183,7 +183,7 @@ def revisions(con: duckdb.DuckDBPyConnection, limit: int = 5000, area: str | Non
     return df
 
 
-# Checks on the SEN2 records themselves (DOMAIN.md §3, "What one extract can and cannot tell"): loaded, but read
+# Checks on the SEN2 records themselves (what one extract can and cannot tell): loaded, but read
 # by a stated rule. (check, what the KPIs do with them, tables needed, SQL counting the records; {w} = area filter)
 ISSUED_ROW = "assessment_outcome = 'Y' AND assessment_outcome_date IS NOT NULL"
 RECORD_CHECKS: list[tuple[str, str, tuple[str, ...], str]] = [

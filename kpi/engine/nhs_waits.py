@@ -7,7 +7,7 @@ it (``suppressed``). ``nhs_summary`` turns the bands into the figures the local 
 
 The NHS figures are by *provider*: Cambridgeshire Community Services NHS Trust (RYV), which runs Bedfordshire
 and Luton children's community services, reports trust-wide under Cambridgeshire and Peterborough ICB, so its
-numbers cover more than one local area (DOMAIN.md §4).
+numbers cover more than one local area (an NHS trust or ICB serves several).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""XmR statistical process control charts the NHS "Making Data Count" way (DESIGN.md §2–§3).
+"""XmR statistical process control charts the NHS "Making Data Count" way (NHS England's Single Chart Tool rules,
+or NHSRplotthedots').
 
 ``xmr(values, ...)`` returns per-point limits and signals, the variation icon for the latest point and the
 assurance icon against a target. Two rule sets:

@@ -1,4 +1,4 @@
-"""Plan trajectories and monthly status against them (DESIGN.md §4). Small pure functions.
+"""Plan trajectories and monthly status against them (docs/status.md). Small pure functions.
 
 The trajectory is the planned value for every month from the baseline month to the target month, linear
 between baseline, milestones and target. After the target month the plan asks that the target be sustained,
