@@ -1,5 +1,6 @@
 """What the demo's SEN2 simulation is calibrated to: Central Bedfordshire's published figures (DfE's EHC plans
-release) and the modelling assumptions chosen so that those figures come out (none of them published; each documented here).
+release) and the modelling assumptions chosen so that those figures come out (none of them published; each
+documented here).
 """
 
 from __future__ import annotations
