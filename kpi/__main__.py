@@ -1,6 +1,6 @@
-"""Command line: ``python -m kpi series | validate | schema | benchmark | reconcile | sql | nhs-waits | note | changes``
-(the meeting commands in kpi/cli_meeting.py). Exit 0 on success, 1 when validate finds problems, 2 with a one-line
-reason for bad input."""
+"""Command line: ``python -m kpi series | validate | schema | benchmark | reconcile | sql | nhs-waits | note | changes
+| portfolio`` (the meeting commands in kpi/cli_meeting.py, the portfolio in kpi/cli_portfolio.py). Exit 0 on
+success, 1 when validate finds problems, 2 with a one-line reason for bad input."""
 
 from __future__ import annotations
 
@@ -64,6 +64,12 @@ def cmd_series(args: argparse.Namespace) -> int:
     unknown = [k for k in (args.kpi or []) if k not in catalogue.ids]
     if unknown:
         return _fail(f"unknown KPI id(s): {', '.join(unknown)}. Known: {', '.join(catalogue.ids)}")
+    from kpi.cli_portfolio import load_plan_book, scoped_areas
+    from kpi.engine.compute import case_areas
+
+    book = load_plan_book(catalogue)
+    if isinstance(book, int):
+        return book
     con = _open_db(args.db)
     if isinstance(con, int):
         return con
@@ -71,7 +77,10 @@ def cmd_series(args: argparse.Namespace) -> int:
         areas = _chosen_areas(con, args.area)
         if isinstance(areas, int):
             return areas
-        df = kpi_series(con, catalogue, args.kpi, areas, args.as_of)
+        areas = scoped_areas(args.role, areas, case_areas(con))
+        if isinstance(areas, int):
+            return areas
+        df = kpi_series(con, catalogue, args.kpi, areas, args.as_of, plans=book)
     except duckdb.CatalogException:
         return _fail(f"{args.db} holds no SEN2 tables: load data with `python -m etl load` first")
     finally:
@@ -250,6 +259,18 @@ def _benchmark_target_problems(con, catalogue) -> list[str]:
     return target_problems(con, catalogue, area)
 
 
+def _area_plan_problems(catalogue) -> list[str]:
+    """Every plan file (plans/*.yaml, or APP_PLANS_DIR) against the definitions and the home area's plan."""
+    from kpi import area_plans
+    from kpi.engine import area as area_config
+
+    try:
+        home = area_config.load().area_code
+    except area_config.AreaConfigError:
+        home = None
+    return area_plans.check(catalogue, home, area_plans.plan_files())
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
         catalogue = definitions.load(args.definitions)
@@ -267,6 +288,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"  - {p}", file=sys.stderr)
         return EXIT_PROBLEMS
     print("access configuration: ok")
+    plan_problems = _area_plan_problems(catalogue)
+    if plan_problems:
+        print("area plans check failed:", file=sys.stderr)
+        for p in plan_problems:
+            print(f"  - {p}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print("area plans: ok")
     if args.db:
         try:
             con = open_readonly(args.db)
@@ -373,9 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--org", metavar="CODE", help="organisation code (e.g. RYV, QUE, Y61) or name; default all")
     w.add_argument("--format", choices=["csv", "json"], default="csv")
     w.set_defaults(func=cmd_nhs_waits)
-    from kpi import cli_meeting  # review meetings: note add|done|withdraw|list, changes
+    from kpi import cli_meeting, cli_portfolio  # review meetings: note, changes; monitors: portfolio
 
     cli_meeting.add_commands(sub, _default_db(), _iso_day)
+    cli_portfolio.add_command(sub, _default_db())
     return parser
 
 

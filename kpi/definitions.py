@@ -484,36 +484,40 @@ def check_references(cat: Catalogue) -> list[str]:
             problems.append(
                 f"kpi {k.id}: unit {k.unit!r} does not suit {k.computation.method} (expected {expected_unit})")
         if k.plan:
-            p = k.plan
-            if p.target.period <= p.baseline.period:
-                problems.append(
-                    f"kpi {k.id}: target period {p.target.period} is not after baseline {p.baseline.period}")
-            last = p.baseline.period
-            for m in p.milestones:
-                if not (p.baseline.period < m.period < p.target.period):
-                    problems.append(f"kpi {k.id}: milestone {m.period} is not between baseline and target")
-                if m.period <= last:
-                    problems.append(f"kpi {k.id}: milestones must be in date order ({m.period})")
-                last = m.period
-            if p.basis == "month" and p.cites_calendar_year():
-                problems.append(
-                    f"kpi {k.id}: the plan's baseline or target is a calendar-year (DfE published) figure but the "
-                    "plan is judged on single months: set `basis: rolling_12m`")
-            if p.basis == "rolling_12m" and k.is_snapshot:
-                problems.append(f"kpi {k.id}: a month-end count has no rolling 12-month figure: set `basis: month`")
-            if p.basis == "rolling_12m" and k.computation.method in MEDIAN_METHODS:
-                problems.append(f"kpi {k.id}: a median has no rolling 12-month figure: set `basis: month`")
-            if k.unit == "percent":
-                for point in (p.baseline, p.target, *p.milestones):
-                    if not 0 <= point.value <= 100:
-                        problems.append(
-                            f"kpi {k.id}: planned value {point.value} at {point.period} is not a percentage")
+            problems.extend(f"kpi {k.id}: {problem}" for problem in plan_problems(k, k.plan))
         recalcs = [r.period for r in k.spc.recalculations]
         if recalcs != sorted(set(recalcs)):
             problems.append(f"kpi {k.id}: spc recalculations must be in date order without repeats")
         if cat.series_start and any(r <= cat.series_start for r in recalcs):
             problems.append(f"kpi {k.id}: an spc recalculation must come after series_start {cat.series_start}")
     return problems + _published_measure_problems(cat, seen)
+
+
+def plan_problems(k: KpiDefinition, p: Plan) -> list[str]:
+    """A plan's problems for its KPI (dates in order, a basis the KPI has, percentages within 0–100): the
+    definitions' plan and every area's plan (kpi/area_plans.py) are checked alike."""
+    problems: list[str] = []
+    if p.target.period <= p.baseline.period:
+        problems.append(f"target period {p.target.period} is not after baseline {p.baseline.period}")
+    last = p.baseline.period
+    for m in p.milestones:
+        if not (p.baseline.period < m.period < p.target.period):
+            problems.append(f"milestone {m.period} is not between baseline and target")
+        if m.period <= last:
+            problems.append(f"milestones must be in date order ({m.period})")
+        last = m.period
+    if p.basis == "month" and p.cites_calendar_year():
+        problems.append("the plan's baseline or target is a calendar-year (DfE published) figure but the plan is "
+                        "judged on single months: set `basis: rolling_12m`")
+    if p.basis == "rolling_12m" and k.is_snapshot:
+        problems.append("a month-end count has no rolling 12-month figure: set `basis: month`")
+    if p.basis == "rolling_12m" and k.computation.method in MEDIAN_METHODS:
+        problems.append("a median has no rolling 12-month figure: set `basis: month`")
+    if k.unit == "percent":
+        for point in (p.baseline, p.target, *p.milestones):
+            if not 0 <= point.value <= 100:
+                problems.append(f"planned value {point.value} at {point.period} is not a percentage")
+    return problems
 
 
 def _published_measure_problems(cat: Catalogue, kpi_ids: set[str]) -> list[str]:

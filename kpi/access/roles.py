@@ -91,6 +91,10 @@ class RolesConfig(BaseModel):
     # Identity providers (the token's ``iss``, exactly) trusted to send only verified email addresses, for
     # providers that send no ``email_verified`` claim (Microsoft Entra ID: your own tenant's issuer only).
     trusted_email_issuers: list[str] = Field(default_factory=list)
+    # Local areas (ONS codes) each role may see; a role not named sees every area. ``area_claim`` names a claim
+    # listing a signed-in user's own areas (e.g. a monitor's assigned councils), which narrows the role's further.
+    areas: dict[Role, list[str] | Literal["all"]] = Field(default_factory=dict)
+    area_claim: str | None = None
 
     @model_validator(mode="after")
     def _every_role_has_pages(self) -> RolesConfig:
@@ -153,6 +157,26 @@ def can_see(role: str, page_id: str, config: RolesConfig) -> bool:
 def visible(role: str, page_ids: Iterable[str], config: RolesConfig) -> list[str]:
     """The page ids of ``page_ids`` the role may open, in the given order."""
     return [p for p in page_ids if can_see(role, p, config)]
+
+
+def allowed_areas(role: str, config: RolesConfig, claims: Mapping[str, object] | None = None
+                  ) -> frozenset[str] | None:
+    """The ONS codes of the areas the role (and, with ``area_claim`` configured and present in ``claims``, this
+    identity) may see; None for every area. An unknown role sees none."""
+    if role not in ROLES:
+        return frozenset()
+    rule = config.areas.get(role, "all")
+    allowed = None if rule == "all" else frozenset(c.strip().upper() for c in rule)
+    raw = claims.get(config.area_claim) if claims is not None and config.area_claim else None
+    if raw is not None:
+        values = raw if isinstance(raw, list | tuple) else str(raw).replace(",", " ").split()
+        own = frozenset(str(v).strip().upper() for v in values if str(v).strip())
+        allowed = own if allowed is None else allowed & own
+    return allowed
+
+
+def may_see_area(area: str, allowed: frozenset[str] | None) -> bool:
+    return allowed is None or area in allowed
 
 
 def exact_figures(role: str, config: RolesConfig) -> bool:

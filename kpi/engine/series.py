@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from etl.db import OutdatedDatabase, check_current
+from kpi.area_plans import PlanBook
 from kpi.definitions import Catalogue, KpiDefinition
 from kpi.engine.compute import compute_all
 from kpi.engine.monthly import rolling_12
@@ -80,6 +81,28 @@ def add_plan(df: pd.DataFrame, kpi: KpiDefinition, min_denominator: int = 10) ->
     return df
 
 
+def add_area_plans(df: pd.DataFrame, kpi: KpiDefinition, plans: PlanBook, min_denominator: int = 10) -> pd.DataFrame:
+    """:func:`add_plan` with each area's own plans: every month against the plan in force (kpi/area_plans.py), no
+    status for an area without a plan. Each plan judges the area's whole series, then keeps the months it is in
+    force, so a rolling basis still reaches back across the change of plan."""
+    parts = []
+    unplanned = ~df["area_code"].isin(plans.areas)
+    if unplanned.any():
+        parts.append(add_plan(df[unplanned], kpi.model_copy(update={"plan": None}), min_denominator))
+    for area, rows in df[~unplanned].groupby("area_code", sort=False):
+        area_plans = plans.plans(area)
+        for i, plan in enumerate(area_plans):
+            in_force = pd.Series(True, index=rows.index)
+            if i > 0:
+                in_force &= rows["period"] >= plan.start
+            if i + 1 < len(area_plans):
+                in_force &= rows["period"] < area_plans[i + 1].start
+            if in_force.any():
+                judged = add_plan(rows, kpi.model_copy(update={"plan": plan.kpis.get(kpi.id)}), min_denominator)
+                parts.append(judged[in_force])
+    return pd.concat(parts).loc[df.index] if parts else add_plan(df, kpi, min_denominator)
+
+
 def _too_few(df: pd.DataFrame, kpi: KpiDefinition, minimum: int) -> np.ndarray:
     """Rows whose judged figure rests on fewer than ``minimum`` events: a rate or mean's denominator on the plan's
     basis (summed over the 12 months for a rolling basis). Counts at the month end have no denominator to judge."""
@@ -93,15 +116,19 @@ def _too_few(df: pd.DataFrame, kpi: KpiDefinition, minimum: int) -> np.ndarray:
 
 
 def kpi_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, kpi_ids: list[str] | None = None,
-               areas: list[str] | None = None, as_of=None) -> pd.DataFrame:
+               areas: list[str] | None = None, as_of=None, plans: PlanBook | None = None) -> pd.DataFrame:
     """Monthly series with plan columns: one row per area, KPI and month, period as 'YYYY-MM'. Every area with
-    case records, or only ``areas`` (the plan's trajectory and targets apply to each area alike)."""
+    case records, or only ``areas``. With ``plans`` (kpi/area_plans.py) each area's months are judged against its
+    own plan in force, and an area without a plan has no status; without, the catalogue's plan applies to each area
+    alike."""
     raw = compute_all(con, catalogue, kpi_ids, areas, as_of)
     if raw.empty:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     codes, months = pd.factorize(raw["period"])  # format each month once, not once per row
     raw["period"] = pd.Index(pd.to_datetime(months).strftime("%Y-%m"))[codes]
-    frames = [add_plan(g, catalogue.get(kpi_id), catalogue.status_min_denominator)
+    minimum = catalogue.status_min_denominator
+    frames = [add_plan(g, catalogue.get(kpi_id), minimum) if plans is None
+              else add_area_plans(g, catalogue.get(kpi_id), plans, minimum)
               for kpi_id, g in raw.groupby("kpi_id", sort=False)]
     out = pd.concat(frames, ignore_index=True)
     return out[SERIES_COLUMNS]
