@@ -30,6 +30,7 @@ st.html(style.CSS)
 user = auth.current_user()  # OIDC sign-in, or local single-user mode; None: sign-in prompt or no access shown
 pages = {  # ids as in access.yaml: a role's pages, no others, are in the navigation
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    "portfolio": st.Page("pages/portfolio.py", title="Portfolio", icon=":material/grid_view:"),
     "kpi_trajectory": st.Page("pages/kpi_trajectory.py", title="KPI trajectory", icon=":material/show_chart:"),
     "benchmarks": st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
     "waiting_lists": st.Page("pages/waiting_lists.py", title="Waiting lists", icon=":material/hourglass_top:"),
@@ -50,7 +51,8 @@ window = catalogue.plan_window
 approved = f" · approved {format_date(window.approved)}" if window.approved else ""
 
 st.markdown('<p class="app-eyebrow">APP KPI dashboard</p>', unsafe_allow_html=True)
-st.title(window.name, anchor=False)
+title = st.empty()
+title.title(window.name, anchor=False)
 subtitle = st.empty()
 subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved}")
 
@@ -60,6 +62,11 @@ with st.sidebar:
     auth.sidebar_identity(user)
 areas = states.areas_or_explain(db_path)
 if areas is None:
+    st.stop()
+areas = url.assigned_areas(areas, user)  # a monitor's own areas only; a link to another is refused and audited
+if not areas:
+    st.error("No local area with case records is assigned to you (access.yaml roles.areas). Ask the dashboard's "
+             "analysts for access.", icon=":material/lock:")
     st.stop()
 area, area_note = url.choose_area(areas)  # a selector in the sidebar when more than one area is loaded
 area_name = dict(areas)[area]
@@ -79,6 +86,8 @@ if (picked.isoformat() if picked else None) != as_of:  # a day chosen or cleared
 series = states.load_series_or_explain(db_path, area, as_of)
 if series is None:
     st.stop()
+book = data.plan_book()
+has_plan = bool(book.plans(area))
 
 periods = data.periods_with_data(series)
 latest = data.latest_with_data(series)
@@ -87,8 +96,9 @@ partial = set(series.loc[~series["complete"].astype(bool), "period"]) if "comple
 
 
 def _period_label(period: str) -> str:
-    n = plan_month(period, window)
-    label = format_period(period) + (f" (plan month {n} of {plan_length(window)})" if n else "")
+    plan = book.in_force(area, period)
+    n = plan.month_of(period) if plan else None
+    label = format_period(period) + (f" (plan month {n} of {plan.length})" if n else "")
     return label + (" · partial" if period in partial else "")
 
 
@@ -103,7 +113,8 @@ with st.sidebar:
         "Reporting month", periods, key="period", format_func=_period_label,
         help="See the dashboard as it stood at the end of any month with data.")
     st.caption(f"Latest complete month: {format_period(latest)}")
-    jumps = [("Latest month", latest), *stocktakes(window)]
+    jumps = [("Latest month", latest), *(stocktakes(book.in_force(area, latest or window.start))
+                                         if has_plan else [])]
     for label, p in jumps:
         if p in periods:
             st.button(f"{label}: {format_period(p)}", key=f"jump_{label}", on_click=_jump, args=(p,),
@@ -114,6 +125,10 @@ with st.sidebar:
                "Management information from SEN2 case records; not official statistics.")
 url.write_to_url("period", period)
 
+catalogue = data.area_catalogue(area, period)  # the area's own plan in force this month (none: no plan)
+window = catalogue.plan_window
+approved = f" · approved {format_date(window.approved)}" if window.approved else ""
+title.title(window.name if has_plan else f"{area_name}: no plan", anchor=False)
 n = plan_month(period, window)
 where = f"month {n} of {plan_length(window)} of the plan" if n else (
     "before the plan began" if period < window.start else
@@ -123,16 +138,20 @@ if as_of:
     dated += f" · **as it stood on {format_date(as_of)}** (extracts dated on or before it)"
 if as_at_source == "load time":
     dated += " (the day the extract was loaded: it carries no date of its own)"
-subtitle.markdown(f"**{area_name}** · monitoring window **{format_window(window)}**{approved}{dated} · showing "
-                  f"**{format_period(period)}** ({where})")
+if has_plan:
+    subtitle.markdown(f"**{area_name}** · monitoring window **{format_window(window)}**{approved}{dated} · showing "
+                      f"**{format_period(period)}** ({where})")
+else:
+    subtitle.markdown(f"**{area_name}**{dated} · showing **{format_period(period)}**")
 if period in partial:
     st.warning(f"{format_period(period)} is a partial month: the data are as at {format_date(as_at)}, so its "
                "figures are incomplete, month-end counts are not shown and no status is given. The latest complete "
                f"month is {format_period(latest)}.", icon=":material/hourglass_top:")
-home, _ = data.home_area_code()
-if home and area != home and home in dict(areas):
-    st.caption(f"The plan's trajectories and targets are {dict(areas)[home]}'s (kpi_definitions.yaml); "
-               f"{area_name}'s figures are set against them for comparison, not against a plan of its own.")
+if not has_plan:
+    st.caption(f"{area_name} has no plan (plans/{area}.yaml): its figures are shown without trajectory, target "
+               "or status.")
+elif book.in_force(area, period).demo:
+    st.caption("A demo plan (plans/*.yaml), shipped with the synthetic region data: not a real area's plan.")
 for message in (area_note, note, as_of_note):
     if message:
         st.info(message, icon=":material/link_off:")

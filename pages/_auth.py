@@ -38,7 +38,7 @@ def current_user() -> User | None:
             user = _signed_in_user(config)
         else:
             role, previewing = roles.local_role(config.roles)
-            user = User(f"local:{getpass.getuser()}", role, False, previewing)
+            user = User(f"local:{getpass.getuser()}", role, False, previewing, roles.allowed_areas(role, config.roles))
     except roles.AccessConfigError as exc:
         st.error(f"The dashboard cannot start: {exc}", icon=":material/lock:")
         return None
@@ -70,7 +70,7 @@ def _signed_in_user(config: roles.AccessConfig) -> User | None:
                  icon=":material/lock:")
         st.button("Sign out", on_click=st.logout, icon=":material/logout:")
         return None
-    return User(who, role, True, False)
+    return User(who, role, True, False, roles.allowed_areas(role, config.roles, claims))
 
 
 def pages_for(user: User | None, pages: Mapping[str, st.Page]) -> list:

@@ -61,6 +61,30 @@ def catalogue() -> Catalogue:
     return _catalogue(_defs())
 
 
+def _plans_key() -> tuple[FileKey, ...]:
+    from kpi import area_plans
+
+    return tuple(_file_key(f) for f in area_plans.plan_files())
+
+
+@st.cache_resource(show_spinner=False)
+def _plan_book(defs: FileKey, plans: tuple[FileKey, ...], home: str | None):
+    from kpi import area_plans
+
+    return area_plans.load(_catalogue(defs), home)
+
+
+def plan_book():
+    """Every area's plans (kpi/area_plans.py: plans/*.yaml and the home area's), reloaded when a file changes.
+    Raises kpi.area_plans.AreaPlansError naming the file and field at fault."""
+    return _plan_book(_defs(), _plans_key(), home_area_code()[0])
+
+
+def area_catalogue(area: str, period: str) -> Catalogue:
+    """The catalogue with ``area``'s plan in force in ``period`` (no plan at all for an area without one)."""
+    return plan_book().catalogue_for(area, period)
+
+
 @st.cache_resource(show_spinner=False)
 def _access(access: FileKey, defs: FileKey) -> roles.AccessConfig:
     return roles.load(access[0], _catalogue(defs))
@@ -114,15 +138,16 @@ def db_call(fn: Callable, *args):
 
 
 @st.cache_data(show_spinner="Computing the KPI series…", max_entries=16)
-def _series(db: str, at: Stamp, defs: FileKey, area: str, as_of: str | None = None) -> pd.DataFrame:
+def _series(db: str, at: Stamp, defs: FileKey, area: str, as_of: str | None = None,
+            plans: tuple[FileKey, ...] = ()) -> pd.DataFrame:
     return read(kpi_series, _catalogue(defs), areas=[area], as_of=date.fromisoformat(as_of) if as_of else None,
-                db=db)
+                plans=plan_book(), db=db)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _series_for(db: str, at: Stamp, defs: FileKey, role: str, access: FileKey, area: str,
                 as_of: str | None = None) -> pd.DataFrame:
-    exact = _series(db, at, defs, area, as_of)
+    exact = _series(db, at, defs, area, as_of, _plans_key())
     return roles.series_for_role(exact, _catalogue(defs), role, _access(access, defs))
 
 
@@ -136,14 +161,36 @@ def series(path: Path, area: str, role: str, as_of: str | None = None) -> pd.Dat
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _board(series: pd.DataFrame, defs: FileKey, period: str) -> pd.DataFrame:
-    return board(series, _catalogue(defs), period)
+def _board(series: pd.DataFrame, defs: FileKey, period: str, plans: tuple[FileKey, ...] = ()) -> pd.DataFrame:
+    area = series["area_code"].iloc[0] if len(series) else None
+    return board(series, area_catalogue(area, period) if area else _catalogue(defs), period)
 
 
 def board_summary(series: pd.DataFrame, period: str) -> pd.DataFrame:
-    """The board for the month (kpi.views.board.board), cached on the very series this run shows: never from a
-    database swapped in since the run read it (a refresh mid-run would mix old and new figures)."""
-    return _board(series, _defs(), period)
+    """The board for the month (kpi.views.board.board) under the series' area's plan in force, cached on the very
+    series this run shows: never from a database swapped in since the run read it (a refresh mid-run would mix old
+    and new figures)."""
+    return _board(series, _defs(), period, _plans_key())
+
+
+@st.cache_data(show_spinner="Computing the portfolio…", max_entries=8)
+def _portfolio_inputs(db: str, at: Stamp, defs: FileKey, plans: tuple[FileKey, ...], role: str, access: FileKey,
+                      areas: tuple[str, ...]):
+    from kpi.views.portfolio import read_inputs
+
+    series, names, as_at = read(read_inputs, _catalogue(defs), plan_book(), list(areas), db=db)
+    if len(series):
+        series = pd.concat([roles.series_for_role(rows, _catalogue(defs), role, _access(access, defs))
+                            for _, rows in series.groupby("area_code")], ignore_index=True)  # per area
+    return series, names, as_at
+
+
+def portfolio_inputs(path: Path, role: str, areas: list[str]):
+    """(series, names, as-at dates) of the areas with a plan among ``areas``, as ``role`` may see them (suppressed
+    per area unless the role sees exact figures), cached until the database or a plan file changes."""
+    book = plan_book()
+    planned = tuple(a for a in areas if book.plans(a))
+    return _portfolio_inputs(str(path), stamp(path), _defs(), _plans_key(), role, _access_key(), planned)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -29,6 +29,7 @@ class User:
     role: str
     signed_in: bool = False
     previewing: bool = False  # local mode with APP_ROLE set to another role
+    areas: frozenset[str] | None = None  # ONS codes this user may see (access.yaml roles.areas); None: every area
 
     @property
     def label(self) -> str:

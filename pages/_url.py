@@ -103,3 +103,19 @@ def choose_area(areas: Sequence[tuple[str, str]]) -> tuple[str, str | None]:
              "Benchmarks set it beside England, its region and its statistical neighbours.")
     write_to_url("area", area)
     return area, note
+
+
+def assigned_areas(areas: Sequence[tuple[str, str]], user) -> list[tuple[str, str]]:
+    """The loaded areas this user may see (access.yaml ``roles.areas``, or their area claim). A link naming another
+    area is refused: recorded in the audit log as ``access_denied``, removed from the URL, and said on the page."""
+    from kpi.access.roles import may_see_area
+    from pages import _audit as audit
+
+    allowed = getattr(user, "areas", None)
+    asked = st.query_params.get("area")
+    if asked and not may_see_area(asked, allowed):
+        audit.record("access_denied", detail={"area": str(asked)[:200]}, outcome="refused: area not assigned")
+        forget_url("area")
+        st.error(f"The link asks for the local area “{md(asked)}”, which is not assigned to you: it is refused "
+                 "(and recorded). Showing one of your areas instead.", icon=":material/lock:")
+    return [(code, name) for code, name in areas if may_see_area(code, allowed)]
