@@ -28,8 +28,8 @@ def test_local_mode_is_labelled_and_analysts_see_every_page_and_exact_figures(ap
     at = run_app({"period": "2023-07"})
     assert "Local single-user mode — analyst" in sidebar_text(at)
     assert "shown as “c”" not in sidebar_text(at)
-    assert nav(at) == {"overview", "kpi_trajectory", "benchmarks", "waiting_lists", "data_quality", "explore",
-                       "explain", "sql_console", "audit_log"}
+    assert nav(at) == {"overview", "portfolio", "kpi_trajectory", "benchmarks", "waiting_lists", "data_quality",
+                       "explore", "explain", "sql_console", "audit_log"}
     assert "50.0%" in text_of(at) and "1 of 2" in text_of(at)
 
 
@@ -42,7 +42,7 @@ def test_preview_as_monitor_or_leadership_suppresses_and_hides_analyst_pages(app
     assert "Small numbers (1–4) are shown as “c”" in side
     # leadership also has the waiting lists and data quality (access.yaml; quarantined rows for analysts only)
     assert nav(at) == {"overview", "kpi_trajectory", "benchmarks"} | (
-        {"waiting_lists", "data_quality"} if role == "leadership" else set())
+        {"waiting_lists", "data_quality"} if role == "leadership" else {"portfolio"})
     text = text_of(at)
     assert "1 of 2" not in text and "50.0%" not in text
     assert "⊘ Suppressed" in text
@@ -147,7 +147,7 @@ def test_signed_in_monitor_by_email_domain(app_db):
                     {"period": "2023-07"})
     assert "Signed in as a.monitor@education.gov.uk — monitor" in sidebar_text(at)
     assert "Sign out" in [b.label for b in at.sidebar.button]
-    assert nav(at) == {"overview", "kpi_trajectory", "benchmarks"}
+    assert nav(at) == {"overview", "portfolio", "kpi_trajectory", "benchmarks"}
     assert "1 of 2" not in text_of(at) and "⊘ Suppressed" in text_of(at)
     log = audit.read_log(audit.audit_path(app_db), event="sign_in")
     assert log[["who", "role"]].values.tolist() == [["a.monitor@education.gov.uk", "monitor"]]

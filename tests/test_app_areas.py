@@ -61,8 +61,10 @@ def test_choosing_an_area_shows_its_figures_and_names_it_in_the_url(two_areas):
     text = text_of(at)
     assert "**Luton** · monitoring window" in text and "100.0%" in text and "3 of 3" in text
     assert at.query_params["area"] == LUTON
-    assert ("The plan's trajectories and targets are Central Bedfordshire's (kpi_definitions.yaml); Luton's "
-            "figures are set against them for comparison") in text
+    # Luton is judged against its own plan (plans/E06000032.yaml, a demo plan), not the home area's
+    assert "**Luton** · monitoring window **June 2023 – May 2024**" in text
+    assert "Luton Accelerated Progress Plan 2023–24 (demo)" in text and "A demo plan" in text
+    assert "set against them for comparison" not in text
 
 
 def test_a_link_opens_the_area_it_names_on_any_page(two_areas):
