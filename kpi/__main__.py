@@ -1,6 +1,6 @@
-"""Command line: ``python -m kpi series | validate | schema | benchmark | reconcile | sql | nhs-waits | note | changes``
-(the meeting commands in kpi/cli_meeting.py). Exit 0 on success, 1 when validate finds problems, 2 with a one-line
-reason for bad input."""
+"""Command line: ``python -m kpi series | validate | schema | benchmark | reconcile | sql | nhs-waits | note | changes
+| pack`` (the meeting commands in kpi/cli_meeting.py). Exit 0 on success, 1 when validate finds problems, 2 with a
+one-line reason for bad input."""
 
 from __future__ import annotations
 
