@@ -185,9 +185,11 @@ def _change_cell(pack: Pack, row, kpi: KpiDefinition) -> str:
         return "–"
     c = found.iloc[0]
     then = status_text(c["status_then"]) if isinstance(c["status_then"], str) else "–"
-    text = f"{_e(then)} → {_e(_status(row))}"
-    if c["status_change"]:
-        text += f"<br><small>{_e(c['status_change'])}</small>"
+    if c["status_change"] == "unchanged":
+        text = f"Unchanged<br><small>{_e(then)} then</small>"
+    else:
+        text = f"{_e(then)} → {_e(_status(row))}"
+        text += f"<br><small>{_e(c['status_change'])}</small>" if c["status_change"] else ""
     if c["revised"]:
         text += (f"<br><small>{_e(format_period(pack.since))} revised: "
                  f"{_e(format_value(c['value_then'], kpi.unit, kpi.decimals))} → "
@@ -195,8 +197,8 @@ def _change_cell(pack: Pack, row, kpi: KpiDefinition) -> str:
     return text
 
 
-def _forecast(row) -> str:
-    note = f"<br><small>{_e(row.forecast_note)}</small>" if isinstance(row.forecast_note, str) else ""
+def _forecast(row, joint: str = "<br>") -> str:
+    note = f"{joint}<small>{_e(row.forecast_note)}</small>" if isinstance(row.forecast_note, str) else ""
     return _e(row.forecast_label) + note
 
 
@@ -237,6 +239,10 @@ def discussion(pack: Pack, rows: pd.DataFrame, reasons: dict[str, list[str]]) ->
     return f'<section class="discussion"><h2>For discussion</h2><ul>{"".join(items)}</ul></section>'
 
 
+COLUMN_WIDTHS = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in (22, 11, 9, 12, 14, 18, 14)) + \
+    "</colgroup>"
+
+
 def summary_table(pack: Pack, rows: pd.DataFrame, reasons: dict[str, list[str]]) -> str:
     since = f"Since {format_period(pack.since)}" if pack.since else "Change"
     head = ("<tr><th>KPI</th><th>Value</th><th>Trajectory</th><th>Status</th>"
@@ -254,10 +260,10 @@ def summary_table(pack: Pack, rows: pd.DataFrame, reasons: dict[str, list[str]])
             f"<td class='num'>{_e(_planned(r.trajectory, kpi))}</td>"
             f"<td>{_e(_status(r))}</td><td>{_change_cell(pack, r, kpi)}</td>"
             f"<td><span class='icons'>{variation_svg(r.variation, 22)}{assurance_svg(r.assurance, 22)}</span>"
-            f"<small>{_e(r.variation_label)}; {_e(r.assurance_label)}</small></td>"
+            f"<small>{_e(r.variation_label)}.<br>{_e(r.assurance_label)}.</small></td>"
             f"<td>{_forecast(r)}</td></tr>")
     return (f'<section class="summary"><h2>Summary: every plan KPI, {_e(format_period(pack.period))}</h2>'
-            f'<table class="board"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+            f'<table class="board">{COLUMN_WIDTHS}<thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
             "<p class='small'>Status compares the judged figure with the plan's trajectory for the month: ✔ On track, "
             "◐ Within tolerance, ✖ Off track, – No data, ⊘ Suppressed, ≈ Too few to judge. Variation and assurance "
             "follow NHS England's Making Data Count rules; the forecast is a straight line through the last 12 "
@@ -324,7 +330,7 @@ def kpi_section(pack: Pack, row, reasons: list[str] | None) -> str:
 <small>by {_e(format_period(target.period))}</small></div>
 </div>
 <p class="small">{_e(polarity_text(kpi.polarity))}. Judged on {_e(_judged_on(kpi))}.
-Variation: {_e(row.variation_label)}. Assurance: {_e(row.assurance_label)}. Forecast: {_forecast(row)}.</p>
+Variation: {_e(row.variation_label)}. Assurance: {_e(row.assurance_label)}. Forecast: {_forecast(row, ': ')}.</p>
 {trajectory_svg(rows, kpi, pack.catalogue.plan_window, pack.period)}
 {LEGEND}
 <p class="sentence">{_e(row.sentence)}</p>
@@ -377,7 +383,6 @@ tr { break-inside: avoid; }
 th, td { text-align: left; vertical-align: top; padding: 1.6mm 1.5mm; border-bottom: 1px solid #b1b4b6; }
 th { font-size: 8.5pt; border-bottom: 2px solid #0b0c0c; }
 table.board { font-size: 8.5pt; table-layout: fixed; }
-table.board col, table.board th:nth-child(1) { width: 24%; }
 td.num { white-space: nowrap; }
 tr.exception td:first-child { border-left: 4px solid #801650; padding-left: 2mm; }
 .icons { display: block; white-space: nowrap; } .icons svg { margin-right: 1mm; vertical-align: middle; }

@@ -2,7 +2,7 @@
 the series itself, so the pack needs no chart renderer (kaleido) and no network.
 
 The chart spans the plan window (from six months before it, to the target month if later): the judged figure
-(solid), the plan's trajectory (dashed), the target (dotted, with a star at its month), status markers by shape,
+(solid), the plan's trajectory from its baseline to its target (dashed), the target (dotted, with a star at its month), status markers by shape,
 the plan window shaded and the pack's month marked. Suppressed or missing months are gaps. Its legend is the
 caller's HTML (real text beside the picture).
 """
@@ -13,6 +13,7 @@ import pandas as pd
 
 from etl.months import add, count, label
 from kpi.definitions import KpiDefinition, PlanWindow
+from kpi.engine.trajectory import trajectory_value
 from kpi.views.charts import (
     DARK_BLUE,
     DARK_GREY,
@@ -26,7 +27,7 @@ from kpi.views.charts import (
 )
 
 WIDTH, HEIGHT = 680, 250  # the viewBox; the SVG scales to the page's width
-LEFT, RIGHT, TOP, BOTTOM = 52, 14, 12, 34
+LEFT, RIGHT, TOP, BOTTOM = 52, 30, 12, 34
 LEAD_MONTHS = 6  # months shown before the plan window, for context
 
 
@@ -87,7 +88,8 @@ def trajectory_svg(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, p
         return None if v is None or pd.isna(v) else float(v)
 
     judged = [value(p, column) for p in months]
-    planned = [value(p, "trajectory") for p in months]
+    planned = [trajectory_value(kpi.plan, p) if kpi.plan else None for p in months]  # the whole plan, not
+    # only the months with data
     target = kpi.plan.target if kpi.plan else None
     known = [v for v in [*judged, *planned, target.value if target else None] if v is not None]
     top = 100.0 if kpi.unit == "percent" else _nice_top(max(known, default=1.0) * 1.08)
