@@ -187,3 +187,24 @@ def test_the_pdf_reads_back_cover_table_suppression_and_one_page_per_kpi(db, cat
     assert kind == ["summary"] * (1 + summary) + ["kpi"] * len(plan) + ["appendix"] * appendix
     assert 1 <= summary <= 4 and 1 <= appendix <= 6
     assert f"Page {len(pages)} of {len(pages)}" in pages[-1] and "Page 1 of" in pages[0]
+
+
+@pytest.mark.slow
+def test_the_overview_offers_the_board_pack(app_db):
+    from tests.support.app import run_app
+
+    at = run_app({"period": PERIOD})
+    pack = [b for b in at.get("download_button") if b.proto.label == "Download board pack (PDF)"]
+    assert len(pack) == 1 and not pack[0].proto.disabled
+
+
+@pytest.mark.browser
+def test_the_pages_pack_is_a_pdf_of_the_figures_the_role_sees(app_db):
+    from pypdf import PdfReader
+
+    from pages import _data as data
+
+    pdf_bytes = data.board_pack(AREA, "monitor", PERIOD)
+    assert pdf_bytes.startswith(b"%PDF")
+    text = " ".join(p.extract_text() for p in PdfReader(__import__("io").BytesIO(pdf_bytes)).pages)
+    assert "role: monitor" in text and "46.2%" not in text

@@ -2,9 +2,9 @@
 the series itself, so the pack needs no chart renderer (kaleido) and no network.
 
 The chart spans the plan window (from six months before it, to the target month if later): the judged figure
-(solid), the plan's trajectory from its baseline to its target (dashed), the target (dotted, with a star at its month), status markers by shape,
-the plan window shaded and the pack's month marked. Suppressed or missing months are gaps. Its legend is the
-caller's HTML (real text beside the picture).
+(solid), the plan's trajectory from its baseline to its target (dashed), the target (dotted, with a star at its
+month), status markers by shape, the plan window shaded and the pack's month marked. Suppressed or missing
+months are gaps. Its legend is the caller's HTML (real text beside the picture).
 """
 
 from __future__ import annotations
