@@ -92,7 +92,9 @@ def trajectory_svg(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, p
     # only the months with data
     target = kpi.plan.target if kpi.plan else None
     known = [v for v in [*judged, *planned, target.value if target else None] if v is not None]
-    top = 100.0 if kpi.unit == "percent" else _nice_top(max(known, default=1.0) * 1.08)
+    highest = max(known, default=1.0) * 1.08
+    top = 100.0 if kpi.unit == "percent" and highest > 50 else min(_nice_top(highest), 100.0) \
+        if kpi.unit == "percent" else _nice_top(highest)  # a small percentage is not squashed against 0–100
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(months) - 1, 1)
 
