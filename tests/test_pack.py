@@ -5,9 +5,11 @@ The HTML is checked without a browser; the PDF (Chromium) is read back with pypd
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from etl.load import load_paths
@@ -114,7 +116,7 @@ def test_the_chart_spans_the_plan_window_with_the_target(db, catalogue):
     kpi = catalogue.get(KPI)
     months = chart_months(kpi, catalogue.plan_window)
     assert months[0] == "2022-08" and months[-1] == max(catalogue.plan_window.end, kpi.plan.target.period)
-    svg = trajectory_svg(__import__("pandas").DataFrame(columns=["period", "value", "rolling_12m", "status"]),
+    svg = trajectory_svg(pd.DataFrame(columns=["period", "value", "rolling_12m", "status"]),
                          kpi, catalogue.plan_window, PERIOD)
     assert svg.startswith("<svg") and "APP monitoring window" in svg and "★" in svg
     assert "Jan 2024" in svg  # the target month is labelled, not cut off
@@ -206,5 +208,5 @@ def test_the_pages_pack_is_a_pdf_of_the_figures_the_role_sees(app_db):
 
     pdf_bytes = data.board_pack(AREA, "monitor", PERIOD)
     assert pdf_bytes.startswith(b"%PDF")
-    text = " ".join(p.extract_text() for p in PdfReader(__import__("io").BytesIO(pdf_bytes)).pages)
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_bytes)).pages)
     assert "role: monitor" in text and "46.2%" not in text

@@ -9,6 +9,8 @@ months are gaps. Its legend is the caller's HTML (real text beside the picture).
 
 from __future__ import annotations
 
+from html import escape
+
 import pandas as pd
 
 from etl.months import add, count, label
@@ -21,7 +23,7 @@ from kpi.views.charts import (
     FONT,
     ORANGE,
     PLAN_WINDOW_FILL,
-    TURQUOISE,
+    STATUS_MARKERS,
     axis_title,
     format_number,
 )
@@ -71,10 +73,6 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
             f'L{x + 4.5:.1f},{y - 4.5:.1f}" stroke="{colour}" stroke-width="2.5"/>')
 
 
-STATUS_SHAPES = {"on_track": ("circle", TURQUOISE), "within_tolerance": ("diamond", ORANGE),
-                 "off_track": ("x", DARK_PINK)}
-
-
 def trajectory_svg(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, period: str) -> str:
     """The chart as an ``<svg>`` element (``rows``: the KPI's series as the reader's role sees it)."""
     months = chart_months(kpi, window)
@@ -102,7 +100,8 @@ def trajectory_svg(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, p
         return None if v is None else (LEFT + i * step, TOP + plot_h * (1 - min(max(v / top, 0), 1)))
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" '
-             f'font-family="{FONT}" font-size="11">']
+             f'font-family="{FONT}" font-size="11">',
+             f"<title>{escape(kpi.short_name)}: the judged figure against the plan's trajectory and target</title>"]
     ws, we = months.index(window.start), months.index(window.end)
     parts.append(f'<rect x="{LEFT + (ws - 0.5) * step:.1f}" y="{TOP}" width="{(we - ws + 1) * step:.1f}" '
                  f'height="{plot_h}" fill="{PLAN_WINDOW_FILL}"/>')
@@ -144,8 +143,9 @@ def trajectory_svg(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, p
     for i, p in enumerate(months):
         status = by_month.at[p, "status"] if p in by_month.index and "status" in by_month.columns else None
         point = xy(i, judged[i])
-        if isinstance(status, str) and status in STATUS_SHAPES and point is not None:
-            parts.append(_marker(*STATUS_SHAPES[status][:1], *point, STATUS_SHAPES[status][1]))
+        if isinstance(status, str) and status in STATUS_MARKERS and point is not None:
+            shape, colour = STATUS_MARKERS[status]  # the same shapes as the dashboard's trajectory chart
+            parts.append(_marker(shape, *point, colour))
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
                  f'stroke="{DARK_GREY}"/>')
     parts.append("</svg>")
