@@ -36,10 +36,10 @@ demo: $(STAMP)
 	  $(PY) -m etl published load --dir $(PUBLISHED) --db $(DB) >/dev/null; \
 	fi
 
-run: $(STAMP) $(DB)
+run: $(STAMP) $(DB) browser
 	APP_DB=$(DB) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true --browser.gatherUsageStats false
 
-# Debian's chromium for the browser tests (installed only when missing).
+# Debian's chromium: the browser tests, and the board pack's PDF (`make run`, `python -m kpi pack`); installed only when missing.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \

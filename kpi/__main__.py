@@ -1,5 +1,5 @@
 """Command line: ``python -m kpi series | validate | schema | benchmark | reconcile | sql | nhs-waits | note | changes
-| portfolio`` (the meeting commands in kpi/cli_meeting.py, the portfolio in kpi/cli_portfolio.py). Exit 0 on
+| pack | portfolio`` (the meeting commands in kpi/cli_meeting.py, the portfolio in kpi/cli_portfolio.py). Exit 0 on
 success, 1 when validate finds problems, 2 with a one-line reason for bad input."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Command line for review meetings: ``python -m kpi note add|done|withdraw|list`` and ``python -m kpi changes``.
+"""Command line for review meetings: ``python -m kpi note add|done|withdraw|list``, ``python -m kpi changes`` and
+``python -m kpi pack`` (the board pack, HTML or PDF).
 
 Registered by kpi/__main__.py (:func:`add_commands`); the shared helpers (one-line errors, opening the database)
 are the CLI's own. Bad input exits 2 with a one-line reason, never a traceback.
@@ -161,8 +162,63 @@ def cmd_changes(args: argparse.Namespace) -> int:
     return cli.EXIT_OK
 
 
+def cmd_pack(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kpi.access import roles
+    from kpi.views import pdf
+    from kpi.views.pack import load_pack, pack_html
+
+    cli = _cli()
+    out = Path(args.out)
+    if out.suffix.lower() not in (".pdf", ".html"):
+        return cli._fail(f"--out {args.out}: name a .pdf or an .html file")
+    for month in (args.period, args.since):
+        try:
+            notes.check_period(month) if month else None
+        except notes.NoteRefused as exc:
+            return cli._fail(str(exc))
+    if args.since and args.since >= args.period:
+        return cli._fail(f"--since {args.since} must be a month before --period {args.period}")
+    if out.suffix.lower() == ".pdf":
+        try:
+            pdf.chromium()
+        except pdf.BrowserMissing as exc:
+            return cli._fail(str(exc))
+    catalogue = cli._load_catalogue(args)
+    if isinstance(catalogue, int):
+        return catalogue
+    try:
+        config = roles.load(catalogue=catalogue)
+    except roles.AccessConfigError as exc:
+        return cli._fail(str(exc))
+    con = cli._open_db(args.db)
+    if isinstance(con, int):
+        return con
+    try:
+        areas = cli._chosen_areas(con, [args.area] if args.area else None)
+    finally:
+        con.close()
+    if isinstance(areas, int):
+        return areas
+    try:
+        pack = load_pack(args.db, catalogue, config, args.period, args.role, areas[0] if areas else None,
+                         args.since, args.on)
+        html = pack_html(pack)
+        if out.suffix.lower() == ".html":
+            out.write_text(html, encoding="utf-8")
+        else:
+            pdf.html_to_pdf(html, out)
+    except duckdb.CatalogException:
+        return cli._fail(f"{args.db} holds no SEN2 tables: load data with `python -m etl load` first")
+    except (ValueError, OSError, pdf.PrintFailed) as exc:
+        return cli._fail(str(exc).splitlines()[0])
+    print(f"board pack for {args.period}, {pack.area_name}, for {args.role}: {out}")
+    return cli.EXIT_OK
+
+
 def add_commands(sub, default_db: str, iso_day) -> None:
-    """The ``note`` and ``changes`` subcommands (``iso_day``: the CLI's YYYY-MM-DD argument type)."""
+    """The ``note``, ``changes`` and ``pack`` subcommands (``iso_day``: the CLI's YYYY-MM-DD argument type)."""
     n = sub.add_parser("note", help="commentary and actions of review meetings, per KPI, month and area")
     verbs = n.add_subparsers(dest="note_command", required=True)
     a = verbs.add_parser("add", help="write a narrative (a new version if there is one) or an action")
@@ -205,3 +261,15 @@ def add_commands(sub, default_db: str, iso_day) -> None:
                    help="the meeting's day, for actions due or overdue (default: today)")
     c.add_argument("--format", choices=["csv", "json"], default="csv")
     c.set_defaults(func=cmd_changes)
+
+    k = sub.add_parser("pack", help="the board pack for a month's review meeting (A4 PDF, or HTML)")
+    k.add_argument("--db", default=default_db, help="DuckDB file; its notes sit beside it (default: %(default)s)")
+    k.add_argument("--period", required=True, metavar="YYYY-MM", help="the month the meeting discusses")
+    k.add_argument("--out", required=True, metavar="FILE", help="FILE.pdf (printed by Chromium) or FILE.html")
+    k.add_argument("--role", choices=["leadership", "monitor", "analyst"], default="leadership",
+                   help="who it is for: figures as that role sees them (default: %(default)s)")
+    k.add_argument("--since", metavar="YYYY-MM", help="the month the last meeting discussed (changes since then)")
+    k.add_argument("--area", metavar="AREA", help="ONS code, DfE LA number or name (default: the home area)")
+    k.add_argument("--on", type=iso_day, metavar="YYYY-MM-DD",
+                   help="the meeting's day, for actions overdue (default: today)")
+    k.set_defaults(func=cmd_pack)

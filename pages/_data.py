@@ -193,6 +193,26 @@ def portfolio_inputs(path: Path, role: str, areas: list[str]):
     return _portfolio_inputs(str(path), stamp(path), _defs(), _plans_key(), role, _access_key(), planned)
 
 
+def board_pack(area: str, role: str, period: str) -> bytes:
+    """The month's board pack as a PDF (kpi.views.pack, printed by Chromium): the area's figures as ``role`` sees
+    them, with its notes. Made when asked for (a download button's callable), never cached: notes change."""
+    from kpi.views.pack import load_pack, pack_html
+    from kpi.views.pdf import html_to_pdf_bytes
+
+    return html_to_pdf_bytes(pack_html(load_pack(db_path(), catalogue(), access_config(), period, role, area)))
+
+
+def pdf_printer_missing() -> str | None:
+    """Why no board pack PDF can be printed here (no Chromium: how to install it), or None."""
+    from kpi.views.pdf import BrowserMissing, chromium
+
+    try:
+        chromium()
+    except BrowserMissing as exc:
+        return str(exc)
+    return None
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _areas(db: str, at: Stamp) -> list[tuple[str, str]]:
     from kpi.engine.area import loaded_areas

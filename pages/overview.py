@@ -70,6 +70,14 @@ controls[3].download_button("Download the board summary (CSV)", table.to_csv(ind
                             key="board_download", on_click=audit.download,
                             args=("overview", f"board_summary_{period}.csv", len(table)))
 
+# The board pack (kpi/views/pack.py): an A4 PDF for the meeting, made when the button is pressed.
+pack_file, no_printer = f"board_pack_{period}.pdf", data.pdf_printer_missing()
+st.download_button("Download board pack (PDF)", lambda: data.board_pack(ctx.area, session.current_role(), period),
+                   file_name=pack_file, mime="application/pdf", icon=":material/picture_as_pdf:", key="board_pack",
+                   on_click=audit.download, args=("overview", pack_file), disabled=no_printer is not None,
+                   help=no_printer or "Cover, what is for discussion, a summary of every plan KPI, a page per KPI "
+                   "with its trajectory, commentary and actions, and the definitions: the figures you see here.")
+
 COLUMNS = [2.9, 1.3, 1.25, 1.75, 1.6, 1.6]
 
 
