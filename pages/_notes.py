@@ -16,7 +16,7 @@ from pages import _data as data
 from pages import _html as html
 from pages import _session as session
 
-FLASH_KEY = "_notes_flash"  # the confirmation to show after the rerun that follows a write
+FLASH_KEY = "_notes_flash"  # (panel key, message, written?) of the last write, for its panel to show
 NARRATIVE, ACTION, OPEN, DONE = "narrative", "action", "open", "done"  # kpi/notes.py's kinds and statuses
 
 
@@ -42,41 +42,56 @@ def _action_line(r, today: date) -> str:
             f"{format_date(due) if due else '–'}, {state}; {format_period(r.period)})</span>")
 
 
-def _after_write(problem: str | None, key: str, done: str) -> None:
-    """Show the refusal in place; after a write, rerun so the page shows it, with a confirmation by its panel."""
-    if problem:
-        st.error(f"Not saved: {problem}.", icon=":material/block:")
-        return
-    st.session_state[FLASH_KEY] = (key, done)
-    st.rerun()
+def _outcome(key: str, problem: str | None, done: str) -> None:
+    """Keep what a write came to for its panel to show: the refusal's reason, or a confirmation."""
+    st.session_state[FLASH_KEY] = (key, f"Not saved: {problem}." if problem else done, problem is None)
+
+
+def _save_narrative(key: str, common: dict) -> None:
+    text = st.session_state.get(f"{key}_narrative", "")
+    _outcome(key, data.write_note(NARRATIVE, text=text, **common), "Commentary saved.")
+
+
+def _add_action(key: str, common: dict) -> None:
+    state = st.session_state
+    _outcome(key, data.write_note(ACTION, text=state.get(f"{key}_action_text", ""),
+                                  owner=state.get(f"{key}_action_owner", ""), due=state.get(f"{key}_action_due"),
+                                  **common), "Action added.")
+
+
+def _mark_done(key: str, who: str, role: str, page: str) -> None:
+    note_id = st.session_state.get(f"{key}_done_id")
+    problem = (data.set_action_status(note_id, DONE, author=who, role=role, page=page) if note_id
+               else "no action chosen")
+    _outcome(key, problem, "Action marked done.")
 
 
 def _forms(kpi_id: str, period: str, area: str, page: str, key: str, narrative: str,
            open_actions: pd.DataFrame, writer: tuple[str, str]) -> None:
+    """The three forms; each writes in its submit button's callback (before the page is drawn again, so the page
+    shows the note at once, and a rerun of the page cannot lose the click)."""
     who, role = writer
     common = {"area": area, "kpi_id": kpi_id, "period": period, "author": who, "role": role, "page": page}
     with st.form(f"{key}_narrative_form", border=False):
-        text = st.text_area(f"Commentary for {format_period(period)}", value=narrative, key=f"{key}_narrative",
-                            max_chars=2000, help="Why the KPI is where it is. About the service, never a child: "
-                            "no names or identifiers.")
-        if st.form_submit_button("Save commentary", icon=":material/save:"):
-            _after_write(data.write_note(NARRATIVE, text=text, **common), key, "Commentary saved.")
-    with st.form(f"{key}_action_form", border=False, clear_on_submit=False):
+        st.text_area(f"Commentary for {format_period(period)}", value=narrative, key=f"{key}_narrative",
+                     max_chars=2000, help="Why the KPI is where it is. About the service, never a child: no names "
+                     "or identifiers.")
+        st.form_submit_button("Save commentary", icon=":material/save:", on_click=_save_narrative,
+                              args=(key, common))
+    with st.form(f"{key}_action_form", border=False):
         st.markdown('<p class="kpi-label">New action</p>', unsafe_allow_html=True)
-        text = st.text_input("Action", key=f"{key}_action_text", max_chars=2000)
+        st.text_input("Action", key=f"{key}_action_text", max_chars=2000)
         cols = st.columns(2)
-        owner = cols[0].text_input("Owner", key=f"{key}_action_owner", max_chars=200)
-        due = cols[1].date_input("Due", value=date.today() + timedelta(days=28), key=f"{key}_action_due",
-                                 format="DD/MM/YYYY")
-        if st.form_submit_button("Add action", icon=":material/add_task:"):
-            _after_write(data.write_note(ACTION, text=text, owner=owner, due=due, **common), key, "Action added.")
+        cols[0].text_input("Owner", key=f"{key}_action_owner", max_chars=200)
+        cols[1].date_input("Due", value=date.today() + timedelta(days=28), key=f"{key}_action_due",
+                           format="DD/MM/YYYY")
+        st.form_submit_button("Add action", icon=":material/add_task:", on_click=_add_action, args=(key, common))
     if len(open_actions):
         with st.form(f"{key}_done_form", border=False):
             labels = dict(zip(open_actions["note_id"], open_actions["text"], strict=True))
-            chosen = st.selectbox("Open action", list(labels), format_func=labels.get, key=f"{key}_done_id")
-            if st.form_submit_button("Mark done", icon=":material/task_alt:"):
-                _after_write(data.set_action_status(chosen, DONE, author=who, role=role, page=page),
-                             key, "Action marked done.")
+            st.selectbox("Open action", list(labels), format_func=labels.get, key=f"{key}_done_id")
+            st.form_submit_button("Mark done", icon=":material/task_alt:", on_click=_mark_done,
+                                  args=(key, who, role, page))
 
 
 def notes_panel(notes: pd.DataFrame, kpi_id: str, period: str, area: str, page: str, key: str) -> None:
@@ -84,7 +99,8 @@ def notes_panel(notes: pd.DataFrame, kpi_id: str, period: str, area: str, page: 
     for a role that writes notes. ``notes``: the area's current notes (pages/_data.py meeting_notes)."""
     flash = st.session_state.get(FLASH_KEY)
     if flash and flash[0] == key:
-        st.success(st.session_state.pop(FLASH_KEY)[1], icon=":material/check_circle:")
+        _, message, ok = st.session_state.pop(FLASH_KEY)
+        (st.success if ok else st.error)(message, icon=":material/check_circle:" if ok else ":material/block:")
     mine = notes[notes["kpi_id"] == kpi_id]
     said = mine[(mine["kind"] == NARRATIVE) & (mine["period"] == period)]
     actions = mine[(mine["kind"] == ACTION) & ((mine["period"] == period)
