@@ -114,14 +114,14 @@ def test_since_the_last_meeting_block_and_the_previous_status_on_cards_and_rows(
     text = text_of(at)
     assert "Since the last meeting" in [s.value for s in at.subheader]
     # annual reviews overdue: 70 presented in February (off track), 30 in March on today's data (on track)
-    assert "improved (Annual reviews overdue" in text or "KPI improved (" in text
+    short = definitions.load().get("ar_overdue").short_name
+    assert f"1 KPI improved ({short})" in text
     assert "Revised since presented: 1 figure" in text
     assert "Actions due: 1, of which 1 overdue." in text
     assert "At the last meeting (February 2024): ✖ Off track" in text
     at.segmented_control(key="board_view").set_value("Table").run()
     table = at.dataframe[-1].value
     assert "Status at last meeting" in table.columns
-    short = definitions.load().get("ar_overdue").short_name
     row = table.set_index("KPI").loc[short]
     assert row["Status at last meeting"] == "✖ Off track" and row["Status"] == "✔ On track"
     # another meeting month from the link
@@ -134,11 +134,12 @@ def test_the_overview_puts_exceptions_first_and_the_tiles_filter_it(app_db):
     at = run_app({"period": "2023-07"})
     assert at.selectbox(key="board_sort").value == "exceptions"
     at.segmented_control(key="board_view").set_value("Table").run()
-    statuses = list(at.dataframe[-1].value["Status"])
+    shown = at.dataframe[-1].value
     codes = {"✖ Off track": "off_track", "◐ Within tolerance": "within_tolerance", "– No data": "no_data",
              "≈ Too few to judge": "too_few", "✔ On track": "on_track"}
-    ranks = [exception_rank(codes.get(s), None, True) for s in statuses]
-    assert ranks == sorted(ranks) and len(set(statuses)) > 1  # no data before on track
+    ranks = [exception_rank(codes.get(s), "concern_high" if "concern" in v.lower() else None, True)
+             for s, v in zip(shown["Status"], shown["Variation"], strict=True)]
+    assert ranks == sorted(ranks) and len(set(ranks)) > 2  # a concern, then no data, then on track
     only = run_app({"period": "2023-07", "status": "on_track"})
     only.segmented_control(key="board_view").set_value("Table").run()
     assert set(only.dataframe[-1].value["Status"]) == {"✔ On track"}
