@@ -94,9 +94,11 @@ def _forms(kpi_id: str, period: str, area: str, page: str, key: str, narrative: 
                                   args=(key, who, role, page))
 
 
-def notes_panel(notes: pd.DataFrame, kpi_id: str, period: str, area: str, page: str, key: str) -> None:
+def notes_panel(notes: pd.DataFrame, kpi_id: str, period: str, area: str, page: str, key: str,
+                forms_collapsed: bool = False) -> None:
     """The month's commentary and the KPI's actions (this month's, and earlier months' still open), then the forms
-    for a role that writes notes. ``notes``: the area's current notes (pages/_data.py meeting_notes)."""
+    for a role that writes notes (in an expander of their own when ``forms_collapsed``: not inside another one).
+    ``notes``: the area's current notes (pages/_data.py meeting_notes)."""
     flash = st.session_state.get(FLASH_KEY)
     if flash and flash[0] == key:
         _, message, ok = st.session_state.pop(FLASH_KEY)
@@ -118,8 +120,13 @@ def notes_panel(notes: pd.DataFrame, kpi_id: str, period: str, area: str, page: 
     if writer is None:
         st.caption("Leadership and analysts write the commentary and actions; this role reads them.")
         return
-    _forms(kpi_id, period, area, page, key, said.iloc[-1].text if len(said) else "",
-           actions[actions["status"] == OPEN], writer)
+    args = (kpi_id, period, area, page, key, said.iloc[-1].text if len(said) else "",
+            actions[actions["status"] == OPEN], writer)
+    if forms_collapsed:
+        with st.expander("Write the commentary, add an action or mark one done", icon=":material/edit:"):
+            _forms(*args)
+    else:
+        _forms(*args)
 
 
 def notes_label(notes: pd.DataFrame, kpi_id: str, period: str) -> str:

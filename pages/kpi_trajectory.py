@@ -151,7 +151,8 @@ controls[2].download_button("Download the monthly figures (CSV)", table_csv(tabl
                             args=("kpi_trajectory", f"{kpi.id}_monthly.csv", len(table)))
 
 st.subheader(f"Commentary and actions: {format_period(period)}", anchor=False, divider="gray")
-notes_ui.notes_panel(data.meeting_notes(ctx.area, kpi_id), kpi_id, period, ctx.area, "kpi_trajectory", key="notes")
+notes_ui.notes_panel(data.meeting_notes(ctx.area, kpi_id), kpi_id, period, ctx.area, "kpi_trajectory", key="notes",
+                     forms_collapsed=True)
 
 st.subheader("Statistical process control", anchor=False, divider="gray")
 spc_periods, spc = spc_for(rows, kpi, period)

@@ -72,7 +72,8 @@ unplanned = [k.id for k in cat.kpis if k.plan is None]
 show_all = controls[2].toggle(f"Add {len(unplanned)} KPIs without a plan", key="board_all",
                               disabled=not unplanned, help="KPIs tracked for context, with no trajectory or target "
                               "in the APP (for example waiting lists by service).")
-ordered = meeting.filtered(meeting.order_board(card if show_all else card[~card["kpi_id"].isin(unplanned)],
+everything = show_all or only == "not_in_plan"  # the "Not in plan" tile shows the KPIs without a plan too
+ordered = meeting.filtered(meeting.order_board(card if everything else card[~card["kpi_id"].isin(unplanned)],
                                                sort_key), only)
 table = board_table(ordered, cat)
 if since:  # the status each row had at the last meeting, beside today's
