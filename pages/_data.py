@@ -343,3 +343,65 @@ def sql_tables() -> pd.DataFrame:
 def run_sql(sql: str) -> sql_sandbox.SqlResult:
     """One query in the SQL console's sandbox (raises sql_sandbox.SqlRefused when it is refused)."""
     return sql_sandbox.run_query(db_path(), sql)
+
+
+# --- meeting notes and what changed since the last meeting (kpi/notes.py: their own file beside the database) -----
+
+def can_write_notes(role: str) -> bool:
+    """Whether ``role`` writes meeting notes (access.yaml ``write_notes``: leadership and analysts); others read."""
+    return roles.can_write_notes(role, access_config().roles)
+
+
+def meeting_notes(area: str, kpi_id: str | None = None, period: str | None = None) -> pd.DataFrame:
+    """The current version of the notes of an area (a KPI and month, each optional); never cached: a write shows
+    on the next run."""
+    from kpi import notes
+
+    return notes.list_notes(db_path(), kpi_id, period, area)
+
+
+def write_note(kind: str, *, area: str, kpi_id: str, period: str, text: str, author: str, role: str, page: str,
+               owner: str | None = None, due: date | None = None) -> str | None:
+    """Write a narrative (its next version) or a new action; audited by kpi/notes.py. None when written, else the
+    one-line reason it was refused or could not be written."""
+    from kpi import notes
+
+    try:
+        if kind == notes.NARRATIVE:
+            notes.add_narrative(db_path(), area_code=area, kpi_id=kpi_id, period=period, text=text, author=author,
+                                role=role, config=access_config().roles, page=page)
+        else:
+            if not (owner or "").strip() or due is None:
+                return "an action needs an owner and a due date"
+            notes.add_action(db_path(), area_code=area, kpi_id=kpi_id, period=period, text=text, owner=owner,
+                             due=due, author=author, role=role, config=access_config().roles, page=page)
+    except notes.NoteRefused as exc:
+        return str(exc)
+    except (OSError, duckdb.Error) as exc:
+        return f"the note could not be written: {str(exc).splitlines()[0]}"
+    return None
+
+
+def set_action_status(note_id: str, status: str, *, author: str, role: str, page: str) -> str | None:
+    """Mark an action done (or open again); None when written, else the one-line reason."""
+    from kpi import notes
+
+    try:
+        notes.update_action(db_path(), note_id, author=author, role=role, status=status,
+                            config=access_config().roles, page=page)
+    except notes.NoteRefused as exc:
+        return str(exc)
+    except (OSError, duckdb.Error) as exc:
+        return f"the action could not be updated: {str(exc).splitlines()[0]}"
+    return None
+
+
+def since_last_meeting(now: pd.DataFrame, area: str, role: str, period: str, since: str,
+                       on: date | None = None) -> pd.DataFrame:
+    """kpi.views.changes.changes for ``period`` (``now``: the series this run shows) against the meeting of
+    ``since`` as it stood then (the role's series with only the extracts dated on or before the last day of that
+    month), with the area's open actions from the notes file."""
+    from kpi.views.changes import changes, meeting_as_of
+
+    then = series(db_path(), area, role, meeting_as_of(since).isoformat())
+    return changes(now, then, catalogue(), period, since, meeting_notes(area), on)

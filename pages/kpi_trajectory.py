@@ -33,6 +33,7 @@ from pages import _audit as audit
 from pages import _auth as auth
 from pages import _data as data
 from pages import _html as html
+from pages import _notes as notes_ui
 from pages import _session as session
 from pages import _style as style
 from pages import _url as url
@@ -148,6 +149,10 @@ else:
 controls[2].download_button("Download the monthly figures (CSV)", table_csv(table), file_name=f"{kpi.id}_monthly.csv",
                             mime="text/csv", icon=":material/download:", key="download", on_click=audit.download,
                             args=("kpi_trajectory", f"{kpi.id}_monthly.csv", len(table)))
+
+st.subheader(f"Commentary and actions: {format_period(period)}", anchor=False, divider="gray")
+notes_ui.notes_panel(data.meeting_notes(ctx.area, kpi_id), kpi_id, period, ctx.area, "kpi_trajectory", key="notes",
+                     forms_collapsed=True)
 
 st.subheader("Statistical process control", anchor=False, divider="gray")
 spc_periods, spc = spc_for(rows, kpi, period)

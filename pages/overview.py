@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi.engine.trajectory import month_index, period_of
-from kpi.views.board import SORT_KEYS, board_table, sort_board
+from kpi.views.board import board_table
 from kpi.views.charts import (
     NOT_JUDGED,
     STATUS_ORDER,
@@ -24,10 +24,13 @@ from kpi.views.charts import (
     status_text,
 )
 from kpi.views.icons import assurance_svg, variation_svg
+from kpi.views.meeting import previous_status_text, previous_statuses
 from pages import _audit as audit
 from pages import _auth as auth
 from pages import _data as data
 from pages import _html as html
+from pages import _meeting as meeting
+from pages import _notes as notes_ui
 from pages import _session as session
 from pages import _style as style
 
@@ -44,6 +47,11 @@ st.markdown(f"**{status_summary(shown, period)}**. Each KPI is judged on the fig
             "baseline and target are on: the 12 months to the month for rates whose plan cites a calendar-year "
             "figure, the month itself for month-end counts, against the plan's trajectory for that month.")
 
+# --- for the meeting: what changed since the last one (pages/_meeting.py) ---
+since, changed = meeting.since_last_meeting_block()
+was = previous_statuses(changed)
+meeting_notes = data.meeting_notes(ctx.area)
+
 counts = status_counts(shown)
 tiles = [s for s in [*STATUS_ORDER, *NOT_JUDGED] if s not in ("no_data", "too_few", *NOT_JUDGED) or counts[s]]
 tiles += ["suppressed"] if counts["suppressed"] else []
@@ -52,19 +60,25 @@ for col, code in zip(st.columns(len(tiles)), tiles, strict=True):
     label = status_text(None if code == "not_in_plan" else code)
     col.markdown(f'<div class="kpi-tile {code}"><div class="count">{counts[code]}</div>'
                  f'<div class="what">{html.esc(label)}</div></div>', unsafe_allow_html=True)
+only = meeting.tile_filter(tiles, counts)
 
 st.write("")
 controls = st.columns([0.9, 1.4, 1.8, 1.9], vertical_alignment="bottom")
 view = controls[0].segmented_control("Show as", ["Cards", "Table"], default="Cards", key="board_view",
                                      required=True)
-sort_key = controls[1].selectbox("Order", list(SORT_KEYS), format_func=SORT_KEYS.get, key="board_sort",
+sort_key = controls[1].selectbox("Order", list(meeting.ORDERS), format_func=meeting.ORDERS.get, key="board_sort",
                                  help="Put what the meeting should discuss first at the top.")
 unplanned = [k.id for k in cat.kpis if k.plan is None]
 show_all = controls[2].toggle(f"Add {len(unplanned)} KPIs without a plan", key="board_all",
                               disabled=not unplanned, help="KPIs tracked for context, with no trajectory or target "
                               "in the APP (for example waiting lists by service).")
-ordered = sort_board(card if show_all else card[~card["kpi_id"].isin(unplanned)], cat, sort_key)
+everything = show_all or only == "not_in_plan"  # the "Not in plan" tile shows the KPIs without a plan too
+ordered = meeting.filtered(meeting.order_board(card if everything else card[~card["kpi_id"].isin(unplanned)],
+                                               sort_key), only)
 table = board_table(ordered, cat)
+if since:  # the status each row had at the last meeting, beside today's
+    table.insert(table.columns.get_loc("Status") + 1, "Status at last meeting",
+                 [status_text(was.get(k)) if was.get(k) else "–" for k in ordered["kpi_id"]])
 controls[3].download_button("Download the board summary (CSV)", table.to_csv(index=False).encode("utf-8"),
                             file_name=f"board_summary_{period}.csv", mime="text/csv", icon=":material/download:",
                             key="board_download", on_click=audit.download,
@@ -115,8 +129,8 @@ def kpi_card(r, show_area: bool) -> None:
                               "planned for the month" if pd.notna(r.trajectory) else "no plan this month",
                               size="mid"), unsafe_allow_html=True)
         judged = r.status if isinstance(r.status, str) else r.unjudged
-        c[3].markdown('<p class="kpi-label">Status</p>' + html.status_badge(judged, status_text(judged)),
-                      unsafe_allow_html=True)
+        c[3].markdown('<p class="kpi-label">Status</p>' + html.status_badge(judged, status_text(judged))
+                      + previous_status_html(r.kpi_id), unsafe_allow_html=True)
         c[4].markdown(html.cell("Since last month", format_change(r.change, unit, d, r.polarity),
                               f"from {format_value(r.value - r.change, unit, d)} in {previous}"
                               if pd.notna(r.change) else None, size="small"), unsafe_allow_html=True)
@@ -138,6 +152,34 @@ def kpi_card(r, show_area: bool) -> None:
         s[2].markdown(html.cell("Forecast for the target month", r.forecast_label, r.forecast_note, size="small"),
                       unsafe_allow_html=True)
         s[3].markdown(f'<p class="kpi-sentence">{html.esc(r.sentence)}</p>', unsafe_allow_html=True)
+        card_notes(r.kpi_id)
+
+
+# --- for the meeting: the status at the last meeting and the commentary on each card ---
+
+def previous_status_html(kpi_id: str) -> str:
+    """The KPI's status at the last meeting, under today's (nothing without a last meeting or a plan)."""
+    if not since or kpi_id not in was:
+        return ""
+    return f'<p class="kpi-note">{html.esc(previous_status_text(was[kpi_id], since))}</p>'
+
+
+def card_notes(kpi_id: str) -> None:
+    """The month's commentary and the KPI's actions, collapsed under the card (forms for the writers)."""
+    with st.expander(notes_ui.notes_label(meeting_notes, kpi_id, period), icon=":material/edit_note:"):
+        notes_ui.notes_panel(meeting_notes, kpi_id, period, ctx.area, "overview", key=f"notes_{kpi_id}")
+
+
+def played_down_last(rows) -> None:
+    """The cards in order; the KPIs without a plan (shown only when asked for) after the rest, under their own
+    heading (each card's notes are an expander already, and expanders do not nest)."""
+    for r in rows[~rows["kpi_id"].isin(unplanned)].itertuples():
+        kpi_card(r, show_area=True)
+    context_only = rows[rows["kpi_id"].isin(unplanned)]
+    if len(context_only):
+        st.subheader(f"Tracked for context, without a plan ({len(context_only)})", anchor=False, divider="gray")
+        for r in context_only.itertuples():
+            kpi_card(r, show_area=True)
 
 
 if view == "Table":
@@ -150,6 +192,8 @@ if view == "Table":
 elif sort_key == "plan":
     for area in cat.app_areas:
         rows = ordered[ordered["app_area"] == area.name]
+        if rows.empty and only:  # the status tile chosen has no KPI in this APP area
+            continue
         st.subheader(area.name, anchor=False, divider="gray")
         hidden = int(card.loc[card["app_area"] == area.name, "kpi_id"].isin(unplanned).sum()) if not show_all else 0
         if rows.empty:
@@ -160,9 +204,9 @@ elif sort_key == "plan":
         for r in rows.itertuples():
             kpi_card(r, show_area=False)
 else:
-    st.subheader(f"All KPIs by {SORT_KEYS[sort_key].lower()}", anchor=False, divider="gray")
-    for r in ordered.itertuples():
-        kpi_card(r, show_area=True)
+    st.subheader(f"All KPIs: {meeting.ORDERS[sort_key][0].lower()}{meeting.ORDERS[sort_key][1:]}", anchor=False,
+                 divider="gray")
+    played_down_last(ordered)
 
 st.caption("Status compares the month's value with the plan's trajectory for that month: ✔ On track (as good as "
            "planned or better), ◐ Within tolerance (worse than planned by no more than the KPI's tolerance), "

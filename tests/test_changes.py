@@ -8,38 +8,22 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from etl.load import load_paths
 from kpi import notes
 from kpi.__main__ import main as kpi_main
 from kpi.engine.series import open_readonly
 from kpi.views.changes import changes, meeting_as_of, since_last_meeting, status_change
-from tests.support.blade import Blade, blade_date
+from tests.support.meetings import PSEUDONYM_KEY, load_two_meetings
 
 AREA = "E06000056"  # Blade's LA 823, Central Bedfordshire
-
-
-def _extract(as_at: str, reviewed_late: int) -> Blade:
-    """70 plans started in June 2022, each last reviewed in January 2023, so all 70 are overdue from January 2024;
-    ``reviewed_late`` of them show a review held on 20 January 2024 (entered after the February extract)."""
-    b = Blade()
-    b.rows["sen2"][0]["referencedate"] = blade_date(as_at)
-    for i in range(70):
-        r = b.issued_plan("2022-01-10", "2022-06-15")
-        b.review(r, "2024-01-20" if i < reviewed_late else "2023-01-10")
-    return b
 
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
     """February's extract (as at 29 February 2024: 70 overdue reviews) and March's (as at 31 March: 40 of them
     were reviewed in January after all, so 30 overdue in January, February and March), loaded once."""
-    folder = tmp_path_factory.mktemp("two_meetings")
-    db = folder / "app.duckdb"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("APP_PSEUDONYM_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-        for n, b in enumerate([_extract("2024-02-29", 0), _extract("2024-03-31", 40)]):
-            assert load_paths([b.write(folder / f"x{n}")], db).exit_code == 0
-    return db
+        mp.setenv("APP_PSEUDONYM_KEY", PSEUDONYM_KEY)
+        return load_two_meetings(tmp_path_factory.mktemp("two_meetings"))
 
 
 @pytest.fixture
