@@ -193,13 +193,15 @@ def portfolio_inputs(path: Path, role: str, areas: list[str]):
     return _portfolio_inputs(str(path), stamp(path), _defs(), _plans_key(), role, _access_key(), planned)
 
 
-def board_pack(area: str, role: str, period: str) -> bytes:
+def board_pack(area: str, role: str, period: str, since: str | None = None) -> bytes:
     """The month's board pack as a PDF (kpi.views.pack, printed by Chromium): the area's figures as ``role`` sees
-    them, with its notes. Made when asked for (a download button's callable), never cached: notes change."""
+    them, with its notes and, with ``since``, the changes since that meeting. Made when asked for (a download
+    button's callable), never cached: notes change."""
     from kpi.views.pack import load_pack, pack_html
     from kpi.views.pdf import html_to_pdf_bytes
 
-    return html_to_pdf_bytes(pack_html(load_pack(db_path(), catalogue(), access_config(), period, role, area)))
+    return html_to_pdf_bytes(pack_html(load_pack(db_path(), catalogue(), access_config(), period, role, area,
+                                                 since)))
 
 
 def pdf_printer_missing() -> str | None:

@@ -86,8 +86,9 @@ controls[3].download_button("Download the board summary (CSV)", table.to_csv(ind
 
 # The board pack (kpi/views/pack.py): an A4 PDF for the meeting, made when the button is pressed.
 pack_file, no_printer = f"board_pack_{period}.pdf", data.pdf_printer_missing()
-st.download_button("Download board pack (PDF)", lambda: data.board_pack(ctx.area, session.current_role(), period),
-                   file_name=pack_file, mime="application/pdf", icon=":material/picture_as_pdf:", key="board_pack",
+st.download_button("Download board pack (PDF)",
+                   lambda: data.board_pack(ctx.area, session.current_role(), period, since), file_name=pack_file,
+                   mime="application/pdf", icon=":material/picture_as_pdf:", key="board_pack",
                    on_click=audit.download, args=("overview", pack_file), disabled=no_printer is not None,
                    help=no_printer or "Cover, what is for discussion, a summary of every plan KPI, a page per KPI "
                    "with its trajectory, commentary and actions, and the definitions: the figures you see here.")
