@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import duckdb
-
 from etl import sources as src
 from etl.formats import OTHER_LAYOUTS
 from etl.formats import sen2_human as human
@@ -27,14 +25,6 @@ ALL_BY_NAME = {m.name: m for m in ALL_MODULES}
 def normalise_header(name: str) -> str:
     """Header matching ignores case, spaces and punctuation (and a UTF-8 BOM)."""
     return "".join(ch for ch in name.lower() if ch.isalnum())
-
-
-def read_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    rows = con.execute(
-        "SELECT column_name FROM (DESCRIBE SELECT * FROM read_csv(?, all_varchar=true, header=true))",
-        [str(path)],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def field_names(module: Module, f: Field) -> list[str]:
@@ -184,7 +174,7 @@ def plan_file(path: Path) -> tuple[list[PlanItem], list[Problem], list[Problem]]
         warnings = [Problem(s.name, None, None, "sheet ignored: its headings match no known layout")
                     for s in unmatched]
         return items, problems, warnings
-    other = _other_layout(path)
+    other = _other_layout(path, sources[0].headers if sources and not src.is_excel(path) else None)
     if other is not None:
         return [(path, other, {})], [], []
     if source_error is not None:
@@ -198,17 +188,10 @@ def plan_file(path: Path) -> tuple[list[PlanItem], list[Problem], list[Problem]]
                         + expected_layouts() + "".join(f"; or {lay.description}" for lay in OTHER_LAYOUTS))], []
 
 
-def _other_layout(path: Path):
-    """The first registered non-SEN2 layout (published data, …) that recognises the file."""
-    headers = None
-    if not src.is_excel(path):
-        probe = duckdb.connect()
-        try:
-            headers = read_header(probe, path)
-        except duckdb.Error:
-            headers = None
-        finally:
-            probe.close()
+def _other_layout(path: Path, headers: list[str] | None):
+    """The first registered non-SEN2 layout (published data, …) that recognises the file. ``headers``: a CSV's
+    heading row as already sniffed (None for a workbook, or a file not readable as a table): the file is not read
+    again here."""
     for lay in OTHER_LAYOUTS:
         try:
             if lay.matches(path, headers):
@@ -216,4 +199,3 @@ def _other_layout(path: Path):
         except Exception:  # a layout's sniffing must not turn an unreadable file into a traceback
             continue
     return None
-

@@ -154,7 +154,7 @@ class Loader:
         indexes = indexes if indexes is not None else list(range(len(files)))
         if raw is not None:
             self._build_chk(module, mapping, columns, raw)
-        counts, flagged = self._number_rows(module)
+        counts, flagged = self._number_rows(module, files, indexes)
         derived = derived_columns(module, mapping)
         self._create_typed(module, derived)
         ctx = self._create_context(module)
@@ -179,18 +179,24 @@ class Loader:
                                       source_name=f.source.name))
         return results
 
-    def _number_rows(self, module: Module) -> tuple[dict[int, int], bool]:
+    def _number_rows(self, module: Module, files: list[BatchFile], indexes: list[int]) -> tuple[dict[int, int], bool]:
         """The view ``_chk``: ``_chk_t`` with each row's number in its file, area and load_id. Returns the rows
         read per file, and whether any row fails a field check (else that costly query is not even planned)."""
         con = self.con
+        per_file = con.execute(f"SELECT _fidx, count(*), min(_g), count(*) FILTER ({row_flag_sql(module)}) "
+                               "FROM _chk_t GROUP BY 1").fetchall()
         # Row numbers count per file: the row's place in the read less its file's first place, plus one.
-        con.execute("CREATE OR REPLACE TEMP TABLE _first AS SELECT f._fidx, f._area, f._load_id, min(c._g) AS _g0 "
-                    "FROM _files f JOIN _chk_t c ON c._fidx = f._fidx GROUP BY ALL")
-        con.execute("CREATE OR REPLACE TEMP VIEW _chk AS SELECT c._g - f._g0 + 1 AS _row, f._area, f._load_id, c.* "
-                    "FROM _chk_t c JOIN _first f ON f._fidx = c._fidx")
-        per_file = con.execute(f"SELECT _fidx, count(*), count(*) FILTER ({row_flag_sql(module)}) FROM _chk_t "
-                               "GROUP BY 1").fetchall()
-        return {fidx: n for fidx, n, _ in per_file}, any(flagged for *_, flagged in per_file)
+        if len(per_file) == 1:  # one file's rows: its first place, area and load_id are constants (no join)
+            fidx, _, g0, _ = per_file[0]
+            f = files[indexes.index(fidx)]
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _chk AS SELECT c._g - {int(g0)} + 1 AS _row, "
+                        f"{literal(f.area)} AS _area, {int(f.load_id)} AS _load_id, c.* FROM _chk_t c")
+        else:
+            con.execute("CREATE OR REPLACE TEMP TABLE _first AS SELECT f._fidx, f._area, f._load_id, "
+                        "min(c._g) AS _g0 FROM _files f JOIN _chk_t c ON c._fidx = f._fidx GROUP BY ALL")
+            con.execute("CREATE OR REPLACE TEMP VIEW _chk AS SELECT c._g - f._g0 + 1 AS _row, f._area, f._load_id, "
+                        "c.* FROM _chk_t c JOIN _first f ON f._fidx = c._fidx")
+        return {fidx: n for fidx, n, *_ in per_file}, any(flagged for *_, flagged in per_file)
 
     def _create_typed(self, module: Module, derived: dict[str, str]) -> None:
         """The view ``_typed``: each row's clean columns by target name (and ``record_key`` of a key in parts);

@@ -181,12 +181,15 @@ class WaitingListExtract:
         counts = dict(con.execute("SELECT _fidx, count(*) FROM _wl_raw GROUP BY 1").fetchall())
         problems = _validate(con, load_key_for(con), shown)
         con.execute("CREATE OR REPLACE TEMP TABLE _wl_bad AS SELECT DISTINCT _fidx, _row FROM _wl_problems")
-        con.execute("""CREATE OR REPLACE TEMP TABLE _wl_good AS
+        con.execute("""CREATE OR REPLACE TEMP VIEW _wl_good AS
                        SELECT f._area, f._load_id, t.* FROM _wl_typed t JOIN _wl_files f ON f._fidx = t._fidx
                        WHERE NOT EXISTS (SELECT 1 FROM _wl_bad b WHERE b._fidx = t._fidx AND b._row = t._row)""")
-        con.execute("""DELETE FROM referral r USING _wl_good g
-                       WHERE r.area_code = g._area AND r.patient_key = g.patient_key AND r.service = g.service
-                         AND r.referral_date = g.referral_date""")
+        # An area's first referral extract supersedes nothing: the delete (a second pass over _wl_good) is skipped.
+        if con.execute("SELECT count(*) FROM (SELECT 1 FROM referral WHERE area_code IN "
+                       "(SELECT _area FROM _wl_files) LIMIT 1)").fetchone()[0]:
+            con.execute("""DELETE FROM referral r USING _wl_good g
+                           WHERE r.area_code = g._area AND r.patient_key = g.patient_key AND r.service = g.service
+                             AND r.referral_date = g.referral_date""")
         con.execute("""INSERT INTO referral
                         SELECT _area, patient_key, service, referral_date, first_contact_date, removed_date,
                                removal_reason, age_years, locality, _load_id FROM _wl_good""")
