@@ -75,3 +75,10 @@ def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
 def limit_memory(con: duckdb.DuckDBPyConnection, limit: str = LOAD_MEMORY_LIMIT) -> None:
     """Cap DuckDB's memory for a load (it spills to its temp directory beyond it); ``RESET memory_limit`` undoes."""
     con.execute(f"SET memory_limit = {literal(limit)}")
+
+
+def checkpoint_at_commit(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the next commit write its changes straight into the database file (a checkpoint) rather than to the
+    write-ahead log first and into the file again when the connection closes: a load's data is written once.
+    Atomic either way (the commit is complete or absent); ``RESET checkpoint_threshold`` undoes."""
+    con.execute("SET checkpoint_threshold = '0B'")

@@ -134,12 +134,14 @@ def _load_areas(groups: Iterable[AreaPaths], db_path: Path, on_file: Callable[[P
             start = end
         record_as_at(con, first_load_id)
         record_reviews(con, first_load_id)
+        dbmod.checkpoint_at_commit(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
         con.execute("RESET memory_limit")
+        con.execute("RESET checkpoint_threshold")
         con.close()
     return LoadReport(run.results, warnings)
 
