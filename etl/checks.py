@@ -21,9 +21,10 @@ OVERFLOW = ("_extra IS NOT NULL", "(beyond the last heading)", "row has more cel
 
 
 def row_flag_sql(module: Module) -> str:
-    """SQL over ``_chk_t``: true when any field check fails on the row (or it has cells beyond the last heading)."""
-    flags = [f"({cond})" for i, f in enumerate(module.all_fields) for cond, _ in field_checks(f, f"_r{i}", f"_t{i}")]
-    return " OR ".join([*flags, OVERFLOW[0]])
+    """SQL over ``_chk_t``: true when a field check may fail on the row (or it has cells beyond the last heading).
+    Each check's cheaper flag stands in for it: a row flagged that fails no check yields no problem."""
+    flags = [f"({flag})" for i, f in enumerate(module.all_fields) for *_, flag in field_checks(f, f"_r{i}", f"_t{i}")]
+    return " OR ".join(dict.fromkeys([*flags, OVERFLOW[0]]))
 
 
 def field_problems_sql(module: Module, mapping: dict[str, str], columns: list[str]) -> str:
@@ -32,7 +33,7 @@ def field_problems_sql(module: Module, mapping: dict[str, str], columns: list[st
     for i, f in enumerate(module.all_fields):
         shown = shown_sql(module, mapping, columns, i, "")
         shown = f"CASE WHEN length(_r{i}) <= {src.MAX_CELL_CHARS} THEN {shown} END"  # a huge cell: not shown
-        for cond, reason in field_checks(f, f"_r{i}", f"_t{i}"):
+        for cond, reason, _ in field_checks(f, f"_r{i}", f"_t{i}"):
             problems.append(_problem_struct(cond, mapping.get(f.source, f.source), shown, reason))
     problems.append(_problem_struct(OVERFLOW[0], OVERFLOW[1], "NULL", OVERFLOW[2]))
     return ("SELECT _fidx, _row, p.column_name, p.value, p.reason FROM (SELECT _fidx, _row, "

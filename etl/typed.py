@@ -83,33 +83,33 @@ def typed_expr(f: Field, raw: str, key: bytes) -> str:
 TOO_LONG = f"value is too long (over {src.MAX_CELL_CHARS:,} characters, more than an Excel cell holds): not shown"
 
 
-def field_checks(f: Field, raw: str, typed: str) -> list[tuple[str, str]]:
-    """(condition, reason) pairs that make a row's value in this field unacceptable."""
-    checks: list[tuple[str, str]] = []
+def field_checks(f: Field, raw: str, typed: str) -> list[tuple[str, str, str]]:
+    """(condition, reason, flag) triples: what makes a row's value in this field unacceptable, why, and a condition
+    that holds whenever the first does but costs less to plan (it finds the rows worth checking in full)."""
+    checks: list[tuple[str, str, str]] = []
     if f.required:
-        checks.append((f"{raw} IS NULL", "required value is missing"))
-    checks.append((f"length({raw}) > {src.MAX_CELL_CHARS}", TOO_LONG))
+        checks.append((f"{raw} IS NULL", "required value is missing", f"{raw} IS NULL"))
+    checks.append((f"length({raw}) > {src.MAX_CELL_CHARS}", TOO_LONG, f"length({raw}) > {src.MAX_CELL_CHARS}"))
     errors = ", ".join(literal(e) for e in src.EXCEL_ERRORS)
     # Every Excel error starts with '#': the prefix test spares upper-casing the other cells.
     checks.append((f"(starts_with({raw}, '#') AND upper({raw}) IN ({errors}))",
-                   "an Excel error cell (the formula behind it failed)"))
+                   "an Excel error cell (the formula behind it failed)", f"starts_with({raw}, '#')"))
     if f.kind in ("date", "int", "flag", "number", "period") or f.source == "personbirthdate":
         what = {"date": "not a valid date", "int": "not a whole number", "flag": "not a 0/1 flag",
                 "number": "not a number", "period": "not a month written YYYY-MM"}
         reason = what.get(f.kind, "not a valid date")
-        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL AND upper({raw}) NOT IN ({errors})", reason))
+        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL AND upper({raw}) NOT IN ({errors})", reason,
+                       f"{raw} IS NOT NULL AND {typed} IS NULL"))
     if f.kind == "date" or f.source == "personbirthdate":
-        checks.append((f"{typed} > current_date", "date is in the future"))
+        checks.append((f"{typed} > current_date", "date is in the future", f"{typed} > current_date"))
     if f.kind == "period":
-        checks.append((f"{typed} > current_date", "period is in the future"))
+        checks.append((f"{typed} > current_date", "period is in the future", f"{typed} > current_date"))
     if f.kind == "code" and f.codes:
         codes = ", ".join(f"'{c}'" for c in f.codes)
-        checks.append(
-            (f"{raw} IS NOT NULL AND {typed} NOT IN ({codes})",
-             f"not a valid code (expected one of {', '.join(f.codes)})")
-        )
+        checks.append((f"{raw} IS NOT NULL AND {typed} NOT IN ({codes})",
+                       f"not a valid code (expected one of {', '.join(f.codes)})",
+                       f"{raw} IS NOT NULL AND {typed} NOT IN ({codes})"))
     return checks
-
 
 
 def derived_columns(module: Module, mapping: dict[str, str]) -> dict[str, str]:
