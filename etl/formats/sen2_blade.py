@@ -1,9 +1,11 @@
 """SEN2 COLLECT "Blade" export: one CSV per module (DfE's SEN2 guide names the fields).
 
 The layout is declared here as data: for each module, its key, its parent and every field with the
-clean column it lands in, its type, whether it is required and its code list. Identifier fields
-(names, birth date, postcode, UPN, ULN) have kind ``identifier``: they are read for validation and
-pseudonymisation and never stored.
+clean column it lands in, its type, whether it is required and its code list; and the module's own rules
+comparing fields of one row, with what they need from elsewhere (its context) and the columns derived before an
+identifier is dropped: the statements that validate a table (:mod:`etl.loader`, :mod:`etl.checks`) name no module.
+Identifier fields (names, birth date, postcode, UPN, ULN) have kind ``identifier``: they are read for validation
+and pseudonymisation and never stored.
 """
 
 from __future__ import annotations
