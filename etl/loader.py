@@ -38,7 +38,6 @@ def batch_key(source: src.Source, mapping: dict[str, str]) -> tuple | None:
     return (tuple(src._unique(source.headers)), source.header_index, source.delimiter, tuple(sorted(mapping.items())))
 
 
-
 class Loader:
     """Runs one load against an open connection inside a transaction the caller owns."""
 

@@ -79,7 +79,6 @@ def typed_expr(f: Field, raw: str, key: bytes) -> str:
     return raw
 
 
-
 TOO_LONG = f"value is too long (over {src.MAX_CELL_CHARS:,} characters, more than an Excel cell holds): not shown"
 
 
