@@ -39,7 +39,7 @@ from etl.report import FileResult, LoadRejected, LoadReport, Problem
 __all__ = ["ALL_MODULES", "AreaPaths", "Loader", "LoadRejected", "LoadReport", "detect_module", "expand_paths",
            "is_gzip_name", "is_input_file", "load_areas", "load_paths", "log_load"]
 
-AreaPlanItem = tuple[src.Source | Path, object, dict[str, str], str | None]  # … and the area (ONS code) it is for
+AreaPlanItem = tuple[src.Source | Path, object, dict[str, str], str | None]  # a PlanItem and its area (ONS code)
 
 
 def _order(item: AreaPlanItem) -> tuple[bool, int, str, str]:
