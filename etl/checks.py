@@ -15,7 +15,8 @@ from __future__ import annotations
 from etl import identifiers as ids
 from etl import sources as src
 from etl.formats.sen2_blade import MODULE_BY_NAME, Module
-from etl.typed import field_checks, first_sensitive, is_free_text, literal, person_level
+from etl.sql_text import literal
+from etl.typed import field_checks, first_sensitive, is_free_text, person_level
 
 OVERFLOW = ("_extra IS NOT NULL", "(beyond the last heading)", "row has more cells than the header has columns")
 

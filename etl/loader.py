@@ -18,7 +18,8 @@ from etl import sources as src
 from etl.checks import duplicate_key_sql, field_problems_sql, parent_sql, row_flag_sql, row_json_sql, row_rules_sql
 from etl.formats.sen2_blade import MODULE_BY_NAME, Module
 from etl.report import FileResult, Problem
-from etl.typed import derived_columns, ident, is_free_text, literal, raw_text, typed_expr
+from etl.sql_text import literal
+from etl.typed import derived_columns, ident, is_free_text, raw_text, typed_expr
 
 
 @dataclass

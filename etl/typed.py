@@ -12,16 +12,12 @@ from etl import sources as src
 from etl.detect import DERIVED, DERIVED_KEYS
 from etl.formats.sen2_blade import MODULES, Field, Module, date_sql
 from etl.pseudonymise import hmac_sql
+from etl.sql_text import literal
 
 
 def ident(name: str) -> str:
     """A SQL identifier (a column name as written in the file)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def raw_text(f: Field, mapping: dict[str, str]) -> str:
