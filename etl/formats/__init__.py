@@ -1,10 +1,11 @@
 """Source layouts. SEN2 Blade modules are declared in ``sen2_blade``; every other layout registers here.
 
 A layout other than Blade is an object with ``name`` (module name for load_log), ``layout`` (layout name),
-``description`` (for the 'unknown layout' message), ``matches(path, headers) -> bool`` (``headers`` is None
-when DuckDB could not sniff the file) and ``load(con, path, load_id) -> etl.report.FileResult`` (with
-``per_area = True``: ``load(con, path, load_id, area)``, a case extract of one local area), which inserts inside
-the caller's transaction and reports problems rather than raising for bad rows.
+``description`` (for the 'unknown layout' message), ``matches(path, headers) -> bool`` (``headers``: a CSV's
+heading row as the loader sniffed it, None for a workbook or a file it could not read as a table) and
+``load(con, path, load_id) -> etl.report.FileResult`` (with ``per_area = True``: ``load(con, path, load_id,
+area)``, a case extract of one local area), which inserts inside the caller's transaction and reports problems
+rather than raising for bad rows.
 
 The first layout whose ``matches`` is true takes the file, so the more specific come first.
 """

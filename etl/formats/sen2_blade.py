@@ -1,13 +1,16 @@
 """SEN2 COLLECT "Blade" export: one CSV per module (DfE's SEN2 guide names the fields).
 
 The layout is declared here as data: for each module, its key, its parent and every field with the
-clean column it lands in, its type, whether it is required and its code list. Identifier fields
-(names, birth date, postcode, UPN, ULN) have kind ``identifier``: they are read for validation and
-pseudonymisation and never stored.
+clean column it lands in, its type, whether it is required and its code list; and the module's own rules
+comparing fields of one row, with what they need from elsewhere (its context) and the columns derived before an
+identifier is dropped: the statements that validate a table (:mod:`etl.loader`, :mod:`etl.checks`) name no module.
+Identifier fields (names, birth date, postcode, UPN, ULN) have kind ``identifier``: they are read for validation
+and pseudonymisation and never stored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from etl.sql_text import in_list
@@ -19,6 +22,7 @@ SEN_TYPES = ("SPLD", "MLD", "SLD", "PMLD", "SEMH", "SLCN", "HI", "VI", "MSI", "P
 SEN_SETTINGS = ("OLA", "OPA", "EHE", "EYP", "OTH", "NEET", "NIEC", "NIEO")
 REVIEW_OUTCOMES = ("A", "C", "M")
 UPN_UNKNOWN = ("UN1", "UN2", "UN3", "UN5", "UN8", "UN9", "UN10")
+MAX_AGE_AT_REQUEST = 25
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,13 @@ class Module:
     rules: tuple[tuple[str, str, str], ...] = ()  # (condition on typed columns, column blamed, reason)
     exact_columns: bool = False  # local extracts: columns exactly these; extra ones are ignored with a warning
     description: str = ""
+    # What the rules need from elsewhere in the load or the database: (extra columns, joins onto the typed rows
+    # ``t``, whose ``t._area`` is each row's area, so every join stays within it); and which of those columns are
+    # stored with the record.
+    context: tuple[str, str] | None = None
+    context_stored: tuple[str, ...] = ()
+    # Clean columns computed from a field before it is dropped: (target, source field, SQL of its raw text).
+    derived: tuple[tuple[str, str, Callable[[str], str]], ...] = ()
 
     @property
     def key_column(self) -> str:
@@ -64,6 +75,26 @@ class Module:
 
 def _id(source: str, target: str, required: bool = True) -> Field:
     return Field(source, target, "id", required)
+
+
+def postcode_district_sql(postcode: str) -> str:
+    """The outward code of a UK postcode: everything before its last three characters (the inward code)."""
+    compact = f"upper(replace({postcode}, ' ', ''))"
+    return f"CASE WHEN length({compact}) BETWEEN 5 AND 7 THEN left({compact}, length({compact}) - 3) END"
+
+
+# Age from the birth date in this load's person file (the loader's ``_person_dob``); when the person file is not in
+# the load, the age already stored for the same request received on the same day is kept (the birth date itself is
+# never stored).
+REQUEST_CONTEXT = (
+    "_birth_date, coalesce(CAST(date_diff('year', _birth_date, received_date) - "
+    "CASE WHEN strftime(received_date, '%m%d') < strftime(_birth_date, '%m%d') THEN 1 ELSE 0 END AS INTEGER), "
+    "_stored_age) AS age_at_request",
+    "LEFT JOIN (SELECT area_code AS _pa, person_key AS _pk, _birth_date FROM _person_dob) d "
+    "ON d._pa = t._area AND d._pk = t.person_key "
+    "LEFT JOIN (SELECT area_code AS _sa, request_id AS _rid, received_date AS _rd, age_at_request AS _stored_age "
+    "FROM request) s ON s._sa = t._area AND s._rid = t.request_id AND s._rd = t.received_date",
+)
 
 
 MODULES: tuple[Module, ...] = (
@@ -87,7 +118,7 @@ MODULES: tuple[Module, ...] = (
         Field("upn", None, "identifier"),
         Field("uniquelearnernumber", None, "identifier"),
         Field("upnunknown", "upn_unknown", "code", codes=UPN_UNKNOWN),
-    )),
+    ), derived=(("postcode_district", "postcode", postcode_district_sql),)),
     Module("requests", "request", _id("requeststableid", "request_id"), ("persontableid", "person"), (
         Field("persontableid", "person_key", "person_id", True),
         Field("receiveddate", "received_date", "date", required=True),
@@ -97,6 +128,14 @@ MODULES: tuple[Module, ...] = (
         Field("requestoutcome", "request_outcome", "code", codes=OUTCOME_CODES),
         Field("requestmediation", "request_mediation", "text"),
         Field("requesttribunal", "request_tribunal", "text"),
+    ), context=REQUEST_CONTEXT, context_stored=("age_at_request",), rules=(
+        ("request_outcome_date < received_date", "requestoutcomedate",
+         "decision is dated before the request was received"),
+        ("request_outcome IN ('Y', 'N') AND request_outcome_date IS NULL", "requestoutcomedate",
+         "an outcome of Y or N needs a decision date"),
+        ("_birth_date > received_date", "receiveddate", "request is dated before the child's birth"),
+        (f"age_at_request > {MAX_AGE_AT_REQUEST}", "receiveddate",
+         f"child is over {MAX_AGE_AT_REQUEST} at the request"),
     )),
     Module("assessment", "assessment", _id("assessmenttableid", "assessment_id"),
            ("requeststableid", "requests"), (
@@ -108,6 +147,10 @@ MODULES: tuple[Module, ...] = (
         Field("othermediation", "other_mediation", "text"),
         Field("othertribunal", "other_tribunal", "text"),
         Field("week20", "week20_exception", "flag"),
+    ), context=("r.received_date AS _received_date",
+                "LEFT JOIN request r ON r.area_code = t._area AND r.request_id = t.request_id"), rules=(
+        ("assessment_outcome_date < _received_date", "assessmentoutcomedate",
+         "outcome is dated before the request was received"),
     )),
     Module("namedplan", "named_plan", _id("namedplantableid", "named_plan_id"),
            ("assessmenttableid", "assessment"), (
@@ -120,7 +163,7 @@ MODULES: tuple[Module, ...] = (
         Field("dp", "dp", "text"),
         Field("ceasedate", "cease_date", "date"),
         Field("ceasereason", "cease_reason", "code", codes=CEASE_REASONS),
-    )),
+    ), rules=(("cease_date < start_date", "ceasedate", "plan ceases before it starts"),)),
     Module("plandetail", "plan_detail", _id("plandetailtableid", "plan_detail_id"),
            ("namedplantableid", "namedplan"), (
         _id("namedplantableid", "named_plan_id"),
@@ -142,7 +185,8 @@ MODULES: tuple[Module, ...] = (
         Field("reviewdraft", "review_draft", "date"),
         Field("phasetransferduedate", "phase_transfer_due", "date"),
         Field("phasetransferfinaldate", "phase_transfer_final", "date"),
-    )),
+    ), rules=(("review_decision_date < review_meeting_date", "lastreview",
+               "review decision is dated before the meeting"),)),
     Module("placementdetail", "placement_detail", _id("placementdetailtableid", "placement_detail_id"),
            ("activeplanstableid", "activeplans"), (
         _id("activeplanstableid", "active_plan_id"),

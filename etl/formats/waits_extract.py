@@ -155,18 +155,24 @@ class WaitingListExtract:
         # Row numbers count per file (every line below the header, blank-cell rows too, as Python's csv does):
         # the row's place in the read less its file's first place, plus one.
         fidx = "CASE file_index " + " ".join(f"WHEN {j} THEN {i}" for j, i in enumerate(batch)) + " END"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _wl_read AS SELECT CAST({fidx} AS INTEGER) AS _fidx, "
-                    f"row_number() OVER () AS _g, {picked}, {blank} AS _blank FROM {read}")
+        read_rows_sql = (f"SELECT CAST({fidx} AS INTEGER) AS _fidx, row_number() OVER () AS _g, {picked}, "
+                         f"{blank} AS _blank FROM {read}")
+        if len(batch) == 1:  # one file: its rows are numbered from 1 by the read itself, so no second copy
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _wl_raw AS SELECT _fidx, _g AS _row, {', '.join(COLUMNS)} "
+                        f"FROM ({read_rows_sql}) WHERE NOT _blank")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _wl_read AS {read_rows_sql}")
         bad_paths = {r[0] for r in con.execute(
             "SELECT DISTINCT s.file_path FROM _wl_rej_err e JOIN _wl_rej_scan s ON s.scan_id = e.scan_id "
             "AND s.file_id = e.file_id").fetchall()}
         keep = [i for i in batch if str(files[i][0]) not in bad_paths]
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _wl_raw AS
-                        SELECT r._fidx, r._g - f._g0 + 1 AS _row, {', '.join(f'r.{c}' for c in COLUMNS)}
-                        FROM _wl_read r JOIN (SELECT _fidx, min(_g) AS _g0 FROM _wl_read GROUP BY 1) f
-                          ON f._fidx = r._fidx
-                        WHERE NOT r._blank AND r._fidx IN ({', '.join(map(str, keep)) or 'NULL'})""")
-        con.execute("DROP TABLE _wl_read")
+        if len(batch) > 1:
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _wl_raw AS
+                            SELECT r._fidx, r._g - f._g0 + 1 AS _row, {', '.join(f'r.{c}' for c in COLUMNS)}
+                            FROM _wl_read r JOIN (SELECT _fidx, min(_g) AS _g0 FROM _wl_read GROUP BY 1) f
+                              ON f._fidx = r._fidx
+                            WHERE NOT r._blank AND r._fidx IN ({', '.join(map(str, keep)) or 'NULL'})""")
+            con.execute("DROP TABLE _wl_read")
         results = self._finish(con, [files[i] for i in keep], keep, _shown(headers, cols)) if keep else []
         return results, [f for i, f in enumerate(files) if i not in keep]
 
@@ -181,12 +187,15 @@ class WaitingListExtract:
         counts = dict(con.execute("SELECT _fidx, count(*) FROM _wl_raw GROUP BY 1").fetchall())
         problems = _validate(con, load_key_for(con), shown)
         con.execute("CREATE OR REPLACE TEMP TABLE _wl_bad AS SELECT DISTINCT _fidx, _row FROM _wl_problems")
-        con.execute("""CREATE OR REPLACE TEMP TABLE _wl_good AS
+        con.execute("""CREATE OR REPLACE TEMP VIEW _wl_good AS
                        SELECT f._area, f._load_id, t.* FROM _wl_typed t JOIN _wl_files f ON f._fidx = t._fidx
                        WHERE NOT EXISTS (SELECT 1 FROM _wl_bad b WHERE b._fidx = t._fidx AND b._row = t._row)""")
-        con.execute("""DELETE FROM referral r USING _wl_good g
-                       WHERE r.area_code = g._area AND r.patient_key = g.patient_key AND r.service = g.service
-                         AND r.referral_date = g.referral_date""")
+        # An area's first referral extract supersedes nothing: the delete (a second pass over _wl_good) is skipped.
+        if con.execute("SELECT count(*) FROM (SELECT 1 FROM referral WHERE area_code IN "
+                       "(SELECT _area FROM _wl_files) LIMIT 1)").fetchone()[0]:
+            con.execute("""DELETE FROM referral r USING _wl_good g
+                           WHERE r.area_code = g._area AND r.patient_key = g.patient_key AND r.service = g.service
+                             AND r.referral_date = g.referral_date""")
         con.execute("""INSERT INTO referral
                         SELECT _area, patient_key, service, referral_date, first_contact_date, removed_date,
                                removal_reason, age_years, locality, _load_id FROM _wl_good""")
