@@ -309,3 +309,17 @@ def test_cli_bad_access_config_is_one_line(build_db, capsys, tmp_path, monkeypat
     assert kpi_main(["series", "--db", str(_small_db(build_db)), "--role", "monitor"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(bad) in err and err.count("\n") == 1
+
+
+def test_a_series_of_several_areas_is_protected_area_by_area():
+    """Two areas' series together (a monitor's portfolio, `kpi series --role monitor` over every assigned area):
+    each area's cells are hidden exactly as when that area is suppressed alone, nested KPIs included."""
+    one = pd.concat([frame("incl", [(3, 20), (12, 30)]), frame("excl", [(2, 18), (11, 27)])])
+    two = pd.concat([frame("incl", [(30, 40), (2, 3)]), frame("excl", [(28, 39), (2, 3)])])
+    both = pd.concat([one.assign(area_code="E06000056"), two.assign(area_code="E06000032")], ignore_index=True)
+    together = suppress_series(both, UNITS, LINKED)
+    alone = pd.concat([suppress_series(one.reset_index(drop=True), UNITS, LINKED).assign(area_code="E06000056"),
+                       suppress_series(two.reset_index(drop=True), UNITS, LINKED).assign(area_code="E06000032")],
+                      ignore_index=True)
+    pd.testing.assert_frame_equal(together, alone[together.columns])
+    assert together["suppressed"].ne("").any() and together["suppressed"].eq("").any()  # the check has teeth

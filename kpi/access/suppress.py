@@ -167,7 +167,21 @@ def suppress_rate_table(numerators: Sequence[float], denominators: Sequence[floa
 
 def series_masks(series: pd.DataFrame, units: dict[str, str], rule: SuppressionRule = DEFAULT_RULE) -> pd.DataFrame:
     """Which cells of the monthly series to hide: a boolean frame aligned with ``series`` with one column per
-    field in FIELDS. ``units`` maps kpi_id to 'percent', 'weeks' or 'count' (rules 1–5 of the module docstring)."""
+    field in FIELDS. ``units`` maps kpi_id to 'percent', 'weeks' or 'count' (rules 1–5 of the module docstring).
+    A series of several local areas is protected area by area: each area's figures are published on their own,
+    and its rules (nested KPIs, partitions, rolling windows) relate one area's cells only."""
+    if "area_code" in series.columns and series["area_code"].nunique(dropna=False) > 1:
+        positions = series.reset_index(drop=True)
+        parts = [_area_masks(part, units, rule)
+                 for _, part in positions.groupby("area_code", sort=False, dropna=False)]
+        masks = pd.concat(parts).sort_index()
+        masks.index = series.index
+        return masks
+    return _area_masks(series, units, rule)
+
+
+def _area_masks(series: pd.DataFrame, units: dict[str, str], rule: SuppressionRule) -> pd.DataFrame:
+    """:func:`series_masks` for one local area's series (each KPI and month once)."""
     s = series.reset_index(drop=True)
     unit = s["kpi_id"].map(units)
     if unit.isna().any():
