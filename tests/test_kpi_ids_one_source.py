@@ -115,6 +115,16 @@ def test_renaming_a_dfe_measure_kpi_fails_validate_or_keeps_benchmarks_working(t
     text = (ROOT / "access.yaml").read_text(encoding="utf-8")
     access.write_text(text.replace("ehcp_20wk_excl", "plans_on_time_excl"), encoding="utf-8")
     monkeypatch.setenv("APP_ACCESS_CONFIG", str(access))
+    # The areas' own plans (plans/*.yaml) name it too: validate says which file and plan.
+    assert kpi_main(["--definitions", str(renamed), "validate"]) == 1
+    err = capsys.readouterr().err
+    assert "area plans check failed" in err and "kpis.ehcp_20wk_excl: unknown KPI id" in err
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    for plan in (ROOT / "plans").glob("*.yaml"):
+        (plans / plan.name).write_text(plan.read_text(encoding="utf-8").replace("ehcp_20wk_excl", "plans_on_time_excl"),
+                                       encoding="utf-8")
+    monkeypatch.setenv("APP_PLANS_DIR", str(plans))
     assert kpi_main(["--definitions", str(renamed), "validate"]) == 0
     cat = definitions.load(renamed)
 
