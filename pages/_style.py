@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpi.views.palette import status_css
+
 APP_NAME = "APP KPI dashboard"
 
 CSS = """
@@ -28,15 +30,8 @@ p.kpi-small {font-size: 1rem !important; font-weight: 700; line-height: 1.3; mar
 p.kpi-note {font-size: 0.85rem !important; color: #505A5F; line-height: 1.35; margin: 0.1rem 0 0 0;}
 .kpi-status {display: inline-block; padding: 0.2rem 0.55rem; border-left: 5px solid #B1B4B6;
              background: #F3F2F1; color: #0B0C0C; font-weight: 700; font-size: 0.95rem; white-space: nowrap;}
-.kpi-status.on_track {border-color: #28A197; background: #E3F4F2;}
-.kpi-status.within_tolerance {border-color: #F46A25; background: #FDEEE6;}
-.kpi-status.off_track {border-color: #801650; background: #F4E4EC;}
-.kpi-status.no_data, .kpi-status.too_few, .kpi-status.baseline, .kpi-status.partial {border-color: #3D3D3D;
-    background: #F3F2F1;}
 .kpi-tile {border-left: 6px solid #B1B4B6; padding: 0.35rem 0.8rem; background: #F8F8F8;}
-.kpi-tile.on_track {border-color: #28A197;} .kpi-tile.within_tolerance {border-color: #F46A25;}
-.kpi-tile.off_track {border-color: #801650;}
-.kpi-tile.no_data, .kpi-tile.too_few, .kpi-tile.baseline, .kpi-tile.partial {border-color: #3D3D3D;}
+""" + status_css() + """
 .kpi-tile .count {font-size: 2rem; font-weight: 700; line-height: 1.1;}
 .kpi-tile .what {font-size: 1rem; font-weight: 600;}
 .kpi-icon {display: flex; align-items: center; gap: 0.45rem; font-size: 0.85rem; line-height: 1.25;}
