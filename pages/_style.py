@@ -53,6 +53,27 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
 [data-testid="stCode"] .token.comment {color: #505A5F !important;}
 :not(pre) > code {color: #0B0C0C !important;}
 .app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
+/* Phones: plotly's toolbar would cover the chart (zoom and pan are there on a wider screen). */
+@media (max-width: 640px) {.modebar-container {display: none !important;}}
+/* Print, every page: the content only (no sidebar, header toolbar, controls or chart toolbars), at the paper's
+   width; charts scaled to fit it (tests/test_print.py prints to PDF and checks). */
+@media print {
+  @page {size: A4; margin: 12mm;}
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+  [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+  [data-testid="stSkipLink"], .modebar-container, [data-testid="stElementToolbar"],
+  [data-testid="stSelectbox"], [data-testid="stMultiSelect"], [data-testid="stRadio"],
+  [data-testid="stButtonGroup"], [data-testid="stCheckbox"], [data-testid="stToggle"],
+  [data-testid="stDownloadButton"], [data-testid="stButton"], [data-testid="stFormSubmitButton"],
+  [data-testid="stTextInput"], [data-testid="stTextArea"], [data-testid="stDateInput"],
+  [data-testid="stNumberInput"], [data-testid="stSlider"], [data-testid="stPageLink"] {display: none !important;}
+  html, body, [data-testid="stApp"], [data-testid="stAppViewContainer"], [data-testid="stMain"] {
+    overflow: visible !important; height: auto !important; position: static !important;}
+  [data-testid="stMainBlockContainer"] {padding: 0 !important; max-width: 100% !important; width: 100% !important;}
+  [data-testid="stPlotlyChart"], [data-testid="stVerticalBlockBorderWrapper"] {break-inside: avoid;}
+  [data-testid="stPlotlyChart"] {max-width: 100% !important; overflow: hidden !important;}
+  .js-plotly-plot, .plot-container, .svg-container {max-width: 100% !important;}
+}
 </style>
 """
 
