@@ -55,8 +55,10 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
 .app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
 /* Phones: plotly's toolbar would cover the chart (zoom and pan are there on a wider screen). */
 @media (max-width: 640px) {.modebar-container {display: none !important;}}
-/* Print, every page: the content only (no sidebar, header toolbar, controls or chart toolbars), at the paper's
-   width; charts scaled to fit it (tests/test_print.py prints to PDF and checks). */
+/* Print, every page: the content only (no sidebar, header toolbar, controls or chart toolbars). The page is
+   zoomed to three quarters, so that the paper (A4 less its margins, about 700 px) holds the 940 px that the content
+   has on a 1400 px screen: charts, which plotly drew for the screen and does not redraw for print, fit the paper's
+   width and the layout stays the desktop one (tests/test_print.py prints to PDF and checks). */
 @media print {
   @page {size: A4; margin: 12mm;}
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
@@ -69,6 +71,11 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
   [data-testid="stNumberInput"], [data-testid="stSlider"], [data-testid="stPageLink"] {display: none !important;}
   html, body, [data-testid="stApp"], [data-testid="stAppViewContainer"], [data-testid="stMain"] {
     overflow: visible !important; height: auto !important; position: static !important;}
+  [data-testid="stMain"] {zoom: 0.75;}
+  /* Columns side by side, as on screen: Streamlit's own print style stacks any columns that hold a chart. */
+  [data-testid="stHorizontalBlock"] {display: flex !important; flex-direction: row !important;
+    flex-wrap: nowrap !important;}
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {min-width: 0 !important; width: auto !important;}
   [data-testid="stMainBlockContainer"] {padding: 0 !important; max-width: 100% !important; width: 100% !important;}
   [data-testid="stPlotlyChart"], [data-testid="stVerticalBlockBorderWrapper"] {break-inside: avoid;}
   [data-testid="stPlotlyChart"] {max-width: 100% !important; overflow: hidden !important;}

@@ -157,14 +157,15 @@ def about_and_plan() -> None:
 
 
 table = table_frame(rows, kpi)
+controls = st.columns([1, 2, 2], vertical_alignment="bottom")
 chart_column, about_column = st.columns([2.3, 1], gap="large")
 with about_column:
     about_and_plan()
-controls = chart_column.columns([1, 2, 2], vertical_alignment="bottom")
 view = controls[0].segmented_control("Show as", ["Chart", "Table"], default="Chart", key="view", required=True)
 if view == "Table":
     chart_column.dataframe(table, hide_index=True, width="stretch", height=440, placeholder="–", column_config={
-        c: st.column_config.NumberColumn(c, format=f) for c, f in column_formats(table, d).items()})
+        c: st.column_config.NumberColumn(c, format=f) for c, f in column_formats(table, d).items()}
+        | widgets.whole_cells("Status", "Complete month", "Judged on"))
     unit_note = {"percent": "Value, rolling 12-month, trajectory and target are percentages.",
                  "weeks": "Value is the median weeks waited by those waiting at month end (the denominator)."
                  if kpi.computation.method in MEDIAN_METHODS else
