@@ -56,11 +56,11 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
 /* Phones: plotly's toolbar would cover the chart (zoom and pan are there on a wider screen). */
 @media (max-width: 640px) {.modebar-container {display: none !important;}}
 /* Print, every page: the content only (no sidebar, header toolbar, controls or chart toolbars). The page is
-   zoomed to three quarters, so that the paper (A4 less its margins, about 700 px) holds the 940 px that the content
-   has on a 1400 px screen: charts, which plotly drew for the screen and does not redraw for print, fit the paper's
-   width and the layout stays the desktop one (tests/test_print.py prints to PDF and checks). */
+   zoomed to 72%, so that the paper (A4 less its margins, about 720 px) holds the 940 px that the content has on a
+   1400 px screen: charts, which plotly drew for the screen and does not redraw for print, fit the paper's width and
+   the layout stays the desktop one (tests/test_print.py prints to PDF and checks). */
 @media print {
-  @page {size: A4; margin: 12mm;}
+  @page {size: A4; margin: 10mm;}
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
   [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
   [data-testid="stSkipLink"], .modebar-container, [data-testid="stElementToolbar"],
@@ -71,7 +71,7 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
   [data-testid="stNumberInput"], [data-testid="stSlider"], [data-testid="stPageLink"] {display: none !important;}
   html, body, [data-testid="stApp"], [data-testid="stAppViewContainer"], [data-testid="stMain"] {
     overflow: visible !important; height: auto !important; position: static !important;}
-  [data-testid="stMain"] {zoom: 0.75;}
+  [data-testid="stMain"] {zoom: 0.72;}
   /* Columns side by side, as on screen: Streamlit's own print style stacks any columns that hold a chart. */
   [data-testid="stHorizontalBlock"] {display: flex !important; flex-direction: row !important;
     flex-wrap: nowrap !important;}
