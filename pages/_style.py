@@ -53,8 +53,17 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
 [data-testid="stCode"] .token.comment {color: #505A5F !important;}
 :not(pre) > code {color: #0B0C0C !important;}
 .app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
-/* Phones: plotly's toolbar would cover the chart (zoom and pan are there on a wider screen). */
-@media (max-width: 640px) {.modebar-container {display: none !important;}}
+/* Phones: plotly's toolbar would cover the chart (zoom and pan are there on a wider screen); a KPI card's figures
+   two to a row under its full-width name, rather than one under another (a card was 750 px tall). */
+@media (max-width: 640px) {
+  .modebar-container {display: none !important;}
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] {flex-flow: row wrap !important; row-gap: 0.6rem;}
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    min-width: calc(50% - 0.75rem) !important; flex: 1 1 calc(50% - 0.75rem) !important; width: auto !important;}
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child:has(h4),
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {
+    min-width: 100% !important;}  /* the name and links; the sentence */
+}
 /* Print, every page: the content only (no sidebar, header toolbar, controls or chart toolbars). The page is
    zoomed to 72%, so that the paper (A4 less its margins, about 720 px) holds the 940 px that the content has on a
    1400 px screen: charts, which plotly drew for the screen and does not redraw for print, fit the paper's width and
