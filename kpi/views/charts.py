@@ -442,9 +442,8 @@ def _mark_selected(fig: go.Figure, selected: str, window: PlanWindow, x: list[pd
     if sx < last:
         fig.add_vrect(x0=pd.Timestamp(last_day(selected)), x1=last + pd.DateOffset(days=20), fillcolor=AFTER_FILL,
                       line_width=0, layer="below", name="after the selected period")
-    late = bool(x) and sx >= x[-1] - pd.DateOffset(months=6)
     fig.add_annotation(x=sx, y=1, yref="paper", text=f"As at {format_period(selected)}", showarrow=False,
-                       yanchor="bottom", xanchor="right" if late else "left", font={"color": DARK_GREY, "size": 12})
+                       yanchor="bottom", xanchor="right", font={"color": DARK_GREY, "size": 12})  # over the past
 
 
 def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, selected: str | None = None,

@@ -119,7 +119,7 @@ def spc_figure(
         height=450, margin={"l": 10, "r": 90, "t": 40, "b": 10}, plot_bgcolor="#FFFFFF",
         legend={"orientation": "h", "y": -0.15}, hovermode="closest",
         yaxis={"title": axis_title(kpi), "gridcolor": GRID},
-        xaxis={"type": "date", "title": "Month", "dtick": "M6", "tickformat": "%b<br>%Y",
+        xaxis={"type": "date", "title": "Month", "nticks": 10, "tickformat": "%b<br>%Y",  # plotly spaces them
                "range": _x_range(periods, window)},
     )
     return readable_text(fig)
