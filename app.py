@@ -98,7 +98,8 @@ partial = set(series.loc[~series["complete"].astype(bool), "period"]) if "comple
 def _period_label(period: str) -> str:
     plan = book.in_force(area, period)
     n = plan.month_of(period) if plan else None
-    label = format_period(period) + (f" (plan month {n} of {plan.length})" if n else "")
+    # short enough to show whole in the sidebar's box: "September 2023 (month 9 of 12)"
+    label = format_period(period) + (f" (month {n} of {plan.length})" if n else "")
     return label + (" · partial" if period in partial else "")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpi.views.palette import status_css
+
 APP_NAME = "APP KPI dashboard"
 
 CSS = """
@@ -28,15 +30,8 @@ p.kpi-small {font-size: 1rem !important; font-weight: 700; line-height: 1.3; mar
 p.kpi-note {font-size: 0.85rem !important; color: #505A5F; line-height: 1.35; margin: 0.1rem 0 0 0;}
 .kpi-status {display: inline-block; padding: 0.2rem 0.55rem; border-left: 5px solid #B1B4B6;
              background: #F3F2F1; color: #0B0C0C; font-weight: 700; font-size: 0.95rem; white-space: nowrap;}
-.kpi-status.on_track {border-color: #28A197; background: #E3F4F2;}
-.kpi-status.within_tolerance {border-color: #F46A25; background: #FDEEE6;}
-.kpi-status.off_track {border-color: #801650; background: #F4E4EC;}
-.kpi-status.no_data, .kpi-status.too_few, .kpi-status.baseline, .kpi-status.partial {border-color: #3D3D3D;
-    background: #F3F2F1;}
 .kpi-tile {border-left: 6px solid #B1B4B6; padding: 0.35rem 0.8rem; background: #F8F8F8;}
-.kpi-tile.on_track {border-color: #28A197;} .kpi-tile.within_tolerance {border-color: #F46A25;}
-.kpi-tile.off_track {border-color: #801650;}
-.kpi-tile.no_data, .kpi-tile.too_few, .kpi-tile.baseline, .kpi-tile.partial {border-color: #3D3D3D;}
+""" + status_css() + """
 .kpi-tile .count {font-size: 2rem; font-weight: 700; line-height: 1.1;}
 .kpi-tile .what {font-size: 1rem; font-weight: 600;}
 .kpi-icon {display: flex; align-items: center; gap: 0.45rem; font-size: 0.85rem; line-height: 1.25;}
@@ -58,6 +53,43 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
 [data-testid="stCode"] .token.comment {color: #505A5F !important;}
 :not(pre) > code {color: #0B0C0C !important;}
 .app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
+/* Phones: plotly's toolbar would cover the chart (zoom and pan are there on a wider screen); a KPI card's figures
+   two to a row under its full-width name, rather than one under another (a card was 750 px tall). */
+@media (max-width: 640px) {
+  .modebar-container {display: none !important;}
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] {flex-flow: row wrap !important; row-gap: 0.6rem;}
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    min-width: calc(50% - 0.75rem) !important; flex: 1 1 calc(50% - 0.75rem) !important; width: auto !important;}
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child:has(h4),
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {
+    min-width: 100% !important;}  /* the name and links; the sentence */
+}
+/* Print, every page: the content only (no sidebar, header toolbar, controls or chart toolbars). The page is
+   zoomed to 72%, so that the paper (A4 less its margins, about 720 px) holds the 940 px that the content has on a
+   1400 px screen: charts, which plotly drew for the screen and does not redraw for print, fit the paper's width and
+   the layout stays the desktop one (tests/test_print.py prints to PDF and checks). */
+@media print {
+  @page {size: A4; margin: 10mm;}
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+  [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+  [data-testid="stSkipLink"], .modebar-container, [data-testid="stElementToolbar"],
+  [data-testid="stSelectbox"], [data-testid="stMultiSelect"], [data-testid="stRadio"],
+  [data-testid="stButtonGroup"], [data-testid="stCheckbox"], [data-testid="stToggle"],
+  [data-testid="stDownloadButton"], [data-testid="stButton"], [data-testid="stFormSubmitButton"],
+  [data-testid="stTextInput"], [data-testid="stTextArea"], [data-testid="stDateInput"],
+  [data-testid="stNumberInput"], [data-testid="stSlider"], [data-testid="stPageLink"] {display: none !important;}
+  html, body, [data-testid="stApp"], [data-testid="stAppViewContainer"], [data-testid="stMain"] {
+    overflow: visible !important; height: auto !important; position: static !important;}
+  [data-testid="stMain"] {zoom: 0.72;}
+  /* Columns side by side, as on screen: Streamlit's own print style stacks any columns that hold a chart. */
+  [data-testid="stHorizontalBlock"] {display: flex !important; flex-direction: row !important;
+    flex-wrap: nowrap !important;}
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {min-width: 0 !important; width: auto !important;}
+  [data-testid="stMainBlockContainer"] {padding: 0 !important; max-width: 100% !important; width: 100% !important;}
+  [data-testid="stPlotlyChart"], [data-testid="stVerticalBlockBorderWrapper"] {break-inside: avoid;}
+  [data-testid="stPlotlyChart"] {max-width: 100% !important; overflow: hidden !important;}
+  .js-plotly-plot, .plot-container, .svg-container {max-width: 100% !important;}
+}
 </style>
 """
 

@@ -16,3 +16,9 @@ def comparison_table(wide: pd.DataFrame) -> None:
     st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_config={
         "Year": st.column_config.NumberColumn(format="%d", pinned=True),
         **{c: st.column_config.NumberColumn(c, format="%.1f") for c in numbers}})
+
+
+def whole_cells(*columns: str) -> dict:
+    """Column settings that show these text columns' cells whole ("◐ Within tolerance", "26.6 weeks"), where the
+    grid's own width would cut them short ("◐ Within toleranc", "26.6 we")."""
+    return {c: st.column_config.TextColumn(c, width="medium") for c in columns}

@@ -28,7 +28,8 @@ if log.empty:
 else:
     st.dataframe(log, hide_index=True, width="stretch", height=min(520, 38 + 35 * len(log)), column_config={
         "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "who": "Who", "role": "Role", "event": "Event", "page": "Page", "outcome": "Outcome",
+        "who": "Who", "role": "Role", "event": "Event", "outcome": "Outcome",
+        "page": st.column_config.TextColumn("Page", width="medium"),  # "kpi_trajectory" in full
         "detail": st.column_config.TextColumn("Detail (parameters, file, SQL)", width="large"),
         "session_id": "Session"})
     st.caption(f"The latest {len(log):,} events." if len(log) == 1000 else f"{len(log):,} events.")

@@ -86,8 +86,8 @@ median = rows.loc[rows["period"] == period, "median"]
 unit, d = kpi.unit, kpi.decimals
 
 style.page_title(f"KPI trajectory: {kpi.short_name}")
-st.header(kpi.name, anchor=False)
-st.caption(f"APP area {cat.area_name(kpi.app_area)} · {polarity_text(kpi.polarity)}")
+st.header(kpi.short_name, anchor=False)  # as the selector, the tab title and the Overview's card name it
+st.caption(f"{kpi.name} · APP area {cat.area_name(kpi.app_area)} · {polarity_text(kpi.polarity)}")
 if auth.can_open("explain") and kpi_id in cat.event_ids:  # Explain reads SEN2 events; waits are referrals
     st.page_link("pages/explain.py", label=f"Explain the {format_period(period)} figure: its SQL, counts, loads "
                  "and records", icon=":material/manage_search:", query_params={"kpi": kpi_id, "period": period})
@@ -119,20 +119,62 @@ with st.container(border=True):
     c[4].markdown(html.cell("Change since last month", format_change(now.change, unit, d, kpi.polarity), size="mid"),
                   unsafe_allow_html=True)
 
+waits_kpi = kpi_id not in cat.event_ids  # DfE publishes no waiting lists; NHS England's are on their own page
+comparison = None if waits_kpi else data.kpi_comparison(ctx_db, kpi_id, ctx.area)
+
+
+def about_and_plan() -> None:
+    """The definition and the plan, written beside the chart so both are read with it."""
+    st.subheader("About this indicator", anchor=False)
+    st.markdown(kpi.description)
+    st.markdown(
+        f"- **Polarity:** {polarity_text(kpi.polarity)}\n"
+        f"- **Statutory basis:** {kpi.statutory_basis}\n"
+        f"- **Source:** {kpi.source}\n"
+        f"- **Owner:** {kpi.owner}\n"
+        f"- **KPI id:** `{kpi.id}`")
+    st.subheader("The plan", anchor=False)
+    if kpi.plan is None:
+        st.markdown("This KPI is tracked without a plan trajectory.")
+    else:
+        lines = [f"- **{label}:** {format_value(v, unit, d)} "
+                 f"{'in' if label == 'Baseline' else 'by'} {format_period(p)}" + (f" ({txt})" if txt else "")
+                 for label, p, v, txt in plan_points(kpi)]
+        lines.append(f"- **Tolerance:** up to {format_amount(kpi.plan.tolerance, unit, d)} worse than the trajectory"
+                     " counts as within tolerance")
+        lines.append("- **Judged on:** " + ("the rolling 12 months to each month, the basis of its calendar-year "
+                                             "baseline and target (December's figure is the calendar year's)"
+                                             if kpi.basis == "rolling_12m" else "each month's own figure"))
+        lines.append(f"- **Fewest events for a status:** {kpi.plan.min_denominator or cat.status_min_denominator}"
+                     if not kpi.is_snapshot else "- **Status** is judged at each month end")
+        if period > kpi.plan.target.period:
+            lines.append(f"- **After the plan:** the target month ({format_period(kpi.plan.target.period)}) has "
+                         "passed: figures are set against the final target")
+        st.markdown("\n".join(lines))
+        if comparison is not None and comparison.target is not None:
+            st.markdown(comparison.target.sentence(kpi))
+        st.caption("The trajectory runs in a straight line from the baseline through each milestone to the target, "
+                   "and holds at the target after it.")
+
+
 table = table_frame(rows, kpi)
 controls = st.columns([1, 2, 2], vertical_alignment="bottom")
+chart_column, about_column = st.columns([2.3, 1], gap="large")
+with about_column:
+    about_and_plan()
 view = controls[0].segmented_control("Show as", ["Chart", "Table"], default="Chart", key="view", required=True)
 if view == "Table":
-    st.dataframe(table, hide_index=True, width="stretch", height=440, placeholder="–", column_config={
-        c: st.column_config.NumberColumn(c, format=f) for c, f in column_formats(table, d).items()})
+    chart_column.dataframe(table, hide_index=True, width="stretch", height=440, placeholder="–", column_config={
+        c: st.column_config.NumberColumn(c, format=f) for c, f in column_formats(table, d).items()}
+        | widgets.whole_cells("Status", "Complete month", "Judged on"))
     unit_note = {"percent": "Value, rolling 12-month, trajectory and target are percentages.",
                  "weeks": "Value is the median weeks waited by those waiting at month end (the denominator)."
                  if kpi.computation.method in MEDIAN_METHODS else
                  "Numerator is total weeks; value, trajectory and target are mean weeks.",
                  "count": "Counts at month end; there is no denominator or rolling value."}[unit]
     judged = ("the rolling 12-month figure" if kpi.basis == "rolling_12m" else "the month's value")
-    st.caption(f"{unit_note} Status compares {judged} with the trajectory (the plan's basis); a partial month "
-               "(Complete month: No) has no status.")
+    chart_column.caption(f"{unit_note} Status compares {judged} with the trajectory (the plan's basis); a partial "
+                         "month (Complete month: No) has no status.")
 else:
     has_rolling = bool(rows["rolling_12m"].notna().any())
     rolling = controls[1].toggle("Show rolling 12-month line", value=True, key="rolling",
@@ -140,12 +182,12 @@ else:
                                  help="The rate over the 12 months to each month (December = calendar year)."
                                  if has_rolling else "Counts at month end have no rolling value.")
     fig = trajectory_figure(rows, kpi, cat.plan_window, period, show_rolling=rolling and has_rolling)
-    st.plotly_chart(fig, key="trajectory", config={"displaylogo": False,
-                                                   "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
-                    alt=trajectory_alt(rows, kpi, period))
-    st.caption("The shaded band is the APP monitoring window; the chart opens two years before it (double-click "
-               "the chart to see every month). Marker shape shows status: ● on track, ◆ within tolerance, "
-               "✖ off track. The table view lists every month.")
+    chart_column.plotly_chart(fig, key="trajectory", config={"displaylogo": False,
+                              "modeBarButtonsToRemove": ["select2d", "lasso2d"]}, alt=trajectory_alt(rows, kpi, period))
+    chart_column.caption(f"The figures as they stood in {format_period(period)}: later months are greyed. The "
+                         "shaded band is the APP monitoring window; the chart opens two years before it "
+                         "(double-click the chart to see every month). Marker shape shows status: ● on track, "
+                         "◆ within tolerance, ✖ off track. The table view lists every month.")
 controls[2].download_button("Download the monthly figures (CSV)", table_csv(table), file_name=f"{kpi.id}_monthly.csv",
                             mime="text/csv", icon=":material/download:", key="download", on_click=audit.download,
                             args=("kpi_trajectory", f"{kpi.id}_monthly.csv", len(table)))
@@ -176,8 +218,6 @@ else:
     st.caption(spc_method_text(kpi, spc_periods, spc))
 
 st.subheader("Compared with England and similar areas", anchor=False, divider="gray")
-waits_kpi = kpi_id not in cat.event_ids  # DfE publishes no waiting lists; NHS England's are on their own page
-comparison = None if waits_kpi else data.kpi_comparison(ctx_db, kpi_id, ctx.area)
 if waits_kpi:
     st.caption("DfE publishes no figure for therapy and assessment waiting lists. NHS England's published "
                "Community Health Services waiting lists, by provider, are on the Waiting lists page.")
@@ -203,36 +243,3 @@ else:
         st.page_link("pages/benchmarks.py", label="Every neighbour, rank and reconciliation on the Benchmarks page",
                      icon=":material/leaderboard:", query_params={"kpi": kpi_id})
 
-about, plan = st.columns(2, gap="large")
-with about:
-    st.subheader("About this indicator", anchor=False)
-    st.markdown(kpi.description)
-    st.markdown(
-        f"- **Polarity:** {polarity_text(kpi.polarity)}\n"
-        f"- **Statutory basis:** {kpi.statutory_basis}\n"
-        f"- **Source:** {kpi.source}\n"
-        f"- **Owner:** {kpi.owner}\n"
-        f"- **KPI id:** `{kpi.id}`")
-with plan:
-    st.subheader("The plan", anchor=False)
-    if kpi.plan is None:
-        st.markdown("This KPI is tracked without a plan trajectory.")
-    else:
-        lines = [f"- **{label}:** {format_value(v, unit, d)} "
-                 f"{'in' if label == 'Baseline' else 'by'} {format_period(p)}" + (f" ({txt})" if txt else "")
-                 for label, p, v, txt in plan_points(kpi)]
-        lines.append(f"- **Tolerance:** up to {format_amount(kpi.plan.tolerance, unit, d)} worse than the trajectory"
-                     " counts as within tolerance")
-        lines.append("- **Judged on:** " + ("the rolling 12 months to each month, the basis of its calendar-year "
-                                             "baseline and target (December's figure is the calendar year's)"
-                                             if kpi.basis == "rolling_12m" else "each month's own figure"))
-        lines.append(f"- **Fewest events for a status:** {kpi.plan.min_denominator or cat.status_min_denominator}"
-                     if not kpi.is_snapshot else "- **Status** is judged at each month end")
-        if period > kpi.plan.target.period:
-            lines.append(f"- **After the plan:** the target month ({format_period(kpi.plan.target.period)}) has "
-                         "passed: figures are set against the final target")
-        st.markdown("\n".join(lines))
-        if comparison is not None and comparison.target is not None:
-            st.markdown(comparison.target.sentence(kpi))
-        st.caption("The trajectory runs in a straight line from the baseline through each milestone to the target, "
-                   "and holds at the target after it.")

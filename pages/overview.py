@@ -33,6 +33,7 @@ from pages import _meeting as meeting
 from pages import _notes as notes_ui
 from pages import _session as session
 from pages import _style as style
+from pages import _widgets as widgets
 
 ctx = session.context()
 cat, period = ctx.catalogue, ctx.period
@@ -186,7 +187,8 @@ def played_down_last(rows) -> None:
 if view == "Table":
     st.dataframe(table, hide_index=True, width="stretch", height=min(35 * (len(table) + 1) + 3, 640),
                  column_config={"Summary": st.column_config.TextColumn("Summary", width="large"),
-                                "KPI": st.column_config.TextColumn("KPI", width="large", pinned=True)})
+                                "KPI": st.column_config.TextColumn("KPI", width="large", pinned=True),
+                                **widgets.whole_cells("Value", "Month's own value", "Trajectory", "Status")})
     st.caption("Click a column heading to sort. Variation and assurance follow NHS England's Making Data Count "
                "rules over every month with a value; the forecast is a straight line through the last 12 months "
                "with an 80% prediction interval.")

@@ -86,6 +86,7 @@ def test_trajectory_page_opens_on_the_kpi_and_month_in_the_link(app_db):
     assert at.selectbox(key="kpi").value == "ehcp_weeks_to_issue"
     text = text_of(at)
     assert "Average weeks from request to final EHC plan" in text
+    assert [h.value for h in at.header] == ["Weeks from request to plan (mean)"]  # as the selector names it
     assert "21.4 weeks" in text and "25.0 weeks" in text  # value and trajectory for July 2023
     assert "Lower is better" in text
     assert "SEND Regulations 2014, reg 13(2)" in text

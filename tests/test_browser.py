@@ -23,7 +23,8 @@ def test_trajectory_link_opened_first_on_a_fresh_server(server, page):
     page.get_by_text("About this indicator").wait_for()
     settle(page)
     no_exception(page)
-    expect(page.get_by_role("heading", name="Average weeks from request to final EHC plan")).to_be_visible()
+    expect(page.get_by_role("heading", name="Weeks from request to plan (mean)")).to_be_visible()
+    expect(page.get_by_text("Average weeks from request to final EHC plan").first).to_be_visible()
     expect(page.get_by_text("21.4 weeks").first).to_be_visible()
     expect(page.get_by_text("✔ On track").first).to_be_visible()
     # The plan chart and the XmR chart; no comparison chart (no published data in this database).

@@ -10,7 +10,7 @@ import pytest
 
 from kpi.engine.series import add_plan
 from kpi.engine.trajectory import month_index, period_of
-from kpi.views import charts
+from kpi.views import charts, palette
 
 
 @pytest.mark.parametrize(("value", "unit", "decimals", "expected"), [
@@ -124,6 +124,40 @@ def test_trajectory_figure_has_actual_trajectory_target_status_and_plan_window(c
     assert pd.Timestamp(shapes["plan window"].x1) == pd.Timestamp("2024-01-31")
     assert pd.Timestamp(shapes["selected period"].x0) == pd.Timestamp("2023-07-01")
     assert list(fig.layout.yaxis.range) == [0, 100]
+
+
+def test_trajectory_figure_shows_the_month_as_it_stood(catalogue):
+    kpi = catalogue.get("ehcp_20wk_excl")
+    fig = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window, selected="2023-07")
+    by_name = {t.name: t for t in fig.data}
+    for name in ("Monthly value", "Rolling 12 months (judged against the plan)"):  # the figures stop at the month
+        assert max(pd.Timestamp(x) for x in by_name[name].x) == pd.Timestamp("2023-07-01")
+    assert all(pd.Timestamp(x) <= pd.Timestamp("2023-07-01") for t in fig.data if t.name.endswith("track")
+               for x in t.x)
+    assert len(by_name["Trajectory (plan)"].x) == 12  # the plan, known then, runs on to its end
+    after = {s.name: s for s in fig.layout.shapes}["after the selected period"]  # greyed
+    assert pd.Timestamp(after.x0) == pd.Timestamp("2023-07-31")
+    star = by_name["Target: 49.2% by January 2024"]  # the target marker is in the legend
+    assert star.marker.symbol == "star" and star.showlegend is not False and star.mode == "markers"
+    whole = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window)
+    assert len({t.name: t for t in whole.data}["Monthly value"].x) == 24
+    assert "after the selected period" not in {s.name for s in whole.layout.shapes}
+
+
+def test_trajectory_figure_gives_status_colours_to_status_markers_only(catalogue):
+    fig = charts.trajectory_figure(_rows(catalogue), catalogue.get("ehcp_20wk_excl"), catalogue.plan_window)
+    status = set(palette.STATUS.values())
+    status_names = {charts.status_text(s) for s in palette.STATUS}
+    for t in fig.data:
+        used = {t.line.color, t.marker.color, t.marker.line.color} - {None}
+        if t.name in status_names:
+            assert used & status
+        else:
+            assert not used & status, t.name
+    plan = [t for t in fig.data if t.name.startswith(("Trajectory", "Target", "Baseline"))]
+    assert len(plan) == 4  # trajectory, baseline and milestones, the target's line and its star
+    for t in plan:
+        assert {t.line.color, t.marker.color, t.marker.line.color} - {None, "white"} == {palette.SERIES["plan"]}
 
 
 def test_trajectory_figure_without_rolling_line(catalogue):

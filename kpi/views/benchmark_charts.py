@@ -14,10 +14,7 @@ from kpi.engine.benchmark import Area
 from kpi.views.charts import (
     DARK_BLUE,
     DARK_GREY,
-    DARK_PINK,
-    LIGHT_PURPLE,
-    ORANGE,
-    TURQUOISE,
+    SERIES,
     _base_layout,
     axis_title,
     format_value,
@@ -26,12 +23,12 @@ from kpi.views.charts import (
 
 # role: (legend name or None for the area's own name, colour, marker, dash)
 SERIES_STYLE = {
-    "case_records": (None, DARK_BLUE, "circle", "solid"),
-    "area": (None, TURQUOISE, "square-open", "dot"),
-    "england": ("England", DARK_GREY, "diamond", "dash"),
-    "region": (None, ORANGE, "triangle-up", "dashdot"),
-    "neighbours_pooled": ("Statistical neighbours (pooled)", DARK_PINK, "x", "longdash"),
-    "neighbours_median": ("Statistical neighbours (median)", LIGHT_PURPLE, "star", "dot"),
+    "case_records": (None, SERIES["area"], "circle", "solid"),
+    "area": (None, SERIES["area"], "square-open", "dot"),  # the same area, DfE's figure: same colour, open marker
+    "england": ("England", SERIES["england"], "diamond", "dash"),
+    "region": (None, SERIES["region"], "triangle-up", "dashdot"),
+    "neighbours_pooled": ("Statistical neighbours (pooled)", SERIES["neighbours"], "x", "longdash"),
+    "neighbours_median": ("Statistical neighbours (median)", SERIES["neighbours"], "star", "dot"),
 }
 QUARTILE_WORDS = {1: "Quartile 1 (best 25%)", 2: "Quartile 2", 3: "Quartile 3", 4: "Quartile 4 (worst 25%)"}
 
@@ -74,7 +71,7 @@ def comparison_figure(kpi: KpiDefinition, area: Area, hist: pd.DataFrame, local:
             hovertemplate=[f"{name}<br>{y}: {format_value(v, kpi.unit, kpi.decimals)}<extra></extra>"
                            for y, v in zip(rows["year"], rows["value"], strict=True)]))
     if target is not None:
-        fig.add_hline(y=target, line={"color": DARK_PINK, "width": 1.5, "dash": "dot"},
+        fig.add_hline(y=target, line={"color": SERIES["plan"], "width": 1.5, "dash": "dot"},
                       annotation_text=f"Plan target {format_value(target, kpi.unit, kpi.decimals)}",
                       annotation_position="top left")
     _base_layout(fig)
@@ -92,8 +89,8 @@ def benchmark_bars(kpi: KpiDefinition, table: pd.DataFrame) -> go.Figure:
     ascending = kpi.polarity == "down"
     rows = rows.sort_values("value", ascending=not ascending)  # plotly draws the first row at the bottom
     role_words = {"area": "this area", "region": "region"}  # the other aggregates' names say what they are
-    colours = {"area": DARK_BLUE, "england": DARK_GREY, "region": ORANGE, "neighbours_pooled": DARK_PINK,
-               "neighbours_median": LIGHT_PURPLE}
+    colours = {"area": SERIES["area"], "england": SERIES["england"], "region": SERIES["region"],
+               "neighbours_pooled": SERIES["neighbours"], "neighbours_median": SERIES["neighbours"]}
     labels = [f"{n} ({role_words[r]})" if r in role_words else n
               for n, r in zip(rows["area_name"], rows["role"], strict=True)]
     fig = go.Figure(go.Bar(

@@ -169,7 +169,7 @@ _FORECAST_RANK = {"not_met": 0, "unlikely": 1, "uncertain": 2, "too_few": 3, "li
 _ASSURANCE_RANK = {"consistent_fail": 0, "inconsistent": 1, "consistent_pass": 2}
 SORT_KEYS = {
     "plan": "APP area (plan order)",
-    "status": "Trajectory status (off track first)",
+    "status": "Status (off track first)",  # short enough to show whole in the Order box
     "variation": "Variation (concern first)",
     "assurance": "Assurance (failing first)",
     "forecast": "Forecast (unlikely first)",

@@ -1,6 +1,6 @@
 """Formatting helpers and plotly figure builders for the dashboard pages. Pure functions: no Streamlit here.
 
-Colours are the GOV.UK Analysis Function palette. Status is always carried by words and a symbol (and, in
+Colours come from kpi/views/palette.py, one colour per meaning. Status is always carried by words and a symbol (and, in
 charts, a marker shape); colour is only a secondary cue.
 """
 
@@ -16,27 +16,29 @@ import plotly.graph_objects as go
 from etl.months import NAMES, add, count, first_day, label, last_day
 from kpi.definitions import KpiDefinition, PlanWindow
 from kpi.engine.trajectory import STATUS_ICONS, STATUS_LABELS, is_improvement
+from kpi.views.palette import (  # noqa: F401  (the palette's names, re-exported for the other views)
+    AFTER_FILL,
+    DARK_BLUE,
+    DARK_GREY,
+    DARK_PINK,
+    GRID,
+    LIGHT_PURPLE,
+    ORANGE,
+    PLAN_WINDOW_FILL,
+    SERIES,
+    STATUS,
+    TEXT,
+    TURQUOISE,
+)
 
-# GOV.UK Analysis Function palette (https://analysisfunction.civilservice.gov.uk/policy-store/data-visualisation-colours-in-charts/)
-DARK_BLUE = "#12436D"
-TURQUOISE = "#28A197"
-DARK_PINK = "#801650"
-ORANGE = "#F46A25"
-DARK_GREY = "#3D3D3D"
-MID_GREY = "#6F777B"  # the monthly values beside a rolling line that is the one judged
-LIGHT_PURPLE = "#A285D1"
-PLAN_WINDOW_FILL = "rgba(18, 67, 109, 0.07)"  # dark blue, very light
 FONT = "Arial, Helvetica, sans-serif"
 
 STATUS_ORDER = ["on_track", "within_tolerance", "off_track", "no_data", "too_few"]
 NOT_JUDGED = ["baseline", "partial"]  # planned months with no status, and why (kpi.engine.series.scorecard's unjudged)
 NOT_IN_PLAN = "Not in plan"
 # Marker shapes distinguish status in charts without relying on colour.
-STATUS_MARKERS = {
-    "on_track": ("circle", TURQUOISE),
-    "within_tolerance": ("diamond", ORANGE),
-    "off_track": ("x", DARK_PINK),
-}
+STATUS_MARKERS = {status: (symbol, STATUS[status]) for status, symbol in
+                  (("on_track", "circle"), ("within_tolerance", "diamond"), ("off_track", "x"))}
 
 SUPPRESSED = "suppressed"  # the status kpi/access/suppress.py gives a month whose figures are hidden
 SUPPRESSED_SYMBOL = "c"  # what a hidden count shows: kpi.access.suppress.SYMBOL (DfE's c)
@@ -280,7 +282,6 @@ def _month_start(periods: Iterable[str]) -> list[pd.Timestamp]:
 
 
 # The product's type on every figure: the sparklines take it without the plotly_white template (see sparkline).
-TEXT = "#0B0C0C"
 TYPE_LAYOUT = {"font": {"family": FONT, "color": TEXT, "size": 14}, "hoverlabel": {"font": {"family": FONT}}}
 
 
@@ -393,12 +394,68 @@ def _hover(row, kpi: KpiDefinition) -> str:
     return "<br>".join(lines)
 
 
+def _add_plan(fig: go.Figure, rows: pd.DataFrame, full: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow,
+              x: list[pd.Timestamp]) -> None:
+    """The plan on the trajectory chart, all in the plan's colour: trajectory, baseline and milestones, the target
+    (a dotted line, and its star in the legend), then the status markers on the judged figures of ``rows`` (the
+    months shown); the trajectory runs over every planned month of ``full``."""
+    d, unit, colour, plan = kpi.decimals, kpi.unit, SERIES["plan"], kpi.plan
+    planned = full[full["trajectory"].notna()]
+    fig.add_trace(go.Scatter(
+        x=_month_start(planned["period"]), y=planned["trajectory"], name="Trajectory (plan)", mode="lines",
+        line={"color": colour, "width": 2, "dash": "dash"}, hoverinfo="skip"))
+    points = [p for p in plan_points(kpi) if p[0] != "Target"]
+    fig.add_trace(go.Scatter(
+        x=_month_start(p[1] for p in points), y=[p[2] for p in points], name="Baseline and milestones",
+        mode="markers", marker={"symbol": "square", "size": 9, "color": "white", "line": {"color": colour,
+                                                                                      "width": 2}},
+        hovertext=[f"{label} {format_value(v, unit, d)} ({format_period(p)})" + (f"<br>{note}" if note else "")
+                   for label, p, v, note in points], hoverinfo="text"))
+    target = plan.target
+    tx = _month_start([target.period])[0]
+    x_start, x_end = min(pd.Timestamp(first_day(window.start)), tx), max(x[-1], tx) if x else tx
+    label = f"Target: {format_value(target.value, unit, d)} by {format_period(target.period)}"
+    fig.add_trace(go.Scatter(
+        x=[x_start, x_end], y=[target.value] * 2, name=f"{label} (line)", mode="lines", legendgroup="target",
+        showlegend=False,
+        line={"color": colour, "width": 1.5, "dash": "dot"}, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=[tx], y=[target.value], name=label, mode="markers", legendgroup="target",
+        marker={"symbol": "star", "size": 14, "color": colour},
+        hovertext=[f"{label}<br>{target.source}"], hoverinfo="text"))
+    for code, (symbol, status_colour) in STATUS_MARKERS.items():
+        hit = rows[rows["status"] == code]
+        if hit.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=_month_start(hit["period"]), y=hit[kpi.basis_column], name=status_text(code), mode="markers",
+            hoverinfo="skip",
+            marker={"symbol": symbol, "size": 11, "color": status_colour, "line": {"color": TEXT, "width": 1}}))
+
+
+def _mark_selected(fig: go.Figure, selected: str, window: PlanWindow, x: list[pd.Timestamp]) -> None:
+    """The chosen month as a line, and the months after it greyed: not yet known in that month."""
+    sx = pd.Timestamp(first_day(selected))
+    fig.add_shape(type="line", x0=sx, x1=sx, y0=0, y1=1, yref="paper", name="selected period",
+                  line={"color": DARK_GREY, "width": 1.5, "dash": "dashdot"})
+    last = max([*x, pd.Timestamp(first_day(window.end))])
+    if sx < last:
+        fig.add_vrect(x0=pd.Timestamp(last_day(selected)), x1=last + pd.DateOffset(days=20), fillcolor=AFTER_FILL,
+                      line_width=0, layer="below", name="after the selected period")
+    fig.add_annotation(x=sx, y=1, yref="paper", text=f"As at {format_period(selected)}", showarrow=False,
+                       yanchor="bottom", xanchor="right", font={"color": DARK_GREY, "size": 12})  # over the past
+
+
 def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, selected: str | None = None,
                       show_rolling: bool = True, history_months: int = 24) -> go.Figure:
-    """Monthly actual values against the plan: trajectory (dashed), target (dotted), status markers, the rolling
-    12-month line, the plan window shaded and the selected month marked. The view opens on the plan window with
-    ``history_months`` before it; the whole history is there to zoom out to."""
+    """Monthly actual values against the plan: trajectory (dashed), target (dotted, its star in the legend), status
+    markers, the rolling 12-month line, the plan window shaded. With ``selected``, the chart shows that month as it
+    stood: the figures stop there and the months after it are greyed (the plan, known then, runs on). The view
+    opens on the plan window with ``history_months`` before it; the whole history is there to zoom out to."""
     rows = rows.sort_values("period").reset_index(drop=True)
+    full, everything = rows, _month_start(rows["period"])
+    if selected:
+        rows = rows[rows["period"] <= selected].reset_index(drop=True)
     x = _month_start(rows["period"])
     fig = go.Figure()
     d, unit = kpi.decimals, kpi.unit
@@ -408,63 +465,30 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
         fig.add_trace(go.Scatter(
             x=x, y=rows["rolling_12m"], mode="lines",
             name="Rolling 12 months (judged against the plan)" if rolling_judged else "Rolling 12 months",
-            line={"color": DARK_BLUE if rolling_judged else TURQUOISE, "width": 3 if rolling_judged else 2},
+            line={"color": SERIES["rolling"], "width": 3 if rolling_judged else 2},
             hovertemplate=f"Rolling 12 months %{{y:,.{d}f}}<extra></extra>"))
     if rows["median"].notna().any():
         fig.add_trace(go.Scatter(
-            x=x, y=rows["median"], name="Median (monthly)", mode="lines", line={"color": LIGHT_PURPLE, "width": 2},
+            x=x, y=rows["median"], name="Median (monthly)", mode="lines",
+            line={"color": SERIES["area"], "width": 2, "dash": "dot"},
             hovertemplate=f"Median %{{y:,.{d}f}}<extra></extra>"))
-    monthly_colour = MID_GREY if rolling_judged else DARK_BLUE
     fig.add_trace(go.Scatter(
         x=x, y=rows["value"], name="Monthly value" if rolling_judged else "Actual (monthly)",
-        mode="lines+markers", connectgaps=False,
-        line={"color": monthly_colour, "width": 1.5 if rolling_judged else 2.5},
-        marker={"color": monthly_colour, "size": 4 if rolling_judged else 5},
+        mode="lines+markers", connectgaps=False, opacity=0.6 if rolling_judged else 1,
+        line={"color": SERIES["area"], "width": 1.5 if rolling_judged else 2.5},
+        marker={"color": SERIES["area"], "size": 4 if rolling_judged else 5},
         hovertext=[_hover(r, kpi) for r in rows.itertuples()], hoverinfo="text"))
 
     if kpi.plan is not None:
-        planned = rows[rows["trajectory"].notna()]
-        fig.add_trace(go.Scatter(
-            x=_month_start(planned["period"]), y=planned["trajectory"], name="Trajectory (plan)", mode="lines",
-            line={"color": ORANGE, "width": 2, "dash": "dash"}, hoverinfo="skip"))
-        points = [p for p in plan_points(kpi) if p[0] != "Target"]
-        fig.add_trace(go.Scatter(
-            x=_month_start(p[1] for p in points), y=[p[2] for p in points], name="Baseline and milestones",
-            mode="markers", marker={"symbol": "square", "size": 9, "color": "white", "line": {"color": ORANGE,
-                                                                                          "width": 2}},
-            hovertext=[f"{label} {format_value(v, unit, d)} ({format_period(p)})" + (f"<br>{note}" if note else "")
-                       for label, p, v, note in points], hoverinfo="text"))
-        target = kpi.plan.target
-        tx = _month_start([target.period])[0]
-        x_start, x_end = min(pd.Timestamp(first_day(window.start)), tx), max(x[-1], tx) if x else tx
-        label = f"Target: {format_value(target.value, unit, d)} by {format_period(target.period)}"
-        fig.add_trace(go.Scatter(
-            x=[x_start, tx, x_end], y=[target.value] * 3, name=label, mode="lines+markers",
-            line={"color": DARK_PINK, "width": 1.5, "dash": "dot"},
-            marker={"symbol": "star", "size": [0, 14, 0], "color": DARK_PINK},
-            hovertext=["", f"{label}<br>{target.source}", ""], hoverinfo="text"))
-        for code, (symbol, colour) in STATUS_MARKERS.items():
-            hit = rows[rows["status"] == code]
-            if hit.empty:
-                continue
-            fig.add_trace(go.Scatter(
-                x=_month_start(hit["period"]), y=hit[kpi.basis_column], name=status_text(code), mode="markers",
-                hoverinfo="skip",
-                marker={"symbol": symbol, "size": 11, "color": colour, "line": {"color": "white", "width": 1}}))
+        _add_plan(fig, rows, full, kpi, window, everything)
 
     fig.add_vrect(x0=pd.Timestamp(first_day(window.start)), x1=pd.Timestamp(last_day(window.end)),
                   fillcolor=PLAN_WINDOW_FILL, line_width=0, layer="below", name="plan window",
                   annotation_text="APP monitoring window", annotation_position="top left",
                   annotation_font={"color": DARK_GREY, "size": 12})
     if selected:
-        sx = pd.Timestamp(first_day(selected))
-        fig.add_shape(type="line", x0=sx, x1=sx, y0=0, y1=1, yref="paper", name="selected period",
-                      line={"color": DARK_GREY, "width": 1.5, "dash": "dashdot"})
-        late = bool(x) and sx >= x[-1] - pd.DateOffset(months=6)
-        fig.add_annotation(x=sx, y=1, yref="paper", text=f"Selected: {format_period(selected)}", showarrow=False,
-                           yanchor="bottom", xanchor="right" if late else "left", font={"color": DARK_GREY,
-                                                                                            "size": 12})
-
+        _mark_selected(fig, selected, window, everything)
+    x, rows = everything, full
     _base_layout(fig)
     start = max(x[0], pd.Timestamp(first_day(window.start)) - pd.DateOffset(months=history_months)) if x else None
     end = x[-1] + pd.DateOffset(days=20) if x else None
@@ -477,6 +501,6 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
         xaxis={"range": [start - pd.DateOffset(days=20), end] if start is not None else None, "title": None,
                "showgrid": False, "tickformat": "%b %Y", "ticks": "outside"},
         yaxis={"title": axis_title(kpi), "rangemode": "tozero",
-               "range": [0, 100] if unit == "percent" else [0, top * 1.1], "gridcolor": "#E5E5E5"},
+               "range": [0, 100] if unit == "percent" else [0, top * 1.1], "gridcolor": GRID},
     )
     return readable_text(fig)  # again: a string axis title replaces the title's font

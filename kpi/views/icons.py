@@ -1,16 +1,18 @@
 """Making Data Count variation and assurance icons, drawn by the project as SVG.
 
-The shapes follow the NHS England convention: a circle; blue for improvement, orange for concern, grey for
-common cause, purple for neutral special cause; a letter H or L for the side of the mean; P / F / ? for
-assurance. Each icon carries a <title> and an aria-label so its meaning never rests on colour, and pages
-show the text label beside it.
+The shapes and colours (kpi/views/palette.py's SPC) follow the NHS England convention: a circle; blue for
+improvement, orange for concern, grey for common cause, purple for neutral special cause; a letter H or L for the
+side of the mean; P / F / ? for assurance. Each icon carries a <title> and an aria-label so its meaning never
+rests on colour, and pages show the text label beside it.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-BLUE, ORANGE, GREY, PURPLE = "#12436D", "#F46A25", "#6F777B", "#801650"
+from kpi.views.palette import SPC
+
+BLUE, ORANGE, GREY, PURPLE = SPC["improvement"], SPC["concern"], SPC["common_cause"], SPC["neutral"]
 
 VARIATION_STYLE = {
     "common_cause": (GREY, "", "Common cause variation"),

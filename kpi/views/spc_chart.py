@@ -13,13 +13,14 @@ from etl.months import add, first_day
 from kpi.definitions import KpiDefinition, PlanWindow
 from kpi.engine.spc import XmrResult
 from kpi.views.charts import axis_title, format_period, format_value, readable_text
+from kpi.views.palette import GRID, LIGHT_GREY, PLAN_WINDOW_FILL, SERIES, SPC, TEXT
 
 POINT_STYLE = {
     # point_type: (legend name, colour, marker symbol)
-    "common_cause": ("Common cause", "#6F777B", "circle"),
-    "improvement": ("Special cause: improvement", "#12436D", "triangle-up"),
-    "concern": ("Special cause: concern", "#F46A25", "diamond"),
-    "neutral": ("Special cause: neither", "#801650", "square"),
+    "common_cause": ("Common cause", SPC["common_cause"], "circle"),
+    "improvement": ("Special cause: improvement", SPC["improvement"], "triangle-up"),
+    "concern": ("Special cause: concern", SPC["concern"], "diamond"),
+    "neutral": ("Special cause: neither", SPC["neutral"], "square"),
 }
 RULE_NAMES = {"outside": "beyond a process limit", "shift": "run of points on one side of the mean",
               "trend": "run of rising or falling points", "two_of_three": "two of three near a limit"}
@@ -71,18 +72,18 @@ def spc_figure(
     fig = go.Figure()
     pts = result.points.reset_index(drop=True)
     if window is not None:
-        fig.add_vrect(x0=_d(window.start), x1=_d(window.end), fillcolor="#28A197", opacity=0.08, line_width=0,
+        fig.add_vrect(x0=_d(window.start), x1=_d(window.end), fillcolor=PLAN_WINDOW_FILL, line_width=0,
                       annotation_text="Plan window", annotation_position="top left")
     dates = [_d(p) for p in periods]
-    fig.add_trace(go.Scatter(x=dates, y=pts["value"], mode="lines", line={"color": "#B1B4B6", "width": 1.5},
+    fig.add_trace(go.Scatter(x=dates, y=pts["value"], mode="lines", line={"color": LIGHT_GREY, "width": 1.5},
                              name="Monthly value", hoverinfo="skip", showlegend=False))
     x, y = _segments(periods, result, "mean")
-    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="Mean", line={"color": "#3D3D3D", "width": 1.5}))
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="Mean", line={"color": TEXT, "width": 1.5}))
     if result.points["upl"].notna().any():
         for col, name in (("upl", "Upper process limit"), ("lpl", "Lower process limit")):
             x, y = _segments(periods, result, col)
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name,
-                                     line={"color": "#3D3D3D", "width": 1, "dash": "dash"},
+                                     line={"color": TEXT, "width": 1, "dash": "dash"},
                                      legendgroup="limits", showlegend=col == "upl"))
         fig.data[-2].name = "Process limits"
     for ptype, (name, colour, symbol) in POINT_STYLE.items():
@@ -92,30 +93,33 @@ def spc_figure(
         idx = list(pts.index[mask])
         fig.add_trace(go.Scatter(
             x=[dates[i] for i in idx], y=pts.loc[mask, "value"], mode="markers", name=name,
-            marker={"color": colour, "symbol": symbol, "size": 9, "line": {"color": "#FFFFFF", "width": 1}},
+            marker={"color": colour, "symbol": symbol, "size": 9, "line": {"color": TEXT, "width": 0.5}},
             hovertext=[_hover(kpi, periods[i], pts.loc[i]) for i in idx], hoverinfo="text",
         ))
     if trajectory:
         tx = [p for p in periods if p in trajectory]
         fig.add_trace(go.Scatter(x=[_d(p) for p in tx], y=[trajectory[p] for p in tx], mode="lines",
-                                 name="Plan trajectory", line={"color": "#28A197", "width": 2, "dash": "dot"}))
+                                 name="Plan trajectory", line={"color": SERIES["plan"], "width": 2, "dash": "dash"}))
     if kpi.plan is not None:
-        fig.add_hline(y=kpi.plan.target.value, line={"color": "#801650", "width": 1.5, "dash": "longdash"},
-                      annotation_text=f"Target {format_value(kpi.plan.target.value, kpi.unit, kpi.decimals)}",
-                      annotation_position="bottom right")
+        target = kpi.plan.target.value
+        fig.add_hline(y=target, line={"color": SERIES["plan"], "width": 1.5, "dash": "dot"})
+        # The target's label in the right margin, beyond the last point, so it never sits on one.
+        fig.add_annotation(x=1, xref="paper", xanchor="left", y=target, yanchor="middle", showarrow=False,
+                           text=f"Target {format_value(target, kpi.unit, kpi.decimals)}", align="left",
+                           font={"size": 11, "color": SERIES["plan"]}, name="target label")
     for r in kpi.spc.recalculations:
         if periods and periods[0] < r.period <= periods[-1]:
-            fig.add_vline(x=_d(r.period), line={"color": "#A285D1", "width": 1.5})
+            fig.add_vline(x=_d(r.period), line={"color": TEXT, "width": 1, "dash": "longdashdot"})
             fig.add_annotation(x=_d(r.period), y=1, yref="paper", text="Limits recalculated", showarrow=False,
-                               xanchor="left", yanchor="bottom", font={"size": 10, "color": "#3D3D3D"},
+                               xanchor="left", yanchor="bottom", font={"size": 10, "color": TEXT},
                                hovertext=f"{format_period(r.period)}: {r.reason}", bgcolor="rgba(255,255,255,0.8)")
     if selected and selected in periods:
-        fig.add_vline(x=_d(selected), line={"color": "#0B0C0C", "width": 1, "dash": "dot"})
+        fig.add_vline(x=_d(selected), line={"color": TEXT, "width": 1, "dash": "dot"})
     fig.update_layout(
-        height=450, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="#FFFFFF",
-        legend={"orientation": "h", "y": -0.15}, hovermode="closest",
-        yaxis={"title": axis_title(kpi), "gridcolor": "#E5E5E5"},
-        xaxis={"type": "date", "title": "Month", "dtick": "M6", "tickformat": "%b %Y",
+        height=450, margin={"l": 10, "r": 90, "t": 40, "b": 10}, plot_bgcolor="#FFFFFF",
+        legend={"orientation": "h", "y": -0.14, "yanchor": "top"}, hovermode="closest",
+        yaxis={"title": axis_title(kpi), "gridcolor": GRID},
+        xaxis={"type": "date", "title": None, "nticks": 10, "tickformat": "%b<br>%Y",  # plotly spaces them
                "range": _x_range(periods, window)},
     )
     return readable_text(fig)
