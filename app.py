@@ -57,6 +57,7 @@ subtitle = st.empty()
 subtitle.markdown(f"Monitoring window **{format_window(window)}**{approved}")
 
 db_path = data.db_path()
+data.pin_run(db_path)  # the database version this run shows (a page reading it twice checks it held)
 refresh_notice(db_path)  # "Data refreshed at 10:42" once after a load; just before the series reads the same file
 with st.sidebar:
     auth.sidebar_identity(user)

@@ -41,6 +41,28 @@ def stamp(path: Path) -> Stamp:
     return path.stat().st_mtime_ns, wal.stat().st_mtime_ns if wal.exists() else 0
 
 
+RUN_STAMP_KEY = "_data_stamp_run"
+
+
+def pin_run(path: Path) -> None:
+    """Note the database version this run began on (app.py, at the top of every run), so that a page reading the
+    database more than once can tell whether a load swapped a new file in between (:func:`swapped_during_run`)."""
+    try:
+        st.session_state[RUN_STAMP_KEY] = stamp(path)
+    except FileNotFoundError:
+        st.session_state.pop(RUN_STAMP_KEY, None)
+
+
+def swapped_during_run(path: Path) -> bool:
+    """True when the database is no longer the version this run began on: figures read before and after would
+    come from two loads, so the page must be drawn again, wholly on the new one."""
+    began = st.session_state.get(RUN_STAMP_KEY)
+    try:
+        return began is not None and stamp(path) != began
+    except FileNotFoundError:
+        return True
+
+
 # --- configuration files ---------------------------------------------------------------------------------------
 
 def _file_key(path: Path) -> FileKey:

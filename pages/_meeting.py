@@ -68,6 +68,8 @@ def since_last_meeting_block() -> tuple[str | None, pd.DataFrame | None]:
             st.subheader("Since the last meeting", anchor=False)
             since = _choose_since(ctx.period, earlier)
         changed = data.since_last_meeting(ctx.series, ctx.area, session.current_role(), ctx.period, since)
+        if data.swapped_during_run(data.db_path()):  # a load landed between the two reads: never mix them
+            st.rerun()
         head[1].markdown("\n".join(f"- {esc(line)}" for line in since_summary(changed)))
         with st.expander(f"What changed since {format_period(since)}, KPI by KPI"):
             st.dataframe(changes_table(changed, ctx.catalogue), hide_index=True, width="stretch",

@@ -64,6 +64,9 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
   [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {
     min-width: 100% !important;}  /* the name and links; the sentence */
 }
+/* A date field's day, month and year parts are its click targets: at least 24 px each (WCAG 2.2 2.5.8). */
+[data-testid="stDateInput"] [role="spinbutton"] {display: inline-block; min-width: 24px; min-height: 24px;
+  line-height: 24px; text-align: center;}
 /* Print, every page: the content only (no sidebar, header toolbar, controls or chart toolbars). The page is
    zoomed to 72%, so that the paper (A4 less its margins, about 720 px) holds the 940 px that the content has on a
    1400 px screen: charts, which plotly drew for the screen and does not redraw for print, fit the paper's width and
