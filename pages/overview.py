@@ -68,7 +68,8 @@ controls = st.columns([0.9, 1.4, 1.8, 1.9], vertical_alignment="bottom")
 view = controls[0].segmented_control("Show as", ["Cards", "Table"], default="Cards", key="board_view",
                                      required=True)
 sort_key = controls[1].selectbox("Order", list(meeting.ORDERS), format_func=meeting.ORDERS.get, key="board_sort",
-                                 help="Put what the meeting should discuss first at the top.")
+                                 help="Put what the meeting should discuss first at the top. Exceptions first: "
+                                      "off track, then a special-cause concern, then the rest worst first.")
 unplanned = [k.id for k in cat.kpis if k.plan is None]
 show_all = controls[2].toggle(f"Add {len(unplanned)} KPIs without a plan", key="board_all",
                               disabled=not unplanned, help="KPIs tracked for context, with no trajectory or target "

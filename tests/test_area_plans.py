@@ -12,7 +12,8 @@ from kpi import area_plans, definitions
 from kpi.access import roles
 from kpi.cli_portfolio import scoped_areas
 from kpi.engine.series import add_area_plans
-from kpi.views.portfolio import portfolio
+from kpi.views.palette import SERIES
+from kpi.views.portfolio import portfolio, small_multiples
 
 HOME, LUTON, ESSEX, THURROCK = "E06000056", "E06000032", "E10000012", "E06000034"
 KPI = "ehcna_open_over_20wk"  # a month-end count, judged on the month (lower is better)
@@ -131,6 +132,18 @@ def test_portfolio_rows_count_statuses_under_the_plan_in_force(tmp_path, catalog
     assert row["off_track_kpis"] == KPI and row["as_at"] == "2024-01-01" and bool(row["demo"])
     empty = portfolio(series[series["period"] != "2023-10"], book, "2023-10", {}, {}, [LUTON])
     assert empty.iloc[0]["no_data"] == 1 and empty.iloc[0]["off_track"] == 0
+
+
+def test_small_multiples_draw_each_area_against_its_own_plan_in_the_plan_colour(tmp_path, catalogue):
+    _successive(tmp_path)
+    book = area_plans.load(catalogue, None, tmp_path)
+    series = add_area_plans(_series([LUTON, THURROCK], MONTHS), catalogue.get(KPI), book)
+    fig = small_multiples(series, book, KPI, "2023-10", {LUTON: "Luton", THURROCK: "Thurrock"}, [LUTON, THURROCK])
+    traces = {t.name: t for t in fig.data}
+    assert traces["Trajectory (plan)"].line.color == SERIES["plan"]  # one colour, one meaning: the plan's
+    assert traces["Actual (the figure judged)"].line.color == SERIES["area"]  # a month-end count: the month itself
+    assert [a.text for a in fig.layout.annotations][:2] == ["Luton", "Thurrock"]
+    assert any("no plan" in a.text.lower() for a in fig.layout.annotations)  # Thurrock: a panel saying so
 
 
 def test_a_monitor_sees_only_the_assigned_areas(tmp_path, monkeypatch, capsys):

@@ -12,7 +12,7 @@ from kpi.definitions import Catalogue
 from kpi.views.charts import format_period, format_value, status_text
 
 EXCEPTIONS = "exceptions"
-EXCEPTIONS_LABEL = "Exceptions first (off track, concern)"
+EXCEPTIONS_LABEL = "Exceptions first"  # off track, then special-cause concern, then the rest worst first
 NOT_IN_PLAN = "not_in_plan"
 # Off track, then a special-cause concern, then the other statuses worst first; KPIs without a plan last.
 _EXCEPTION_RANK = {"off_track": 0, "within_tolerance": 2, "no_data": 3, "too_few": 4, "suppressed": 5, "on_track": 6}

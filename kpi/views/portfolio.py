@@ -13,7 +13,8 @@ from plotly.subplots import make_subplots
 
 from kpi.area_plans import PlanBook
 from kpi.engine.trajectory import NO_DATA, OFF_TRACK, ON_TRACK, WITHIN_TOLERANCE
-from kpi.views.charts import DARK_BLUE, FONT, ORANGE, format_period
+from kpi.views.charts import FONT, format_period
+from kpi.views.palette import GRID, SERIES, TEXT
 
 PORTFOLIO_COLUMNS = [
     "area_code", "area_name", "plan", "demo", "plan_start", "plan_end", "plan_month", "on_track",
@@ -92,16 +93,19 @@ def small_multiples(series: pd.DataFrame, plans: PlanBook, kpi_id: str, period: 
         planned = series[(series["area_code"] == area) & (series["kpi_id"] == kpi_id)
                          & (series["period"] >= start) & (series["period"] <= end)]
         fig.add_trace(go.Scatter(x=pd.to_datetime(planned["period"] + "-01"), y=planned["trajectory"],
-                                 mode="lines", line={"color": ORANGE, "dash": "dash"}, name="Trajectory",
+                                 mode="lines", line={"color": SERIES["plan"], "dash": "dash"}, name="Trajectory (plan)",
                                  showlegend=i == 0, legendgroup="trajectory"), row=row, col=col)
         fig.add_trace(go.Scatter(x=months, y=pd.to_numeric(rows[column], errors="coerce"), mode="lines+markers",
-                                 line={"color": DARK_BLUE}, name="Actual (judged figure)", showlegend=i == 0,
+                                 line={"color": SERIES["rolling" if column == "rolling_12m" else "area"]},
+                                 name="Actual (the figure judged)", showlegend=i == 0,
                                  legendgroup="actual"), row=row, col=col)
-    fig.update_layout(height=max(260, 230 * n_rows), margin={"l": 40, "r": 10, "t": 60, "b": 30},
-                      font={"family": FONT}, legend={"orientation": "h", "y": 1.08 if n_rows == 1 else 1.03},
-                      plot_bgcolor="white")
+    fig.update_layout(height=max(260, 230 * n_rows), margin={"l": 40, "r": 10, "t": 60, "b": 70},
+                      font={"family": FONT, "color": TEXT}, plot_bgcolor="white",
+                      legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom",
+                              "yref": "container"})
     fig.update_xaxes(tickformat="%b %y", showgrid=False)
-    fig.update_yaxes(gridcolor="#e5e5e5")
+    fig.update_yaxes(gridcolor=GRID)
+    fig.update_annotations(font={"color": TEXT})  # the areas' names over their charts
     return fig
 
 
