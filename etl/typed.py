@@ -12,7 +12,7 @@ from etl import sources as src
 from etl.detect import DERIVED, DERIVED_KEYS
 from etl.formats.sen2_blade import MODULES, Field, Module, date_sql
 from etl.pseudonymise import hmac_sql
-from etl.sql_text import literal
+from etl.sql_text import in_list, literal
 
 
 def ident(name: str) -> str:
@@ -100,7 +100,7 @@ def field_checks(f: Field, raw: str, typed: str) -> list[tuple[str, str, str]]:
     if f.kind == "period":
         checks.append((f"{typed} > current_date", "period is in the future", f"{typed} > current_date"))
     if f.kind == "code" and f.codes:
-        codes = ", ".join(f"'{c}'" for c in f.codes)
+        codes = in_list(f.codes)
         checks.append((f"{raw} IS NOT NULL AND {typed} NOT IN ({codes})",
                        f"not a valid code (expected one of {', '.join(f.codes)})",
                        f"{raw} IS NOT NULL AND {typed} NOT IN ({codes})"))

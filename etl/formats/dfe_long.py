@@ -12,11 +12,7 @@ import duckdb
 from etl import reference
 from etl.formats.dfe_kpi_map import seed_kpi_map
 from etl.report import FileResult, Problem
-
-
-def sql_text(text: str | None) -> str:
-    """A SQL string literal (or NULL)."""
-    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+from etl.sql_text import literal
 
 
 def seed_all(con: duckdb.DuckDBPyConnection) -> None:
@@ -141,13 +137,13 @@ def finish_long(con: duckdb.DuckDBPyConnection, path: Path, dataset: str, load_i
     con.execute(f"""
         DELETE FROM published_value p USING (
             SELECT DISTINCT time_period, geographic_level, area_code, breakdown_topic, breakdown FROM _pub_good) g
-        WHERE p.dataset = {sql_text(dataset)} AND p.time_period = g.time_period
+        WHERE p.dataset = {literal(dataset)} AND p.time_period = g.time_period
           AND p.geographic_level = g.geographic_level AND p.area_code = g.area_code
           AND p.breakdown_topic = g.breakdown_topic AND p.breakdown = g.breakdown
     """)
     con.execute(f"""
         INSERT INTO published_value
-        SELECT {sql_text(dataset)}, time_period, year, time_identifier, geographic_level, area_code, area_name,
+        SELECT {literal(dataset)}, time_period, year, time_identifier, geographic_level, area_code, area_name,
                new_la_code, old_la_code, region_code, region_name, breakdown_topic, breakdown, measure,
                CASE WHEN marker IS NULL THEN value END, marker, source_column, source_code, {int(load_id)}
         FROM _pub_good

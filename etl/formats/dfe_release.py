@@ -50,9 +50,10 @@ from pathlib import Path
 import duckdb
 
 from etl.formats.dfe_csv import file_encoding, measure_name, norm, read_rows
-from etl.formats.dfe_long import LONG_COLUMNS, finish_long, seed_all, sql_text
+from etl.formats.dfe_long import LONG_COLUMNS, finish_long, seed_all
 from etl.insert import insert_rows
 from etl.report import FileResult, LoadRejected, Problem
+from etl.sql_text import in_list
 
 # Signature column (normalised) → dataset name, for the EES files of the EHC plans release.
 EES_DATASETS = [
@@ -140,7 +141,7 @@ def load_tidy(con: duckdb.DuckDBPyConnection, path: Path, load_id: int, dataset:
     seed_all(con)
     headers = read_rows(path, 1)[0]
     cols = _columns(headers, known)
-    names = ", ".join(sql_text(f"c{i}") for i in range(len(headers)))
+    names = in_list(f"c{i}" for i in range(len(headers)))
     try:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _pub_wide AS SELECT row_number() OVER () AS _row, * FROM read_csv(?, "

@@ -40,6 +40,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl.sql_text import literal
+
 DEFAULT_ROW_LIMIT = 5_000
 DEFAULT_TIME_LIMIT_S = 10.0
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -120,11 +122,10 @@ def open_sandbox(db_path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) 
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                              "autoload_known_extensions": False, "threads": 1})
     try:
-        quoted = str(path.resolve()).replace("'", "''")
-        con.execute(f"ATTACH '{quoted}' AS {ALIAS} (READ_ONLY)")
+        con.execute(f"ATTACH {literal(path.resolve())} AS {ALIAS} (READ_ONLY)")
         con.execute(f"USE {ALIAS}")
         con.execute("SET temp_directory = ''")  # never spill to disk
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET memory_limit = {literal(memory_limit)}")
         con.execute("SET threads = 1")  # an analyst's query must not starve the dashboard
         con.execute("SET allow_community_extensions = false")
         con.execute("SET enable_external_access = false")

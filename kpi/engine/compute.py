@@ -25,6 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from etl.sql_text import literal
 from kpi.definitions import (
     LOCAL_METHODS,
     TABLES_FOR_METHOD,
@@ -153,7 +154,7 @@ def case_areas(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _areas_by_table(con: duckdb.DuckDBPyConnection, areas=None) -> dict[str, set[str]]:
     """The areas (of every area, or of ``areas``) holding rows in each case table."""
     tables = sorted({t for ts in TABLES_FOR_METHOD.values() for t in ts})
-    union = " UNION ALL ".join(f"SELECT DISTINCT '{t}' AS t, area_code FROM {t} WHERE {areas_condition(areas)}"
+    union = " UNION ALL ".join(f"SELECT DISTINCT {literal(t)} AS t, area_code FROM {t} WHERE {areas_condition(areas)}"
                                for t in tables)
     found: dict[str, set[str]] = {t: set() for t in tables}
     for table, area in con.execute(union).fetchall():

@@ -14,12 +14,13 @@ from datetime import date
 import duckdb
 
 from etl.as_at import SEN2_MODULES, extracts_as_at
+from etl.sql_text import in_list
 from kpi.definitions import KpiDefinition
 from kpi.engine.methods import Method, mean, month_end_count, rate
 from kpi.engine.window import DataWindow, areas_condition, to_as_at
 
 ISSUED = "a.assessment_outcome = 'Y' AND a.assessment_outcome_date IS NOT NULL"
-SEN2_MODULE_LIST = ", ".join(f"'{m}'" for m in SEN2_MODULES)
+SEN2_MODULE_LIST = in_list(SEN2_MODULES)
 # Every review any extract showed (etl/schema_load.sql review_history), one row per plan and meeting, in the version
 # of the newest extract that showed it; with the session variable ``as_of`` set (kpi series --as-of), only the
 # extracts dated on or before it.

@@ -70,8 +70,8 @@ def waits_batch_sql(computations, grid_cte: str, where: str) -> str:
     services = sorted({c.service for c in computations})
     kinds = [("size", 0)] + [(f"over_{d}", d + 1) for d in _over_days(computations)]
     seen = _seen_days(computations)
-    kind_rows = ", ".join(f"('{k}', {offset})" for k, offset in kinds)
-    pivot = ", ".join(f"sum(d) FILTER (WHERE kind = '{k}') AS d_{k}" for k, _ in kinds)
+    kind_rows = ", ".join(f"({literal(k)}, {offset})" for k, offset in kinds)
+    pivot = ", ".join(f"sum(d) FILTER (WHERE kind = {literal(k)}) AS d_{k}" for k, _ in kinds)
     running = ", ".join(f"CAST(sum(coalesce(n.d_{k}, 0)) OVER w AS BIGINT) AS {k}" for k, _ in kinds)
     seen_cols = ", ".join(["count(*) AS seen_all"] + [
         f"count(*) FILTER (WHERE date_diff('day', referral_date, first_contact_date) <= {d}) AS seen_{d}"

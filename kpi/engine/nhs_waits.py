@@ -16,10 +16,11 @@ import duckdb
 import pandas as pd
 
 from etl.formats.nhs_chs import BANDS
+from etl.sql_text import in_list
 
 COLUMNS = ["period", "org_type", "org_code", "org_name", "service", "band", "value", "marker", "bands_differ"]
 ORG_ORDER = "CASE org_type WHEN 'National' THEN 0 WHEN 'Region' THEN 1 WHEN 'ICB' THEN 2 ELSE 3 END"
-BAND_ORDER = "list_position([" + ", ".join(f"'{b}'" for b in BANDS) + "], band)"
+BAND_ORDER = "list_position([" + in_list(BANDS) + "], band)"
 OVER_18 = (">18-52", ">52", ">52-104", ">104")
 OVER_52 = (">52", ">52-104", ">104")
 
@@ -92,8 +93,7 @@ def nhs_summary(con: duckdb.DuckDBPyConnection, org: str, service: str) -> pd.Da
     if key is None or not _has_data(con):
         return pd.DataFrame(columns=columns)
     code = resolve_org(con, org)
-    over18 = ", ".join(f"'{b}'" for b in OVER_18)
-    over52 = ", ".join(f"'{b}'" for b in OVER_52)
+    over18, over52 = in_list(OVER_18), in_list(OVER_52)
     return con.execute(f"""
         WITH t AS (SELECT * FROM nhs_chs_wait WHERE org_code = ? AND service_key = ?),
         m AS (
