@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from etl.months import index as month_index  # noqa: F401 - definitions and area plans count months with it
+
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -93,6 +95,3 @@ class SpcSettings(Strict):
     baseline: int | None = Field(default=None, ge=2, description="Leading months that set the limits")
 
 
-def month_index(period: str) -> int:
-    year, month = period.split("-")
-    return int(year) * 12 + int(month) - 1

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from etl import months
 from etl.sql_text import in_list, literal
 
 
@@ -25,7 +26,7 @@ class DataWindow:
 
     @property
     def months(self) -> int:
-        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
+        return months.index(self.last) - months.index(self.first) + 1
 
 
 def to_as_at(window: DataWindow, as_at: date | None) -> DataWindow:
