@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.inputs import sha256_of
 from etl.load import expand_paths, is_gzip_name, is_input_file, load_paths
 from etl.report import LoadRejected, LoadReport, Problem
 
@@ -73,14 +73,6 @@ class PublishedError(Exception):
 def bundle_dir(given: str | Path | None = None) -> Path:
     """The bundled copy: ``given``, else ``$APP_PUBLISHED_DIR``, else ``data/published`` in the checkout."""
     return Path(given or os.environ.get("APP_PUBLISHED_DIR") or BUNDLE_DIR)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_manifest(folder: Path) -> list[dict]:
@@ -260,7 +252,7 @@ def update(paths: list[Path], folder: Path, taken_from: str | None = None, relea
                 "release": release or found_release, "source": old.get("source", source), "licence": LICENCE,
                 "taken_from": taken_from or f"download given to `python -m etl published update` ({src_file.name})",
                 "taken_on": (today or _dt.date.today()).isoformat(),
-                "sha256_taken": sha256_file(src_file), "sha256": sha256_file(target), "layout": layout,
+                "sha256_taken": sha256_of(src_file), "sha256": sha256_of(target), "layout": layout,
                 "rows": rows.get(plain, 0),
             }
             if old and old["file"] != rel:
@@ -284,8 +276,8 @@ def update(paths: list[Path], folder: Path, taken_from: str | None = None, relea
                 "publisher": "Department for Education", "release": release or old.get("release", "unknown"),
                 "source": LAYOUTS["dfe_ees"][3], "licence": LICENCE,
                 "taken_from": taken_from or f"download given to `python -m etl published update` ({g.name})",
-                "taken_on": (today or _dt.date.today()).isoformat(), "sha256_taken": sha256_file(g),
-                "sha256": sha256_file(g), "layout": "documentation (not loaded)", "rows": 0,
+                "taken_on": (today or _dt.date.today()).isoformat(), "sha256_taken": sha256_of(g),
+                "sha256": sha256_of(g), "layout": "documentation (not loaded)", "rows": 0,
             }
             moves.append((g, rel))
         kept = set(by_file)
@@ -316,7 +308,7 @@ def check(folder: Path) -> list[str]:
         path = folder / e["file"]
         if not path.is_file():
             out.append(f"{e['file']}: listed in {MANIFEST} but missing")
-        elif sha256_file(path) != e["sha256"]:
+        elif sha256_of(path) != e["sha256"]:
             out.append(f"{e['file']}: SHA-256 differs from {MANIFEST}")
     for p in bundled_files(folder):
         rel = p.relative_to(folder).as_posix()
