@@ -120,6 +120,18 @@ def test_the_chart_spans_the_plan_window_with_the_target(db, catalogue):
                          kpi, catalogue.plan_window, PERIOD)
     assert svg.startswith("<svg") and "APP monitoring window" in svg and "★" in svg
     assert "Jan 2024" in svg  # the target month is labelled, not cut off
+    from kpi.views.pack import LEGEND
+    from kpi.views.palette import SERIES, STATUS
+
+    # One colour, one meaning, as on screen: the plan's colour draws the trajectory and target, status colours
+    # only mark statuses.
+    assert f'stroke="{SERIES["plan"]}" stroke-width="2" stroke-dasharray' in svg
+    assert all(colour not in svg for colour in STATUS.values())  # no status in this empty series: none drawn
+    # The judged figure stops at the pack's month, as the KPI page's chart does.
+    rows = pd.DataFrame({"period": months, kpi.basis_column: 50.0, "status": "on_track"})
+    drawn = trajectory_svg(rows, kpi, catalogue.plan_window, PERIOD)
+    assert drawn.count(f'fill="{STATUS["on_track"]}"') == sum(m <= PERIOD for m in months)
+    assert f'color:{STATUS["within_tolerance"]}">◆</span> within tolerance' in LEGEND
 
 
 def _run(capsys, *args: str) -> tuple[int, str, str]:

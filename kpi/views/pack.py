@@ -25,10 +25,6 @@ from kpi.definitions import Catalogue, KpiDefinition
 from kpi.views.board import board, sort_board
 from kpi.views.changes import changes, meeting_as_of
 from kpi.views.charts import (
-    DARK_BLUE,
-    DARK_PINK,
-    ORANGE,
-    TURQUOISE,
     format_basis,
     format_change,
     format_date,
@@ -40,6 +36,7 @@ from kpi.views.charts import (
 )
 from kpi.views.icons import assurance_svg, variation_svg
 from kpi.views.pack_chart import trajectory_svg
+from kpi.views.palette import SERIES, STATUS
 
 CONCERN = ("concern_high", "concern_low")
 ROLE_READERS = {"leadership": "Leadership team", "monitor": "Monitoring partners (DfE, NHS England)",
@@ -270,12 +267,16 @@ def summary_table(pack: Pack, rows: pd.DataFrame, reasons: dict[str, list[str]])
             "months with an 80% prediction interval.</p></section>")
 
 
-LEGEND = (f'<p class="legend"><span style="color:{DARK_BLUE}">━ judged figure</span> '
-          f'<span style="color:{ORANGE}">╍ trajectory (plan)</span> '
-          f'<span style="color:{DARK_PINK}">┈ target ★ target month</span> '
-          f'<span style="color:{TURQUOISE}">● on track</span> <span style="color:{ORANGE}">◆ within tolerance</span> '
-          f'<span style="color:{DARK_PINK}">✖ off track</span> · shaded: APP monitoring window · dash-dot line: '
-          "this pack's month · gaps: suppressed or no value</p>")
+def _key(symbol: str, colour: str, words: str) -> str:
+    """One legend entry: the symbol in its colour, the words in the text colour (readable whatever the colour)."""
+    return f'<span><span style="color:{colour}">{symbol}</span> {words}</span>'
+
+
+LEGEND = ('<p class="legend">' + " ".join([
+    _key("━", SERIES["area"], "judged figure"), _key("╍", SERIES["plan"], "trajectory (plan)"),
+    _key("┈ ★", SERIES["plan"], "target, target month"), _key("●", STATUS["on_track"], "on track"),
+    _key("◆", STATUS["within_tolerance"], "within tolerance"), _key("✖", STATUS["off_track"], "off track")])
+    + " · shaded: APP monitoring window · dash-dot line: this pack's month · gaps: suppressed or no value</p>")
 
 
 def _notes_html(pack: Pack, kpi_id: str) -> str:

@@ -17,16 +17,16 @@ from etl.months import add, count, label
 from kpi.definitions import KpiDefinition, PlanWindow
 from kpi.engine.trajectory import trajectory_value
 from kpi.views.charts import (
-    DARK_BLUE,
     DARK_GREY,
-    DARK_PINK,
     FONT,
-    ORANGE,
     PLAN_WINDOW_FILL,
     STATUS_MARKERS,
     axis_title,
     format_number,
 )
+from kpi.views.palette import SERIES
+
+PLAN, AREA = SERIES["plan"], SERIES["area"]  # one colour, one meaning (kpi/views/palette.py)
 
 WIDTH, HEIGHT = 680, 250  # the viewBox; the SVG scales to the page's width
 LEFT, RIGHT, TOP, BOTTOM = 52, 30, 12, 34
@@ -74,7 +74,8 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
 
 
 def trajectory_svg(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, period: str) -> str:
-    """The chart as an ``<svg>`` element (``rows``: the KPI's series as the reader's role sees it)."""
+    """The chart as an ``<svg>`` element (``rows``: the KPI's series as the reader's role sees it), the judged
+    figure up to the pack's month ``period`` only, as the KPI page draws it: a pack is read as of its month."""
     months = chart_months(kpi, window)
     by_month = rows.set_index("period") if len(rows) else pd.DataFrame()
     column = kpi.basis_column
@@ -85,7 +86,7 @@ def trajectory_svg(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, p
         v = by_month.at[p, col]
         return None if v is None or pd.isna(v) else float(v)
 
-    judged = [value(p, column) for p in months]
+    judged = [value(p, column) if p <= period else None for p in months]  # the month as it stood: nothing after it
     planned = [trajectory_value(kpi.plan, p) if kpi.plan else None for p in months]  # the whole plan, not
     # only the months with data
     target = kpi.plan.target if kpi.plan else None
@@ -130,15 +131,15 @@ def trajectory_svg(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, p
                      'stroke-width="1" stroke-dasharray="5 3 1 3"/>')
     if target is not None:
         y = xy(0, target.value)[1]
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{DARK_PINK}" '
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{PLAN}" '
                      'stroke-width="1.5" stroke-dasharray="2 3"/>')
         if target.period in months:
             tx = LEFT + months.index(target.period) * step
-            parts.append(f'<text x="{tx:.1f}" y="{y + 5:.1f}" text-anchor="middle" fill="{DARK_PINK}" '
+            parts.append(f'<text x="{tx:.1f}" y="{y + 5:.1f}" text-anchor="middle" fill="{PLAN}" '
                          'font-size="16">★</text>')
-    parts.append(f'<path d="{_path([xy(i, v) for i, v in enumerate(planned)])}" fill="none" stroke="{ORANGE}" '
+    parts.append(f'<path d="{_path([xy(i, v) for i, v in enumerate(planned)])}" fill="none" stroke="{PLAN}" '
                  'stroke-width="2" stroke-dasharray="6 4"/>')
-    parts.append(f'<path d="{_path([xy(i, v) for i, v in enumerate(judged)])}" fill="none" stroke="{DARK_BLUE}" '
+    parts.append(f'<path d="{_path([xy(i, v) for i, v in enumerate(judged)])}" fill="none" stroke="{AREA}" '
                  'stroke-width="2.5"/>')
     for i, p in enumerate(months):
         status = by_month.at[p, "status"] if p in by_month.index and "status" in by_month.columns else None
