@@ -65,8 +65,10 @@ def test_from_overview_to_a_kpi_trajectory_keeps_the_month(server, page):
     page.get_by_text("About this indicator").wait_for()
     settle(page)
     no_exception(page)
-    heading = page.get_by_role("heading", name="New EHC plans issued within 20 weeks, excluding exceptions")
+    # The heading names the KPI as the selector and the card do; the full name is in the caption beneath it.
+    heading = page.get_by_role("heading", name="EHCPs within 20 weeks (excl. exceptions)", exact=True)
     expect(heading).to_be_visible()
+    expect(page.get_by_text("New EHC plans issued within 20 weeks, excluding exceptions").first).to_be_visible()
     expect(page.get_by_text("✖ Off track").first).to_be_visible()
     expect(page).to_have_url(re.compile(r"/kpi_trajectory\?.*kpi=ehcp_20wk_excl"))
     assert "period=2023-08" in page.url
