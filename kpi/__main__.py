@@ -64,8 +64,7 @@ def cmd_series(args: argparse.Namespace) -> int:
     unknown = [k for k in (args.kpi or []) if k not in catalogue.ids]
     if unknown:
         return _fail(f"unknown KPI id(s): {', '.join(unknown)}. Known: {', '.join(catalogue.ids)}")
-    from kpi.cli_portfolio import load_plan_book, scoped_areas
-    from kpi.engine.compute import case_areas
+    from kpi.cli_portfolio import load_plan_book, role_areas
 
     book = load_plan_book(catalogue)
     if isinstance(book, int):
@@ -74,10 +73,7 @@ def cmd_series(args: argparse.Namespace) -> int:
     if isinstance(con, int):
         return con
     try:
-        areas = _chosen_areas(con, args.area)
-        if isinstance(areas, int):
-            return areas
-        areas = scoped_areas(args.role, areas, case_areas(con))
+        areas = role_areas(con, args.role, args.area)
         if isinstance(areas, int):
             return areas
         df = kpi_series(con, catalogue, args.kpi, areas, args.as_of, plans=book)

@@ -51,8 +51,20 @@ def scoped_areas(role: str | None, wanted: list[str] | None, loaded: list[str]) 
     return wanted if wanted else [a for a in loaded if a in allowed]
 
 
+def role_areas(con, role: str | None, named: list[str] | None) -> list[str] | None | int:
+    """The areas a command reads: those named (``--area``: code, number or name) kept to ``role``'s assigned areas
+    (access.yaml), or every area the role may see; None when nothing restricts them; an exit code when refused."""
+    from kpi.__main__ import _chosen_areas
+    from kpi.engine.compute import case_areas
+
+    chosen = _chosen_areas(con, named)
+    if isinstance(chosen, int):
+        return chosen
+    return scoped_areas(role, chosen, case_areas(con))
+
+
 def cmd_portfolio(args: argparse.Namespace) -> int:
-    from kpi.__main__ import _chosen_areas, _load_catalogue, _open_db, _series_for_role, _write
+    from kpi.__main__ import _load_catalogue, _open_db, _series_for_role, _write
     from kpi.engine.compute import case_areas
     from kpi.plans import PERIOD_RE
     from kpi.views.portfolio import portfolio, read_inputs
@@ -69,14 +81,10 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     if isinstance(con, int):
         return con
     try:
-        named = _chosen_areas(con, args.area)
-        if isinstance(named, int):
-            return named
-        loaded = case_areas(con)
-        areas = scoped_areas(args.role, named, loaded)
+        areas = role_areas(con, args.role, args.area)
         if isinstance(areas, int):
             return areas
-        areas = [a for a in (areas or loaded) if book.plans(a)]
+        areas = [a for a in (areas or case_areas(con)) if book.plans(a)]
         series, names, as_at = read_inputs(con, catalogue, book, areas)
     finally:
         con.close()
