@@ -9,6 +9,7 @@ and quarantine. Keys are unique within an area: every lookup and replacement is 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import duckdb
@@ -20,6 +21,8 @@ from etl.formats.sen2_blade import MODULE_BY_NAME, Module
 from etl.report import FileResult, Problem
 from etl.sql_text import literal
 from etl.typed import derived_columns, ident, is_free_text, raw_text, typed_expr
+
+_READS = itertools.count(1)  # numbers each batch read's rejects tables, unique in the process
 
 
 @dataclass
@@ -92,16 +95,16 @@ class Loader:
         first = files[0].source
         names = src._unique(first.headers)
         paths = [str(f.source.path) for f in files]
-        con.execute("DROP TABLE IF EXISTS _rej_err")
-        con.execute("DROP TABLE IF EXISTS _rej_scan")
-        read = src.csv_read_sql(paths, first, names, rejects=("_rej_scan", "_rej_err"))
+        n = next(_READS)  # each read its own rejects tables (temporary, gone with the connection): none to drop
+        scan, err = f"_rej_scan{n}", f"_rej_err{n}"
+        read = src.csv_read_sql(paths, first, names, rejects=(scan, err))
         blank = " AND ".join(f"nullif(trim({ident(n)}), '') IS NULL" for n in names) or "FALSE"
         cols = ", ".join(ident(n) for n in names)
         raw = (f"(SELECT CAST(file_index AS INTEGER) AS _fidx, {cols}, CAST(NULL AS VARCHAR) AS _extra FROM {read} "
                f"WHERE NOT ({blank}))")
         self._build_chk(module, mapping, names, raw)
         bad_paths = {r[0] for r in con.execute(
-            "SELECT DISTINCT s.file_path FROM _rej_err e JOIN _rej_scan s ON s.scan_id = e.scan_id "
+            f"SELECT DISTINCT s.file_path FROM {err} e JOIN {scan} s ON s.scan_id = e.scan_id "
             "AND s.file_id = e.file_id").fetchall()}
         left_out = [f for f in files if str(f.source.path) in bad_paths]
         if left_out:
@@ -233,9 +236,11 @@ class Loader:
         queries = [field_problems_sql(module, mapping, columns)] if flagged else []
         queries += [duplicate_key_sql(module, mapping), *row_rules_sql(module, mapping, ctx),
                     *parent_sql(module, mapping)]
-        self.con.execute("CREATE OR REPLACE TEMP TABLE _problems AS SELECT _fidx, _row, column_name, "
-                         "CAST(value AS VARCHAR) AS value, reason FROM (" + " UNION ALL ".join(queries)
-                         + ") t(_fidx, _row, column_name, value, reason)")
+        found = self.con.execute("CREATE OR REPLACE TEMP TABLE _problems AS SELECT _fidx, _row, column_name, "
+                                 "CAST(value AS VARCHAR) AS value, reason FROM (" + " UNION ALL ".join(queries)
+                                 + ") t(_fidx, _row, column_name, value, reason)").fetchone()[0]
+        if not found:  # the usual case: no statement to read an empty table back
+            return []
         return self.con.execute("SELECT _fidx, _row, column_name, value, reason FROM _problems "
                                 "ORDER BY _fidx, _row, column_name").fetchall()
 

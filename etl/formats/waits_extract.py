@@ -275,23 +275,29 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
         return f"nullif(trim({c}), '')"
 
     service = f"upper(regexp_replace({raw('service')}, '[\\s-]+', '_', 'g'))"
+    # Each free-text cell's identifier test runs once (a regular expression over every row): its flag, then the
+    # cell as stored from the flag.
+    free = {c: f"CASE WHEN _x_{c} THEN {literal(ids.REMOVED)} ELSE _free_{c} END"
+            for c in ("removal_reason", "locality")}
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _wl_typed AS
-        SELECT _fidx, _row,
+        SELECT * EXCLUDE (_free_removal_reason, _free_locality),
+               {free['removal_reason']} AS removal_reason, {free['locality']} AS locality
+        FROM (SELECT _fidx, _row,
                CASE WHEN {raw('patient_id')} IS NOT NULL THEN {hmac_sql(raw('patient_id'), key)} END AS patient_key,
                {service} AS service,
                {date_sql(raw('referral_date'))} AS referral_date,
                {date_sql(raw('first_contact_date'))} AS first_contact_date,
                {date_sql(raw('removed_date'))} AS removed_date,
-               {ids.free_text_sql(raw('removal_reason'))} AS removal_reason,
+               {raw('removal_reason')} AS _free_removal_reason,
                TRY_CAST(regexp_replace({raw('age_years')}, '^(\\d+)\\.0+$', '\\1') AS INTEGER) AS age_years,
-               {ids.free_text_sql(raw('locality'))} AS locality,
+               {raw('locality')} AS _free_locality,
                coalesce({ids.looks_like_identifier_sql(raw('removal_reason'))}, false) AS _x_removal_reason,
                coalesce({ids.looks_like_identifier_sql(raw('locality'))}, false) AS _x_locality,
                {raw('patient_id')} IS NULL AS _no_patient, {raw('service')} AS _service_raw,
                {raw('referral_date')} AS _ref_raw, {raw('first_contact_date')} AS _fc_raw,
                {raw('removed_date')} AS _rm_raw, {raw('age_years')} AS _age_raw
-        FROM _wl_raw
+              FROM _wl_raw)
     """)
     services = in_list(SERVICES)
 
