@@ -25,9 +25,8 @@ from demo.sen2 import generate
 from etl.refresh import refresh_load
 from kpi import definitions
 from kpi.engine.series import kpi_series, open_readonly
-from tests.support import ROOT
 from tests.support.app import plan_extract
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # 20 Chromium sessions, about five minutes
 
@@ -200,25 +199,9 @@ def served(tmp_path):
         refresh_load([plan_extract().write(tmp_path / "first")], db)
     new_extract = tmp_path / "new"
     generate(new_extract, months=72, scale="la")
-    port = free_port()
     log = tmp_path / "streamlit.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={**env, "APP_DB": str(db)}, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, log)
+    with running_app(db, env, log) as url:
         yield url, db, new_extract, env, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_twenty_sessions_see_old_or_new_data_whole_while_a_load_runs(served, catalogue):

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,8 +64,15 @@ def serve(folder, role: str | None = None):
         load_paths([plan_extract().write(folder / "extract")], db)
     finally:
         mp.undo()
+    with running_app(db, env, folder / "streamlit.log") as url:
+        yield url, folder
+
+
+@contextmanager
+def running_app(db: Path, env: dict[str, str], log: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free localhost port over ``db`` with ``env``, its output in ``log``; yields the
+    URL once the server answers its health check, and stops the server afterwards."""
     port = free_port()
-    log = folder / "streamlit.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
@@ -73,7 +82,7 @@ def serve(folder, role: str | None = None):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc, log)
-        yield url, folder
+        yield url
     finally:
         proc.terminate()
         try:
