@@ -23,6 +23,7 @@ from kpi.plans import Plan, Strict, month_index
 ENV_VAR = "APP_PLANS_DIR"
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "plans"
 HOME_FILE = "kpi_definitions.yaml"  # where the home area's own plan lives (named as its file in messages)
+NO_PLAN = "No plan for this area: figures without status"  # what every view says of an area without a plan
 
 
 class AreaPlan(PlanWindow):
@@ -84,6 +85,15 @@ class PlanBook:
 
     def plans(self, area: str) -> tuple[AreaPlan, ...]:
         return self.by_area.get(area, ())
+
+    def has_plan(self, area: str) -> bool:
+        """Whether the area has a plan at all (without one its figures are shown without status)."""
+        return bool(self.plans(area))
+
+    def plan_name(self, area: str, period: str) -> str:
+        """The name of the plan ``period`` is judged against, or :data:`NO_PLAN`."""
+        plan = self.in_force(area, period)
+        return plan.name if plan is not None else NO_PLAN
 
     def in_force(self, area: str, period: str) -> AreaPlan | None:
         """The plan a month is judged against: the latest starting on or before it; the first before any starts;
