@@ -121,6 +121,26 @@ def test_an_area_without_a_plan_has_figures_but_no_status_and_the_home_area_keep
     assert luton.get("ehcp_20wk_excl").plan is None  # not in that plan
 
 
+def test_the_trajectory_chart_of_an_area_without_a_plan_draws_no_window_and_no_trajectory(tmp_path, catalogue):
+    from kpi.views.charts import trajectory_figure
+
+    _successive(tmp_path)
+    book = area_plans.load(catalogue, HOME, tmp_path)
+
+    def drawn(area: str, window):
+        rows = add_area_plans(_series([area], MONTHS).assign(median=None), catalogue.get(KPI), book)
+        fig = trajectory_figure(rows, book.catalogue_for(area, "2023-09").get(KPI), window, "2023-09")
+        return ({t.name for t in fig.data}, {s.name for s in fig.layout.shapes},
+                {a.text for a in fig.layout.annotations})
+
+    traces, shapes, notes = drawn(LUTON, book.catalogue_for(LUTON, "2023-09").plan_window)
+    assert "Trajectory (plan)" in traces and "plan window" in shapes and "APP monitoring window" in notes
+    traces, shapes, notes = drawn(THURROCK, None)
+    assert "Trajectory (plan)" not in traces and not any("Target" in (t or "") for t in traces)
+    assert "plan window" not in shapes and "APP monitoring window" not in notes
+    assert "Actual (monthly)" in traces and "selected period" in shapes  # the figures and the month, still
+
+
 def test_portfolio_rows_count_statuses_under_the_plan_in_force(tmp_path, catalogue):
     _successive(tmp_path)
     book = area_plans.load(catalogue, None, tmp_path)
