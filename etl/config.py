@@ -80,3 +80,36 @@ def validate(raw: Any, model: type[Model], path: Path | str, locate: Locator | N
 def load_model(path: Path | str, model: type[Model], what: str, locate: Locator | None = None) -> Model:
     """Read ``path`` and validate it as ``model``. Raises ConfigFileError naming the file and every field at fault."""
     return validate(read_yaml(path, what), model, path, locate)
+
+
+def yaml_lines(path: Path | str) -> Callable[[tuple], int | None]:
+    """A function giving the line (1-based) of a field in the YAML file ``path``, the field named by its path of
+    mapping keys and list indexes (``("plans", 0, "kpis", "ar_overdue")``): the nearest enclosing field's line when
+    the path goes further than the file does; None when the file cannot be read or parsed. For messages that name
+    the file and the line of a problem found after validation (an unknown KPI, an overlapping window)."""
+    try:
+        root = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        root = None
+
+    def line(keys: tuple) -> int | None:
+        if root is None:
+            return None
+        node, mark = root, root.start_mark
+        for key in keys:
+            found = _child(node, key)
+            if found is None:
+                break
+            mark, node = found
+        return mark.line + 1
+
+    return line
+
+
+def _child(node: yaml.Node, key) -> tuple[yaml.Mark, yaml.Node] | None:
+    """(where the child starts: its key for a mapping, the item for a list; the child's node), or None."""
+    if isinstance(node, yaml.MappingNode):
+        return next(((k.start_mark, v) for k, v in node.value if k.value == str(key)), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return node.value[key].start_mark, node.value[key]
+    return None

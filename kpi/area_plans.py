@@ -16,13 +16,14 @@ from pathlib import Path
 from pydantic import Field
 
 from etl import reference
-from etl.config import ConfigFileError, load_model
+from etl.config import ConfigFileError, load_model, yaml_lines
 from kpi.definitions import Catalogue, PlanWindow, plan_problems
 from kpi.plans import Plan, Strict, month_index
 
 ENV_VAR = "APP_PLANS_DIR"
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "plans"
 HOME_FILE = "kpi_definitions.yaml"  # where the home area's own plan lives (named as its file in messages)
+NO_PLAN = "No plan for this area: figures without status"  # what every view says of an area without a plan
 
 
 class AreaPlan(PlanWindow):
@@ -85,6 +86,15 @@ class PlanBook:
     def plans(self, area: str) -> tuple[AreaPlan, ...]:
         return self.by_area.get(area, ())
 
+    def has_plan(self, area: str) -> bool:
+        """Whether the area has a plan at all (without one its figures are shown without status)."""
+        return bool(self.plans(area))
+
+    def plan_name(self, area: str, period: str) -> str:
+        """The name of the plan ``period`` is judged against, or :data:`NO_PLAN`."""
+        plan = self.in_force(area, period)
+        return plan.name if plan is not None else NO_PLAN
+
     def in_force(self, area: str, period: str) -> AreaPlan | None:
         """The plan a month is judged against: the latest starting on or before it; the first before any starts;
         None when the area has no plan."""
@@ -117,8 +127,10 @@ def read_files(files: list[Path]) -> tuple[dict[Path, AreaPlanFile], list[str]]:
     """Each file's model, and the problems of those that cannot be read or fail their shape."""
     read, problems = {}, []
     for path in files:
+        line = yaml_lines(path)
         try:
-            read[path] = load_model(path, AreaPlanFile, "the area plan")
+            read[path] = load_model(path, AreaPlanFile, "the area plan",
+                                    lambda loc, line=line: f"{'.'.join(map(str, loc))} (line {line(loc)})")
         except ConfigFileError as exc:
             problems.extend(p if str(path) in p else f"{path.name}: {p}" for p in exc.problems)
     return read, problems
@@ -136,33 +148,40 @@ def _problems(catalogue: Catalogue, home: str | None, read: dict[Path, AreaPlanF
     problems = []
     kpis = {k.id: k for k in catalogue.kpis}
     for path, f in read.items():
-        name = path.name
+        name, line = path.name, yaml_lines(path)
+
+        def found(message: str, *keys, line=line) -> None:
+            problems.append(f"{message} (line {line(keys)})")
+
         if path.stem != f.area:
-            problems.append(f"{name}: area: {f.area} is not the file's name (plans/{f.area}.yaml)")
+            found(f"{name}: area: {f.area} is not the file's name (plans/{f.area}.yaml)", "area")
         if reference.by_code(f.area) is None:
-            problems.append(f"{name}: area: {f.area} is not an English local authority (etl/reference)")
+            found(f"{name}: area: {f.area} is not an English local authority (etl/reference)", "area")
         for i, plan in enumerate(f.plans):
             where = f"{name}: plans[{i}] ({plan.name})"
             if plan.start > plan.end:
-                problems.append(f"{where}: end {plan.end} is before start {plan.start}")
+                found(f"{where}: end {plan.end} is before start {plan.start}", "plans", i, "end")
             if not plan.kpis:
-                problems.append(f"{where}: kpis: no KPI has a plan")
+                found(f"{where}: kpis: no KPI has a plan", "plans", i, "kpis")
             for kpi_id, kpi_plan in plan.kpis.items():
                 if kpi_id not in kpis:
-                    problems.append(f"{where}: kpis.{kpi_id}: unknown KPI id (not in kpi_definitions.yaml)")
+                    found(f"{where}: kpis.{kpi_id}: unknown KPI id (not in kpi_definitions.yaml)", "plans", i, "kpis",
+                          kpi_id)
                     continue
-                problems.extend(f"{where}: kpis.{kpi_id}: {p}" for p in plan_problems(kpis[kpi_id], kpi_plan))
-        earlier = [(HOME_FILE, home_plan(catalogue))] if f.area == home else []
-        earlier += [(f"{name}: plans[{i}] ({p.name})", p) for i, p in enumerate(f.plans)]
+                for p in plan_problems(kpis[kpi_id], kpi_plan):
+                    found(f"{where}: kpis.{kpi_id}: {p}", "plans", i, "kpis", kpi_id)
+        earlier = [(HOME_FILE, home_plan(catalogue), None)] if f.area == home else []
+        earlier += [(f"{name}: plans[{i}] ({p.name})", p, line(("plans", i, "start"))) for i, p in enumerate(f.plans)]
         problems.extend(_overlaps(earlier))
     return problems
 
 
-def _overlaps(plans: list[tuple[str, AreaPlan]]) -> list[str]:
-    """Windows of one area that share a month (each month must have one plan in force)."""
+def _overlaps(plans: list[tuple[str, AreaPlan, int | None]]) -> list[str]:
+    """Windows of one area that share a month (each month must have one plan in force), at the later one's line."""
     ordered = sorted(plans, key=lambda wp: wp[1].start)
     return [f"{b_where}: window {b.start}–{b.end} overlaps {a_where} ({a.start}–{a.end})"
-            for (a_where, a), (b_where, b) in zip(ordered, ordered[1:], strict=False) if b.start <= a.end]
+            + (f" (line {b_line})" if b_line else "")
+            for (a_where, a, _), (b_where, b, b_line) in zip(ordered, ordered[1:], strict=False) if b.start <= a.end]
 
 
 def load(catalogue: Catalogue, home: str | None, directory: Path | None = None) -> PlanBook:

@@ -129,6 +129,17 @@ def cmd_note_list(args: argparse.Namespace) -> int:
     return cli.EXIT_OK
 
 
+def _catalogue_and_plans(args: argparse.Namespace):
+    """(catalogue, every area's plans: kpi/area_plans.py), or (an exit code, None) after a one-line error."""
+    from kpi.cli_portfolio import load_plan_book
+
+    catalogue = _cli()._load_catalogue(args)
+    if isinstance(catalogue, int):
+        return catalogue, None
+    book = load_plan_book(catalogue)
+    return (book, None) if isinstance(book, int) else (catalogue, book)
+
+
 def cmd_changes(args: argparse.Namespace) -> int:
     from kpi.views.changes import since_last_meeting
 
@@ -140,8 +151,8 @@ def cmd_changes(args: argparse.Namespace) -> int:
             return cli._fail(str(exc))
     if args.since >= args.period:
         return cli._fail(f"--since {args.since} must be a month before --period {args.period}")
-    catalogue = cli._load_catalogue(args)
-    if isinstance(catalogue, int):
+    catalogue, book = _catalogue_and_plans(args)
+    if book is None:
         return catalogue
     con = cli._open_db(args.db)
     if isinstance(con, int):
@@ -150,7 +161,8 @@ def cmd_changes(args: argparse.Namespace) -> int:
         areas = cli._chosen_areas(con, [args.area] if args.area else None)
         if isinstance(areas, int):
             return areas
-        df = since_last_meeting(con, catalogue, args.db, args.period, args.since, areas, args.since_as_of, args.on)
+        df = since_last_meeting(con, catalogue, args.db, args.period, args.since, areas, args.since_as_of, args.on,
+                                plans=book)
     except duckdb.CatalogException:
         return cli._fail(f"{args.db} holds no SEN2 tables: load data with `python -m etl load` first")
     finally:
@@ -185,8 +197,8 @@ def cmd_pack(args: argparse.Namespace) -> int:
             pdf.chromium()
         except pdf.BrowserMissing as exc:
             return cli._fail(str(exc))
-    catalogue = cli._load_catalogue(args)
-    if isinstance(catalogue, int):
+    catalogue, book = _catalogue_and_plans(args)
+    if book is None:
         return catalogue
     try:
         config = roles.load(catalogue=catalogue)
@@ -203,7 +215,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
         return areas
     try:
         pack = load_pack(args.db, catalogue, config, args.period, args.role, areas[0] if areas else None,
-                         args.since, args.on)
+                         args.since, args.on, plans=book)
         html = pack_html(pack)
         if out.suffix.lower() == ".html":
             out.write_text(html, encoding="utf-8")

@@ -223,7 +223,7 @@ def board_pack(area: str, role: str, period: str, since: str | None = None) -> b
     from kpi.views.pdf import html_to_pdf_bytes
 
     return html_to_pdf_bytes(pack_html(load_pack(db_path(), catalogue(), access_config(), period, role, area,
-                                                 since)))
+                                                 since, plans=plan_book())))
 
 
 def pdf_printer_missing() -> str | None:
@@ -424,8 +424,8 @@ def since_last_meeting(now: pd.DataFrame, area: str, role: str, period: str, sin
                        on: date | None = None) -> pd.DataFrame:
     """kpi.views.changes.changes for ``period`` (``now``: the series this run shows) against the meeting of
     ``since`` as it stood then (the role's series with only the extracts dated on or before the last day of that
-    month), with the area's open actions from the notes file."""
+    month), with the area's open actions from the notes file; the area judged against its own plan."""
     from kpi.views.changes import changes, meeting_as_of
 
     then = series(db_path(), area, role, meeting_as_of(since).isoformat())
-    return changes(now, then, catalogue(), period, since, meeting_notes(area), on)
+    return changes(now, then, catalogue(), period, since, meeting_notes(area), on, plan_book())

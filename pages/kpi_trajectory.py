@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from kpi.area_plans import NO_PLAN
 from kpi.definitions import MEDIAN_METHODS
 from kpi.engine.series import scorecard
 from kpi.views.benchmark_charts import comparison_figure
@@ -42,6 +43,8 @@ from pages import _widgets as widgets
 ctx = session.context()
 ctx_db = data.db_path()
 cat, period = ctx.catalogue, ctx.period
+# The area's plan window, shaded on the charts; None for an area without a plan (no other area's window is drawn).
+plan_window = cat.plan_window if ctx.area is None or data.plan_book().has_plan(ctx.area) else None
 published = [m.id for m in cat.published_measures]  # annual, published only: no monthly series or plan
 short = {k.id: k.short_name for k in [*cat.kpis, *cat.published_measures]}
 short.update({m: f"{short[m]} (published annually)" for m in published})
@@ -181,12 +184,13 @@ else:
                                  disabled=not has_rolling or kpi.basis == "rolling_12m",
                                  help="The rate over the 12 months to each month (December = calendar year)."
                                  if has_rolling else "Counts at month end have no rolling value.")
-    fig = trajectory_figure(rows, kpi, cat.plan_window, period, show_rolling=rolling and has_rolling)
+    fig = trajectory_figure(rows, kpi, plan_window, period, show_rolling=rolling and has_rolling)
     chart_column.plotly_chart(fig, key="trajectory", config={"displaylogo": False,
                               "modeBarButtonsToRemove": ["select2d", "lasso2d"]}, alt=trajectory_alt(rows, kpi, period))
-    chart_column.caption(f"The figures as they stood in {format_period(period)}: later months are greyed. The "
-                         "shaded band is the APP monitoring window; the chart opens two years before it "
-                         "(double-click the chart to see every month). Marker shape shows status: ● on track, "
+    chart_column.caption(f"The figures as they stood in {format_period(period)}: later months are greyed. "
+                         + ("The shaded band is the APP monitoring window; the chart opens two years before it "
+                            if plan_window else f"{NO_PLAN}; the chart opens on the last three years ")
+                         + "(double-click the chart to see every month). Marker shape shows status: ● on track, "
                          "◆ within tolerance, ✖ off track. The table view lists every month.")
 controls[2].download_button("Download the monthly figures (CSV)", table_csv(table), file_name=f"{kpi.id}_monthly.csv",
                             mime="text/csv", icon=":material/download:", key="download", on_click=audit.download,
@@ -212,7 +216,7 @@ if spc is None:
 else:
     plan_path = dict(zip(rows["period"], rows["trajectory"], strict=True))
     plan_path = {p: float(v) for p, v in plan_path.items() if pd.notna(v)}
-    st.plotly_chart(spc_figure(kpi, spc_periods, spc, cat.plan_window, plan_path, period), key="spc",
+    st.plotly_chart(spc_figure(kpi, spc_periods, spc, plan_window, plan_path, period), key="spc",
                     config={"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
                     alt=f"XmR chart of {kpi.short_name}: {summary['variation_label']}; {summary['assurance_label']}.")
     st.caption(spc_method_text(kpi, spc_periods, spc))

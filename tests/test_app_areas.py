@@ -87,3 +87,22 @@ def test_one_area_has_no_selector(build_db, monkeypatch):
     at = run_app({"period": "2023-07"})
     assert _area_box(at) is None
     assert "**Central Bedfordshire** · monitoring window" in text_of(at)
+
+
+def test_the_kpi_page_of_an_area_without_a_plan_draws_no_plan(tmp_path, monkeypatch):
+    """Thurrock has no plan: its KPI page says so and its charts shade no window and draw no trajectory (not the
+    home area's either)."""
+    from kpi.area_plans import NO_PLAN
+
+    thurrock = luton_extract()
+    thurrock.rows["sen2"][0]["lea"] = "883"
+    db = tmp_path / "areas.duckdb"
+    load_areas([(HOME, [plan_extract().write(tmp_path / "cb")]), ("883", [thurrock.write(tmp_path / "th")])], db)
+    monkeypatch.setenv("APP_DB", str(db))
+    at = run_app({"period": "2023-07", "area": "E06000034", "kpi": "ehcp_20wk_excl"}, page=TRAJECTORY_PAGE)
+    assert NO_PLAN in text_of(at)
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert specs and not any("monitoring window" in s or "Plan window" in s or "Trajectory (plan)" in s
+                             for s in specs)
+    home = run_app({"period": "2023-07", "kpi": "ehcp_20wk_excl"}, page=TRAJECTORY_PAGE)
+    assert any("APP monitoring window" in c.proto.spec for c in home.get("plotly_chart"))

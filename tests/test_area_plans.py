@@ -77,6 +77,54 @@ def test_validation_names_the_file_and_the_field(tmp_path, catalogue, area, plan
         area_plans.load(catalogue, HOME, tmp_path)
 
 
+def test_validation_names_the_line_of_each_problem(tmp_path, catalogue):
+    """Lines counted in the file _write makes: 1 area, 3 plans, 4 the first plan's name, 5 start, 6 end, 7 kpis,
+    8 its KPI; the second plan from line 9 (its start on 10, its KPI on 13)."""
+    path = _write(tmp_path, LUTON, LUTON, [
+        ("A", "2023-02", "2024-01", _plan("2023-01", "2024-01", 50, 40).replace(KPI, "no_such_kpi")),
+        ("B", "2023-12", "2024-11", _plan("2023-11", "2024-11", 50, 40, basis="rolling_12m"))])
+    assert path.read_text(encoding="utf-8").splitlines()[7].strip().startswith("no_such_kpi:")
+    problems = area_plans.check(catalogue, HOME, [path])
+    assert "E06000032.yaml: plans[0] (A): kpis.no_such_kpi: unknown KPI id (not in kpi_definitions.yaml) (line 8)" \
+        in problems
+    assert any(p.startswith("E06000032.yaml: plans[1] (B): kpis.ehcna_open_over_20wk: a month-end count") and
+               p.endswith("(line 13)") for p in problems), problems
+    assert any("plans[1] (B): window 2023-12–2024-11 overlaps" in p and p.endswith("(line 10)") for p in problems)
+    shape = _write(tmp_path, ESSEX, ESSEX, [("P", "2023-02", "2024-01", _plan("2023-01", "2024-01", 50, 40))])
+    shape.write_text(shape.read_text(encoding="utf-8").replace("tolerance: 5", "tolerance: -5"), encoding="utf-8")
+    assert any("E10000012.yaml" in p and f"plans.0.kpis.{KPI}.tolerance (line 8)" in p
+               for p in area_plans.check(catalogue, HOME, [shape]))
+
+
+def test_a_plan_for_an_area_that_is_not_an_english_la_is_refused_at_its_line(tmp_path, catalogue):
+    """E12000006 is the East of England: a region, not a local authority."""
+    path = _write(tmp_path, "E12000006", "E12000006", [("P", "2023-02", "2024-01", _plan("2023-01", "2024-01", 50,
+                                                                                          40))])
+    problems = area_plans.check(catalogue, HOME, [path])
+    assert ("E12000006.yaml: area: E12000006 is not an English local authority (etl/reference) (line 1)"
+            in problems), problems
+    with pytest.raises(area_plans.AreaPlansError, match="E12000006 is not an English local authority"):
+        area_plans.load(catalogue, HOME, tmp_path)
+
+
+def test_access_yaml_area_codes_must_be_english_las(tmp_path, catalogue, monkeypatch, capsys):
+    from kpi.__main__ import main as kpi_main
+
+    access = tmp_path / "access.yaml"
+    access.write_text("roles:\n  pages: {monitor: [portfolio], leadership: [], analyst: all}\n  areas:\n"
+                      f"    monitor:\n      - {LUTON}\n      - E06999999\n", encoding="utf-8")
+    with pytest.raises(roles.AccessConfigError) as refused:
+        roles.load(access, catalogue)
+    assert str(refused.value) == (f"{access} line 6: roles.areas.monitor: E06999999 is not an English local "
+                                  "authority's ONS code (etl/reference)")
+    monkeypatch.setenv(roles.ENV_VAR, str(access))
+    assert kpi_main(["validate"]) != 0
+    err = capsys.readouterr().err
+    assert "access.yaml line 6" in err and "E06999999" in err
+    access.write_text(access.read_text(encoding="utf-8").replace("E06999999", ESSEX), encoding="utf-8")
+    assert roles.load(access, catalogue).roles.areas["monitor"] == [LUTON, ESSEX]
+
+
 def test_a_file_named_for_another_area_is_refused(tmp_path, catalogue):
     path = _write(tmp_path, ESSEX, LUTON, [("P", "2023-02", "2024-01", _plan("2023-01", "2024-01", 50, 40))])
     assert any("E10000012.yaml: area: E06000032 is not the file's name" in p
@@ -119,6 +167,26 @@ def test_an_area_without_a_plan_has_figures_but_no_status_and_the_home_area_keep
     luton = book.catalogue_for(LUTON, "2023-09")
     assert luton.plan_window.name == "Improvement plan" and luton.get(KPI).plan.target.value == 10
     assert luton.get("ehcp_20wk_excl").plan is None  # not in that plan
+
+
+def test_the_trajectory_chart_of_an_area_without_a_plan_draws_no_window_and_no_trajectory(tmp_path, catalogue):
+    from kpi.views.charts import trajectory_figure
+
+    _successive(tmp_path)
+    book = area_plans.load(catalogue, HOME, tmp_path)
+
+    def drawn(area: str, window):
+        rows = add_area_plans(_series([area], MONTHS).assign(median=None), catalogue.get(KPI), book)
+        fig = trajectory_figure(rows, book.catalogue_for(area, "2023-09").get(KPI), window, "2023-09")
+        return ({t.name for t in fig.data}, {s.name for s in fig.layout.shapes},
+                {a.text for a in fig.layout.annotations})
+
+    traces, shapes, notes = drawn(LUTON, book.catalogue_for(LUTON, "2023-09").plan_window)
+    assert "Trajectory (plan)" in traces and "plan window" in shapes and "APP monitoring window" in notes
+    traces, shapes, notes = drawn(THURROCK, None)
+    assert "Trajectory (plan)" not in traces and not any("Target" in (t or "") for t in traces)
+    assert "plan window" not in shapes and "APP monitoring window" not in notes
+    assert "Actual (monthly)" in traces and "selected period" in shapes  # the figures and the month, still
 
 
 def test_portfolio_rows_count_statuses_under_the_plan_in_force(tmp_path, catalogue):

@@ -16,7 +16,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from etl.config import ConfigFileError, load_model
+from etl.config import ConfigFileError, load_model, yaml_lines
 from kpi.access.suppress import SuppressionRule, suppress_series
 from kpi.definitions import Catalogue
 
@@ -130,7 +130,22 @@ def load(path: Path | str | None = None, catalogue: Catalogue | None = None) -> 
         unknown = sorted(config.suppression.kpi_ids() - set(catalogue.ids))
         if unknown:
             raise AccessConfigError(f"{path}: suppression names unknown KPI id(s) {', '.join(unknown)}")
+    strangers = _unknown_areas(path, config.roles)
+    if strangers:
+        raise AccessConfigError("; ".join(strangers))
     return config
+
+
+def _unknown_areas(path: Path, config: RolesConfig) -> list[str]:
+    """The area codes of ``roles.areas`` that are not English local authorities (etl/reference), each with the
+    file and its line."""
+    from etl import reference
+
+    line = yaml_lines(path)
+    return [f"{path} line {line(('roles', 'areas', role, i))}: roles.areas.{role}: {code} is not an English local "
+            "authority's ONS code (etl/reference)"
+            for role, codes in config.areas.items() if codes != "all"
+            for i, code in enumerate(codes) if reference.by_code(code) is None]
 
 
 def role_for(claims: Mapping[str, object], config: RolesConfig) -> str | None:

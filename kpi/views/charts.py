@@ -433,12 +433,12 @@ def _add_plan(fig: go.Figure, rows: pd.DataFrame, full: pd.DataFrame, kpi: KpiDe
             marker={"symbol": symbol, "size": 11, "color": status_colour, "line": {"color": TEXT, "width": 1}}))
 
 
-def _mark_selected(fig: go.Figure, selected: str, window: PlanWindow, x: list[pd.Timestamp]) -> None:
+def _mark_selected(fig: go.Figure, selected: str, window: PlanWindow | None, x: list[pd.Timestamp]) -> None:
     """The chosen month as a line, and the months after it greyed: not yet known in that month."""
     sx = pd.Timestamp(first_day(selected))
     fig.add_shape(type="line", x0=sx, x1=sx, y0=0, y1=1, yref="paper", name="selected period",
                   line={"color": DARK_GREY, "width": 1.5, "dash": "dashdot"})
-    last = max([*x, pd.Timestamp(first_day(window.end))])
+    last = max([*x, *([pd.Timestamp(first_day(window.end))] if window is not None else [])])
     if sx < last:
         fig.add_vrect(x0=pd.Timestamp(last_day(selected)), x1=last + pd.DateOffset(days=20), fillcolor=AFTER_FILL,
                       line_width=0, layer="below", name="after the selected period")
@@ -446,12 +446,14 @@ def _mark_selected(fig: go.Figure, selected: str, window: PlanWindow, x: list[pd
                        yanchor="bottom", xanchor="right", font={"color": DARK_GREY, "size": 12})  # over the past
 
 
-def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow, selected: str | None = None,
-                      show_rolling: bool = True, history_months: int = 24) -> go.Figure:
+def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow | None,
+                      selected: str | None = None, show_rolling: bool = True, history_months: int = 24) -> go.Figure:
     """Monthly actual values against the plan: trajectory (dashed), target (dotted, its star in the legend), status
     markers, the rolling 12-month line, the plan window shaded. With ``selected``, the chart shows that month as it
     stood: the figures stop there and the months after it are greyed (the plan, known then, runs on). The view
-    opens on the plan window with ``history_months`` before it; the whole history is there to zoom out to."""
+    opens on the plan window with ``history_months`` before it; the whole history is there to zoom out to.
+    ``window`` None (an area without a plan): the figures alone, no window, trajectory or target, the view opening
+    on the last ``history_months`` + 12 months."""
     rows = rows.sort_values("period").reset_index(drop=True)
     full, everything = rows, _month_start(rows["period"])
     if selected:
@@ -479,21 +481,23 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
         marker={"color": SERIES["area"], "size": 4 if rolling_judged else 5},
         hovertext=[_hover(r, kpi) for r in rows.itertuples()], hoverinfo="text"))
 
-    if kpi.plan is not None:
+    if kpi.plan is not None and window is not None:
         _add_plan(fig, rows, full, kpi, window, everything)
 
-    fig.add_vrect(x0=pd.Timestamp(first_day(window.start)), x1=pd.Timestamp(last_day(window.end)),
-                  fillcolor=PLAN_WINDOW_FILL, line_width=0, layer="below", name="plan window",
-                  annotation_text="APP monitoring window", annotation_position="top left",
-                  annotation_font={"color": DARK_GREY, "size": 12})
+    if window is not None:
+        fig.add_vrect(x0=pd.Timestamp(first_day(window.start)), x1=pd.Timestamp(last_day(window.end)),
+                      fillcolor=PLAN_WINDOW_FILL, line_width=0, layer="below", name="plan window",
+                      annotation_text="APP monitoring window", annotation_position="top left",
+                      annotation_font={"color": DARK_GREY, "size": 12})
     if selected:
         _mark_selected(fig, selected, window, everything)
     x, rows = everything, full
     _base_layout(fig)
-    start = max(x[0], pd.Timestamp(first_day(window.start)) - pd.DateOffset(months=history_months)) if x else None
+    opens = pd.Timestamp(first_day(window.start)) if window is not None else (x[-1] if x else None)
+    start = max(x[0], opens - pd.DateOffset(months=history_months + (12 if window is None else 0))) if x else None
     end = x[-1] + pd.DateOffset(days=20) if x else None
     top = max([v for v in (rows["value"].max(), rows["trajectory"].max(), rows["rolling_12m"].max(),
-                           kpi.plan.target.value if kpi.plan else None) if not _missing(v)], default=1)
+                           kpi.plan.target.value if kpi.plan and window else None) if not _missing(v)], default=1)
     fig.update_layout(
         height=460, margin={"l": 10, "r": 10, "t": 60, "b": 10}, hovermode="closest",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "xanchor": "left", "x": 0,

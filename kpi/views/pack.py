@@ -21,6 +21,7 @@ import pandas as pd
 from kpi import notes as meeting_notes
 from kpi.access import roles
 from kpi.access.suppress import SuppressionRule
+from kpi.area_plans import NO_PLAN, PlanBook
 from kpi.definitions import Catalogue, KpiDefinition
 from kpi.views.board import board, sort_board
 from kpi.views.changes import changes, meeting_as_of
@@ -59,13 +60,27 @@ class Pack:
     since: str | None = None
     changes: pd.DataFrame | None = None  # kpi.views.changes.changes, when ``since`` is given
     on: date = field(default_factory=date.today)  # the meeting's day: actions due before it are overdue
+    planned: bool = True  # False: the area has no plan, so its figures are shown without status (NO_PLAN)
+
+    @property
+    def plan_name(self) -> str:
+        """The plan the month is judged against, or :data:`kpi.area_plans.NO_PLAN`."""
+        return self.catalogue.plan_window.name if self.planned else NO_PLAN
+
+    @property
+    def kpis(self) -> list[KpiDefinition]:
+        """The KPIs the pack reports: the plan's, or every KPI for an area without a plan."""
+        return [k for k in self.catalogue.kpis if k.plan is not None or not self.planned]
 
 
 def load_pack(db_path: Path | str, catalogue: Catalogue, config: roles.AccessConfig, period: str, role: str,
-              area: str | None = None, since: str | None = None, on: date | None = None) -> Pack:
+              area: str | None = None, since: str | None = None, on: date | None = None,
+              plans: PlanBook | None = None) -> Pack:
     """A :class:`Pack` from the database and its notes file: ``area`` (an ONS code; default the home area, else the
     first area loaded), its series as ``role`` sees it, and with ``since`` the changes since that meeting, "then"
-    being the series as it stood at the last day of that month, suppressed for the role alike."""
+    being the series as it stood at the last day of that month, suppressed for the role alike. With ``plans``
+    (kpi/area_plans.py) the area is judged against its own plan in force each month, and an area without a plan
+    gets its figures without status; without, against the catalogue's plan."""
     from kpi.engine import area as areas
     from kpi.engine.series import kpi_series, open_readonly
 
@@ -81,8 +96,8 @@ def load_pack(db_path: Path | str, catalogue: Catalogue, config: roles.AccessCon
         if area is None:
             raise ValueError(f"{db_path} holds no case records: load data with `python -m etl load` first")
         as_at, _ = areas.data_as_at(con, area)
-        exact = kpi_series(con, catalogue, None, [area])
-        then = kpi_series(con, catalogue, None, [area], meeting_as_of(since)) if since else None
+        exact = kpi_series(con, catalogue, None, [area], plans=plans)
+        then = kpi_series(con, catalogue, None, [area], meeting_as_of(since), plans=plans) if since else None
     finally:
         con.close()
     shown = roles.series_for_role(exact, catalogue, role, config)
@@ -91,9 +106,11 @@ def load_pack(db_path: Path | str, catalogue: Catalogue, config: roles.AccessCon
     moved = None
     if then is not None:
         moved = changes(shown, roles.series_for_role(then, catalogue, role, config), catalogue, period, since,
-                        notes, day)
+                        notes, day, plans)
     rule = None if roles.exact_figures(role, config.roles) else config.suppression
-    return Pack(catalogue, shown, period, role, area, areas.area_name(area), as_at, notes, rule, since, moved, day)
+    own = catalogue if plans is None else plans.catalogue_for(area, period)
+    return Pack(own, shown, period, role, area, areas.area_name(area), as_at, notes, rule, since, moved, day,
+                plans is None or plans.has_plan(area))
 
 
 # --- what goes in ----------------------------------------------------------------------------------------------
@@ -121,9 +138,9 @@ def exception_reasons(row, overdue: pd.DataFrame) -> list[str]:
 
 
 def plan_rows(pack: Pack) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """The board of the plan KPIs, exceptions first (worst status first), then the rest in plan order; and each
-    exception's reasons."""
-    plan_ids = [k.id for k in pack.catalogue.kpis if k.plan is not None]
+    """The board of the plan KPIs (every KPI, unjudged, for an area without a plan), exceptions first (worst status
+    first), then the rest in plan order; and each exception's reasons."""
+    plan_ids = [k.id for k in pack.kpis]
     rows = board(pack.series, pack.catalogue, pack.period)
     rows = rows[rows["kpi_id"].isin(plan_ids)]
     overdue = overdue_actions(pack)
@@ -205,15 +222,15 @@ def cover(pack: Pack, exceptions: int) -> str:
     since = (f"<p>Changes are since the meeting on {_e(format_period(pack.since))}.</p>" if pack.since else
              "<p>Changes are since last month (no earlier meeting given).</p>")
     return f"""<section class="cover">
-<p class="kicker">Board pack · {_e(cat.plan_window.name)}</p>
+<p class="kicker">Board pack · {_e(pack.plan_name)}</p>
 <h1>{_e(format_period(pack.period))}</h1>
 <p class="area">{_e(pack.area_name)} <span class="code">({_e(pack.area_code)})</span></p>
 <dl>
-<dt>Plan window</dt><dd>{_e(format_window(cat.plan_window))}</dd>
+<dt>Plan window</dt><dd>{_e(format_window(cat.plan_window) if pack.planned else NO_PLAN)}</dd>
 <dt>Data</dt><dd>{_e(as_at)}</dd>
 <dt>Prepared for</dt><dd>{_e(ROLE_READERS[pack.role])} (role: {_e(pack.role)})</dd>
 <dt>Meeting day</dt><dd>{_e(format_date(pack.on.isoformat()))}</dd>
-<dt>For discussion</dt><dd>{exceptions} of {sum(k.plan is not None for k in cat.kpis)} plan KPIs</dd>
+<dt>For discussion</dt><dd>{exceptions} of {len(pack.kpis)} {"plan " if pack.planned else ""}KPIs</dd>
 </dl>
 <p class="note"><strong>Small numbers.</strong> {_e(suppression_note(pack))}</p>
 {since}
@@ -313,8 +330,11 @@ def _notes_html(pack: Pack, kpi_id: str) -> str:
 
 def kpi_section(pack: Pack, row, reasons: list[str] | None) -> str:
     kpi = pack.catalogue.get(row.kpi_id)
-    target = kpi.plan.target
+    target = kpi.plan.target if kpi.plan else None
+    by = f"by {format_period(target.period)}" if target else NO_PLAN
     rows = pack.series[pack.series["kpi_id"] == kpi.id].sort_values("period")
+    chart = (trajectory_svg(rows, kpi, pack.catalogue.plan_window, pack.period) + "\n" + LEGEND if pack.planned
+             else f'<p class="none">{_e(NO_PLAN)}.</p>')
     hidden = row.status == "suppressed"
     made_of = format_basis(row.numerator, row.denominator, kpi.unit, suppressed=hidden)
     flag = f'<p class="flag">For discussion: {_e("; ".join(reasons))}</p>' if reasons else ""
@@ -327,13 +347,12 @@ def kpi_section(pack: Pack, row, reasons: list[str] | None) -> str:
 <small>{_e(made_of)}</small></div>
 <div><span class="label">Trajectory</span><span class="big">{_e(_planned(row.trajectory, kpi))}</span></div>
 <div><span class="label">Status</span><span class="big">{_e(_status(row))}</span></div>
-<div><span class="label">Target</span><span class="big">{_e(_planned(target.value, kpi))}</span>
-<small>by {_e(format_period(target.period))}</small></div>
+<div><span class="label">Target</span><span class="big">{_e(_planned(target.value if target else None, kpi))}</span>
+<small>{_e(by)}</small></div>
 </div>
 <p class="small">{_e(polarity_text(kpi.polarity))}. Judged on {_e(_judged_on(kpi))}.
 Variation: {_e(row.variation_label)}. Assurance: {_e(row.assurance_label)}. Forecast: {_forecast(row, ': ')}.</p>
-{trajectory_svg(rows, kpi, pack.catalogue.plan_window, pack.period)}
-{LEGEND}
+{chart}
 <p class="sentence">{_e(row.sentence)}</p>
 {_notes_html(pack, kpi.id)}
 </section>"""
@@ -341,14 +360,15 @@ Variation: {_e(row.variation_label)}. Assurance: {_e(row.assurance_label)}. Fore
 
 def appendix(pack: Pack) -> str:
     items = []
-    for kpi in (k for k in pack.catalogue.kpis if k.plan is not None):
+    for kpi in pack.kpis:
         p = kpi.plan
+        plan = (f"Baseline {_e(_planned(p.baseline.value, kpi))} ({_e(format_period(p.baseline.period))}); target "
+                f"{_e(_planned(p.target.value, kpi))} by {_e(format_period(p.target.period))} ({_e(p.target.source)})"
+                if p else _e(NO_PLAN))
         items.append(
             f"<div class='definition'><h3>{_e(kpi.name)}</h3><p>{_e(kpi.description)}</p><dl>"
             f"<dt>Better</dt><dd>{_e(polarity_text(kpi.polarity))}</dd>"
-            f"<dt>Plan</dt><dd>Baseline {_e(_planned(p.baseline.value, kpi))} "
-            f"({_e(format_period(p.baseline.period))}); target {_e(_planned(p.target.value, kpi))} by "
-            f"{_e(format_period(p.target.period))} ({_e(p.target.source)})</dd>"
+            f"<dt>Plan</dt><dd>{plan}</dd>"
             f"<dt>Statutory basis</dt><dd>{_e(kpi.statutory_basis)}</dd><dt>Source</dt><dd>{_e(kpi.source)}</dd>"
             f"<dt>Owner</dt><dd>{_e(kpi.owner)}</dd></dl></div>")
     return f'<section class="appendix"><h2>Appendix: definitions</h2>{"".join(items)}</section>'
@@ -409,7 +429,7 @@ table.actions { font-size: 9pt; }
 def pack_html(pack: Pack) -> str:
     """The whole pack as one HTML document (no external files: fonts, charts and icons inline)."""
     rows, reasons = plan_rows(pack)
-    footer = (f"{pack.catalogue.plan_window.name} · {format_period(pack.period)} · {pack.area_name} · "
+    footer = (f"{pack.plan_name} · {format_period(pack.period)} · {pack.area_name} · "
               f"for {pack.role}")
     sections = [cover(pack, len(reasons)), discussion(pack, rows, reasons), summary_table(pack, rows, reasons)]
     sections += [kpi_section(pack, r, reasons.get(r.kpi_id)) for r in rows.itertuples()]
