@@ -117,7 +117,7 @@ def nhs_bands_figure(bands: pd.DataFrame, org_name: str, service: str) -> go.Fig
                              xperiod="M1", xperiodalignment="middle",
                              hovertemplate="%{x|%b %Y}: %{y:,.0f}<extra>" + name + "</extra>"))
     _layout(fig, f"{org_name}: {service} (NHS England, published)", "Children waiting")
-    fig.update_xaxes(type="date", tickformat="%b %Y", title_text="Data month")
+    fig.update_xaxes(type="date", tickformat="%b %Y")  # data months: the caption says so (a title would hit the legend)
     return fig
 
 
