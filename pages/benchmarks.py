@@ -10,6 +10,7 @@ from kpi.engine.reconcile import COUNT_TOLERANCE, RATE_TOLERANCE_PP
 from kpi.views.benchmark_charts import benchmark_bars, comparison_figure, quartile_text, rank_figure
 from kpi.views.charts import format_value
 from kpi.views.comparison import comparison_wide, local_calendar_years
+from kpi.views.reconcile_view import FIGURES, notes_in_full, reconciliation_shown, reconciliation_table
 from pages import _audit as audit
 from pages import _data as data
 from pages import _html as html
@@ -130,15 +131,15 @@ elif recon.empty:
     st.info("No complete calendar year of case records overlaps DfE's published years.", icon=":material/info:")
 else:
     only = st.toggle("Only flagged differences", key="recon_flagged")
-    r = recon[recon["flagged"]] if only else recon
-    r = r.assign(kpi=[short.get(k, k) for k in r["kpi_id"]],
-                 check=["✖ Differs" if f else ("✔ Agrees" if pd.notna(p) else "– Not published")
-                        for f, p in zip(r["flagged"], r["published"], strict=True)])
-    r = r[["kpi", "year", "measure", "local", "published", "difference", "check", "note"]]
-    r.columns = ["KPI", "Year", "Measure", "Case records", "DfE published", "Difference", "Check", "Note"]
-    st.dataframe(r, hide_index=True, width="stretch", placeholder="–", column_config={
-        "Year": st.column_config.NumberColumn(format="%d"),
-        **{c: st.column_config.NumberColumn(format="%.2f") for c in ("Case records", "DfE published", "Difference")}})
+    r = reconciliation_table(recon, short, only)
+    st.dataframe(reconciliation_shown(r, {short.get(k, k): cat.measure(k) for k in recon["kpi_id"].unique()}),
+                 hide_index=True, width="stretch", column_config={
+                     "Year": st.column_config.NumberColumn(format="%d"),
+                     **{c: st.column_config.TextColumn(alignment="right") for c in FIGURES},
+                     "Note": st.column_config.TextColumn(width="large", help="Written out in full below")})
+    notes = notes_in_full(r)
+    if notes:
+        st.markdown("**Notes**\n\n" + "\n".join(f"- {n}" for n in notes))
     n_flagged = int(recon["flagged"].sum())
     st.caption(f"{len(recon)} comparisons, {n_flagged} flagged. Rates are compared with DfE's published (rounded) "
                "figure; counts with DfE's published counts.")

@@ -11,7 +11,17 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi.engine.data_quality import quality_report, revision_counts
-from kpi.views.charts import format_date, table_csv
+from kpi.views.charts import table_csv
+from kpi.views.quality_view import (
+    as_of,
+    freshness_shown,
+    headline,
+    history_shown,
+    quarantine_shown,
+    revisions_shown,
+    warnings_shown,
+)
+from kpi.views.wording import counted
 from pages import _audit as audit
 from pages import _data as data
 from pages import _session as session
@@ -25,17 +35,15 @@ report = data.read(quality_report, area=ctx.area)  # not cached: freshness is ju
 heading = f"Data quality: {ctx.area_name}" if len(ctx.areas) > 1 else "Data quality"
 style.page_title(heading)
 st.header(heading, anchor=False)
-st.markdown(f"**{report.headline}.** Identifier values (names, UPN, birth dates, postcodes) are never stored, "
+st.markdown(f"**{headline(report)}.** Identifier values (names, UPN, birth dates, postcodes) are never stored, "
             "so they are blank in the quarantine; people appear only as shortened pseudonyms.")
 
 st.subheader("Freshness by source", anchor=False)
 st.caption("Monthly extracts are due a month after the last load and overdue two weeks later; "
            "DfE's published statistics are yearly. Status is shown in words and a symbol.")
-st.dataframe(report.freshness.drop(columns="status"), hide_index=True, width="stretch",
-             column_config={"Last loaded": st.column_config.DateColumn(format="D MMM YYYY"),
-                            "Data as at": st.column_config.DateColumn(
-                                format="D MMM YYYY", help="The date the newest extract's figures stand at"),
-                            "Latest record": st.column_config.DateColumn(format="D MMM YYYY")})
+st.dataframe(freshness_shown(report.freshness), hide_index=True, width="stretch",
+             column_config={"Data as at": st.column_config.TextColumn(
+                 help="The date the newest extract's figures stand at")})
 
 history, quarantine, revisions, warnings, checks = st.tabs([
     f"Load history ({len(report.history):,})", f"Quarantined rows ({len(report.quarantine):,})",
@@ -45,16 +53,14 @@ history, quarantine, revisions, warnings, checks = st.tabs([
 with history:
     st.caption("One row per file (or workbook sheet) loaded, newest first. A file loaded again unchanged is "
                "skipped and not listed twice.")
-    st.dataframe(report.history, hide_index=True, width="stretch",
-                 column_config={"Finished": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
-                                "Data as at": st.column_config.DateColumn(
-                                    format="D MMM YYYY", help="From the SEN2 header, the file name or the load day "
-                                    "(Date from)")})
+    st.dataframe(history_shown(report.history), hide_index=True, width="stretch",
+                 column_config={"Data as at": st.column_config.TextColumn(
+                     help="From the SEN2 header, the file name or the load day (Date from)")})
 
 with quarantine:
     if not analyst:
-        st.info(f"{len(report.quarantine):,} quarantined value(s). The rows themselves are shown to analysts only.",
-                icon=":material/lock:")
+        st.info(f"{counted(len(report.quarantine), 'quarantined value')}. The rows themselves are shown to "
+                "analysts only.", icon=":material/lock:")
     elif report.quarantine.empty:
         st.success("No rows are quarantined: every row of every load passed validation.", icon=":material/check:")
     else:
@@ -63,7 +69,7 @@ with quarantine:
         st.markdown("**By rule**")
         st.dataframe(report.quarantine_summary, hide_index=True, width="stretch")
         st.markdown("**Every quarantined value**")
-        st.dataframe(report.quarantine, hide_index=True, width="stretch")
+        st.dataframe(quarantine_shown(report.quarantine), hide_index=True, width="stretch")
         st.download_button("Download quarantined rows (CSV)", table_csv(report.quarantine),
                            file_name="quarantine.csv", mime="text/csv", icon=":material/download:",
                            key="quarantine_download", on_click=audit.download,
@@ -80,19 +86,18 @@ with revisions:
                      width="stretch")
     else:
         st.caption("Records a later extract changed: the values they had before, and the loads involved.")
-        st.dataframe(report.revisions, hide_index=True, width="stretch",
-                     column_config={"Revised": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")})
+        st.dataframe(revisions_shown(report.revisions), hide_index=True, width="stretch")
 
 with warnings:
     if report.warnings.empty:
         st.info("No warnings.", icon=":material/info:")
     else:
         st.caption("Reported but not quarantined: columns a layout does not use, values under a blank heading.")
-        st.dataframe(report.warnings, hide_index=True, width="stretch")
+        st.dataframe(warnings_shown(report.warnings), hide_index=True, width="stretch")
 
 with checks:
     st.caption("Records that loaded but that the KPIs read by a stated rule: a warning to fix in the "
                "case system, not a quarantine. Counts of records, never the records themselves.")
     st.dataframe(report.record_checks, hide_index=True, width="stretch")
 
-st.caption(f"As of {format_date(report.as_of.date().isoformat())}" + (f", from `{path}`." if analyst else "."))
+st.caption(as_of(report.as_of) + (f", from `{path}`." if analyst else "."))

@@ -54,9 +54,10 @@ def test_reconciliation_flags_in_words(published_app_db):
     recon = at.dataframe[-1].value
     assert set(recon["Check"]) <= {"✖ Differs", "✔ Agrees", "– Not published"}
     # The hand-built extract is not Central Bedfordshire's real one: 2022's 50% local value is far from DfE's 12.0%.
-    row = recon[(recon["Year"] == 2022) & (recon["Measure"] == "value")
+    row = recon[(recon["Year"] == 2022) & (recon["Measure"] == "Rate")
                 & (recon["KPI"] == "EHCPs within 20 weeks (excl. exceptions)")].iloc[0]
-    assert row["DfE published"] == 12.0 and row["Check"] == "✖ Differs"
+    assert row["DfE published"] == "12.0%" and row["Check"] == "✖ Differs"
+    assert recon["Check"].iloc[0] == "✖ Differs"  # flagged rows first
 
 
 def test_kpi_page_compares_with_england_and_checks_the_target(published_app_db):

@@ -20,6 +20,14 @@ from kpi.engine.data_quality import (
     revisions,
 )
 from kpi.engine.series import open_readonly
+from kpi.views.quality_view import (
+    freshness_shown,
+    headline,
+    history_shown,
+    quarantine_shown,
+    revisions_shown,
+    warnings_shown,
+)
 from tests.support.blade import Blade
 from tests.support.local_extracts import ADVICE, write
 from tests.support.published import PUBLISHED_DATA
@@ -137,13 +145,40 @@ def test_pseudonyms_are_shortened_in_revisions(tmp_path):
     assert "(pseudonym)" in rev["Previous values"].iloc[0]
 
 
-def test_headline_counts(quality_db):
+def test_headline_counts_in_words_with_their_plurals(quality_db):
     con = _con(quality_db)
     try:
         report = quality_report(con)
     finally:
         con.close()
-    assert "1 row(s) quarantined" in report.headline and "record revision" in report.headline
+    loads = report.history["Load"].nunique()
+    assert headline(report) == (f"{loads} files or sheets loaded, 1 row quarantined, 0 sources overdue, "
+                                f"{len(report.revisions)} record revisions")
+    assert "(s)" not in headline(report)
+
+
+def test_the_tables_shown_have_no_none_cell_and_one_date_style(quality_db):
+    """Issue 20: a gap is blank or a word, never "None"; every date reads '5 Dec 2026' (a time after a comma)."""
+    con = _con(quality_db)
+    try:
+        report = quality_report(con)
+    finally:
+        con.close()
+    frames = {"freshness": freshness_shown(report.freshness), "history": history_shown(report.history),
+              "quarantine": quarantine_shown(report.quarantine), "warnings": warnings_shown(report.warnings),
+              "revisions": revisions_shown(report.revisions)}
+    assert report.freshness.isna().any().any()  # sources never loaded: the gaps are there to be shown
+    for name, frame in frames.items():
+        assert not frame.isna().any().any(), name
+        cells = frame.astype(str).to_numpy().ravel()
+        assert not {"None", "nan", "NaT", "<NA>"} & set(cells), name
+    fresh = frames["freshness"].set_index("Source")
+    assert fresh.loc["SEN2 case records", "Latest record"] == "9 Jan 2023"
+    assert fresh.loc["EHCP quality audits", ["Last loaded", "Days since", "Latest record"]].tolist() == ["", "", ""]
+    day = r"\d{1,2} [A-Z][a-z]{2} \d{4}"
+    assert all(re.fullmatch(day + r", \d\d:\d\d", t) for t in frames["history"]["Finished"])
+    assert all(re.fullmatch(day + r", \d\d:\d\d", t) for t in frames["revisions"]["Revised"])
+    assert all(re.fullmatch(day, t) for t in fresh["Last loaded"] if t)
 
 
 @pytest.mark.slow  # a page under AppTest
@@ -154,7 +189,7 @@ def test_the_data_quality_page(quality_db, monkeypatch):
     at.switch_page("pages/data_quality.py").run()
     assert not at.exception, [e.value for e in at.exception]
     text = "\n".join(str(m.value) for m in (*at.markdown, *at.caption, *at.header, *at.subheader))
-    assert "Data quality" in text and "1 row(s) quarantined" in text
+    assert "Data quality" in text and "1 row quarantined" in text
     frames = [df.value for df in at.dataframe]
     fresh = next(f for f in frames if "Source" in f.columns)
     assert "✔ Up to date" in set(fresh["Status"]) and "– Never loaded" in set(fresh["Status"])

@@ -56,3 +56,28 @@ def test_spc_points_and_icons_use_making_data_count_colours():
     assert icons.variation_svg("concern_high").count(palette.SPC["concern"]) >= 1
     assert icons.variation_svg("improvement_low").count(palette.SPC["improvement"]) >= 1
 
+
+
+def test_wait_bands_each_have_their_own_colour_ordered_light_to_dark_and_no_status_colour():
+    """Issue 20: no two bands share a colour; blues up to 18 weeks and wine over, each darker as the wait grows."""
+    bands = palette.WAIT_BANDS
+    status = {c.upper() for c in palette.STATUS.values()}
+    for (b1, c1), (b2, c2) in itertools.combinations(bands.items(), 2):
+        assert _distance(c1, c2) > 12, f"{b1} ({c1}) and {b2} ({c2}) are too alike"
+    for band, colour in bands.items():
+        assert colour.upper() not in status | {c.upper() for c in palette.SPC.values()}, band
+        assert min(_distance(colour, s) for s in status) > 20, band
+    short = [">12-18", ">4-12", ">2-4", ">1-2", "0-1"]
+    long_ = [">104", ">52-104", ">52", ">18-52"]
+    for run in (short, long_):  # lightness rises as the wait shortens
+        lightness = [_lab(bands[b])[0] for b in run]
+        assert lightness == sorted(lightness), run
+    assert set(palette.LOCAL_WAIT_BANDS.values()) <= set(bands.values())
+    assert len(set(palette.LOCAL_WAIT_BANDS.values())) == 3
+
+
+def test_the_two_compared_periods_are_series_colours_far_apart_and_not_status():
+    first, second = palette.COMPARED_PERIODS
+    assert {first, second} <= set(palette.SERIES.values())
+    assert _distance(first, second) > 50
+    assert not {first.upper(), second.upper()} & {c.upper() for c in palette.STATUS.values()}

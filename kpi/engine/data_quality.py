@@ -260,14 +260,6 @@ class QualityReport:
         """How many record checks find something."""
         return int((self.record_checks["Records"] > 0).sum())
 
-    @property
-    def headline(self) -> str:
-        loads = self.history["Load"].nunique() if len(self.history) else 0
-        bad = int(self.history["Rows quarantined"].sum()) if len(self.history) else 0
-        late = int((self.freshness["status"] == "overdue").sum())
-        return (f"{loads} file(s) or sheet(s) loaded, {bad:,} row(s) quarantined, "
-                f"{late} source(s) overdue, {len(self.revisions):,} record revision(s)")
-
 
 def quality_report(con: duckdb.DuckDBPyConnection, today: date | None = None, area: str | None = None
                    ) -> QualityReport:

@@ -106,8 +106,15 @@ def benchmark_bars(kpi: KpiDefinition, table: pd.DataFrame) -> go.Figure:
     return readable_text(fig)  # after the axis titles, which replace the title font
 
 
+def rank_ticks(n: int) -> list[int]:
+    """The rank axis's ticks among ``n`` ranked areas: 1 (the best), the quartile boundaries and n; never 0."""
+    return sorted({1, *(round(n * q / 4) for q in (1, 2, 3)), n} - {0})
+
+
 def rank_figure(hist: pd.DataFrame, area: Area) -> go.Figure:
-    """The area's rank among all local areas by year (1 = best, at the top), with quartile bands shaded."""
+    """The area's rank among all local areas by year (1 = best, at the top), with quartile bands shaded and named
+    beside the plot. Only the first and latest years carry a "82 of 151" label (every year has it on hover), so
+    labels never overlap one another or the band names; the axis runs from rank 1 to the last rank."""
     own = hist[(hist["role"] == "area") & hist["rank"].notna()].sort_values("year")
     own = own.astype({"rank": "float64", "n_ranked": "float64", "year": "int64"})
     fig = go.Figure()
@@ -115,18 +122,22 @@ def rank_figure(hist: pd.DataFrame, area: Area) -> go.Figure:
         n = int(own["n_ranked"].max())
         for q in range(4):
             fig.add_hrect(y0=q * n / 4 + 0.5, y1=(q + 1) * n / 4 + 0.5, line_width=0, layer="below",
-                          fillcolor="#F3F2F1" if q % 2 else "#FFFFFF",
-                          annotation_text=QUARTILE_WORDS[q + 1], annotation_position="top right",
-                          annotation_font={"size": 11, "color": DARK_GREY})
+                          fillcolor="#F3F2F1" if q % 2 else "#FFFFFF")
+            fig.add_annotation(xref="paper", x=1.01, xanchor="left", y=(q + 0.5) * n / 4 + 0.5, showarrow=False,
+                               text=QUARTILE_WORDS[q + 1].replace(" (", "<br>("), align="left",
+                               font={"size": 11, "color": DARK_GREY})
+        words = [f"{int(r)} of {int(m)}" for r, m in zip(own["rank"], own["n_ranked"], strict=True)]
+        ends = {0, len(words) - 1}
         fig.add_trace(go.Scatter(
             x=own["year"], y=own["rank"], mode="lines+markers+text", name=f"{area.name}: rank",
-            text=[f"{int(r)} of {int(m)}" for r, m in zip(own["rank"], own["n_ranked"], strict=True)],
-            textposition="top center", line={"color": DARK_BLUE, "width": 2},
+            text=[w if i in ends else "" for i, w in enumerate(words)], customdata=words,
+            textposition=["bottom center" if r < n / 8 else "top center" for r in own["rank"]],
+            line={"color": DARK_BLUE, "width": 2}, textfont={"color": DARK_BLUE},
             marker={"symbol": "circle", "size": 9, "color": DARK_BLUE}, showlegend=False,
-            hovertemplate="%{x}: rank %{text}<extra></extra>"))
-        fig.update_yaxes(range=[n + 1, 0])
+            cliponaxis=False, hovertemplate="%{x}: rank %{customdata}<extra></extra>"))
+        fig.update_yaxes(range=[n + 0.5, 0.5], tickmode="array", tickvals=rank_ticks(n))
     _base_layout(fig)
-    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 20, "b": 10},
-                      yaxis={"title": "Rank (1 = best)"},
+    fig.update_layout(height=340, margin={"l": 10, "r": 120, "t": 20, "b": 10},
+                      yaxis={"title": "Rank among English local areas (1 = best)"},
                       xaxis={"title": "Calendar year", "dtick": 2 if own["year"].nunique() > 6 else 1})
     return readable_text(fig)  # after the axis titles, which replace the title font

@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 from kpi.definitions import KpiDefinition
 from kpi.engine.explore import DIMENSION_BY_ID, TOTAL, Span, family
 from kpi.engine.explore_waits import WAIT_DIMENSION_BY_ID
-from kpi.views.charts import DARK_BLUE, FONT, TURQUOISE, _base_layout, _rounded, format_period, format_value
+from kpi.views.charts import FONT, _base_layout, _rounded, format_period, format_value
+from kpi.views.palette import COMPARED_PERIODS
 
 MEASURES = {  # family -> (numerator, denominator, value, median) column headings; None = not shown
     "rate": ("Numerator", "Denominator", "Rate (%)", None),
@@ -100,7 +101,7 @@ def breakdown_figure(frame: pd.DataFrame, kpi: KpiDefinition, by: str) -> go.Fig
         values = pd.to_numeric(part["Value"], errors="coerce").astype("float64")
         fig.add_bar(
             y=part[label], x=values.fillna(0), orientation="h", name=period,
-            marker={"color": (DARK_BLUE, TURQUOISE)[i % 2], "pattern": {"shape": ("", "/")[i % 2]}},
+            marker={"color": COMPARED_PERIODS[i % 2], "pattern": {"shape": ("", "/")[i % 2]}},
             text=[_bar_text(v, kpi.unit, kpi.decimals) for v in values], textposition="outside",
             hovertemplate="%{y}<br>" + period + ": %{text}<extra></extra>", cliponaxis=False)
     totals = frame[(frame[label] == TOTAL) & (frame["Period"] == periods[0])]["Value"]

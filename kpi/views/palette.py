@@ -40,6 +40,19 @@ SERIES = {
     "neighbours": LIGHT_PURPLE,  # statistical neighbours, pooled and median
 }
 
+# Two periods compared side by side (Explore): the Analysis Function's pair for two categories, dark blue and
+# orange; the second period's bars also hatched, so the pair is told apart without colour.
+COMPARED_PERIODS = (DARK_BLUE, ORANGE)
+
+# Waits by time waited, stacked bars (Waiting lists). Ordered: up to 18 weeks in blues, light to dark as the wait
+# grows; over 18 weeks in wine tints, light to dark. Every band its own colour, none a status or SPC colour.
+WAIT_BANDS = {
+    "0-1": "#C6DBEF", ">1-2": "#93B4D8", ">2-4": "#5F86B8", ">4-12": "#2F5F94", ">12-18": DARK_BLUE,
+    ">18-52": "#E9A6C6", ">52": "#CB5C96", ">52-104": "#8A1F5E", ">104": "#4F0A31",
+}
+# The local extract's three bands, the NHS bands they gather (kpi/views/waits_view.py)
+LOCAL_WAIT_BANDS = {"up_to_18": WAIT_BANDS[">4-12"], "18_to_52": WAIT_BANDS[">18-52"], "over_52": WAIT_BANDS[">52-104"]}
+
 # Furniture: meaning nothing by colour.
 TEXT = "#0B0C0C"
 GRID = "#E5E5E5"

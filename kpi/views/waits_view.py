@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi.definitions import Catalogue
-from kpi.views.charts import DARK_BLUE, DARK_PINK, FONT, ORANGE, format_period, readable_text
+from kpi.views.charts import FONT, format_period, readable_text
+from kpi.views.palette import LOCAL_WAIT_BANDS, WAIT_BANDS
 
 SERVICE_LABELS = {
     "SALT": "Speech and language therapy",
@@ -23,14 +24,12 @@ SERVICE_LABELS = {
 }
 LOCAL_COLUMNS = ["period", "waiting", "over_18wk", "pct_over_18wk", "over_52wk", "median_weeks", "first_contacts",
                  "pct_seen_within_18wk"]
-# NHS band → (legend label, colour): short waits light, long waits dark (GOV.UK palette, sequential by meaning)
-NHS_BANDS = [
-    ("0-1", "Up to 1 week", "#A6C8E6"), (">1-2", "Over 1 to 2 weeks", "#7FAFD9"),
-    (">2-4", "Over 2 to 4 weeks", "#5694CA"), (">4-12", "Over 4 to 12 weeks", "#2073BC"),
-    (">12-18", "Over 12 to 18 weeks", DARK_BLUE), (">18-52", "Over 18 to 52 weeks", ORANGE),
-    (">52", "Over 52 weeks", DARK_PINK), (">52-104", "Over 52 to 104 weeks", DARK_PINK),
-    (">104", "Over 104 weeks", "#3D3D3D"),
-]
+# NHS band → (legend label, colour): each band its own colour, short waits light, long waits dark, blues up to 18
+# weeks and wine over (kpi/views/palette.py WAIT_BANDS)
+NHS_BANDS = [(band, name, WAIT_BANDS[band]) for band, name in (
+    ("0-1", "Up to 1 week"), (">1-2", "Over 1 to 2 weeks"), (">2-4", "Over 2 to 4 weeks"),
+    (">4-12", "Over 4 to 12 weeks"), (">12-18", "Over 12 to 18 weeks"), (">18-52", "Over 18 to 52 weeks"),
+    (">52", "Over 52 weeks"), (">52-104", "Over 52 to 104 weeks"), (">104", "Over 104 weeks"))]
 
 
 # The page's figures by role → (computation method, days): the KPIs are found in the catalogue by computation and
@@ -88,9 +87,9 @@ def local_bands_figure(table: pd.DataFrame, label: str) -> go.Figure:
     """Children waiting at each month end, stacked by time waited (up to 18, 18–52, over 52 weeks)."""
     t = table.dropna(subset=["waiting"])
     x = pd.to_datetime(t["period"] + "-01")
-    parts = [("Up to 18 weeks", t["waiting"] - t["over_18wk"], DARK_BLUE),
-             ("Over 18 to 52 weeks", t["over_18wk"] - t["over_52wk"], ORANGE),
-             ("Over 52 weeks", t["over_52wk"], DARK_PINK)]
+    parts = [("Up to 18 weeks", t["waiting"] - t["over_18wk"], LOCAL_WAIT_BANDS["up_to_18"]),
+             ("Over 18 to 52 weeks", t["over_18wk"] - t["over_52wk"], LOCAL_WAIT_BANDS["18_to_52"]),
+             ("Over 52 weeks", t["over_52wk"], LOCAL_WAIT_BANDS["over_52"])]
     fig = go.Figure([go.Bar(x=x, y=y, name=name, marker_color=colour,
                             hovertemplate="%{y:,.0f}<extra>" + name + "</extra>") for name, y, colour in parts])
     return _layout(fig, f"{label}: children waiting at month end, by time waited", "Children waiting")
@@ -107,18 +106,18 @@ def local_bands_alt(table: pd.DataFrame, label: str) -> str:
 
 
 def nhs_bands_figure(bands: pd.DataFrame, org_name: str, service: str) -> go.Figure:
-    """NHS England's published weeks-waiting bands per data month (stacked), for one organisation and service."""
+    """NHS England's published weeks-waiting bands per data month (stacked), for one organisation and service, on
+    a date axis: the months not loaded show as the gap they are (October 2023 stands two years from October 2025)."""
     fig = go.Figure()
-    months = sorted(bands["period"].unique())
-    short = {p: format_period(p)[:3] + " " + p[:4] for p in months}  # 'Jan 2023': months, not a time axis (gaps)
     for band, name, colour in NHS_BANDS:
         b = bands[bands["band"] == band]
         if b.empty or b["value"].isna().all():
             continue
-        fig.add_trace(go.Bar(x=[short[p] for p in b["period"]], y=b["value"], name=name, marker_color=colour,
-                             hovertemplate="%{y:,.0f}<extra>" + name + "</extra>"))
+        fig.add_trace(go.Bar(x=pd.to_datetime(b["period"] + "-01"), y=b["value"], name=name, marker_color=colour,
+                             xperiod="M1", xperiodalignment="middle",
+                             hovertemplate="%{x|%b %Y}: %{y:,.0f}<extra>" + name + "</extra>"))
     _layout(fig, f"{org_name}: {service} (NHS England, published)", "Children waiting")
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=[short[p] for p in months])
+    fig.update_xaxes(type="date", tickformat="%b %Y")  # data months: the caption says so (a title would hit the legend)
     return fig
 
 
