@@ -118,8 +118,12 @@ def test_trajectory_table_and_csv_hold_exactly_the_shown_columns(app_db, monkeyp
     assert shown.set_index("Period").loc["2023-10", "Complete month"] == "No (partial)"  # the extract: 5 October
     assert shown.set_index("Period").loc["2022-07", "Status"] == "Not in plan"
     csv = pd.read_csv(io.BytesIO(exported[-1]), dtype={"Period": str})
-    assert list(csv.columns) == list(shown.columns)
+    assert [c for c in csv.columns if c in shown.columns] == list(shown.columns)  # what is shown, in its order
+    assert [c for c in csv.columns if c not in shown.columns] == [  # and what a reader of the file alone needs
+        "KPI", "KPI id", "Unit", "Change since last month", "Suppression note"]
     assert len(csv) == len(shown)
+    assert csv.set_index("Period").loc["2023-07", "Change since last month"] == pytest.approx(
+        46.2 - shown.set_index("Period").loc["2023-06", "Rolling 12-month"])
     assert csv.set_index("Period").loc["2023-07", "Value"] == 50.0
     assert at.get("download_button")[0].proto.label.startswith("Download")
 
