@@ -22,3 +22,13 @@ def whole_cells(*columns: str) -> dict:
     """Column settings that show these text columns' cells whole ("◐ Within tolerance", "26.6 weeks"), where the
     grid's own width would cut them short ("◐ Within toleranc", "26.6 we")."""
     return {c: st.column_config.TextColumn(c, width="medium") for c in columns}
+
+
+def fitted_columns(frame: pd.DataFrame, pinned: str | None = None) -> dict:
+    """Column settings that size each text column to its longest cell or heading, so that no cell is cut short in
+    the grid (the grid scrolls sideways instead, with the ``pinned`` column held in view)."""
+    def width(column: str) -> int:
+        longest = max([len(str(column)), *(len(str(v)) for v in frame[column])])
+        return int(longest * 7.4) + 30  # the grid's 14 px type is about 7.4 px a character, plus cell padding
+
+    return {c: st.column_config.TextColumn(c, width=width(c), pinned=c == pinned or None) for c in frame.columns}

@@ -8,8 +8,9 @@ import streamlit as st
 
 from kpi.engine.reconcile import COUNT_TOLERANCE, RATE_TOLERANCE_PP
 from kpi.views.benchmark_charts import benchmark_bars, comparison_figure, quartile_text, rank_figure
-from kpi.views.charts import format_value
+from kpi.views.charts import format_value, table_csv
 from kpi.views.comparison import comparison_wide, local_calendar_years
+from kpi.views.exports import benchmark_export
 from kpi.views.reconcile_view import FIGURES, notes_in_full, reconciliation_shown, reconciliation_table
 from pages import _audit as audit
 from pages import _data as data
@@ -96,7 +97,7 @@ shown.columns = ["Area", "Code", "Value", "Numerator", "Denominator", "Rank", "Q
 st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_config={
     "Numerator": st.column_config.NumberColumn(format="%d"), "Denominator": st.column_config.NumberColumn(format="%d"),
     "Rank": st.column_config.NumberColumn(format="%d")})
-st.download_button(f"Download the {year} benchmark table (CSV)", shown.to_csv(index=False).encode("utf-8"),
+st.download_button(f"Download the {year} benchmark table (CSV)", table_csv(benchmark_export(shown, kpi, int(year))),
                    file_name=f"{kpi_id}_benchmark_{year}.csv", mime="text/csv", icon=":material/download:",
                    key="bench_download", on_click=audit.download,
                    args=("benchmarks", f"{kpi_id}_benchmark_{year}.csv", len(shown)))

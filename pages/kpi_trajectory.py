@@ -28,6 +28,7 @@ from kpi.views.charts import (
     trajectory_figure,
 )
 from kpi.views.comparison import comparison_wide, local_calendar_years
+from kpi.views.exports import trajectory_export
 from kpi.views.icons import assurance_svg, variation_svg
 from kpi.views.spc_chart import spc_figure, spc_method_text
 from pages import _audit as audit
@@ -192,7 +193,9 @@ else:
                             if plan_window else f"{NO_PLAN}; the chart opens on the last three years ")
                          + "(double-click the chart to see every month). Marker shape shows status: ● on track, "
                          "◆ within tolerance, ✖ off track. The table view lists every month.")
-controls[2].download_button("Download the monthly figures (CSV)", table_csv(table), file_name=f"{kpi.id}_monthly.csv",
+controls[2].download_button("Download the monthly figures (CSV)",
+                            table_csv(trajectory_export(table, kpi, data.access_config().suppression)),
+                            file_name=f"{kpi.id}_monthly.csv",
                             mime="text/csv", icon=":material/download:", key="download", on_click=audit.download,
                             args=("kpi_trajectory", f"{kpi.id}_monthly.csv", len(table)))
 

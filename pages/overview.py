@@ -22,7 +22,9 @@ from kpi.views.charts import (
     status_counts,
     status_summary,
     status_text,
+    table_csv,
 )
+from kpi.views.exports import board_export
 from kpi.views.icons import assurance_svg, variation_svg
 from kpi.views.meeting import previous_status_text, previous_statuses
 from pages import _audit as audit
@@ -81,7 +83,8 @@ table = board_table(ordered, cat)
 if since:  # the status each row had at the last meeting, beside today's
     table.insert(table.columns.get_loc("Status") + 1, "Status at last meeting",
                  [status_text(was.get(k)) if was.get(k) else "–" for k in ordered["kpi_id"]])
-controls[3].download_button("Download the board summary (CSV)", table.to_csv(index=False).encode("utf-8"),
+controls[3].download_button("Download the board summary (CSV)",
+                            table_csv(board_export(ordered, table, period, cat, data.access_config().suppression)),
                             file_name=f"board_summary_{period}.csv", mime="text/csv", icon=":material/download:",
                             key="board_download", on_click=audit.download,
                             args=("overview", f"board_summary_{period}.csv", len(table)))
@@ -141,10 +144,10 @@ def kpi_card(r, show_area: bool) -> None:
             months = recent_periods(period, len(r.recent))
             st.markdown('<p class="kpi-label">Last 13 months</p>', unsafe_allow_html=True)
             if any(pd.notna(v) for v in r.recent):
-                st.plotly_chart(sparkline(r.recent, months, unit, d), config={"displayModeBar": False},
-                                key=f"spark_{r.kpi_id}", alt=chart_alt(
+                st.plotly_chart(sparkline(r.recent, months, unit, d, r.recent_trajectory, r.target),
+                                config={"displayModeBar": False}, key=f"spark_{r.kpi_id}", alt=chart_alt(
                                     kpi.short_name, unit, d, r.basis, period, r.recent, r.trajectory, r.target,
-                                    r.target_period, r.status, r.polarity))
+                                    r.target_period, r.status, r.polarity, recent_trajectory=r.recent_trajectory))
             else:
                 st.markdown('<p class="kpi-note">No values in these months</p>', unsafe_allow_html=True)
         s = st.columns([1.45, 1.45, 1.5, 3.6], vertical_alignment="center")
@@ -187,9 +190,7 @@ def played_down_last(rows) -> None:
 
 if view == "Table":
     st.dataframe(table, hide_index=True, width="stretch", height=min(35 * (len(table) + 1) + 3, 640),
-                 column_config={"Summary": st.column_config.TextColumn("Summary", width="large"),
-                                "KPI": st.column_config.TextColumn("KPI", width="large", pinned=True),
-                                **widgets.whole_cells("Value", "Month's own value", "Trajectory", "Status")})
+                 column_config=widgets.fitted_columns(table, pinned="KPI"))
     st.caption("Click a column heading to sort. Variation and assurance follow NHS England's Making Data Count "
                "rules over every month with a value; the forecast is a straight line through the last 12 months "
                "with an 80% prediction interval.")

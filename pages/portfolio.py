@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi.views.charts import format_period
+from kpi.views.charts import format_period, table_csv
+from kpi.views.exports import portfolio_export
 from kpi.views.portfolio import chart_alt, portfolio, small_multiples
 from pages import _audit as audit
 from pages import _auth as auth
@@ -49,7 +50,7 @@ st.dataframe(
         "no_data": "No data", "not_judged": "Not judged", "off_track_kpis": "KPIs off track",
         "as_at": st.column_config.DateColumn("Data as at", format="D MMM YYYY"),
     })
-st.download_button("Download the portfolio (CSV)", rows.to_csv(index=False).encode("utf-8"),
+st.download_button("Download the portfolio (CSV)", table_csv(portfolio_export(rows, period)),
                    file_name=f"portfolio_{period}.csv", mime="text/csv", icon=":material/download:",
                    key="portfolio_download", on_click=audit.download,
                    args=(PAGE, f"portfolio_{period}.csv", len(rows)))

@@ -118,8 +118,12 @@ def test_trajectory_table_and_csv_hold_exactly_the_shown_columns(app_db, monkeyp
     assert shown.set_index("Period").loc["2023-10", "Complete month"] == "No (partial)"  # the extract: 5 October
     assert shown.set_index("Period").loc["2022-07", "Status"] == "Not in plan"
     csv = pd.read_csv(io.BytesIO(exported[-1]), dtype={"Period": str})
-    assert list(csv.columns) == list(shown.columns)
+    assert [c for c in csv.columns if c in shown.columns] == list(shown.columns)  # what is shown, in its order
+    assert [c for c in csv.columns if c not in shown.columns] == [  # and what a reader of the file alone needs
+        "KPI", "KPI id", "Unit", "Change since last month", "Suppression note"]
     assert len(csv) == len(shown)
+    assert csv.set_index("Period").loc["2023-07", "Change since last month"] == pytest.approx(
+        46.2 - shown.set_index("Period").loc["2023-06", "Rolling 12-month"])
     assert csv.set_index("Period").loc["2023-07", "Value"] == 50.0
     assert at.get("download_button")[0].proto.label.startswith("Download")
 
@@ -159,8 +163,10 @@ def test_board_table_view_is_sortable_and_downloads_what_it_shows(app_db):
     at.segmented_control(key="board_view").set_value("Table").run()
     assert not at.exception
     shown = at.dataframe[-1].value  # after the "since the last meeting" table
-    assert list(shown.columns) == ["KPI", "APP area", "Value", "Basis", "Month's own value", "Trajectory",
-                                   "Status", "Status at last meeting", "Variation", "Assurance", "Forecast", "Summary"]
+    assert list(shown.columns) == ["KPI", "APP area", "Value", "Basis", "Month's own value",
+                                   "Change since last month", "Trajectory", "Target", "Status",
+                                   "Status at last meeting", "Last month's status", "Variation", "Assurance",
+                                   "Forecast", "Summary"]
     # worst first: no data (2 SEN2 KPIs without review data, 2 planned waiting-list KPIs without a referral
     # extract, 8 planned local-extract KPIs without local extracts) before on track, and the KPIs tracked without a
     # plan left out until asked for, then last
@@ -176,3 +182,22 @@ def test_board_table_view_is_sortable_and_downloads_what_it_shows(app_db):
     assert july["Basis"] == "12 months to the month"
     download = at.get("download_button")[0]
     assert download.proto.label == "Download the board summary (CSV)"
+
+
+def test_board_summary_download_carries_month_unit_counts_and_the_suppression_note(app_db, monkeypatch):
+    """The Overview's CSV is the table shown plus what a reader of the file alone needs (kpi/views/exports.py)."""
+    made = []
+    original = kpi.views.charts.table_csv
+    monkeypatch.setattr(kpi.views.charts, "table_csv", lambda frame: made.append(frame) or original(frame))
+    at = run_app({"period": "2023-07"})
+    assert not at.exception
+    assert at.get("download_button")[0].proto.label == "Download the board summary (CSV)"
+    board = next(f for f in made if "Summary" in f.columns)
+    csv = pd.read_csv(io.BytesIO(original(board)), dtype=str, keep_default_na=False)
+    assert list(csv.columns[:4]) == ["Month", "KPI", "KPI id", "Unit"]
+    for column in ("Numerator", "Denominator", "Target", "Change since last month", "Last month's status",
+                   "Suppression note"):
+        assert column in csv.columns
+    july = csv.set_index("KPI id").loc["ehcp_20wk_excl"]
+    assert (july["Month"], july["Unit"], july["Value"]) == ("2023-07", "percent", "46.2%")
+    assert int(july["Numerator"]) < int(july["Denominator"])  # the 12 months' counts behind 46.2%

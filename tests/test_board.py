@@ -157,12 +157,31 @@ def test_board_table_says_everything_in_words(tmp_path):
     s["status"] = [None] * 13 + ["on_track"] * 6
     table = board_table(board(s, cat, "2023-07"), cat)
     row = table.iloc[0]
-    assert list(table.columns) == ["KPI", "APP area", "Value", "Basis", "Month's own value", "Trajectory", "Status",
-                                   "Variation", "Assurance", "Forecast", "Summary"]
+    assert list(table.columns) == ["KPI", "APP area", "Value", "Basis", "Month's own value",
+                                   "Change since last month", "Trajectory", "Target", "Status",
+                                   "Last month's status", "Variation", "Assurance", "Forecast", "Summary"]
     assert row["Basis"] == "12 months to the month"
     assert (row["Value"], row["Trajectory"], row["Status"]) == ("42.0%", "36.0%", "✔ On track")
+    # since June (38.0%), in the KPI's unit and with its meaning; the plan's target; June's status in words
+    assert row["Change since last month"] == "▲ 4.0 pts, better"
+    assert row["Target"] == "49.2% by January 2024"
+    assert row["Last month's status"] == "✔ On track"
     assert row["Variation"] == "Special cause: improvement (higher)"
     assert row["Forecast"].startswith("Likely to reach target: forecast ")
     assert row["Summary"].startswith("EHCPs within 20 weeks (excl. exceptions) was 42.0% over the 12 months to "
                                      "July 2023 against a "
                                      "planned 36.0% (on track).")
+
+
+def test_board_table_says_last_months_status_the_target_and_a_suppressed_value(tmp_path):
+    """Last month's status is its own (here off track, not this month's); a suppressed figure reads 'c', not '–'."""
+    cat = _catalogue(tmp_path)
+    values = [30.0] * 17 + [None, None]
+    s = _series(values, [None] * 13 + [30.0] * 6)
+    s["status"] = [None] * 13 + ["on_track"] * 3 + ["off_track", "suppressed", "suppressed"]
+    june = board_table(board(s, cat, "2023-06"), cat).iloc[0]
+    assert (june["Value"], june["Status"], june["Last month's status"]) == ("c", "⊘ Suppressed", "✖ Off track")
+    assert june["Change since last month"] == "No comparison"
+    january_2022 = board_table(board(s, cat, "2022-01"), cat).iloc[0]  # the first month: nothing before it
+    assert january_2022["Last month's status"] == "Not in plan"
+

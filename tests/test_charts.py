@@ -177,6 +177,34 @@ def test_sparkline_is_small_and_bare():
     assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
     assert fig.data[0].hovertext[0] == "July 2022: 0.0%"
     assert fig.data[1].y == (11.0,)  # the latest point with a value is marked
+    assert [t.name for t in fig.data] == ["Monthly value", "Latest"]  # no plan given: the actuals alone
+
+
+def test_sparkline_draws_the_trajectory_dashed_in_the_plan_colour_or_else_the_target():
+    periods = charts.recent_periods("2023-07", 13)
+    values = [float(i) for i in range(13)]
+    planned = [None] * 6 + [20.0 + i for i in range(7)]
+    fig = charts.sparkline(values, periods, "percent", 1, planned, 49.2)
+    plan = fig.data[0]
+    assert plan.name == "Trajectory" and plan.line.dash == "dash" and plan.line.color == charts.SERIES["plan"]
+    assert plan.line.color not in charts.STATUS.values()  # the plan's colour, never a status colour
+    assert list(plan.y) == planned and plan.hovertext[-1] == "July 2023: planned 26.0%"
+    assert [t.name for t in fig.data[1:]] == ["Monthly value", "Latest"]
+    target = charts.sparkline(values, periods, "percent", 1, [None] * 13, 49.2).data[0]
+    assert target.name == "Target" and set(target.y) == {49.2} and target.line.dash == "dash"
+    bare = charts.sparkline(values, periods, "percent", 1, [None] * 13, None)
+    assert [t.name for t in bare.data] == ["Monthly value", "Latest"]
+
+
+def test_sparkline_text_alternative_says_which_plan_line_it_draws():
+    recent = [40.0, 41.0]
+    with_plan = charts.chart_alt(NAME, "percent", 1, "value", "2023-07", recent, 45.0, 49.2, "2024-01",
+                                 "off_track", recent_trajectory=[44.0, 45.0])
+    assert with_plan.endswith("an improvement. The dashed line is the plan's trajectory for these months.")
+    assert charts.chart_alt(NAME, "percent", 1, "value", "2023-07", recent, None, 49.2, "2024-01",
+                            recent_trajectory=[None, None]).endswith(" The dashed line is the plan's target.")
+    assert charts.chart_alt("Open plans", "count", 0, "value", "2023-07", [5.0, 5.0],
+                            recent_trajectory=[None, None]).endswith("unchanged since last month.")
 
 
 NAME = "EHCPs within 20 weeks (excl. exceptions)"

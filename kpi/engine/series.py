@@ -174,9 +174,21 @@ def scorecard(series: pd.DataFrame, catalogue: Catalogue, period: str) -> pd.Dat
             "status_label": STATUS_LABELS.get(st, "Not in plan") if st else "Not in plan",
             "status_icon": STATUS_ICONS.get(st, "") if st else "",
             "change": change(value, previous),
+            "previous_status": _previous_status(kpi, s) if here else None,
             "recent": [None if pd.isna(v) else float(v) for v in s[column].tail(13)],
+            "recent_trajectory": [None if pd.isna(v) else float(v) for v in s["trajectory"].tail(13)],
         })
     return pd.DataFrame(rows)
+
+
+def _previous_status(kpi: KpiDefinition, rows: pd.DataFrame) -> str | None:
+    """The status of the month before the chosen one (``rows`` end at the chosen month), or why it had none
+    (baseline, partial); None without a plan that month."""
+    if len(rows) < 2:
+        return None
+    before = rows.iloc[[-2]]
+    st = before["status"].iloc[0]
+    return _unjudged(kpi, before) if st is None or (isinstance(st, float) and st != st) else st
 
 
 def _unjudged(kpi: KpiDefinition, current: pd.DataFrame) -> str | None:

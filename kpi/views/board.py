@@ -14,7 +14,7 @@ from kpi.engine.forecast import LIKELY, MET, NOT_MET, TOO_FEW, UNCERTAIN, UNLIKE
 from kpi.engine.series import scorecard
 from kpi.engine.spc import XmrResult, xmr
 from kpi.engine.trajectory import STATUS_LABELS
-from kpi.views.charts import format_period, format_value, status_text
+from kpi.views.charts import SUPPRESSED, format_change, format_period, format_value, status_text
 
 VARIATION_LABELS = {
     "common_cause": "Common cause variation",
@@ -201,27 +201,36 @@ def forecast_note(value, lower, upper, verdict: str | None, unit: str, decimals:
     return f"forecast {fmt(value)} (80% interval {fmt(lower)} to {fmt(upper)})"
 
 
+BOARD_COLUMNS = ["KPI", "APP area", "Value", "Basis", "Month's own value", "Change since last month", "Trajectory",
+                 "Target", "Status", "Last month's status", "Variation", "Assurance", "Forecast", "Summary"]
+
+
 def board_table(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """The board as a plain table (one row per KPI) for the sortable grid and its CSV: values as displayed,
-    every status in words."""
+    """The board as a plain table (one row per KPI) for the sortable grid and its CSV: values as displayed (a
+    suppressed figure as 'c'), the change since last month in the KPI's unit, the plan's target and month, and
+    every status, this month's and last month's, as its symbol and words."""
     out = []
     for r in rows.itertuples():
         kpi = catalogue.get(r.kpi_id)
         unit, d = kpi.unit, kpi.decimals
         note = forecast_note(r.forecast, r.forecast_lower, r.forecast_upper, r.forecast_verdict, unit, d)
         forecast = r.forecast_label + (f": {note}" if note else "")
+        target = (f"{format_value(r.target, unit, d)} by {format_period(r.target_period)}"
+                  if isinstance(r.target_period, str) else "No plan target")
         out.append({
             "KPI": kpi.short_name,
             "APP area": catalogue.area_name(kpi.app_area),
-            "Value": format_value(r.value, unit, d),
+            "Value": format_value(r.value, unit, d, suppressed=r.status == SUPPRESSED),
             "Basis": BASIS_LABELS[kpi.basis],
             "Month's own value": format_value(r.monthly_value, unit, d),
+            "Change since last month": format_change(r.change, unit, d, kpi.polarity),
             "Trajectory": format_value(r.trajectory, unit, d),
+            "Target": target,
             "Status": status_text(r.status if isinstance(r.status, str) else getattr(r, "unjudged", None)),
+            "Last month's status": status_text(getattr(r, "previous_status", None)),
             "Variation": r.variation_label,
             "Assurance": r.assurance_label,
             "Forecast": forecast,
             "Summary": r.sentence,
         })
-    return pd.DataFrame(out, columns=["KPI", "APP area", "Value", "Basis", "Month's own value", "Trajectory",
-                                      "Status", "Variation", "Assurance", "Forecast", "Summary"])
+    return pd.DataFrame(out, columns=BOARD_COLUMNS)

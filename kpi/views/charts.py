@@ -302,8 +302,26 @@ def _base_layout(fig: go.Figure) -> go.Figure:
     return readable_text(fig)
 
 
-def sparkline(values: Sequence[float | None], periods: Sequence[str], unit: str, decimals: int) -> go.Figure:
-    """A small line of recent monthly values, latest point marked; no axes, hover shows month and value.
+def plan_line(trajectory: Sequence[float | None] | None, target) -> tuple[str | None, list[float | None]]:
+    """What a sparkline draws of the plan over its months: ('trajectory', the planned values) when the plan has a
+    trajectory in any of them, else ('target', the target in every month) when there is a target, else (None, [])."""
+    planned = [None if _missing(v) else float(v) for v in (trajectory or [])]
+    if any(v is not None for v in planned):
+        return "trajectory", planned
+    if not _missing(target):
+        return "target", [float(target)] * len(planned)
+    return None, []
+
+
+PLAN_LINE_TEXT = {"trajectory": "The dashed line is the plan's trajectory for these months.",
+                  "target": "The dashed line is the plan's target."}
+
+
+def sparkline(values: Sequence[float | None], periods: Sequence[str], unit: str, decimals: int,
+              trajectory: Sequence[float | None] | None = None, target=None) -> go.Figure:
+    """A small line of recent monthly values, latest point marked; no axes, hover shows month and value. Under it,
+    dashed in the plan's colour, the plan's trajectory over those months, or its target where it has no trajectory
+    then (:func:`plan_line`); a KPI without a plan shows its values alone.
 
     Built in one constructor call with the empty "none" template: the board draws one per KPI, and copying the
     plotly_white template into each (it styles axes and grid, which a sparkline hides) was most of a page render.
@@ -311,8 +329,16 @@ def sparkline(values: Sequence[float | None], periods: Sequence[str], unit: str,
     x = _month_start(periods)
     y = [None if _missing(v) else v for v in values]
     text = [f"{format_period(p)}: {format_value(v, unit, decimals)}" for p, v in zip(periods, y, strict=True)]
-    data = [go.Scatter(x=x, y=y, mode="lines", line={"color": DARK_BLUE, "width": 2}, connectgaps=False,
-                       hovertext=text, hoverinfo="text", name="Monthly value")]
+    data = []
+    kind, planned = plan_line([None] * len(x) if trajectory is None else trajectory, target)
+    if kind is not None:
+        word = "planned" if kind == "trajectory" else "target"
+        data.append(go.Scatter(x=x, y=planned, mode="lines", connectgaps=False, name=kind.capitalize(),
+                               line={"color": SERIES["plan"], "width": 1.5, "dash": "dash"}, hoverinfo="text",
+                               hovertext=[f"{format_period(p)}: {word} {format_value(v, unit, decimals)}"
+                                          for p, v in zip(periods, planned, strict=True)]))
+    data.append(go.Scatter(x=x, y=y, mode="lines", line={"color": DARK_BLUE, "width": 2}, connectgaps=False,
+                           hovertext=text, hoverinfo="text", name="Monthly value"))
     last = next((i for i in range(len(y) - 1, -1, -1) if y[i] is not None), None)
     if last is not None:
         data.append(go.Scatter(x=[x[last]], y=[y[last]], mode="markers", hoverinfo="skip", name="Latest",
@@ -329,9 +355,11 @@ TREND_MONTHS = 6  # the chart alternatives' trend: the judged figure now against
 
 def chart_alt(name: str, unit: str, decimals: int, basis: str, period: str, recent: Sequence[float | None],
               trajectory: float | None = None, target: float | None = None, target_period: str | None = None,
-              status: str | None = None, polarity: str = "up", months: int = TREND_MONTHS) -> str:
+              status: str | None = None, polarity: str = "up", months: int = TREND_MONTHS,
+              recent_trajectory: Sequence[float | None] | None = None) -> str:
     """A chart's text alternative that states its point: the judged figure for ``period`` (on the plan's basis)
     against the month's trajectory (with the status) and the target, and the trend over the last ``months``.
+    With ``recent_trajectory`` (a sparkline's), it also says which plan line the chart draws (:func:`plan_line`).
 
     ``recent`` holds the judged figures of consecutive months ending at ``period`` (series.scorecard's "recent").
     'EHCPs within 20 weeks (excl. exceptions): 45.4% over the 12 months to June 2024 against a planned 49.2%
@@ -366,7 +394,8 @@ def chart_alt(name: str, unit: str, decimals: int, basis: str, period: str, rece
             better = is_improvement(delta, polarity)
             text += (f"; {'rising' if delta > 0 else 'falling'} {since}, from {format_value(base, unit, decimals)}"
                      f": {'an improvement' if better else 'a deterioration'}")
-    return text + "."
+    kind = plan_line(recent_trajectory, target)[0] if recent_trajectory is not None else None
+    return text + "." + (f" {PLAN_LINE_TEXT[kind]}" if kind else "")
 
 
 def trajectory_alt(rows: pd.DataFrame, kpi: KpiDefinition, period: str, months: int = TREND_MONTHS) -> str:
