@@ -68,13 +68,15 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
   .kpi-tile .count {font-size: 1.4rem;}
   .kpi-tile .what {font-size: 0.85rem;}
   [class*="st-key-kpi_"] {gap: 0.55rem !important; padding: 0.7rem 0.75rem !important;}
-  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] {flex-flow: row wrap !important; gap: 0.4rem 0.7rem !important;}
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] {flex-flow: row wrap !important;
+    gap: 0.4rem 0.7rem !important;}
   [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
     min-width: 0 !important; width: auto !important; flex: 1 1 28% !important;}
   [class*="st-key-kpi_"] [data-testid="stColumn"] [data-testid="stVerticalBlock"] {gap: 0.2rem !important;}
   /* the first row: name and links; value | sparkline (plotly draws it at least 150 px wide); status | trajectory |
      since last month */
-  [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(1) {flex-basis: 100% !important;}
+  [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(1) {
+    flex-basis: 100% !important;}
   [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(2) {
     flex-basis: 40% !important; order: 1;}
   [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(6) {
@@ -104,7 +106,8 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
    layout at 72% (the paper, A4 less its margins, is about 720 px: its 1000 px of layout hold the desktop's columns).
    Plotly drew each chart for the screen's width, whatever that was, and does not redraw for print: PRINT_FIT (below)
    gives each chart's drawing a viewBox while printing, and this style scales it to its column's width on paper, so
-   a chart drawn in a 1000 px or a 1900 px window fits the paper alike (tests/test_print.py prints to PDF and checks). */
+   a chart drawn in a 1000 px or a 1900 px window fits the paper alike (tests/test_print.py prints to PDF, checks).
+*/
 @media print {
   @page {size: A4; margin: 10mm;}
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
