@@ -25,7 +25,7 @@ from pages import _url as url
 from pages._refresh import refresh_notice
 
 st.set_page_config(page_title="APP KPI dashboard", page_icon=":material/monitoring:", layout="wide")
-st.html(style.CSS)
+st.html(style.CSS + style.PRINT_FIT, unsafe_allow_javascript=True)  # the script fits charts to the paper in print
 
 user = auth.current_user()  # OIDC sign-in, or local single-user mode; None: sign-in prompt or no access shown
 pages = {  # ids as in access.yaml: a role's pages, no others, are in the navigation

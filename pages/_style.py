@@ -53,24 +53,61 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
 [data-testid="stCode"] .token.comment {color: #505A5F !important;}
 :not(pre) > code {color: #0B0C0C !important;}
 .app-eyebrow {font-size: 0.85rem; letter-spacing: 0.04em; text-transform: uppercase; color: #505A5F; margin: 0;}
-/* Phones: plotly's toolbar would cover the chart (zoom and pan are there on a wider screen); a KPI card's figures
-   two to a row under its full-width name, rather than one under another (a card was 750 px tall). */
+/* Phones: plotly's toolbar would cover the chart (zoom and pan are there on a wider screen). A KPI card reads in
+   the order a chair needs it (name; value and status; trajectory, change and sparkline; the sentence; variation,
+   assurance and forecast), its figures two or three to a row in smaller type, so that a card is about 380 px tall
+   rather than 650 (tests/test_phone.py measures it); the status tiles three to a row, the headings smaller. */
 @media (max-width: 640px) {
   .modebar-container {display: none !important;}
-  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] {flex-flow: row wrap !important; row-gap: 0.6rem;}
+  [data-testid="stMain"] h1 {font-size: 1.75rem !important;}
+  [data-testid="stMain"] h2 {font-size: 1.45rem !important;}
+  [data-testid="stHorizontalBlock"]:has(.kpi-tile) {flex-flow: row wrap !important; gap: 0.4rem !important;}
+  [data-testid="stHorizontalBlock"]:has(.kpi-tile) > [data-testid="stColumn"] {
+    min-width: 0 !important; width: auto !important; flex: 1 1 30% !important;}
+  .kpi-tile {padding: 0.2rem 0.5rem;}
+  .kpi-tile .count {font-size: 1.4rem;}
+  .kpi-tile .what {font-size: 0.85rem;}
+  [class*="st-key-kpi_"] {gap: 0.55rem !important; padding: 0.7rem 0.75rem !important;}
+  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] {flex-flow: row wrap !important;
+    gap: 0.4rem 0.7rem !important;}
   [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
-    min-width: calc(50% - 0.75rem) !important; flex: 1 1 calc(50% - 0.75rem) !important; width: auto !important;}
-  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child:has(h4),
-  [class*="st-key-kpi_"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {
-    min-width: 100% !important;}  /* the name and links; the sentence */
+    min-width: 0 !important; width: auto !important; flex: 1 1 28% !important;}
+  [class*="st-key-kpi_"] [data-testid="stColumn"] [data-testid="stVerticalBlock"] {gap: 0.2rem !important;}
+  /* the first row: name and links; value | sparkline (plotly draws it at least 150 px wide); status | trajectory |
+     since last month */
+  [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(1) {
+    flex-basis: 100% !important;}
+  [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(2) {
+    flex-basis: 40% !important; order: 1;}
+  [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(6) {
+    flex-basis: 50% !important; order: 2;}
+  [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(4) {order: 3;}
+  [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(3) {order: 4;}
+  [class*="st-key-kpi_"] > :nth-child(1) > [data-testid="stHorizontalBlock"] > :nth-child(5) {order: 5;}
+  /* the second row: the sentence first, then variation | assurance | forecast */
+  [class*="st-key-kpi_"] > :nth-child(2) > [data-testid="stHorizontalBlock"] > :nth-child(4) {
+    flex-basis: 100% !important; order: -1;}
+  [class*="st-key-kpi_"] h4.kpi-name {font-size: 1rem !important;}
+  /* Streamlit pulls each markdown block up 1rem (for a paragraph's margin, which the card's paragraphs do not have) */
+  [class*="st-key-kpi_"] [data-testid="stMarkdownContainer"] {margin-bottom: 0 !important;}
+  [class*="st-key-kpi_"] [data-testid="stPageLink-NavLink"] * {font-size: 0.85rem !important;}
+  [class*="st-key-kpi_"] p.kpi-big {font-size: 1.3rem !important;}
+  [class*="st-key-kpi_"] p.kpi-mid, [class*="st-key-kpi_"] p.kpi-small {font-size: 0.95rem !important;}
+  [class*="st-key-kpi_"] p.kpi-label, [class*="st-key-kpi_"] p.kpi-note,
+  [class*="st-key-kpi_"] .kpi-icon {font-size: 0.75rem !important; line-height: 1.25;}
+  [class*="st-key-kpi_"] .kpi-icon img {width: 24px; height: 24px;}
+  [class*="st-key-kpi_"] .kpi-status {white-space: normal; font-size: 0.85rem;}
+  [class*="st-key-kpi_"] p.kpi-sentence {font-size: 0.88rem !important;}
 }
 /* A date field's day, month and year parts are its click targets: at least 24 px each (WCAG 2.2 2.5.8). */
 [data-testid="stDateInput"] [role="spinbutton"] {display: inline-block; min-width: 24px; min-height: 24px;
   line-height: 24px; text-align: center;}
-/* Print, every page: the content only (no sidebar, header toolbar, controls or chart toolbars). The page is
-   zoomed to 72%, so that the paper (A4 less its margins, about 720 px) holds the 940 px that the content has on a
-   1400 px screen: charts, which plotly drew for the screen and does not redraw for print, fit the paper's width and
-   the layout stays the desktop one (tests/test_print.py prints to PDF and checks). */
+/* Print, every page: the content only (no sidebar, header toolbar, controls or chart toolbars), in the desktop's
+   layout at 72% (the paper, A4 less its margins, is about 720 px: its 1000 px of layout hold the desktop's columns).
+   Plotly drew each chart for the screen's width, whatever that was, and does not redraw for print: PRINT_FIT (below)
+   gives each chart's drawing a viewBox while printing, and this style scales it to its column's width on paper, so
+   a chart drawn in a 1000 px or a 1900 px window fits the paper alike (tests/test_print.py prints to PDF, checks).
+*/
 @media print {
   @page {size: A4; margin: 10mm;}
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
@@ -92,8 +129,33 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
   [data-testid="stPlotlyChart"], [data-testid="stVerticalBlockBorderWrapper"] {break-inside: avoid;}
   [data-testid="stPlotlyChart"] {max-width: 100% !important; overflow: hidden !important;}
   .js-plotly-plot, .plot-container, .svg-container {max-width: 100% !important;}
+  [data-testid="stPlotlyChart"]:has(svg.main-svg[viewBox]), .js-plotly-plot:has(svg.main-svg[viewBox]),
+  .plot-container:has(svg.main-svg[viewBox]), .svg-container:has(svg.main-svg[viewBox]) {
+    width: 100% !important; height: auto !important;}
+  .svg-container {position: relative !important;}
+  .svg-container > svg.main-svg[viewBox] {width: 100% !important; height: auto !important;}
+  .svg-container > svg.main-svg[viewBox]:first-child {position: relative !important;}
 }
 </style>
+"""
+
+# While printing, each plotly chart's SVG layers get a viewBox of their drawn size (and lose it afterwards), so that
+# the print style above can scale them to the paper; on screen plotly keeps sizing them itself. Our own fixed script:
+# app.py adds it with the style sheet (st.html runs it in the page, not in a frame).
+PRINT_FIT = """
+<script>
+(() => {
+  if (window.__appPrintFit) return;
+  window.__appPrintFit = true;
+  const layers = () => document.querySelectorAll('.js-plotly-plot .svg-container > svg.main-svg');
+  const fit = () => layers().forEach(svg => svg.setAttribute(
+    'viewBox', `0 0 ${svg.getAttribute('width')} ${svg.getAttribute('height')}`));
+  const unfit = () => layers().forEach(svg => svg.removeAttribute('viewBox'));
+  window.addEventListener('beforeprint', fit);
+  window.addEventListener('afterprint', unfit);
+  window.matchMedia('print').addEventListener('change', (m) => (m.matches ? fit() : unfit()));
+})();
+</script>
 """
 
 

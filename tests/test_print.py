@@ -66,3 +66,26 @@ def test_page_prints_on_a4_without_controls_and_with_charts_inside_the_paper(ser
     print(f"pdf: {name}")
     assert 1 < page_count(pdf) <= most_pages
     assert printed_chart_right(page) <= PAPER_PX
+
+
+@pytest.mark.parametrize("window", [1000, 1900])
+def test_overview_prints_the_same_from_a_narrow_or_a_wide_window(server, page, window):
+    """Printing does not assume a 1400 px window: at most 8 A4 pages, and while printing each chart's drawing is
+    scaled to its column (it has a viewBox and lies within its chart box), however wide the screen drew it."""
+    url, folder = server
+    page.set_viewport_size({"width": window, "height": 1000})
+    page.goto(f"{url}/?period=2023-07")
+    page.locator("[class*='st-key-spark_'] svg.main-svg").first.wait_for()
+    settle(page)
+    pdf = page.pdf(format="A4")
+    (folder / f"overview_{window}.pdf").write_bytes(pdf)
+    assert 1 < page_count(pdf) <= 8
+    page.emulate_media(media="print")
+    try:
+        page.wait_for_function("document.querySelectorAll('svg.main-svg[viewBox]').length > 0")
+        outside = page.evaluate("""() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')].filter(c =>
+            [...c.querySelectorAll('svg.main-svg')].some(s => !s.hasAttribute('viewBox')
+                || s.getBoundingClientRect().right > c.getBoundingClientRect().right + 1)).length""")
+    finally:
+        page.emulate_media(media="screen")
+    assert outside == 0

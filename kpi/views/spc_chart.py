@@ -117,7 +117,8 @@ def spc_figure(
         fig.add_vline(x=_d(selected), line={"color": TEXT, "width": 1, "dash": "dot"})
     fig.update_layout(
         height=450, margin={"l": 10, "r": 90, "t": 40, "b": 10}, plot_bgcolor="#FFFFFF",
-        legend={"orientation": "h", "y": -0.14, "yanchor": "top"}, hovermode="closest",
+        # the legend below the two-line month ticks, clear of them on a phone too (the plot is as tall there)
+        legend={"orientation": "h", "y": -0.22, "yanchor": "top"}, hovermode="closest",
         yaxis={"title": axis_title(kpi), "gridcolor": GRID},
         xaxis={"type": "date", "title": None, "nticks": 10, "tickformat": "%b<br>%Y",  # plotly spaces them
                "range": _x_range(periods, window)},
