@@ -102,6 +102,7 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
   .st-key-waits_now [data-testid="stHorizontalBlock"] {flex-flow: row wrap !important; gap: 0.8rem 1rem !important;}
   .st-key-waits_now [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
     min-width: 0 !important; width: auto !important; flex: 1 1 40% !important;}
+  .st-key-waits_now [data-testid="stMarkdownContainer"] {margin-bottom: 0 !important;}
 }
 /* A date field's day, month and year parts are its click targets: at least 24 px each (WCAG 2.2 2.5.8). */
 [data-testid="stDateInput"] [role="spinbutton"] {display: inline-block; min-width: 24px; min-height: 24px;
