@@ -98,6 +98,11 @@ p.kpi-sentence {font-size: 0.92rem !important; color: #0B0C0C; line-height: 1.4;
   [class*="st-key-kpi_"] .kpi-icon img {width: 24px; height: 24px;}
   [class*="st-key-kpi_"] .kpi-status {white-space: normal; font-size: 0.85rem;}
   [class*="st-key-kpi_"] p.kpi-sentence {font-size: 0.88rem !important;}
+  /* Waiting lists: the month's five figures two to a row, apart, rather than one run-together column */
+  .st-key-waits_now [data-testid="stHorizontalBlock"] {flex-flow: row wrap !important; gap: 0.8rem 1rem !important;}
+  .st-key-waits_now [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    min-width: 0 !important; width: auto !important; flex: 1 1 40% !important;}
+  .st-key-waits_now [data-testid="stMarkdownContainer"] {margin-bottom: 0 !important;}
 }
 /* A date field's day, month and year parts are its click targets: at least 24 px each (WCAG 2.2 2.5.8). */
 [data-testid="stDateInput"] [role="spinbutton"] {display: inline-block; min-width: 24px; min-height: 24px;

@@ -13,7 +13,9 @@ import streamlit as st
 from kpi.engine.data_quality import quality_report, revision_counts
 from kpi.views.charts import table_csv
 from kpi.views.quality_view import (
+    NOT_RECORDED,
     as_of,
+    date_formats,
     freshness_shown,
     headline,
     history_shown,
@@ -26,6 +28,15 @@ from pages import _audit as audit
 from pages import _data as data
 from pages import _session as session
 from pages import _style as style
+
+
+def table(frame, gap: str = "", helps: dict[str, str] | None = None) -> None:
+    """One of the page's tables, full width, its date columns kept sortable (datetimes) and written in the page's
+    date style, a gap shown as ``gap``; ``helps``: a date column's tooltip."""
+    helps = helps or {}
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder=gap, column_config={
+        c: st.column_config.DatetimeColumn(format=f, help=helps.get(c)) for c, f in date_formats(frame).items()})
+
 
 ctx = session.context()
 analyst = session.sees_exact_figures()
@@ -41,9 +52,7 @@ st.markdown(f"**{headline(report)}.** Identifier values (names, UPN, birth dates
 st.subheader("Freshness by source", anchor=False)
 st.caption("Monthly extracts are due a month after the last load and overdue two weeks later; "
            "DfE's published statistics are yearly. Status is shown in words and a symbol.")
-st.dataframe(freshness_shown(report.freshness), hide_index=True, width="stretch",
-             column_config={"Data as at": st.column_config.TextColumn(
-                 help="The date the newest extract's figures stand at")})
+table(freshness_shown(report.freshness), helps={"Data as at": "The date the newest extract's figures stand at"})
 
 history, quarantine, revisions, warnings, checks = st.tabs([
     f"Load history ({len(report.history):,})", f"Quarantined rows ({len(report.quarantine):,})",
@@ -53,9 +62,8 @@ history, quarantine, revisions, warnings, checks = st.tabs([
 with history:
     st.caption("One row per file (or workbook sheet) loaded, newest first. A file loaded again unchanged is "
                "skipped and not listed twice.")
-    st.dataframe(history_shown(report.history), hide_index=True, width="stretch",
-                 column_config={"Data as at": st.column_config.TextColumn(
-                     help="From the SEN2 header, the file name or the load day (Date from)")})
+    table(history_shown(report.history), gap=NOT_RECORDED,
+          helps={"Data as at": "From the SEN2 header, the file name or the load day (Date from)"})
 
 with quarantine:
     if not analyst:
@@ -69,7 +77,7 @@ with quarantine:
         st.markdown("**By rule**")
         st.dataframe(report.quarantine_summary, hide_index=True, width="stretch")
         st.markdown("**Every quarantined value**")
-        st.dataframe(quarantine_shown(report.quarantine), hide_index=True, width="stretch")
+        table(quarantine_shown(report.quarantine))
         st.download_button("Download quarantined rows (CSV)", table_csv(report.quarantine),
                            file_name="quarantine.csv", mime="text/csv", icon=":material/download:",
                            key="quarantine_download", on_click=audit.download,
@@ -86,14 +94,14 @@ with revisions:
                      width="stretch")
     else:
         st.caption("Records a later extract changed: the values they had before, and the loads involved.")
-        st.dataframe(revisions_shown(report.revisions), hide_index=True, width="stretch")
+        table(revisions_shown(report.revisions))
 
 with warnings:
     if report.warnings.empty:
         st.info("No warnings.", icon=":material/info:")
     else:
         st.caption("Reported but not quarantined: columns a layout does not use, values under a blank heading.")
-        st.dataframe(warnings_shown(report.warnings), hide_index=True, width="stretch")
+        table(warnings_shown(report.warnings))
 
 with checks:
     st.caption("Records that loaded but that the KPIs read by a stated rule: a warning to fix in the "

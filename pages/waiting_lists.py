@@ -14,7 +14,9 @@ from kpi.views.waits_view import (
     kpi_ids,
     local_bands_alt,
     local_bands_figure,
+    local_bands_title,
     nhs_bands_figure,
+    nhs_bands_title,
     suppressed_in,
 )
 from kpi.views.waits_view import service_table as local_table
@@ -80,7 +82,8 @@ else:
                               f"of {_count('first_contacts', 'seen')} first contacts in the month"),
                       unsafe_allow_html=True)
 
-    st.plotly_chart(local_bands_figure(table, label), key="local_bands", config={"displaylogo": False},
+    st.markdown(f"**{local_bands_title(label)}**")
+    st.plotly_chart(local_bands_figure(table), key="local_bands", config={"displaylogo": False},
                     alt=local_bands_alt(table, label))
     kpi = cat.get(ids["over18"]) if ids["over18"] else None  # None: the definitions hold no such KPI
     if kpi is not None:
@@ -143,7 +146,8 @@ else:
         st.info(f"{names[org]} submitted no figures for this service in the months loaded.", icon=":material/info:")
     else:
         service_name = bands["service"].iloc[0]
-        st.plotly_chart(nhs_bands_figure(bands, names[org], service_name), key="nhs_bands",
+        st.markdown(f"**{nhs_bands_title(names[org], service_name)}**")
+        st.plotly_chart(nhs_bands_figure(bands), key="nhs_bands",
                         config={"displaylogo": False},
                         alt=f"Stacked bars of the NHS England weeks-waiting bands for {names[org]}, {service_name}, "
                             "by data month.")

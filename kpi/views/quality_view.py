@@ -1,6 +1,7 @@
 """The Data quality page's tables as shown: no empty cell reads "None" (it is blank, or a word where the gap means
 something), every date in one style ("5 Dec 2026", with ", 14:05" where the time matters) and counts in words with
-their proper plural. Pure: the page lays these frames out as they are.
+their proper plural. Dates stay datetimes in the frames, so that their columns sort by date; ``DATE_FORMATS`` says
+how the page's table widget writes each. Pure: the page lays these frames out as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from kpi.views.wording import counted
 
 NOT_RECORDED = "not recorded"  # a load made before the loader kept this field
 PUBLISHED_AREA = "All areas (published)"  # published statistics belong to no one area
+DAY = "D MMM YYYY"  # a date column's format (momentJS, as Streamlit's column config takes it): 5 Dec 2026
+MOMENT = "D MMM YYYY, HH:mm"  # a moment's: 5 Dec 2026, 04:39
+DATE_FORMATS = {"Last loaded": DAY, "Data as at": DAY, "Latest record": DAY, "Finished": MOMENT, "Revised": MOMENT}
 
 
 def _missing(value) -> bool:
@@ -37,19 +41,17 @@ def short_datetime(value) -> str:
     return f"{short_date(value)}, {pd.Timestamp(value).strftime('%H:%M')}"
 
 
-def shown(df: pd.DataFrame, dates: tuple[str, ...] = (), times: tuple[str, ...] = (),
-          words: dict[str, str] | None = None) -> pd.DataFrame:
-    """``df`` ready to show: ``dates`` and ``times`` columns in the page's date style, gaps in the ``words``
-    columns given that word, every other gap blank (a number column with gaps written out with thousands
-    separators, so that a gap can be blank)."""
+def shown(df: pd.DataFrame, dates: tuple[str, ...] = (), words: dict[str, str] | None = None) -> pd.DataFrame:
+    """``df`` ready to show: ``dates`` columns as datetimes (a gap stays NaT, which the page shows as its table's
+    placeholder), gaps in the ``words`` columns given that word, every other gap blank (a number column with gaps
+    written out with thousands separators, so that a gap can be blank)."""
     out = df.copy()
     words = words or {}
-    for columns, style in ((dates, short_date), (times, short_datetime)):
-        for column in columns:
-            out[column] = [style(v) or words.get(column, "") for v in out[column]]
+    for column in dates:
+        out[column] = pd.to_datetime(out[column])
     for column in out.columns:
         gaps = out[column].isna()
-        if not gaps.any():
+        if column in dates or not gaps.any():
             continue
         if pd.api.types.is_numeric_dtype(out[column]):
             out[column] = ["" if _missing(v) else f"{v:,.0f}" if float(v).is_integer() else f"{v:,}"
@@ -59,6 +61,11 @@ def shown(df: pd.DataFrame, dates: tuple[str, ...] = (), times: tuple[str, ...] 
     return out
 
 
+def date_formats(frame: pd.DataFrame) -> dict[str, str]:
+    """The display format of each date column of ``frame``, for the page's column config."""
+    return {column: DATE_FORMATS[column] for column in frame.columns if column in DATE_FORMATS}
+
+
 def freshness_shown(freshness: pd.DataFrame) -> pd.DataFrame:
     """Freshness by source; a source never loaded has blank dates (its status says "Never loaded")."""
     return shown(freshness.drop(columns="status"), dates=("Last loaded", "Data as at", "Latest record"))
@@ -66,10 +73,9 @@ def freshness_shown(freshness: pd.DataFrame) -> pd.DataFrame:
 
 def history_shown(history: pd.DataFrame) -> pd.DataFrame:
     """The load history: published statistics' loads under "All areas (published)", fields older loads did not
-    keep "not recorded"."""
-    return shown(history, dates=("Data as at",), times=("Finished",),
-                 words={"Data as at": NOT_RECORDED, "Date from": NOT_RECORDED, "Loaded by": NOT_RECORDED,
-                        "Area": PUBLISHED_AREA})
+    keep "not recorded" (a missing "Data as at" through the table's placeholder: the only gaps left are dates)."""
+    return shown(history, dates=("Data as at", "Finished"),
+                 words={"Date from": NOT_RECORDED, "Loaded by": NOT_RECORDED, "Area": PUBLISHED_AREA})
 
 
 def quarantine_shown(quarantine: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +90,7 @@ def warnings_shown(warnings: pd.DataFrame) -> pd.DataFrame:
 
 def revisions_shown(revisions: pd.DataFrame) -> pd.DataFrame:
     """Revised records, each with when it was revised in the page's date style."""
-    return shown(revisions, times=("Revised",))
+    return shown(revisions, dates=("Revised",))
 
 
 def headline(report: QualityReport) -> str:

@@ -2,7 +2,9 @@
 
 Points are drawn as one trace per point type, each with its own marker shape and a legend entry naming it, so
 the meaning never rests on colour. Mean and process limits are drawn per segment; recalculations are marked
-with their reason; the plan's trajectory and target sit on the same axes; the plan window is shaded.
+with a number ("①", its month in the legend, its reason on hover and in the method text) so that labels never
+collide on a phone; the plan's trajectory and target sit on the same axes; the plan window is shaded, its label on a
+row of its own above the plot.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ POINT_STYLE = {
     "concern": ("Special cause: concern", SPC["concern"], "diamond"),
     "neutral": ("Special cause: neither", SPC["neutral"], "square"),
 }
+ROW_PX = 16  # the top margin's two rows of labels: the plan window's, then the recalculations' numbers above it
 RULE_NAMES = {"outside": "beyond a process limit", "shift": "run of points on one side of the mean",
               "trend": "run of rising or falling points", "two_of_three": "two of three near a limit"}
 
@@ -60,6 +63,16 @@ def _hover(kpi: KpiDefinition, period: str, row) -> str:
     return text
 
 
+def recalculation_mark(n: int) -> str:
+    """The ``n``-th recalculation's (from 0) mark on the chart, in its legend and in the method text: ①, ② …"""
+    return chr(0x2460 + n)
+
+
+def _recalculations_shown(kpi: KpiDefinition, periods: list[str]) -> list:
+    """The recalculations inside the charted months (the first month starts the first segment anyway)."""
+    return [r for r in kpi.spc.recalculations if periods and periods[0] < r.period <= periods[-1]]
+
+
 def spc_figure(
     kpi: KpiDefinition,
     periods: list[str],
@@ -72,8 +85,9 @@ def spc_figure(
     fig = go.Figure()
     pts = result.points.reset_index(drop=True)
     if window is not None:
-        fig.add_vrect(x0=_d(window.start), x1=_d(window.end), fillcolor=PLAN_WINDOW_FILL, line_width=0,
-                      annotation_text="Plan window", annotation_position="top left")
+        fig.add_vrect(x0=_d(window.start), x1=_d(window.end), fillcolor=PLAN_WINDOW_FILL, line_width=0)
+        fig.add_annotation(x=_d(window.start), y=1, yref="paper", text="Plan window", showarrow=False,
+                           xanchor="left", yanchor="bottom", font={"size": 10, "color": TEXT}, name="plan window")
     dates = [_d(p) for p in periods]
     fig.add_trace(go.Scatter(x=dates, y=pts["value"], mode="lines", line={"color": LIGHT_GREY, "width": 1.5},
                              name="Monthly value", hoverinfo="skip", showlegend=False))
@@ -107,12 +121,15 @@ def spc_figure(
         fig.add_annotation(x=1, xref="paper", xanchor="left", y=target, yanchor="middle", showarrow=False,
                            text=f"Target {format_value(target, kpi.unit, kpi.decimals)}", align="left",
                            font={"size": 11, "color": SERIES["plan"]}, name="target label")
-    for r in kpi.spc.recalculations:
-        if periods and periods[0] < r.period <= periods[-1]:
-            fig.add_vline(x=_d(r.period), line={"color": TEXT, "width": 1, "dash": "longdashdot"})
-            fig.add_annotation(x=_d(r.period), y=1, yref="paper", text="Limits recalculated", showarrow=False,
-                               xanchor="left", yanchor="bottom", font={"size": 10, "color": TEXT},
-                               hovertext=f"{format_period(r.period)}: {r.reason}", bgcolor="rgba(255,255,255,0.8)")
+    for n, r in enumerate(_recalculations_shown(kpi, periods)):
+        fig.add_vline(x=_d(r.period), line={"color": TEXT, "width": 1, "dash": "longdashdot"})
+        fig.add_annotation(x=_d(r.period), y=1, yref="paper", yshift=ROW_PX if window is not None else 0,
+                           text=recalculation_mark(n), showarrow=False, xanchor="center", yanchor="bottom",
+                           font={"size": 13, "color": TEXT}, name="recalculation",
+                           hovertext=f"Limits recalculated from {format_period(r.period)}: {r.reason}")
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", hoverinfo="skip",
+                                 name=f"{recalculation_mark(n)} Limits recalculated, {format_period(r.period)}",
+                                 line={"color": TEXT, "width": 1, "dash": "longdashdot"}))
     if selected and selected in periods:
         fig.add_vline(x=_d(selected), line={"color": TEXT, "width": 1, "dash": "dot"})
     fig.update_layout(
@@ -139,7 +156,8 @@ def spc_method_text(kpi: KpiDefinition, periods: list[str], result: XmrResult) -
         text += " With 12 or fewer points there are no limits or signals yet."
     if kpi.spc.baseline:
         text += f" Limits are fixed from the first {kpi.spc.baseline} months."
-    shown = [r for r in kpi.spc.recalculations if periods[0] < r.period <= periods[-1]]
+    shown = _recalculations_shown(kpi, periods)
     if shown and not kpi.spc.baseline:
-        text += " Limits recalculated from " + "; ".join(f"{format_period(r.period)} ({r.reason})" for r in shown) + "."
+        text += " Limits recalculated from " + "; ".join(
+            f"{recalculation_mark(n)} {format_period(r.period)} ({r.reason})" for n, r in enumerate(shown)) + "."
     return text

@@ -74,16 +74,28 @@ def service_table(series: pd.DataFrame, service: str, catalogue: Catalogue) -> p
     return out[LOCAL_COLUMNS].reset_index(drop=True)
 
 
-def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
-    fig.update_layout(template="plotly_white", barmode="stack", height=360, title={"text": title, "x": 0},
-                      font={"family": FONT, "color": "#0B0C0C", "size": 14}, margin={"l": 10, "r": 10, "t": 50,
+def _layout(fig: go.Figure, y_title: str) -> go.Figure:
+    """The waits charts' common layout. No title in the figure: plotly never wraps one, so on a phone it ran off the
+    screen; the page writes it above the chart (``local_bands_title``, ``nhs_bands_title``), where it wraps."""
+    fig.update_layout(template="plotly_white", barmode="stack", height=360,
+                      font={"family": FONT, "color": "#0B0C0C", "size": 14}, margin={"l": 10, "r": 10, "t": 20,
                                                                                      "b": 10},
                       legend={"orientation": "h", "y": -0.15, "traceorder": "normal"}, yaxis_title=y_title,
                       hovermode="x unified")
     return readable_text(fig)
 
 
-def local_bands_figure(table: pd.DataFrame, label: str) -> go.Figure:
+def local_bands_title(label: str) -> str:
+    """The heading of the local bands chart."""
+    return f"{label}: children waiting at month end, by time waited"
+
+
+def nhs_bands_title(org_name: str, service: str) -> str:
+    """The heading of the NHS England bands chart."""
+    return f"{org_name}: {service} (NHS England, published)"
+
+
+def local_bands_figure(table: pd.DataFrame) -> go.Figure:
     """Children waiting at each month end, stacked by time waited (up to 18, 18–52, over 52 weeks)."""
     t = table.dropna(subset=["waiting"])
     x = pd.to_datetime(t["period"] + "-01")
@@ -92,7 +104,7 @@ def local_bands_figure(table: pd.DataFrame, label: str) -> go.Figure:
              ("Over 52 weeks", t["over_52wk"], LOCAL_WAIT_BANDS["over_52"])]
     fig = go.Figure([go.Bar(x=x, y=y, name=name, marker_color=colour,
                             hovertemplate="%{y:,.0f}<extra>" + name + "</extra>") for name, y, colour in parts])
-    return _layout(fig, f"{label}: children waiting at month end, by time waited", "Children waiting")
+    return _layout(fig, "Children waiting")
 
 
 def local_bands_alt(table: pd.DataFrame, label: str) -> str:
@@ -105,7 +117,7 @@ def local_bands_alt(table: pd.DataFrame, label: str) -> str:
             f"{last['over_18wk']:,.0f} over 18 weeks and {last['over_52wk']:,.0f} over 52 weeks.")
 
 
-def nhs_bands_figure(bands: pd.DataFrame, org_name: str, service: str) -> go.Figure:
+def nhs_bands_figure(bands: pd.DataFrame) -> go.Figure:
     """NHS England's published weeks-waiting bands per data month (stacked), for one organisation and service, on
     a date axis: the months not loaded show as the gap they are (October 2023 stands two years from October 2025)."""
     fig = go.Figure()
@@ -116,7 +128,7 @@ def nhs_bands_figure(bands: pd.DataFrame, org_name: str, service: str) -> go.Fig
         fig.add_trace(go.Bar(x=pd.to_datetime(b["period"] + "-01"), y=b["value"], name=name, marker_color=colour,
                              xperiod="M1", xperiodalignment="middle",
                              hovertemplate="%{x|%b %Y}: %{y:,.0f}<extra>" + name + "</extra>"))
-    _layout(fig, f"{org_name}: {service} (NHS England, published)", "Children waiting")
+    _layout(fig, "Children waiting")
     fig.update_xaxes(type="date", tickformat="%b %Y")  # data months: the caption says so (a title would hit the legend)
     return fig
 
