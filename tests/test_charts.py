@@ -126,6 +126,22 @@ def test_trajectory_figure_has_actual_trajectory_target_status_and_plan_window(c
     assert list(fig.layout.yaxis.range) == [0, 100]
 
 
+def _window_label(fig):
+    return next(a for a in fig.layout.annotations if a.text == "APP monitoring window")
+
+
+def test_the_plan_window_label_stays_inside_the_plot(catalogue):
+    """Opening in the left half of the range shown, the label starts at the window; opening in the right half, it
+    ends at the window's visible right edge instead of running past the plot on a narrow screen."""
+    kpi = catalogue.get("ehcp_20wk_excl")
+    fig = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window, history_months=0)
+    label = _window_label(fig)  # the view opens on the window itself
+    assert (label.xanchor, pd.Timestamp(label.x)) == ("left", pd.Timestamp("2023-02-01"))
+    fig = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window)  # 13 months before, 11 in it
+    label, (_, end) = _window_label(fig), fig.layout.xaxis.range
+    assert label.xanchor == "right" and pd.Timestamp(label.x) == pd.Timestamp(end)
+
+
 def test_trajectory_figure_shows_the_month_as_it_stood(catalogue):
     kpi = catalogue.get("ehcp_20wk_excl")
     fig = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window, selected="2023-07")

@@ -475,6 +475,16 @@ def _mark_selected(fig: go.Figure, selected: str, window: PlanWindow | None, x: 
                        yanchor="bottom", xanchor="right", font={"color": DARK_GREY, "size": 12})  # over the past
 
 
+def _label_window(fig: go.Figure, window, x_from: pd.Timestamp, x_to: pd.Timestamp) -> None:
+    """Name the shaded plan window inside the plot: from the window's start when it opens in the left half of the
+    range shown, else ending at its visible right edge, so the label never runs past the plot on a narrow screen."""
+    opens, closes = pd.Timestamp(first_day(window.start)), pd.Timestamp(last_day(window.end))
+    left_half = opens <= x_from + (x_to - x_from) / 2
+    x = max(opens, x_from) if left_half else min(closes, x_to)
+    fig.add_annotation(x=x, y=1, xref="x", yref="paper", yanchor="top", xanchor="left" if left_half else "right",
+                       text="APP monitoring window", showarrow=False, font={"color": DARK_GREY, "size": 12})
+
+
 def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow | None,
                       selected: str | None = None, show_rolling: bool = True, history_months: int = 24) -> go.Figure:
     """Monthly actual values against the plan: trajectory (dashed), target (dotted, its star in the legend), status
@@ -515,9 +525,7 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
 
     if window is not None:
         fig.add_vrect(x0=pd.Timestamp(first_day(window.start)), x1=pd.Timestamp(last_day(window.end)),
-                      fillcolor=PLAN_WINDOW_FILL, line_width=0, layer="below", name="plan window",
-                      annotation_text="APP monitoring window", annotation_position="top left",
-                      annotation_font={"color": DARK_GREY, "size": 12})
+                      fillcolor=PLAN_WINDOW_FILL, line_width=0, layer="below", name="plan window")
     if selected:
         _mark_selected(fig, selected, window, everything)
     x, rows = everything, full
@@ -527,6 +535,8 @@ def trajectory_figure(rows: pd.DataFrame, kpi: KpiDefinition, window: PlanWindow
     end = x[-1] + pd.DateOffset(days=20) if x else None
     top = max([v for v in (rows["value"].max(), rows["trajectory"].max(), rows["rolling_12m"].max(),
                            kpi.plan.target.value if kpi.plan and window else None) if not _missing(v)], default=1)
+    if window is not None and start is not None:
+        _label_window(fig, window, start - pd.DateOffset(days=20), end)
     fig.update_layout(
         height=460, margin={"l": 10, "r": 10, "t": 60, "b": 10}, hovermode="closest",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "xanchor": "left", "x": 0,
