@@ -27,6 +27,7 @@ ROWS: list[tuple[str, str, str]] = [  # (key, label, format)
     ("pandas_reference_s", "pandas reference (s)", "{:.3f}"),
     ("kpi_speedup", "Engine speed-up over pandas", "{:.2f}×"),
     ("app_first_run_s", "App first run, cold (s)", "{:.2f}"),
+    ("areas_with_plans", "Areas given a demo plan (pages)", "{:d}"),
 ]
 
 

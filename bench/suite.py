@@ -185,10 +185,46 @@ def stage_pandas(db: str, repeat: int) -> dict:
     return {"pandas_reference_s": best, "pandas_fetch_s": fetch_s, "series": ref.to_dict("list")}
 
 
+PLANNED_AREAS = 40  # areas given a demo plan for the page stage: a monitors' portfolio at england scale (issue 18)
+
+
+def write_demo_plans(db: str, folder: Path, count: int = PLANNED_AREAS) -> list[str]:
+    """Plan files (plans/<ONS code>.yaml) for up to ``count`` loaded areas other than the home area, each a copy of
+    one of the shipped demo plans (plans/*.yaml) under the area's own code, so that the Portfolio page is measured
+    with many areas' plans; the areas given a plan, in code order."""
+    import yaml
+
+    from kpi import area_plans
+    from kpi.engine import area as area_config
+    from kpi.engine.compute import case_areas
+    from kpi.engine.series import open_readonly
+
+    con = open_readonly(db)
+    try:
+        loaded = case_areas(con)
+    finally:
+        con.close()
+    home = area_config.load().area_code
+    templates = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in area_plans.plan_files(area_plans.DEFAULT_DIR)]
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen = [a for a in loaded if a != home][:count]
+    for i, area in enumerate(chosen):
+        plan = {**templates[i % len(templates)], "area": area, "demo": True}
+        plan["plans"] = [{**p, "name": f"{area} plan {n + 1} (bench demo)"} for n, p in enumerate(plan["plans"])]
+        (folder / f"{area}.yaml").write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    return chosen
+
+
 def stage_pages(db: str, repeat: int, timeout: float) -> dict:
-    """Server-side render of each page (AppTest of app.py, st.navigation): run once to warm the caches, then
-    time the next ``repeat`` runs and keep the best."""
+    """Server-side render of each page (AppTest of app.py, st.navigation), with demo plans for up to
+    :data:`PLANNED_AREAS` areas (:func:`write_demo_plans`): run once to warm the caches, then time the next
+    ``repeat`` runs and keep the best."""
+    from kpi import area_plans
+
     os.environ["APP_DB"] = db
+    plans = Path(db).with_name("plans")
+    os.environ[area_plans.ENV_VAR] = str(plans)
+    planned = write_demo_plans(db, plans)
     from streamlit import logger
     from streamlit.testing.v1 import AppTest
 
@@ -209,7 +245,7 @@ def stage_pages(db: str, repeat: int, timeout: float) -> dict:
             best = min(best, time.perf_counter() - t0)
         errors += [f"{title}: {e.value}" for e in at.exception]
         render[title] = best
-    return {"page_render_s": render, "first_run_s": cold, "page_errors": errors}
+    return {"page_render_s": render, "first_run_s": cold, "page_errors": errors, "areas_with_plans": len(planned)}
 
 
 def check_agreement(engine, reference, where: str) -> None:
@@ -279,6 +315,7 @@ def measure_size(size: Size, work: Path, seed: int, repeat: int, page_timeout: f
         "kpi_speedup": ref["pandas_reference_s"] / engine["kpi_engine_s"],
         "reference_agrees": True,
         "page_render_s": pages["page_render_s"], "app_first_run_s": pages["first_run_s"],
+        "areas_with_plans": pages["areas_with_plans"],
         # The product's own processes (load, engine, pages); the reference and yardstick are reported apart.
         "peak_rss_mb": max(stage_rss["etl"], stage_rss["kpi_engine"], stage_rss["pages"]),
         "peak_rss_mb_by_stage": stage_rss,

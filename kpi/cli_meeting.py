@@ -178,6 +178,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from kpi.access import roles
+    from kpi.area_plans import NO_PLAN
     from kpi.views import pdf
     from kpi.views.pack import load_pack, pack_html
 
@@ -225,7 +226,8 @@ def cmd_pack(args: argparse.Namespace) -> int:
         return cli._fail(f"{args.db} holds no SEN2 tables: load data with `python -m etl load` first")
     except (ValueError, OSError, pdf.PrintFailed) as exc:
         return cli._fail(str(exc).splitlines()[0])
-    print(f"board pack for {args.period}, {pack.area_name}, for {args.role}: {out}")
+    without = "" if pack.planned else f" ({NO_PLAN})"  # an area without a plan: figures without status
+    print(f"board pack for {args.period}, {pack.area_name}{without}, for {args.role}: {out}")
     return cli.EXIT_OK
 
 

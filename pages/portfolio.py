@@ -42,13 +42,15 @@ shown["overview"] = "/?" + shown["overview"].str.lstrip("?")
 st.dataframe(
     shown, hide_index=True, width="stretch",
     column_order=["area_name", "overview", "plan", "plan_month", "on_track", "within_tolerance", "off_track",
-                  "no_data", "not_judged", "off_track_kpis", "as_at"],
+                  "no_data", "not_judged", "off_track_kpis", "as_at", "freshness"],
     column_config={
         "area_name": "Area", "plan": "Plan", "plan_month": "Month of plan",
         "overview": st.column_config.LinkColumn("Overview", display_text="Open"),
         "on_track": "On track", "within_tolerance": "Within tolerance", "off_track": "Off track",
         "no_data": "No data", "not_judged": "Not judged", "off_track_kpis": "KPIs off track",
         "as_at": st.column_config.DateColumn("Data as at", format="D MMM YYYY"),
+        "freshness": st.column_config.TextColumn(
+            "Freshness", help=f"Whether the area's newest extract covers {format_period(period)} in full"),
     })
 st.download_button("Download the portfolio (CSV)", table_csv(portfolio_export(rows, period)),
                    file_name=f"portfolio_{period}.csv", mime="text/csv", icon=":material/download:",

@@ -198,8 +198,12 @@ def test_portfolio_rows_count_statuses_under_the_plan_in_force(tmp_path, catalog
     row = rows.iloc[0]
     assert (row["plan"], row["plan_month"], row["off_track"], row["on_track"]) == ("Improvement plan", "3 of 6", 1, 0)
     assert row["off_track_kpis"] == KPI and row["as_at"] == "2024-01-01" and bool(row["demo"])
+    assert row["freshness"] == "Up to date"  # data as at January 2024 cover October 2023
     empty = portfolio(series[series["period"] != "2023-10"], book, "2023-10", {}, {}, [LUTON])
     assert empty.iloc[0]["no_data"] == 1 and empty.iloc[0]["off_track"] == 0
+    assert empty.iloc[0]["freshness"] == "No as-at date"
+    behind = portfolio(series, book, "2023-10", {}, {LUTON: "2023-08-31"}, [LUTON])
+    assert behind.iloc[0]["freshness"] == "Stale: 2 months behind the chosen month"
 
 
 def test_small_multiples_draw_each_area_against_its_own_plan_in_the_plan_colour(tmp_path, catalogue):

@@ -108,6 +108,7 @@ def test_the_packs_rows_judge_each_area_against_its_own_plan(db, catalogue):
     assert luton.loc[KPI, "trajectory"] < 20 < 90 < thurrock.loc[KPI, "trajectory"]
     html = pack_html(_pack(db, catalogue, THURROCK))
     assert "Thurrock improvement plan" in html and area_plans.NO_PLAN not in html
+    assert "Summary: every plan KPI, July 2023" in html
 
 
 def test_the_pack_of_an_area_without_a_plan_shows_figures_without_status(db, catalogue):
@@ -121,3 +122,17 @@ def test_the_pack_of_an_area_without_a_plan_shows_figures_without_status(db, cat
     assert area_plans.NO_PLAN in html
     assert catalogue.plan_window.name not in html  # the home area's plan is not named
     assert "APP monitoring window" not in html and "trajectory (plan)" not in html  # no chart of a plan
+    assert "Summary: every KPI, without status, July 2023" in html and "every plan KPI" not in html
+
+
+def test_kpi_pack_of_an_area_without_a_plan_says_so_in_its_line(db, tmp_path, capsys):
+    out = tmp_path / "bedford.html"
+    code = kpi_main(["pack", "--db", str(db), "--period", PERIOD, "--area", BEDFORD, "--out", str(out)])
+    said, err = capsys.readouterr()
+    assert code == 0, err
+    assert said.strip() == f"board pack for {PERIOD}, Bedford ({area_plans.NO_PLAN}), for leadership: {out}"
+    assert "Summary: every KPI, without status" in out.read_text(encoding="utf-8")
+    code = kpi_main(["pack", "--db", str(db), "--period", PERIOD, "--area", LUTON, "--out", str(out)])
+    said, err = capsys.readouterr()
+    assert code == 0 and area_plans.NO_PLAN not in said, err
+    assert "Summary: every plan KPI" in out.read_text(encoding="utf-8")

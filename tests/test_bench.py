@@ -14,8 +14,17 @@ import pytest
 
 from bench import __main__ as cli
 from bench.pandas_reference import disagreements, fetch_tables, reference_all
-from bench.suite import PAIR, ReferenceMismatch, Size, check_agreement, generate_pair, pages_of_app
+from bench.suite import (
+    PAIR,
+    ReferenceMismatch,
+    Size,
+    check_agreement,
+    generate_pair,
+    pages_of_app,
+    write_demo_plans,
+)
 from etl.load import load_areas
+from kpi import area_plans
 from kpi.engine.series import kpi_series, open_readonly
 from tests.support.app import plan_extract
 from tests.support.blade import Blade
@@ -201,10 +210,26 @@ def test_bench_json_has_every_figure_at_three_sizes(bench_json, catalogue):
         assert s["etl_ratio"] == pytest.approx(s["etl_rows_per_s"] / s["raw_duckdb_rows_per_s"])
         assert s["kpi_speedup"] == pytest.approx(s["pandas_reference_s"] / s["kpi_engine_s"])
         assert s["rows_quarantined"] == 0
+        assert s["areas_with_plans"] == 1  # the pair's area other than home: the Portfolio page has rows
         assert s["kpis"] == len(catalogue.ids) and s["raw_duckdb_rows"] == s["rows"]  # every KPI; the same files
     for key in PER_SIZE_KEYS[1:]:
         assert bench_json[key] == sizes[-1][key]  # the headline figures are the largest size's
     assert bench_json["machine"]["nproc"] >= 1 and bench_json["machine"]["cpu_model"]
+
+
+def test_demo_plans_for_the_page_stage_are_valid_plans_of_loaded_areas_other_than_home(tmp_path, catalogue):
+    loads = []
+    for code, number in (("E06000056", "823"), ("E06000034", "883"), ("E06000032", "821")):
+        extract = plan_extract()
+        extract.rows["sen2"][0]["lea"] = number
+        loads.append((code, [extract.write(tmp_path / code)]))
+    assert load_areas(loads, tmp_path / "three.duckdb").exit_code == 0
+    assert write_demo_plans(str(tmp_path / "three.duckdb"), tmp_path / "one", 1) == ["E06000032"]
+    planned = write_demo_plans(str(tmp_path / "three.duckdb"), tmp_path / "plans")
+    assert planned == ["E06000032", "E06000034"]  # every loaded area but the home area, up to 40
+    book = area_plans.load(catalogue, "E06000056", tmp_path / "plans")  # raises on any problem in the files
+    assert all(book.has_plan(a) and all(p.demo for p in book.plans(a)) for a in planned)
+    assert book.in_force("E06000034", "2023-07").name.startswith("E06000034 plan")
 
 
 def test_bench_rejects_bad_arguments_with_a_message(capsys):

@@ -16,6 +16,7 @@ from kpi.engine.data_quality import (
     freshness,
     freshness_status,
     load_history,
+    month_freshness,
     quality_report,
     quarantine_rows,
     revisions,
@@ -49,6 +50,18 @@ def test_freshness_status_boundaries_for_a_monthly_source(age, expected):
 
 def test_a_source_never_loaded_is_said_so():
     assert freshness_status(None, 31, date(2025, 1, 1)) == "never"
+
+
+@pytest.mark.parametrize("as_at, expected", [
+    ("2023-07-31", "Up to date"), (date(2023, 10, 5), "Up to date"),  # the chosen month covered to its last day
+    ("2023-07-30", "Partial month: data as at day 30 of the chosen month"),
+    ("2023-06-30", "Stale: 1 month behind the chosen month"),
+    ("2023-04-15", "Stale: 3 months behind the chosen month"),
+    ("2022-12-31", "Stale: 7 months behind the chosen month"),  # across a year end
+    (None, "No as-at date"), (float("nan"), "No as-at date"),
+])
+def test_month_freshness_says_how_the_data_stands_to_the_chosen_month(as_at, expected):
+    assert month_freshness(as_at, "2023-07") == expected
 
 
 def _extract(year: int, outcome: str = "A", decided: str | None = None) -> Blade:

@@ -16,6 +16,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
+from etl import months
 from kpi.engine.window import area_condition
 
 # Source → (layouts that feed it, the table holding its records and its latest-date column, expected every N days)
@@ -56,6 +57,21 @@ def freshness_status(last_loaded: date | None, every_days: int, today: date) -> 
 def freshness_label(status: str) -> str:
     symbol, words = FRESHNESS[status]
     return f"{symbol} {words}"
+
+
+def month_freshness(as_at: date | str | None, period: str) -> str:
+    """How an area's newest extract stands to a chosen month: "Up to date" when it covers the whole month (as at its
+    last day or later), "Partial month: …" when it stands inside it, "Stale: N months behind the chosen month" when
+    it ends in an earlier month, "No as-at date" when none is recorded (the portfolio shows it per area)."""
+    if as_at is None or (isinstance(as_at, float) and as_at != as_at):
+        return "No as-at date"
+    day = date.fromisoformat(as_at) if isinstance(as_at, str) else as_at
+    if day >= months.last_day(period):
+        return FRESHNESS["up_to_date"][1]
+    behind = months.index(period) - months.index(day)
+    if behind == 0:
+        return f"Partial month: data as at day {day.day} of the chosen month"
+    return f"Stale: {behind} month{'s' if behind != 1 else ''} behind the chosen month"
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:

@@ -216,6 +216,11 @@ def _forecast(row, joint: str = "<br>") -> str:
     return _e(row.forecast_label) + note
 
 
+def summarised(pack: Pack) -> str:
+    """What the summary table holds: every plan KPI, or, for an area without a plan, every KPI without status."""
+    return "every plan KPI" if pack.planned else "every KPI, without status"
+
+
 def cover(pack: Pack, exceptions: int) -> str:
     cat = pack.catalogue
     as_at = f"Data as at {format_date(pack.as_at)}" if pack.as_at else "Data as-at date not recorded"
@@ -234,7 +239,7 @@ def cover(pack: Pack, exceptions: int) -> str:
 </dl>
 <p class="note"><strong>Small numbers.</strong> {_e(suppression_note(pack))}</p>
 {since}
-<p>Contents: for discussion; summary of every plan KPI; one page per KPI (trajectory, commentary and actions);
+<p>Contents: for discussion; summary of {summarised(pack)}; one page per KPI (trajectory, commentary and actions);
 appendix: definitions.</p>
 </section>"""
 
@@ -276,7 +281,7 @@ def summary_table(pack: Pack, rows: pd.DataFrame, reasons: dict[str, list[str]])
             f"<td><span class='icons'>{variation_svg(r.variation, 22)}{assurance_svg(r.assurance, 22)}</span>"
             f"<small>{_e(r.variation_label)}.<br>{_e(r.assurance_label)}.</small></td>"
             f"<td>{_forecast(r)}</td></tr>")
-    return (f'<section class="summary"><h2>Summary: every plan KPI, {_e(format_period(pack.period))}</h2>'
+    return (f'<section class="summary"><h2>Summary: {summarised(pack)}, {_e(format_period(pack.period))}</h2>'
             f'<table class="board">{COLUMN_WIDTHS}<thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
             "<p class='small'>Status compares the judged figure with the plan's trajectory for the month: ✔ On track, "
             "◐ Within tolerance, ✖ Off track, – No data, ⊘ Suppressed, ≈ Too few to judge. Variation and assurance "

@@ -12,13 +12,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from kpi.area_plans import PlanBook
+from kpi.engine.data_quality import month_freshness
 from kpi.engine.trajectory import NO_DATA, OFF_TRACK, ON_TRACK, WITHIN_TOLERANCE
 from kpi.views.charts import FONT, format_period
 from kpi.views.palette import GRID, SERIES, TEXT
 
 PORTFOLIO_COLUMNS = [
     "area_code", "area_name", "plan", "demo", "plan_start", "plan_end", "plan_month", "on_track",
-    "within_tolerance", "off_track", "no_data", "not_judged", "off_track_kpis", "as_at",
+    "within_tolerance", "off_track", "no_data", "not_judged", "off_track_kpis", "as_at", "freshness",
 ]
 
 
@@ -35,7 +36,8 @@ def portfolio(series: pd.DataFrame, plans: PlanBook, period: str, names: dict[st
     """One row per area with a plan (of ``areas`` when given), in name order. A KPI counts under its status in
     ``period`` under the plan in force; 'no data' when the plan expects a figure and there is none (no row, or
     status no data); 'not judged' when there is a figure but no verdict (baseline or partial month, too few events,
-    suppressed). ``series`` holds every area's rows, as the reader may see them."""
+    suppressed). ``freshness`` says how the area's data as at ``as_at`` stands to ``period``
+    (kpi.engine.data_quality.month_freshness). ``series`` holds every area's rows, as the reader may see them."""
     wanted = plans.areas if areas is None else [a for a in areas if plans.plans(a)]
     month = series[series["period"] == period] if len(series) else series
     by_area = dict(tuple(month.groupby("area_code", sort=False))) if len(month) else {}
@@ -63,6 +65,7 @@ def portfolio(series: pd.DataFrame, plans: PlanBook, period: str, names: dict[st
             "area_code": area, "area_name": names.get(area, area), "plan": plan.name, "demo": plan.demo,
             "plan_start": plan.start, "plan_end": plan.end, "plan_month": plan_month_text(plan, period),
             **counts, "off_track_kpis": ", ".join(off), "as_at": as_at.get(area),
+            "freshness": month_freshness(as_at.get(area), period),
         })
     out = pd.DataFrame(rows, columns=PORTFOLIO_COLUMNS)
     return out.sort_values(["area_name", "area_code"], ignore_index=True)
