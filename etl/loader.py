@@ -127,9 +127,10 @@ class Loader:
 
     def _build_chk(self, module: Module, mapping: dict[str, str], columns: list[str], raw: str) -> None:
         """One pass over the input (``raw``: ``_fidx``, one text column per heading, ``_extra``) computes every
-        field's trimmed raw text (_rN) and, from it, its typed value (_tN) into ``_chk_t``, with ``_g``, the row's
-        place in the read (rows keep file order, and files the given order), and ``_blN``, the text under blank
-        headings (for the warning)."""
+        field's trimmed raw text (_rN) and, from it, its typed value (_tN) into ``_chk_t``, and ``_blN``, the text
+        under blank headings (for the warning). A row's place in the read is its ``rowid`` in ``_chk_t``: DuckDB
+        keeps the read's order when it fills a table (rows in file order, files in the order given), even when it
+        reads a file in parallel, which a numbering window (``row_number() OVER ()``) would prevent."""
         raw_cols, chk_cols = [], []
         for i, f in enumerate(module.all_fields):
             raw_cols.append(f"{raw_text(f, mapping)} AS _r{i}")
@@ -146,8 +147,8 @@ class Loader:
             raw_cols.append(f"nullif(trim({ident(col)}), '') AS _bl{j}")
             chk_cols.append(f"_bl{j}")
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _chk_t AS SELECT _fidx, _g, _extra, {', '.join(chk_cols)} FROM "
-            f"(SELECT _fidx, row_number() OVER () AS _g, _extra, {', '.join(raw_cols)} FROM {raw})")
+            f"CREATE OR REPLACE TEMP TABLE _chk_t AS SELECT _fidx, _extra, {', '.join(chk_cols)} FROM "
+            f"(SELECT _fidx, _extra, {', '.join(raw_cols)} FROM {raw})")
 
     def _validate_and_insert(self, module: Module, mapping: dict[str, str], files: list[BatchFile],
                              columns: list[str], raw: str | None, indexes: list[int] | None = None
@@ -186,18 +187,18 @@ class Loader:
         """The view ``_chk``: ``_chk_t`` with each row's number in its file, area and load_id. Returns the rows
         read per file, and whether any row fails a field check (else that costly query is not even planned)."""
         con = self.con
-        per_file = con.execute(f"SELECT _fidx, count(*), min(_g), count(*) FILTER ({row_flag_sql(module)}) "
+        per_file = con.execute(f"SELECT _fidx, count(*), min(rowid), count(*) FILTER ({row_flag_sql(module)}) "
                                "FROM _chk_t GROUP BY 1").fetchall()
         # Row numbers count per file: the row's place in the read less its file's first place, plus one.
         if len(per_file) == 1:  # one file's rows: its first place, area and load_id are constants (no join)
             fidx, _, g0, _ = per_file[0]
             f = files[indexes.index(fidx)]
-            con.execute(f"CREATE OR REPLACE TEMP VIEW _chk AS SELECT c._g - {int(g0)} + 1 AS _row, "
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _chk AS SELECT c.rowid - {int(g0)} + 1 AS _row, "
                         f"{literal(f.area)} AS _area, {int(f.load_id)} AS _load_id, c.* FROM _chk_t c")
         else:
             con.execute("CREATE OR REPLACE TEMP TABLE _first AS SELECT f._fidx, f._area, f._load_id, "
-                        "min(c._g) AS _g0 FROM _files f JOIN _chk_t c ON c._fidx = f._fidx GROUP BY ALL")
-            con.execute("CREATE OR REPLACE TEMP VIEW _chk AS SELECT c._g - f._g0 + 1 AS _row, f._area, f._load_id, "
+                        "min(c.rowid) AS _g0 FROM _files f JOIN _chk_t c ON c._fidx = f._fidx GROUP BY ALL")
+            con.execute("CREATE OR REPLACE TEMP VIEW _chk AS SELECT c.rowid - f._g0 + 1 AS _row, f._area, f._load_id, "
                         "c.* FROM _chk_t c JOIN _first f ON f._fidx = c._fidx")
         return {fidx: n for fidx, n, *_ in per_file}, any(flagged for *_, flagged in per_file)
 
