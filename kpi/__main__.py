@@ -239,7 +239,9 @@ def _access_problems(catalogue) -> list[str]:
 
 
 def _benchmark_target_problems(con, catalogue) -> list[str]:
-    """Benchmark targets against the published data, when some is loaded (for the configured home area)."""
+    """Benchmark targets against the published data, when some is loaded: the home area's plan, then every plan of
+    every area plan file, each against its own area's figures (its region, its neighbours)."""
+    from kpi import area_plans
     from kpi.engine import area as area_config
     from kpi.engine.benchmark import BenchmarkError, require_published, resolve_area
     from kpi.views.comparison import target_problems
@@ -249,10 +251,20 @@ def _benchmark_target_problems(con, catalogue) -> list[str]:
     except BenchmarkError:
         return []  # nothing published loaded: nothing to check the targets against
     try:
-        area = resolve_area(con, area_config.load().area_code)
+        home = area_config.load().area_code
+        problems = target_problems(con, catalogue, resolve_area(con, home))
     except (area_config.AreaConfigError, BenchmarkError) as exc:
         return [f"home area: {exc}"]
-    return target_problems(con, catalogue, area)
+    book = area_plans.load(catalogue, home)  # the files passed their own checks before the database's
+    for code in book.areas:
+        where = area_plans.plans_dir() / f"{code}.yaml"
+        for plan in (p for p in book.plans(code) if p is not book.home_plan):
+            try:
+                found = target_problems(con, book.catalogue_for(code, plan.start), resolve_area(con, code))
+            except BenchmarkError as exc:
+                found = [str(exc)]
+            problems += [f"{where}, plan {plan.name!r}: {p}" for p in found]
+    return problems
 
 
 def _area_plan_problems(catalogue) -> list[str]:

@@ -125,6 +125,29 @@ def test_access_yaml_area_codes_must_be_english_las(tmp_path, catalogue, monkeyp
     assert roles.load(access, catalogue).roles.areas["monitor"] == [LUTON, ESSEX]
 
 
+def test_an_area_plans_benchmark_target_is_checked_against_dfe(tmp_path, catalogue, published_db, monkeypatch,
+                                                                 capsys):
+    """An area plan whose target cites England's 2022 figure (DfE published 49.2%) but states another number fails
+    `kpi validate --db`, naming the file and the plan; stating DfE's number raises nothing about it."""
+    from kpi.__main__ import main as kpi_main
+
+    def target(value: float) -> str:
+        return ("ehcp_20wk_excl: {baseline: {value: 30.0, period: '2023-01'}, target: {value: " + str(value) +
+                ", period: '2024-01', source: 'England 2022', benchmark: {of: england, year: 2022}}, tolerance: 5, "
+                "basis: rolling_12m}")
+
+    _write(tmp_path, LUTON, LUTON, [("Luton APP", "2023-02", "2024-01", target(60.0))])
+    monkeypatch.setenv("APP_PLANS_DIR", str(tmp_path))
+    assert kpi_main(["validate", "--db", str(published_db)]) != 0
+    err = capsys.readouterr().err
+    assert f"{LUTON}.yaml, plan 'Luton APP': kpi ehcp_20wk_excl: plan target 60 but DfE's England average for 2022 " \
+           "is 49.2" in err, err
+    _write(tmp_path, LUTON, LUTON, [("Luton APP", "2023-02", "2024-01", target(49.2))])
+    kpi_main(["validate", "--db", str(published_db)])  # fails on the case tables this database does not hold
+    err = capsys.readouterr().err
+    assert "database check failed" in err and "Luton APP" not in err and "plan target" not in err, err
+
+
 def test_a_file_named_for_another_area_is_refused(tmp_path, catalogue):
     path = _write(tmp_path, ESSEX, LUTON, [("P", "2023-02", "2024-01", _plan("2023-01", "2024-01", 50, 40))])
     assert any("E10000012.yaml: area: E06000032 is not the file's name" in p
