@@ -88,14 +88,14 @@ def _action_text(row: pd.Series) -> str:
     return f"{row['text']} ({row['owner']}, due {row['due'].isoformat()}{late})"
 
 
-def area_kpis(catalogue: Catalogue, plans: PlanBook | None, area: str, period: str) -> tuple[Catalogue, str, list]:
-    """(catalogue, plan name, KPIs shown) for ``area`` in ``period``: with ``plans``, the area's own plan in force
-    and its KPIs, or, for an area without a plan, every KPI under :data:`NO_PLAN`; without, the catalogue's plan."""
-    if plans is not None and not plans.has_plan(area):
-        unplanned = plans.catalogue_for(area, period)
-        return unplanned, NO_PLAN, list(unplanned.kpis)
-    cat = catalogue if plans is None else plans.catalogue_for(area, period)
-    return cat, cat.plan_window.name, [k for k in cat.kpis if k.plan is not None]
+def area_kpis(catalogue: Catalogue, plans: PlanBook | None, area: str, period: str) -> tuple[str, list[KpiDefinition]]:
+    """(plan name, KPIs shown) for ``area`` in ``period``: with ``plans``, the area's own plan in force and its KPIs,
+    or, for an area without a plan, every KPI under :data:`NO_PLAN`; without, the catalogue's plan and its KPIs."""
+    if plans is None:
+        return catalogue.plan_window.name, [k for k in catalogue.kpis if k.plan is not None]
+    planned = plans.has_plan(area)
+    own = plans.catalogue_for(area, period)
+    return plans.plan_name(area, period), [k for k in own.kpis if k.plan is not None or not planned]
 
 
 def changes(now: pd.DataFrame, then: pd.DataFrame, catalogue: Catalogue, period: str, since: str,
@@ -113,7 +113,7 @@ def changes(now: pd.DataFrame, then: pd.DataFrame, catalogue: Catalogue, period:
     now_by = dict(tuple(now.groupby(["area_code", "kpi_id"], sort=False)))
     then_by = dict(tuple(then.groupby(["area_code", "kpi_id"], sort=False)))
     for area in sorted(set(now["area_code"]) | set(then["area_code"])):
-        _, plan_name, kpis = area_kpis(catalogue, plans, area, period)
+        plan_name, kpis = area_kpis(catalogue, plans, area, period)
         judged = plan_name != NO_PLAN
         for kpi in kpis:
             rows_now = now_by.get((area, kpi.id), now.iloc[:0]).sort_values("period")
@@ -159,5 +159,5 @@ def _kpi_ids(catalogue: Catalogue, plans: PlanBook | None, areas: list[str] | No
     """The KPIs to compute: those of each area's plan; every KPI (None) when an area may have no plan."""
     if plans is not None and (areas is None or not all(plans.has_plan(a) for a in areas)):
         return None
-    wanted = {k.id for a in (areas or [None]) for k in area_kpis(catalogue, plans, a, period)[2]}
+    wanted = {k.id for a in (areas or [None]) for k in area_kpis(catalogue, plans, a, period)[1]}
     return [k.id for k in catalogue.kpis if k.id in wanted]

@@ -16,7 +16,6 @@ from kpi.definitions import Catalogue, KpiDefinition, PublishedMeasure
 from kpi.views.charts import SUPPRESSED, format_number
 
 NOTE = "Suppression note"
-UNITS = {"percent": "percent", "weeks": "weeks", "count": "count"}
 
 
 def suppression_note(rule: SuppressionRule = DEFAULT_RULE) -> str:
@@ -64,7 +63,7 @@ def board_export(board: pd.DataFrame, table: pd.DataFrame, period: str, catalogu
     for name, values in reversed(counts.items()):
         shown.insert(at, name, values)
     return export_frame(shown, {"Month": period, "KPI": None, "KPI id": [k.id for k in kpis],
-                                "Unit": [UNITS[k.unit] for k in kpis]}, rule)
+                                "Unit": [k.unit for k in kpis]}, rule)
 
 
 def trajectory_export(table: pd.DataFrame, kpi: KpiDefinition, rule: SuppressionRule = DEFAULT_RULE
@@ -77,7 +76,7 @@ def trajectory_export(table: pd.DataFrame, kpi: KpiDefinition, rule: Suppression
     change = (values - values.shift(-1)).round(kpi.decimals)
     shown = table.reset_index(drop=True)
     shown.insert(shown.columns.get_loc("Status"), "Change since last month", change.to_numpy())
-    return export_frame(shown, {"Period": None, "KPI": kpi.short_name, "KPI id": kpi.id, "Unit": UNITS[kpi.unit]},
+    return export_frame(shown, {"Period": None, "KPI": kpi.short_name, "KPI id": kpi.id, "Unit": kpi.unit},
                         rule)
 
 
@@ -92,6 +91,6 @@ def benchmark_export(shown: pd.DataFrame, kpi: KpiDefinition | PublishedMeasure,
     """A benchmark table's CSV (the Benchmarks page's table for one KPI and calendar year): the year, the KPI's
     name and unit and the plan's target first, then the areas as shown (DfE's published figures)."""
     target = kpi.plan.target if getattr(kpi, "plan", None) is not None else None
-    return export_frame(shown, {"Year": year, "KPI": kpi.short_name, "KPI id": kpi.id, "Unit": UNITS[kpi.unit],
+    return export_frame(shown, {"Year": year, "KPI": kpi.short_name, "KPI id": kpi.id, "Unit": kpi.unit,
                                 "Target": target.value if target else None,
                                 "Target month": target.period if target else None}, rule)
