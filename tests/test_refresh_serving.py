@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
 
 from demo.sen2 import generate
@@ -67,6 +68,20 @@ SETTLED = """([prev, cells]) => {
                    && !document.querySelector('[data-stale="true"]'));
 }"""
 
+# What each of SETTLED's conditions saw, for the message when a page never settles.
+UNSETTLED = """([prev, cells]) => ({
+    heading: [...document.querySelectorAll('h2')].map(e => e.innerText).find(t => t.startsWith('Overview:')) || null,
+    previous: prev,
+    sidebar_buttons: [...document.querySelectorAll('[data-testid="stSidebar"] button')]
+        .map(b => b.innerText.split('\\n')[0] + (b.disabled ? ' (disabled)' : '')).slice(0, 6),
+    last_caption: [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stCaptionContainer"]')]
+        .map(c => c.innerText.slice(0, 40)).slice(-1)[0] || null,
+    cards: document.querySelectorAll('[data-testid="stMain"] p.kpi-big').length + ' of ' + cells,
+    status_widget: (document.querySelector('[data-testid="stStatusWidget"]') || {}).innerText || null,
+    stale: document.querySelectorAll('[data-stale="true"]').length,
+    connection: (document.querySelector('[data-testid="stConnectionStatus"]') || {}).innerText || null,
+})"""
+
 
 async def _snapshot(page) -> tuple[str, tuple[str, ...], bool]:
     heading = await page.locator("h2", has_text="Overview:").first.inner_text()
@@ -79,7 +94,11 @@ async def _observe(page, previous: str | None, during: bool, after: bool) -> See
     looks half a second apart), then read the page."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while True:
-        await page.wait_for_function(SETTLED, arg=[previous, CELLS], timeout=TIMEOUT_MS)
+        try:
+            await page.wait_for_function(SETTLED, arg=[previous, CELLS], timeout=TIMEOUT_MS)
+        except PlaywrightTimeout:
+            state = await page.evaluate(UNSETTLED, [previous, CELLS])
+            raise TimeoutError(f"the page did not settle in {TIMEOUT_MS // 1000} s: {state}") from None
         first = await _snapshot(page)
         await page.wait_for_timeout(500)
         if await page.evaluate(SETTLED, [previous, CELLS]) and await _snapshot(page) == first:
