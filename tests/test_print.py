@@ -82,7 +82,7 @@ def test_overview_prints_the_same_from_a_narrow_or_a_wide_window(server, page, w
     assert 1 < page_count(pdf) <= 8
     page.emulate_media(media="print")
     try:
-        page.wait_for_function("document.querySelectorAll('svg.main-svg[viewBox]').length > 0")
+        page.wait_for_function("document.querySelectorAll('svg.main-svg[viewBox]').length > 0", polling=100)
         outside = page.evaluate("""() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')].filter(c =>
             [...c.querySelectorAll('svg.main-svg')].some(s => !s.hasAttribute('viewBox')
                 || s.getBoundingClientRect().right > c.getBoundingClientRect().right + 1)).length""")

@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright
 
 from demo.sen2 import generate
@@ -89,16 +88,23 @@ async def _snapshot(page) -> tuple[str, tuple[str, ...], bool]:
     return heading, figures, await page.get_by_text("Data refreshed at").count() > 0
 
 
+async def _until_settled(page, previous: str | None, deadline: float) -> None:
+    """Poll SETTLED from here, every quarter second, until it holds; past ``deadline``, fail saying which condition
+    did not. Polled from the test, not with ``wait_for_function``: that re-checks on the page's animation frames,
+    and with 20 pages sharing two cores Chromium starves those, so a page that had settled was never seen to."""
+    while not await page.evaluate(SETTLED, [previous, CELLS]):
+        if time.monotonic() > deadline:
+            state = await page.evaluate(UNSETTLED, [previous, CELLS])
+            raise TimeoutError(f"the page did not settle in {TIMEOUT_MS // 1000} s: {state}")
+        await asyncio.sleep(0.25)
+
+
 async def _observe(page, previous: str | None, during: bool, after: bool) -> Seen:
     """Wait for the run to finish (a new month heading, no status widget, no stale elements, the same page on two
     looks half a second apart), then read the page."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while True:
-        try:
-            await page.wait_for_function(SETTLED, arg=[previous, CELLS], timeout=TIMEOUT_MS)
-        except PlaywrightTimeout:
-            state = await page.evaluate(UNSETTLED, [previous, CELLS])
-            raise TimeoutError(f"the page did not settle in {TIMEOUT_MS // 1000} s: {state}") from None
+        await _until_settled(page, previous, deadline)
         first = await _snapshot(page)
         await page.wait_for_timeout(500)
         if await page.evaluate(SETTLED, [previous, CELLS]) and await _snapshot(page) == first:

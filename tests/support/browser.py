@@ -23,7 +23,10 @@ from tests.support import ROOT
 from tests.support.app import plan_extract
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Beside the three the project launches with: no page of a test is throttled as a background page (timers, frames).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                 "--disable-backgrounding-occluded-windows"]
 TIMEOUT_MS = 60_000
 expect.set_options(timeout=30_000)  # for every browser test: each imports this module
 
@@ -95,7 +98,7 @@ def running_app(db: Path, env: dict[str, str], log: Path) -> Iterator[str]:
 def settle(page) -> None:
     """Wait until the app has drawn and finished running."""
     page.wait_for_selector("[data-testid='stAppViewContainer']")
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", polling=100)
     page.wait_for_timeout(500)
 
 
