@@ -14,6 +14,7 @@ from etl.db import OutdatedDatabase, default_db_path
 from etl.load import AreaPaths, LoadRejected, LoadReport, expand_paths
 from etl.pseudonymise import KeyError_
 from etl.refresh import LoadInProgress, refresh_load
+from etl.wording import counted
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
 MAX_PROBLEMS_SHOWN = 20
@@ -54,12 +55,12 @@ def print_report(report: LoadReport) -> None:
         print(line)
     warnings = report.all_warnings
     if warnings:
-        print(f"{len(warnings)} warning(s):")
+        print(f"{counted(len(warnings), 'warning')}:")
         for w in warnings[:MAX_PROBLEMS_SHOWN]:
             print(f"  warning: {w}")
     problems = [p for f in report.files for p in f.problems]
     if problems:
-        print(f"{report.rows_quarantined} row(s) quarantined; see the quarantine table. First problems:")
+        print(f"{counted(report.rows_quarantined, 'row')} quarantined; see the quarantine table. First problems:")
         for p in problems[:MAX_PROBLEMS_SHOWN]:
             print(f"  {p}")
         if len(problems) > MAX_PROBLEMS_SHOWN:

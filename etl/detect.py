@@ -16,6 +16,7 @@ from etl.formats import sen2_human as human
 from etl.formats.local_extracts import LOCAL_MODULES
 from etl.formats.sen2_blade import MODULES, Field, Module
 from etl.report import Problem
+from etl.wording import plural
 
 LAYOUT = "sen2_blade"
 ALL_MODULES: tuple[Module, ...] = MODULES + LOCAL_MODULES
@@ -167,7 +168,7 @@ def plan_file(path: Path) -> tuple[list[PlanItem], list[Problem], list[Problem]]
         missing = [c for c in module.required_columns if c not in mapping]
         if missing:
             problems.append(Problem(source.name, None, ", ".join(missing),
-                                    f"required column(s) missing for the {module.name} module"))
+                                    f"required {plural(len(missing), 'column')} missing for the {module.name} module"))
             continue
         items.append((source, module, mapping))
     if items or problems:

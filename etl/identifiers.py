@@ -16,8 +16,16 @@ from __future__ import annotations
 import re
 
 from etl.sql_text import literal
+from etl.wording import counted, plural
 
 REMOVED = "(removed: looked like a child's identifier)"
+
+
+def removed_warning(n: int) -> str:
+    """The load's warning for a column in which ``n`` free-text values were replaced by :data:`REMOVED`."""
+    return (f"{counted(n, 'free-text value')} looked like a child's identifier (a UPN, ULN, NHS number, full "
+            f"postcode, date or name label) and {plural(n, 'was')} removed")
+
 
 # Column names (the layouts' sources) that hold free text: checked on every row that is loaded.
 FREE_TEXT = frozenset({"removal_reason", "locality", "setting_needed", "note", "sensettingother"})

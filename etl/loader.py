@@ -21,6 +21,7 @@ from etl.formats.sen2_blade import MODULE_BY_NAME, Module
 from etl.report import FileResult, Problem
 from etl.sql_text import literal
 from etl.typed import derived_columns, ident, is_free_text, raw_text, typed_expr
+from etl.wording import counted, plural
 
 _READS = itertools.count(1)  # numbers each batch read's rejects tables, unique in the process
 
@@ -300,9 +301,7 @@ class Loader:
             name, found, j = f.source.name, [], 0
             for (_, field), n in zip(free, removed.get(i, (0,) * len(free)), strict=True):
                 if n:
-                    found.append(Problem(name, None, mapping[field.source],
-                                         f"{n} free-text value(s) looked like a child's identifier (a UPN, ULN, NHS "
-                                         "number, full postcode, date or name label) and were removed"))
+                    found.append(Problem(name, None, mapping[field.source], ids.removed_warning(n)))
             for col in columns:
                 if col in used:
                     continue
@@ -311,7 +310,7 @@ class Loader:
                     j += 1
                     if n:
                         found.append(Problem(name, None, f"column {col.removeprefix('_blank_')}",
-                                             f"{n} value(s) under a blank heading were ignored"))
+                                             f"{counted(n, 'value')} under a blank heading {plural(n, 'was')} ignored"))
                 elif module.exact_columns:
                     found.append(Problem(name, None, col, f"column is not part of the {module.name} layout: ignored"))
             out[i] = found

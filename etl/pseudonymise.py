@@ -16,6 +16,7 @@ import secrets
 from pathlib import Path
 
 from etl.sql_text import literal
+from etl.wording import counted
 
 KEY_ENV = "APP_PSEUDONYM_KEY"
 KEY_FILE_NAME = "pseudonym.key"
@@ -35,7 +36,7 @@ MIN_KEY_BYTES = 16
 
 def _checked(key: bytes, source: str) -> bytes:
     if len(key) < MIN_KEY_BYTES:
-        raise KeyError_(f"{source} holds {len(key)} byte(s); a key needs at least {MIN_KEY_BYTES} bytes "
+        raise KeyError_(f"{source} holds {counted(len(key), 'byte')}; a key needs at least {MIN_KEY_BYTES} bytes "
                         f"({2 * MIN_KEY_BYTES} hex characters)")
     return key
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from etl.wording import counted
 from kpi.engine.data_quality import quality_report, revision_counts
 from kpi.views.charts import table_csv
 from kpi.views.quality_view import (
@@ -23,7 +24,6 @@ from kpi.views.quality_view import (
     revisions_shown,
     warnings_shown,
 )
-from kpi.views.wording import counted
 from pages import _audit as audit
 from pages import _data as data
 from pages import _session as session

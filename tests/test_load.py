@@ -74,7 +74,7 @@ def test_bad_rows_are_quarantined_with_row_column_and_reason_and_exit_1(tmp_path
     db = tmp_path / "app.duckdb"
     assert etl_main(["load", str(folder), "--db", str(db)]) == 1
     out = capsys.readouterr().out
-    assert "3 row(s) quarantined" in out
+    assert "3 rows quarantined" in out
     q = _rows(db, "SELECT source_file, row_number, column_name, reason FROM quarantine ORDER BY row_number")
     assert [(r[1], r[2]) for r in q] == [(3, "receiveddate"), (4, "requestoutcome"), (5, "requestoutcomedate")]
     assert q[0][0].endswith("_requests.csv")

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from etl.wording import counted, plural
 from kpi.views.quality_view import (
     DAY,
     MOMENT,
@@ -18,7 +19,6 @@ from kpi.views.quality_view import (
     short_datetime,
     shown,
 )
-from kpi.views.wording import counted, plural
 
 
 def test_counts_are_singular_for_one_and_plural_otherwise():

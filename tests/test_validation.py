@@ -152,7 +152,7 @@ def test_values_under_a_blank_heading_are_ignored_with_a_warning(tmp_path, capsy
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0] + ","] + [ln + ",stray" for ln in lines[1:]]) + "\n")
     assert etl_main(["load", str(folder), "--db", str(tmp_path / "a.duckdb")]) == 0
-    assert "value(s) under a blank heading were ignored" in capsys.readouterr().out
+    assert len(lines) > 2 and f"{len(lines) - 1} values under a blank heading were ignored" in capsys.readouterr().out
 
 
 def test_a_row_longer_than_the_header_is_quarantined(tmp_path):

@@ -30,6 +30,7 @@ from etl.insert import insert_rows
 from etl.pseudonymise import hmac_sql, load_key
 from etl.report import FileResult, LoadRejected, Problem
 from etl.sql_text import in_list, literal
+from etl.wording import plural
 
 SERVICES = ("SALT", "OT", "PHYSIO", "COMMUNITY_PAEDS", "NEURODEVELOPMENTAL", "AUDIOLOGY")
 MAX_AGE = 25
@@ -211,9 +212,7 @@ class WaitingListExtract:
         for i, (path, _, _) in zip(indexes, files, strict=True):
             out, read = by_file[i], counts.get(i, 0)
             bad = len({p.row for p in out})
-            warned = [Problem(path.name, None, shown.get(c, c),
-                              f"{n} free-text value(s) looked like a child's identifier (a UPN, ULN, NHS number, "
-                              "full postcode, date or name label) and were removed")
+            warned = [Problem(path.name, None, shown.get(c, c), ids.removed_warning(n))
                       for c, n in zip(("removal_reason", "locality"), removed.get(i, (0, 0)), strict=True) if n]
             results.append(FileResult(path, self.name, "quarantined" if bad else "loaded", read, read - bad, bad,
                                       out, warnings=warned))
@@ -230,7 +229,7 @@ def _required(path: Path, headers: list[str]) -> dict[str, int]:
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
         raise LoadRejected([Problem(path.name, None, ", ".join(missing),
-                                    "required column(s) missing for the waiting-list extract")])
+                                    f"required {plural(len(missing), 'column')} missing for the waiting-list extract")])
     return cols
 
 

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from etl import months
+from etl.wording import counted
 from kpi.engine.window import area_condition
 
 # Source → (layouts that feed it, the table holding its records and its latest-date column, expected every N days)
@@ -71,7 +72,7 @@ def month_freshness(as_at: date | str | None, period: str) -> str:
     behind = months.index(period) - months.index(day)
     if behind == 0:
         return f"Partial month: data as at day {day.day} of the chosen month"
-    return f"Stale: {behind} month{'s' if behind != 1 else ''} behind the chosen month"
+    return f"Stale: {counted(behind, 'month')} behind the chosen month"
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:

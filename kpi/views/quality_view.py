@@ -10,8 +10,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from etl.wording import counted
 from kpi.engine.data_quality import QualityReport
-from kpi.views.wording import counted
 
 NOT_RECORDED = "not recorded"  # a load made before the loader kept this field
 PUBLISHED_AREA = "All areas (published)"  # published statistics belong to no one area
