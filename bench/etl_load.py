@@ -1,6 +1,7 @@
 """ETL benchmark: validated load throughput against DuckDB's own read_csv of the same files (docs/performance.md).
 
     .venv/bin/python bench/etl_load.py [--scale la|region|england ...] [--repeat N] [--keep DIR]
+    .venv/bin/python bench/etl_load.py --folder PATH [--area CODE] [--repeat N]
 
 For each scale given (``--scale la england`` measures both), generates the multi-area demo (demo.areas: each
 area's SEN2 Blade files, local extracts and referrals), then measures, each run in a fresh process as
@@ -8,7 +9,9 @@ area's SEN2 Blade files, local extracts and referrals), then measures, each run 
 new database file, and (2) the product's full load (sniffing, typing, every validation rule, pseudonymisation,
 quarantine, revisions, one transaction) into a new database. Each is the best of ``--repeat`` runs (the machine
 may be shared and noisy). Prints rows, seconds and rows per second for both and the ratio per scale, the scales
-side by side (target: at least 0.5). A benchmark, not a test: timings depend on the machine and its load.
+side by side (target: at least 0.5). ``--folder`` measures one area's own extract folder instead (a council's
+real export, say: every CSV in it is read by both sides), loaded for ``--area`` (default: the home area).
+A benchmark, not a test: timings depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -34,11 +37,28 @@ def measure(scale: str, work: Path, repeat: int) -> dict:
     gen = in_child(stage_generate, str(folder / "extract"), Size(scale, MONTHS), 20230131)
     print(f"scale {scale}: {len(gen['files'])} files, {gen['file_mb']:,.0f} MB, generated in "
           f"{time.perf_counter() - t:.1f} s", flush=True)
-    raw = best_of(repeat, "raw_duckdb_s", stage_raw_duckdb, gen["files"], folder / "raw.duckdb")
-    etl = best_of(repeat, "etl_s", stage_etl, gen["areas"], folder / "bench.duckdb")
+    return compare(scale, gen["files"], gen["areas"], folder, repeat)
+
+
+def compare(label: str, files: list[str], areas: list[tuple[str, str]], work: Path, repeat: int) -> dict:
+    """DuckDB's read_csv of ``files`` against our load of ``areas`` (best of ``repeat`` each), databases in ``work``."""
+    work.mkdir(parents=True, exist_ok=True)
+    raw = best_of(repeat, "raw_duckdb_s", stage_raw_duckdb, files, work / "raw.duckdb")
+    etl = best_of(repeat, "etl_s", stage_etl, areas, work / "bench.duckdb")
     assert etl["rows"] == raw["rows"], (etl["rows"], raw["rows"])
-    return {"scale": scale, "rows": etl["rows"], "raw_s": raw["raw_duckdb_s"], "etl_s": etl["etl_s"],
+    return {"scale": label, "rows": etl["rows"], "raw_s": raw["raw_duckdb_s"], "etl_s": etl["etl_s"],
             "ratio": raw["raw_duckdb_s"] / etl["etl_s"]}
+
+
+def measure_folder(folder: Path, area: str | None, work: Path, repeat: int) -> dict:
+    """The same comparison on one area's own extract folder (every CSV in it)."""
+    from etl.area import default_area_code
+
+    files = sorted(str(p) for p in folder.glob("*.csv"))
+    if not files:
+        raise SystemExit(f"{folder}: no CSV files to measure")
+    print(f"{folder}: {len(files)} files, {sum(Path(f).stat().st_size for f in files) / 1e6:,.0f} MB", flush=True)
+    return compare(folder.name, files, [(area or default_area_code(), str(folder))], work / "folder", repeat)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,10 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", nargs="+", choices=["la", "region", "england"], default=["la"])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side (best kept)")
     parser.add_argument("--keep", help="folder to keep the generated extracts and databases in")
+    parser.add_argument("--folder", type=Path, help="measure this extract folder (one area's CSVs) instead")
+    parser.add_argument("--area", help="with --folder: the area it is for (ONS code; default the home area)")
     args = parser.parse_args(argv)
     os.environ.setdefault("APP_PSEUDONYM_KEY", "0123456789abcdef" * 4)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-etl-"))
-    results = [measure(scale, work, max(1, args.repeat)) for scale in args.scale]
+    if args.folder:
+        results = [measure_folder(args.folder, args.area, work, max(1, args.repeat))]
+    else:
+        results = [measure(scale, work, max(1, args.repeat)) for scale in args.scale]
     print(f"\n{'':28}" + "".join(f"{r['scale']:>14}" for r in results))
     for label, key, fmt in (("rows", "rows", "{:,}"), ("DuckDB read_csv (s)", "raw_s", "{:.2f}"),
                             ("validated load (s)", "etl_s", "{:.2f}")):

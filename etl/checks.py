@@ -38,7 +38,7 @@ def field_problems_sql(module: Module, mapping: dict[str, str], columns: list[st
             problems.append(_problem_struct(cond, mapping.get(f.source, f.source), shown, reason))
     problems.append(_problem_struct(OVERFLOW[0], OVERFLOW[1], "NULL", OVERFLOW[2]))
     return ("SELECT _fidx, _row, p.column_name, p.value, p.reason FROM (SELECT _fidx, _row, "
-            f"unnest([{', '.join(problems)}]) AS p FROM _chk WHERE {row_flag_sql(module)}) WHERE p IS NOT NULL")
+            f"unnest([{', '.join(problems)}]) AS p FROM _chk WHERE _flag) WHERE p IS NOT NULL")
 
 
 def duplicate_key_sql(module: Module, mapping: dict[str, str]) -> str:

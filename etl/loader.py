@@ -98,7 +98,8 @@ class Loader:
         paths = [str(f.source.path) for f in files]
         n = next(_READS)  # each read its own rejects tables (temporary, gone with the connection): none to drop
         scan, err = f"_rej_scan{n}", f"_rej_err{n}"
-        read = src.csv_read_sql(paths, first, names, rejects=(scan, err))
+        buffer = src.read_buffer(first.path) if len(files) == 1 else None  # a batch is split by its files already
+        read = src.csv_read_sql(paths, first, names, rejects=(scan, err), buffer_size=buffer)
         blank = " AND ".join(f"nullif(trim({ident(n)}), '') IS NULL" for n in names) or "FALSE"
         cols = ", ".join(ident(n) for n in names)
         raw = (f"(SELECT CAST(file_index AS INTEGER) AS _fidx, {cols}, CAST(NULL AS VARCHAR) AS _extra FROM {read} "
@@ -148,8 +149,9 @@ class Loader:
             raw_cols.append(f"nullif(trim({ident(col)}), '') AS _bl{j}")
             chk_cols.append(f"_bl{j}")
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _chk_t AS SELECT _fidx, _extra, {', '.join(chk_cols)} FROM "
-            f"(SELECT _fidx, _extra, {', '.join(raw_cols)} FROM {raw})")
+            f"CREATE OR REPLACE TEMP TABLE _chk_t AS SELECT *, ({row_flag_sql(module)}) AS _flag FROM "
+            f"(SELECT _fidx, _extra, {', '.join(chk_cols)} FROM "
+            f"(SELECT _fidx, _extra, {', '.join(raw_cols)} FROM {raw}))")
 
     def _validate_and_insert(self, module: Module, mapping: dict[str, str], files: list[BatchFile],
                              columns: list[str], raw: str | None, indexes: list[int] | None = None
@@ -188,7 +190,7 @@ class Loader:
         """The view ``_chk``: ``_chk_t`` with each row's number in its file, area and load_id. Returns the rows
         read per file, and whether any row fails a field check (else that costly query is not even planned)."""
         con = self.con
-        per_file = con.execute(f"SELECT _fidx, count(*), min(rowid), count(*) FILTER ({row_flag_sql(module)}) "
+        per_file = con.execute("SELECT _fidx, count(*), min(rowid), count(*) FILTER (_flag) "
                                "FROM _chk_t GROUP BY 1").fetchall()
         # Row numbers count per file: the row's place in the read less its file's first place, plus one.
         if len(per_file) == 1:  # one file's rows: its first place, area and load_id are constants (no join)

@@ -313,14 +313,35 @@ def _duckdb_csv(con: duckdb.DuckDBPyConnection, source: Source, names: list[str]
     return True
 
 
+# DuckDB reads a CSV on one core per buffer (32 MB by default), so a council's one large export would be read on one
+# core. A 1 MB buffer splits it across cores; but DuckDB 2.0.0 drops a line longer than its buffer without recording
+# a reject, so the smaller buffer is used only where no record can come near it (see :func:`read_buffer`).
+SPLIT_BUFFER = 1 << 19
+
+
+def read_buffer(path: Path) -> int | None:
+    """The ``read_csv`` buffer size for a file read on its own: :data:`SPLIT_BUFFER` when the file spans several such
+    buffers and provably no record is longer than a quarter of one (no quote character, so a record is one line, and
+    every line that short); None (DuckDB's default) otherwise."""
+    try:
+        if path.stat().st_size < 2 * SPLIT_BUFFER:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if b'"' in data:
+        return None
+    return SPLIT_BUFFER if max(map(len, data.split(b"\n"))) * 4 <= SPLIT_BUFFER else None
+
+
 def csv_read_sql(paths: list[str], source: Source, names: list[str],
-                 rejects: tuple[str, str] | None = None) -> str:
+                 rejects: tuple[str, str] | None = None, buffer_size: int | None = None) -> str:
     """The strict ``read_csv`` of UTF-8 CSVs laid out as ``source`` (header line, delimiter, columns ``names``).
 
     With ``rejects`` (scan table, error table) rows DuckDB cannot read strictly are recorded there instead of
     failing the statement (a failed statement would abort the caller's transaction): a file with any reject is
     not strictly readable. Several paths are read in one scan, rows in file order and files in the order given,
-    each row with ``file_index`` (its file's place in ``paths``)."""
+    each row with ``file_index`` (its file's place in ``paths``). ``buffer_size``: see :func:`read_buffer`."""
     columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
     files = literal(paths[0]) if len(paths) == 1 and rejects is None else "[" + ", ".join(map(literal, paths)) + "]"
     extra = ""
@@ -329,7 +350,8 @@ def csv_read_sql(paths: list[str], source: Source, names: list[str],
                  f"rejects_table={literal(rejects[1])}, rejects_limit=0")
     return (f"read_csv({files}, header=false, skip={source.header_index + 1}, "
             f"delim={literal(source.delimiter)}, quote='\"', escape='\"', columns={columns}, "
-            f"strict_mode=true, auto_detect=false, null_padding=false{extra})")
+            f"strict_mode=true, auto_detect=false, null_padding=false{extra}"
+            + (f", buffer_size={int(buffer_size)})" if buffer_size else ")"))
 
 
 def _drop_raw(con: duckdb.DuckDBPyConnection) -> None:

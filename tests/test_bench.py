@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -239,3 +240,18 @@ def test_bench_rejects_bad_arguments_with_a_message(capsys):
     assert "expected whole numbers separated by commas" in capsys.readouterr().err
     assert cli.main(["--repeat", "0"]) == 2
     assert "error: --repeat must be at least 1" in capsys.readouterr().err
+
+
+def test_load_bench_measures_an_extract_folder_both_ways_with_the_same_rows(tmp_path, capsys, monkeypatch):
+    """``bench/etl_load.py --folder``: a council's own extract, read by DuckDB and loaded by us, row for row."""
+    from bench import etl_load
+
+    monkeypatch.setenv("APP_PSEUDONYM_KEY", "ab" * 32)
+    folder = plan_extract().write(tmp_path / "extract")
+    rows = sum(len(p.read_text().splitlines()) - 1 for p in folder.glob("*.csv"))
+    assert etl_load.main(["--folder", str(folder), "--repeat", "1", "--keep", str(tmp_path / "work")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"^rows\s+{rows:,}$", out, re.M), out
+    assert re.search(r"^ratio \(load ÷ read_csv\)\s+\d+\.\d\d", out, re.M)
+    with pytest.raises(SystemExit, match="no CSV files"):
+        etl_load.main(["--folder", str(tmp_path / "work"), "--repeat", "1", "--keep", str(tmp_path / "w2")])

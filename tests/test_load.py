@@ -11,6 +11,7 @@ import pytest
 from etl.__main__ import main as etl_main
 from etl.load import load_paths
 from etl.pseudonymise import pseudonym
+from etl.sources import SPLIT_BUFFER, read_buffer
 from tests.support.blade import Blade
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
@@ -210,6 +211,7 @@ def test_row_numbers_hold_across_a_file_larger_than_a_duckdb_row_group(tmp_path)
                 fh.write("\n")  # a blank line: not a row
             year = "abc" if i in (5, 250_000, n) else "2025"
             fh.write(f"{i},SEN2,{year},2025-Jan-16 00:00:00,823\n")
+    assert read_buffer(path) == SPLIT_BUFFER  # read in parts, on both cores
     report = load_paths([path], tmp_path / "app.duckdb")
     assert report.files[0].rows_read == n
     q = _rows(tmp_path / "app.duckdb", "SELECT row_number, reason FROM quarantine ORDER BY row_number")
@@ -217,6 +219,19 @@ def test_row_numbers_hold_across_a_file_larger_than_a_duckdb_row_group(tmp_path)
     assert {r[1] for r in q} == {"not a whole number"}
     rows = _rows(tmp_path / "app.duckdb", "SELECT row_number, row_values FROM quarantine_row ORDER BY row_number")
     assert [(r[0], r[1].split(",")[0]) for r in rows] == [(i, f'{{"sen2tableid":"{i}"') for i in (5, 250_000, n)]
+
+
+def test_a_file_is_read_in_parts_only_where_no_record_can_outgrow_a_part(tmp_path):
+    """DuckDB 2.0.0 drops a line longer than its read buffer without a word: the smaller buffer that splits a large
+    file across cores is used only when every line is far shorter and no quoted cell can span lines."""
+    line = "1,SEN2,2025,2025-Jan-16 00:00:00,823\n"
+    rows = line * (3 * SPLIT_BUFFER // len(line))
+    cases = {"small.csv": (line * 100, None), "large.csv": (rows, SPLIT_BUFFER),
+             "quoted.csv": (rows + '2,"SEN2",2025,2025-Jan-16 00:00:00,823\n', None),
+             "long line.csv": (rows + "3,SEN2,2025,2025-Jan-16 00:00:00," + "8" * (SPLIT_BUFFER // 3) + "\n", None)}
+    for name, (text, expected) in cases.items():
+        (tmp_path / name).write_text("sen2tableid,collection,year,referencedate,lea\n" + text)
+        assert read_buffer(tmp_path / name) == expected, name
 
 
 HUGE = "x" * ((2 << 20) + 10)  # a 2 MB cell: over Python csv's field limit and DuckDB's line limit
