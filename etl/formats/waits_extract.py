@@ -29,6 +29,7 @@ from etl.formats.sen2_blade import date_sql
 from etl.insert import insert_rows
 from etl.pseudonymise import hmac_sql, load_key
 from etl.report import FileResult, LoadRejected, Problem
+from etl.sources import read_buffer
 from etl.sql_text import in_list, literal
 from etl.wording import plural
 
@@ -126,6 +127,9 @@ class WaitingListExtract:
         con.execute("CREATE OR REPLACE TEMP TABLE _wl_raw (_fidx INTEGER, _row BIGINT, "
                     + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
         insert_rows(con, "_wl_raw", table)
+        _type_rows(con, load_key_for(con), f"SELECT _fidx, _row AS _given_row, {', '.join(COLUMNS)}, false AS _blank "
+                                           "FROM _wl_raw")
+        _number_rows(con, [0], 1)
         return self._finish(con, [(path, load_id, area)], [0], _shown(headers, cols))[0]
 
     def load_batch(self, con: duckdb.DuckDBPyConnection, files: list[tuple[Path, int, str]]
@@ -145,48 +149,39 @@ class WaitingListExtract:
         paths = "[" + in_list(str(files[i][0]) for i in batch) + "]"
         con.execute("DROP TABLE IF EXISTS _wl_rej_err")
         con.execute("DROP TABLE IF EXISTS _wl_rej_scan")
+        buffer = read_buffer(files[batch[0]][0]) if len(batch) == 1 else None  # a batch is split by its files
         read = (f"read_csv({paths}, header=false, skip=1, delim=',', quote='\"', escape='\"', columns={columns}, "
                 "strict_mode=true, auto_detect=false, null_padding=false, ignore_errors=true, store_rejects=true, "
-                "rejects_scan='_wl_rej_scan', rejects_table='_wl_rej_err', rejects_limit=0)")
+                "rejects_scan='_wl_rej_scan', rejects_table='_wl_rej_err', rejects_limit=0"
+                + (f", buffer_size={buffer})" if buffer else ")"))
         blank = " AND ".join(f"coalesce(regexp_full_match({n}, {literal(_BLANK_CELL)}), true)" for n in names)
         # A first cell starting with a character from '0' to 'z' (digits, letters, no space among them) is not
         # blank: the regular expressions then run only on the rare rows that might be.
         blank = f"CASE WHEN left({names[0]}, 1) BETWEEN '0' AND 'z' THEN false ELSE {blank} END"
         picked = ", ".join(f"{f'c{cols[c]}' if c in cols else 'CAST(NULL AS VARCHAR)'} AS {c}" for c in COLUMNS)
-        # Row numbers count per file (every line below the header, blank-cell rows too, as Python's csv does):
-        # the row's place in the read less its file's first place, plus one.
         fidx = "CASE file_index " + " ".join(f"WHEN {j} THEN {i}" for j, i in enumerate(batch)) + " END"
-        read_rows_sql = (f"SELECT CAST({fidx} AS INTEGER) AS _fidx, row_number() OVER () AS _g, {picked}, "
-                         f"{blank} AS _blank FROM {read}")
-        if len(batch) == 1:  # one file: its rows are numbered from 1 by the read itself, so no second copy
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _wl_raw AS SELECT _fidx, _g AS _row, {', '.join(COLUMNS)} "
-                        f"FROM ({read_rows_sql}) WHERE NOT _blank")
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _wl_read AS {read_rows_sql}")
+        # Typed straight from the read, in one pass (on both cores where the read is split); rows keep the read's
+        # order, so a row's number is its place in the read (blank-cell rows counted, as Python's csv does).
+        _type_rows(con, load_key_for(con), f"SELECT CAST({fidx} AS INTEGER) AS _fidx, NULL AS _given_row, "
+                                           f"{picked}, {blank} AS _blank FROM {read}")
         bad_paths = {r[0] for r in con.execute(
             "SELECT DISTINCT s.file_path FROM _wl_rej_err e JOIN _wl_rej_scan s ON s.scan_id = e.scan_id "
             "AND s.file_id = e.file_id").fetchall()}
         keep = [i for i in batch if str(files[i][0]) not in bad_paths]
-        if len(batch) > 1:
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE _wl_raw AS
-                            SELECT r._fidx, r._g - f._g0 + 1 AS _row, {', '.join(f'r.{c}' for c in COLUMNS)}
-                            FROM _wl_read r JOIN (SELECT _fidx, min(_g) AS _g0 FROM _wl_read GROUP BY 1) f
-                              ON f._fidx = r._fidx
-                            WHERE NOT r._blank AND r._fidx IN ({', '.join(map(str, keep)) or 'NULL'})""")
-            con.execute("DROP TABLE _wl_read")
+        _number_rows(con, keep, len(batch))
         results = self._finish(con, [files[i] for i in keep], keep, _shown(headers, cols)) if keep else []
         return results, [f for i, f in enumerate(files) if i not in keep]
 
     def _finish(self, con: duckdb.DuckDBPyConnection, files: list[tuple[Path, int, str]], indexes: list[int],
                 shown: dict[str, str]) -> list[FileResult]:
-        """Validate ``_wl_raw`` (rows of every file, by ``_fidx``), replace and insert the good rows in each file's
+        """Validate ``_wl_typed`` (rows of every file, by ``_fidx``), replace and insert the good rows in each file's
         area, quarantine the bad ones; one FileResult per file."""
         values = ", ".join(f"({i}, {literal(area)}, {int(load_id)}, {literal(path.name)})"
                            for i, (path, load_id, area) in zip(indexes, files, strict=True))
         con.execute(f"CREATE OR REPLACE TEMP TABLE _wl_files AS SELECT * FROM (VALUES {values}) "
                     "t(_fidx, _area, _load_id, _name)")
-        counts = dict(con.execute("SELECT _fidx, count(*) FROM _wl_raw GROUP BY 1").fetchall())
-        problems = _validate(con, load_key_for(con), shown)
+        counts = dict(con.execute("SELECT _fidx, count(*) FROM _wl_typed GROUP BY 1").fetchall())
+        problems = _validate(con, shown)
         con.execute("CREATE OR REPLACE TEMP TABLE _wl_bad AS SELECT DISTINCT _fidx, _row FROM _wl_problems")
         con.execute("""CREATE OR REPLACE TEMP VIEW _wl_good AS
                        SELECT f._area, f._load_id, t.* FROM _wl_typed t JOIN _wl_files f ON f._fidx = t._fidx
@@ -268,8 +263,9 @@ def load_key_for(con: duckdb.DuckDBPyConnection) -> bytes:
     return load_key(Path(path) if path else Path("data/app.duckdb"))
 
 
-def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str]) -> list[tuple]:
-    """Type the raw rows into ``_wl_typed`` and collect every rule broken into ``_wl_problems``."""
+def _type_rows(con: duckdb.DuckDBPyConnection, key: bytes, source: str) -> None:
+    """Type the rows of ``source`` (``_fidx``, ``_given_row``, the raw COLUMNS, ``_blank``) into ``_wl_typed_t``,
+    in the source's order."""
     def raw(c: str) -> str:
         return f"nullif(trim({c}), '')"
 
@@ -279,10 +275,10 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
     free = {c: f"CASE WHEN _x_{c} THEN {literal(ids.REMOVED)} ELSE _free_{c} END"
             for c in ("removal_reason", "locality")}
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _wl_typed AS
+        CREATE OR REPLACE TEMP TABLE _wl_typed_t AS
         SELECT * EXCLUDE (_free_removal_reason, _free_locality),
                {free['removal_reason']} AS removal_reason, {free['locality']} AS locality
-        FROM (SELECT _fidx, _row,
+        FROM (SELECT _fidx, CAST(_given_row AS BIGINT) AS _given_row, _blank,
                CASE WHEN {raw('patient_id')} IS NOT NULL THEN {hmac_sql(raw('patient_id'), key)} END AS patient_key,
                {service} AS service,
                {date_sql(raw('referral_date'))} AS referral_date,
@@ -296,8 +292,28 @@ def _validate(con: duckdb.DuckDBPyConnection, key: bytes, shown: dict[str, str])
                {raw('patient_id')} IS NULL AS _no_patient, {raw('service')} AS _service_raw,
                {raw('referral_date')} AS _ref_raw, {raw('first_contact_date')} AS _fc_raw,
                {raw('removed_date')} AS _rm_raw, {raw('age_years')} AS _age_raw
-              FROM _wl_raw)
+              FROM ({source}))
     """)
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, keep: list[int], files_read: int) -> None:
+    """The view ``_wl_typed``: the typed rows of the files kept, blank rows left out, each with its row number in
+    its file (given by the Python path, else its place in the read less its file's first place, plus one)."""
+    if files_read == 1:  # one file's rows: its first place is a constant (no join on every read of the view)
+        first = con.execute("SELECT coalesce(min(rowid), 0) FROM _wl_typed_t").fetchone()[0]
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW _wl_typed AS
+                        SELECT coalesce(_given_row, rowid - {int(first)} + 1) AS _row, * EXCLUDE (_given_row, _blank)
+                        FROM _wl_typed_t WHERE NOT _blank""")
+        return
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _wl_typed AS
+                    SELECT coalesce(t._given_row, t.rowid - f._g0 + 1) AS _row, t.* EXCLUDE (_given_row, _blank)
+                    FROM _wl_typed_t t JOIN (SELECT _fidx, min(rowid) AS _g0 FROM _wl_typed_t GROUP BY 1) f
+                      ON f._fidx = t._fidx
+                    WHERE NOT t._blank AND t._fidx IN ({', '.join(map(str, keep)) or 'NULL'})""")
+
+
+def _validate(con: duckdb.DuckDBPyConnection, shown: dict[str, str]) -> list[tuple]:
+    """Collect every rule ``_wl_typed``'s rows break into ``_wl_problems``."""
     services = in_list(SERVICES)
 
     def col(c: str) -> str:
