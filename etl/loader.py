@@ -49,6 +49,7 @@ class Loader:
     def __init__(self, con: duckdb.DuckDBPyConnection, key: bytes):
         self.con = con
         self.key = key
+        self._as_written: list[int] = []  # fields of the table in hand whose typed value is their text
         con.execute("CREATE OR REPLACE TEMP TABLE _person_dob (area_code VARCHAR, person_key VARCHAR, "
                     "_birth_date DATE)")
 
@@ -134,13 +135,19 @@ class Loader:
         keeps the read's order when it fills a table (rows in file order, files in the order given), even when it
         reads a file in parallel, which a numbering window (``row_number() OVER ()``) would prevent."""
         raw_cols, chk_cols = [], []
+        self._as_written = []
         for i, f in enumerate(module.all_fields):
             raw_cols.append(f"{raw_text(f, mapping)} AS _r{i}")
             if is_free_text(f, mapping):  # stored whole, or replaced when it holds an identifier shape
                 chk_cols += [f"_r{i}", f"{ids.looks_like_identifier_sql(f'_r{i}')} AS _x{i}",
                              f"CASE WHEN _x{i} THEN {literal(ids.REMOVED)} ELSE _r{i} END AS _t{i}"]
                 continue
-            chk_cols += [f"_r{i}", f"{typed_expr(f, f'_r{i}', self.key)} AS _t{i}"]
+            typed = typed_expr(f, f"_r{i}", self.key)
+            if typed == f"_r{i}":  # text kept as written: one column, its typed name an alias in the view _chk
+                chk_cols.append(f"_r{i}")
+                self._as_written.append(i)
+                continue
+            chk_cols += [f"_r{i}", f"{typed} AS _t{i}"]
         derived = derived_columns(module, mapping)
         raw_cols += [f"{sql} AS _d_{name_}" for name_, sql in derived.items()]
         chk_cols += [f"_d_{name_}" for name_ in derived]
@@ -192,17 +199,18 @@ class Loader:
         con = self.con
         per_file = con.execute("SELECT _fidx, count(*), min(rowid), count(*) FILTER (_flag) "
                                "FROM _chk_t GROUP BY 1").fetchall()
+        aliases = "".join(f", c._r{i} AS _t{i}" for i in self._as_written)
         # Row numbers count per file: the row's place in the read less its file's first place, plus one.
         if len(per_file) == 1:  # one file's rows: its first place, area and load_id are constants (no join)
             fidx, _, g0, _ = per_file[0]
             f = files[indexes.index(fidx)]
             con.execute(f"CREATE OR REPLACE TEMP VIEW _chk AS SELECT c.rowid - {int(g0)} + 1 AS _row, "
-                        f"{literal(f.area)} AS _area, {int(f.load_id)} AS _load_id, c.* FROM _chk_t c")
+                        f"{literal(f.area)} AS _area, {int(f.load_id)} AS _load_id, c.*{aliases} FROM _chk_t c")
         else:
             con.execute("CREATE OR REPLACE TEMP TABLE _first AS SELECT f._fidx, f._area, f._load_id, "
                         "min(c.rowid) AS _g0 FROM _files f JOIN _chk_t c ON c._fidx = f._fidx GROUP BY ALL")
             con.execute("CREATE OR REPLACE TEMP VIEW _chk AS SELECT c.rowid - f._g0 + 1 AS _row, f._area, f._load_id, "
-                        "c.* FROM _chk_t c JOIN _first f ON f._fidx = c._fidx")
+                        f"c.*{aliases} FROM _chk_t c JOIN _first f ON f._fidx = c._fidx")
         return {fidx: n for fidx, n, *_ in per_file}, any(flagged for *_, flagged in per_file)
 
     def _create_typed(self, module: Module, derived: dict[str, str]) -> None:
