@@ -74,7 +74,9 @@ def typed_expr(f: Field, raw: str, key: bytes) -> str:
             f"WHEN lower({raw}) IN ('0', '0.0', 'false', 'n', 'no') THEN FALSE END"
         )
     if f.kind == "code":  # 'Requires Improvement' → REQUIRES_IMPROVEMENT; 'social care' → SOCIAL_CARE
-        return rf"upper(regexp_replace({raw}, '[\s_-]+', '_', 'g'))"
+        normalised = rf"upper(regexp_replace({raw}, '[\s_-]+', '_', 'g'))"
+        # A code as written (nearly every cell) is its own normal form: the regular expression is spared it.
+        return f"CASE WHEN {raw} IN ({in_list(f.codes)}) THEN {raw} ELSE {normalised} END" if f.codes else normalised
     if f.kind == "number":
         return rf"TRY_CAST(replace({raw}, ',', '') AS DOUBLE)"
     if f.kind == "period":

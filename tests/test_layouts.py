@@ -234,3 +234,18 @@ def test_active_plans_keyed_by_request_and_meeting_date_with_no_record_id_of_the
     assert con.execute("SELECT active_plan_id, review_outcome FROM active_plan ORDER BY 1").fetchall() == [
         (f"{r}|2024-05-01", "M"), (f"{r}|2025-05-02", None)]
     con.close()
+
+
+def test_every_code_is_its_own_normal_form_so_a_code_as_written_skips_the_normalising():
+    """A code cell equal to one of its field's codes is taken as it is (etl.typed.typed_expr): right only if
+    normalising a code (upper case, runs of spaces, hyphens and underscores made one underscore) leaves it."""
+    import re
+
+    from etl.detect import ALL_MODULES
+    from etl.formats.sen2_blade import Module
+
+    fields = [f for m in ALL_MODULES if isinstance(m, Module) for f in m.all_fields if f.kind == "code" and f.codes]
+    assert len(fields) > 10
+    for f in fields:
+        for code in f.codes:
+            assert re.sub(r"[\s_-]+", "_", code).upper() == code, (f.source, code)
