@@ -54,8 +54,11 @@ def record_as_at(con: duckdb.DuckDBPyConnection, first_load_id: int) -> None:
             updates.append((named, "file name", load_id))
         else:
             updates.append((loaded, "load time", load_id))
-    if updates:
-        con.executemany("UPDATE load_log SET as_at = ?, as_at_source = ? WHERE load_id = ?", updates)
+    if updates:  # one statement for every file of the load
+        con.execute("UPDATE load_log SET as_at = u.as_at, as_at_source = u.source FROM (VALUES "
+                    + ", ".join(["(CAST(? AS DATE), CAST(? AS VARCHAR), CAST(? AS INTEGER))"] * len(updates))
+                    + ") u(as_at, source, load_id) WHERE load_log.load_id = u.load_id",
+                    [v for u in updates for v in u])
 
 
 def extracts_as_at(con: duckdb.DuckDBPyConnection, family: str, areas=None, as_of: date | None = None

@@ -37,7 +37,7 @@ from etl.report import FileResult, LoadRejected, LoadReport, Problem
 
 # What other modules and the tests import from here (some defined in the modules above).
 __all__ = ["ALL_MODULES", "AreaPaths", "Loader", "LoadRejected", "LoadReport", "detect_module", "expand_paths",
-           "is_gzip_name", "is_input_file", "load_areas", "load_paths", "log_load"]
+           "is_gzip_name", "is_input_file", "load_areas", "load_paths", "log_row", "write_log"]
 
 AreaPlanItem = tuple[src.Source | Path, object, dict[str, str], str | None]  # a PlanItem and its area (ONS code)
 
@@ -132,6 +132,7 @@ def _load_areas(groups: Iterable[AreaPaths], db_path: Path, on_file: Callable[[P
                 end += 1
             run.load_group(plan[start:end])
             start = end
+        write_log(con, run.log)
         record_as_at(con, first_load_id)
         record_reviews(con, first_load_id)
         dbmod.checkpoint_at_commit(con)
@@ -157,6 +158,7 @@ class _Run:
         self.known_sheets: set[tuple[str, str, str | None]] = set()
         self.digests: dict[Path, str] = {}
         self.results: list[FileResult] = []
+        self.log: list[tuple[list, list[Problem]]] = []  # load_log rows and their warnings, written at the end
 
     def _fresh(self, item, handler, mapping, area) -> str | None:
         """The file's SHA-256 when it is to be loaded; None (reported unchanged) when this area loaded it before."""
@@ -231,8 +233,8 @@ class _Run:
             raise LoadRejected([Problem(what, None, None,
                                         f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
         for (f, mapping_, digest), result in zip(batch, results, strict=True):
-            log_load(self.con, f.load_id, result, digest, layout_of(module, f.source, mapping_), started, self.who,
-                     f.area)
+            self.log.append(log_row(f.load_id, result, digest, layout_of(module, f.source, mapping_), started,
+                                    self.who, f.area))
             self.results.append(result)
 
     def _load_other_batched(self, group: list[AreaPlanItem], handler) -> None:
@@ -266,7 +268,7 @@ class _Run:
                 raise LoadRejected([Problem(what, None, None,
                                             f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
             for (_, load_id, area, digest), f in zip(batch, files, strict=True):
-                log_load(self.con, load_id, done[f], digest, handler.layout, started, self.who, area)
+                self.log.append(log_row(load_id, done[f], digest, handler.layout, started, self.who, area))
                 self.results.append(done[f])
 
     def _load_other(self, item, handler, area: str | None, digest: str) -> None:
@@ -280,7 +282,7 @@ class _Run:
         except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
             raise LoadRejected([Problem(item.name, None, None,
                                         f"cannot be loaded ({str(exc).splitlines()[0][:200]})")]) from exc
-        log_load(self.con, load_id, result, digest, handler.layout, started, self.who, area)
+        self.log.append(log_row(load_id, result, digest, handler.layout, started, self.who, area))
         self.results.append(result)
         self.next_id += 1
 
@@ -313,18 +315,24 @@ def _who() -> str:
         return "unknown"
 
 
-def log_load(con: duckdb.DuckDBPyConnection, load_id: int, result: FileResult, digest: str, layout: str,
-             started: datetime | None = None, who: str | None = None, area: str | None = None) -> None:
-    """One load_log row per file (or sheet) loaded, and its warnings."""
+def log_row(load_id: int, result: FileResult, digest: str, layout: str, started: datetime | None = None,
+            who: str | None = None, area: str | None = None) -> tuple[list, list[Problem]]:
+    """One file's (or sheet's) load_log row, finished now, and its warnings (for :func:`write_log`)."""
     finished = datetime.now()
-    con.execute(
-        "INSERT INTO load_log (load_id, loaded_at, source_file, file_sha256, layout, module, rows_read, "
-        "rows_loaded, rows_quarantined, status, started_at, finished_at, loaded_by, area_code) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, finished, result.source_name or result.path.name, digest, layout, result.module,
-         result.rows_read, result.rows_loaded, result.rows_quarantined,
-         "loaded_with_quarantine" if result.rows_quarantined else "loaded", started or finished, finished,
-         who or _who(), area],
-    )
-    for w in result.warnings:
-        con.execute("INSERT INTO load_warning VALUES (?, ?, ?, ?)", [load_id, w.file, w.column, w.reason])
+    return ([load_id, finished, result.source_name or result.path.name, digest, layout, result.module,
+             result.rows_read, result.rows_loaded, result.rows_quarantined,
+             "loaded_with_quarantine" if result.rows_quarantined else "loaded", started or finished, finished,
+             who or _who(), area], result.warnings)
+
+
+def write_log(con: duckdb.DuckDBPyConnection, rows: list[tuple[list, list[Problem]]]) -> None:
+    """The load's load_log rows and warnings, each table in one statement."""
+    if rows:
+        con.execute("INSERT INTO load_log (load_id, loaded_at, source_file, file_sha256, layout, module, rows_read, "
+                    "rows_loaded, rows_quarantined, status, started_at, finished_at, loaded_by, area_code) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows)),
+                    [v for row, _ in rows for v in row])
+    warned = [[row[0], w.file, w.column, w.reason] for row, warnings in rows for w in warnings]
+    if warned:
+        con.execute("INSERT INTO load_warning VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(warned)),
+                    [v for w in warned for v in w])

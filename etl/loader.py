@@ -17,6 +17,7 @@ import duckdb
 from etl import identifiers as ids
 from etl import sources as src
 from etl.checks import duplicate_key_sql, field_problems_sql, parent_sql, row_flag_sql, row_json_sql, row_rules_sql
+from etl.detect import ALL_MODULES
 from etl.formats.sen2_blade import MODULE_BY_NAME, Module
 from etl.report import FileResult, Problem
 from etl.sql_text import literal
@@ -50,6 +51,11 @@ class Loader:
         self.con = con
         self.key = key
         self._as_written: list[int] = []  # fields of the table in hand whose typed value is their text
+        # Module tables holding no record when the load began (a first load): nothing in them to supersede until
+        # this load inserts into them, so the check for earlier records is skipped (one query, not one per table).
+        tables = sorted({m.table for m in ALL_MODULES})
+        counts = con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)).fetchone()
+        self._empty = {t for t, n in zip(tables, counts, strict=True) if n == 0}
         con.execute("CREATE OR REPLACE TEMP TABLE _person_dob (area_code VARCHAR, person_key VARCHAR, "
                     "_birth_date DATE)")
 
@@ -268,14 +274,16 @@ class Loader:
                 if any_bad else "")
         con.execute(f"CREATE OR REPLACE TEMP VIEW _good AS SELECT * FROM {ctx}{keep}")
         # Nothing of these areas to supersede (their first load): the revision diff and the delete are skipped.
-        if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {module.table} WHERE area_code IN "
-                       "(SELECT _area FROM _files) LIMIT 1)").fetchone()[0]:
+        if module.table not in self._empty and con.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {module.table} WHERE area_code IN (SELECT _area FROM _files) "
+                "LIMIT 1)").fetchone()[0]:
             key_col = module.key_column
             record_revisions(con, module, target_cols)
             con.execute(f"DELETE FROM {module.table} USING (SELECT DISTINCT _area, {key_col} FROM _good) g "
                         f"WHERE {module.table}.area_code = g._area AND {module.table}.{key_col} = g.{key_col}")
         con.execute(f"INSERT INTO {module.table} (area_code, {cols}, load_id) "
                     f"SELECT _area, {cols}, _load_id FROM _good")
+        self._empty.discard(module.table)
 
     def _quarantine(self, module: Module, mapping: dict[str, str], columns: list[str]) -> None:
         """Every problem into ``quarantine``, and each bad row as read (identifiers left out) into
