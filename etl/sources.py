@@ -33,6 +33,7 @@ import duckdb
 import pandas as pd
 
 from etl.sql_text import literal
+from etl.wording import counted
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".txt")
@@ -369,7 +370,8 @@ def _from_rows(con: duckdb.DuckDBPyConnection, names: list[str], rows) -> None:
         cells = [None if c is None or str(c).strip() == "" else str(c) for c in r]
         over = [c for c in cells[width:] if c is not None]
         kept.append((cells + [None] * width)[:width])
-        extra.append(f"{len(over)} cell(s), not kept" if over else None)  # counted only: they may be identifiers
+        # Counted only: they may be identifiers.
+        extra.append(f"{counted(len(over), 'cell')}, not kept" if over else None)
     frame = pd.DataFrame(kept, columns=names, dtype=object) if kept else pd.DataFrame(
         {n: pd.Series([], dtype=object) for n in names})
     frame["_extra"] = pd.Series(extra, dtype=object)
