@@ -33,10 +33,11 @@ class OutdatedDatabase(duckdb.Error):
 def check_current(con: duckdb.DuckDBPyConnection, path: Path | str, writing: bool = False) -> None:
     """Raise OutdatedDatabase when the case tables predate the area column (records of one area only, untagged),
     or, for reading, predate the review history (a load, ``writing``, adds it from the reviews the file holds)."""
-    # DuckDB's own catalogue functions: a fifth of the cost of the information_schema views (every page opens here).
+    # DuckDB's own catalogue functions, both questions in one query (every page's connection asks them).
     old, history = con.execute("""
         SELECT count(*) FILTER (WHERE table_name = 'request') > 0 AND NOT EXISTS (
-                   SELECT 1 FROM duckdb_columns() WHERE table_name = 'request' AND column_name = 'area_code'),
+                   SELECT 1 FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main'
+                     AND table_name = 'request' AND column_name = 'area_code'),
                count(*) FILTER (WHERE table_name = 'active_plan')
                    > count(*) FILTER (WHERE table_name = 'review_history')
         FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'

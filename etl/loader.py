@@ -53,6 +53,7 @@ class Loader:
         self._as_written: list[int] = []  # fields of the table in hand whose typed value is their text
         # Module tables holding no record when the load began (a first load): nothing in them to supersede until
         # this load inserts into them, so the check for earlier records is skipped (one query, not one per table).
+        # Right while :meth:`_store` is the only writer of module tables during a load (it discards the table).
         tables = sorted({m.table for m in ALL_MODULES})
         counts = con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)).fetchone()
         self._empty = {t for t, n in zip(tables, counts, strict=True) if n == 0}

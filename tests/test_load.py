@@ -234,6 +234,25 @@ def test_a_file_is_read_in_parts_only_where_no_record_can_outgrow_a_part(tmp_pat
         assert read_buffer(tmp_path / name) == expected, name
 
 
+@pytest.mark.parametrize("long_at", [0, 999, 1000, 1001, 2500, 5_000, None])
+def test_the_scan_for_long_lines_sees_a_line_that_crosses_its_parts(tmp_path, monkeypatch, long_at):
+    """read_buffer scans a file in parts (8 MB; 1,000 bytes here): a line too long for the smaller buffer is found
+    wherever it starts or ends, across a part's edge too."""
+    import etl.sources as sources
+
+    monkeypatch.setattr(sources, "_SCAN_CHUNK", 1000)
+    limit = SPLIT_BUFFER // 4
+    lines = [f"{i},SEN2,2025,2025-Jan-16 00:00:00,823" for i in range(2 * SPLIT_BUFFER // 30)]
+    text = "\n".join(lines) + "\n"
+    if long_at is not None:
+        text = text[:long_at] + "\n" + "8" * (limit + 1) + "\n" + text[long_at:]
+    path = tmp_path / "x.csv"
+    path.write_text(text)
+    expected = SPLIT_BUFFER if max(map(len, text.split("\n"))) <= limit else None
+    assert (long_at is None) == (expected is not None)
+    assert read_buffer(path) == expected
+
+
 HUGE = "x" * ((2 << 20) + 10)  # a 2 MB cell: over Python csv's field limit and DuckDB's line limit
 
 
