@@ -73,8 +73,22 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
 
 
 def sha256_of(path: Path) -> str:
+    return scan_file(path)[0]
+
+
+def scan_file(path: Path) -> tuple[str, bool]:
+    """The file's SHA-256, and whether its line ends are odd: some CR LF and some LF alone (a file edited on two
+    systems), or a CR not before an LF. DuckDB's strict CSV reader can stop at such a file with no reject recorded,
+    which would abort the load, so the loader reads it the careful way (:meth:`etl.loader.Loader.load_single`);
+    one read of the file answers both questions."""
     h = hashlib.sha256()
+    crlf = lf = cr = 0
+    last = b""
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest()
+            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk.startswith(b"\n"))
+            lf += chunk.count(b"\n")
+            cr += chunk.count(b"\r")
+            last = chunk[-1:]
+    return h.hexdigest(), 0 < crlf < lf or cr != crlf

@@ -30,7 +30,7 @@ from etl import sources as src
 from etl.as_at import record_as_at, record_reviews
 from etl.detect import ALL_MODULES, detect_module, layout_of, plan_file
 from etl.formats.sen2_blade import Module
-from etl.inputs import expand_paths, gunzip_inputs, is_gzip_name, is_input_file, sha256_of
+from etl.inputs import expand_paths, gunzip_inputs, is_gzip_name, is_input_file, scan_file
 from etl.loader import BatchFile, Loader, batch_key
 from etl.pseudonymise import load_key
 from etl.report import FileResult, LoadRejected, LoadReport, Problem
@@ -157,6 +157,7 @@ class _Run:
         self.known_files: set[tuple[str, str | None]] = set()
         self.known_sheets: set[tuple[str, str, str | None]] = set()
         self.digests: dict[Path, str] = {}
+        self.odd_line_ends: set[Path] = set()  # read the careful way (etl.inputs.scan_file)
         self.results: list[FileResult] = []
         self.log: list[tuple[list, list[Problem]]] = []  # load_log rows and their warnings, written at the end
 
@@ -164,7 +165,9 @@ class _Run:
         """The file's SHA-256 when it is to be loaded; None (reported unchanged) when this area loaded it before."""
         path = item.path if isinstance(item, src.Source) else item
         if path not in self.digests:
-            self.digests[path] = sha256_of(path)
+            self.digests[path], mixed = scan_file(path)
+            if mixed:
+                self.odd_line_ends.add(path)
         digest = self.digests[path]
         sheet = isinstance(item, src.Source) and item.is_excel
         if ((digest, handler.name, area) in self.known_sheets) if sheet else ((digest, area) in self.known_files):
@@ -200,7 +203,7 @@ class _Run:
                 continue
             k = seen.get(area, 0)
             seen[area] = k + 1
-            bkey = batch_key(item, mapping)
+            bkey = batch_key(item, mapping) if item.path not in self.odd_line_ends else None
             batches.setdefault((k, bkey) if bkey is not None else (k, None, n), []).append(
                 (BatchFile(item, self.next_id, area), mapping, digest))
             self.next_id += 1
@@ -224,7 +227,8 @@ class _Run:
                 results = [done[id(f)] for f in files]
             else:
                 f = files[0]
-                results = [self.loader.load_file(f.source, module, mapping, f.load_id, f.area)]
+                load = self.loader.load_single if f.source.path in self.odd_line_ends else self.loader.load_file
+                results = [load(f.source, module, mapping, f.load_id, f.area)]
             if module.name == "sen2":
                 for f in files:
                     _check_header_area(self.con, f.load_id, f.area, f.source.name, mapping)

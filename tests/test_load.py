@@ -253,6 +253,23 @@ def test_the_scan_for_long_lines_sees_a_line_that_crosses_its_parts(tmp_path, mo
     assert read_buffer(path) == expected
 
 
+@pytest.mark.parametrize("ends", ["one CR LF among LF lines", "CR CR LF"])
+def test_a_file_whose_lines_end_oddly_loads_every_row_the_careful_way(tmp_path, ends):
+    """DuckDB's strict reader stops at a file with mixed line ends (no reject recorded, the load would be aborted):
+    the loader finds them as it hashes the file and reads it with Python's csv module instead."""
+    b = _sample()
+    folder = b.write(tmp_path / "x")
+    path = next(folder.glob("*_requests.csv"))
+    lines = path.read_bytes().replace(b"\r\n", b"\n").split(b"\n")
+    if ends == "CR CR LF":
+        lines = [line + b"\r" for line in lines[:-1]] + lines[-1:]
+    lines[1] += b"\r"
+    path.write_bytes(b"\n".join(lines))
+    report = load_paths([folder], tmp_path / "app.duckdb")
+    requests = next(f for f in report.files if f.module == "requests")
+    assert (requests.rows_read, requests.rows_quarantined) == (len(b.rows["requests"]), 0)
+
+
 HUGE = "x" * ((2 << 20) + 10)  # a 2 MB cell: over Python csv's field limit and DuckDB's line limit
 
 

@@ -170,3 +170,13 @@ def test_duckdb_and_python_paths_of_a_referral_csv_load_the_same(tmp_path, monke
                     _rows(db, "SELECT * EXCLUDE (load_id) FROM quarantine ORDER BY ALL"))
     assert out["fast"] == out["python"]
     assert out["fast"][0][2] >= 3
+
+
+def test_a_referral_csv_whose_lines_end_two_ways_loads_every_row(tmp_path):
+    """One CR LF line in an LF file stops DuckDB's strict reader: the extract takes the Python path."""
+    path = write_csv(tmp_path / "waits.csv", GOOD)
+    lines = path.read_bytes().replace(b"\r\n", b"\n").split(b"\n")
+    lines[1] += b"\r"
+    path.write_bytes(b"\n".join(lines))
+    report = load_paths([path], tmp_path / "app.duckdb")
+    assert (report.files[0].rows_read, report.files[0].rows_quarantined) == (len(GOOD), 0)

@@ -246,7 +246,8 @@ def _fast_header(path: Path) -> tuple[tuple[str, ...], tuple[tuple[str, int], ..
         return None
     first = data.split(b"\n", 1)[0]
     if (b'"' in first or b"\r" in first.rstrip(b"\r") or data.startswith((b"\n", b"\r"))
-            or b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data):
+            or b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data
+            or 0 < data.count(b"\r\n") < data.count(b"\n")):  # lines ending in two ways stop DuckDB's reader
         return None
     rows = read_rows(path, 1)
     if not rows:
