@@ -4,6 +4,7 @@ and repeatable): never a traceback; a malformed file always exits 1 (rows quaran
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import shutil
@@ -38,7 +39,8 @@ def _extract(year: int) -> Blade:
     return b
 
 
-_BASE = Path(tempfile.mkdtemp(prefix="fuzz-base-"))
+_BASE = Path(tempfile.mkdtemp(prefix="fuzz-base-"))  # every file of this module's runs, removed when the run ends
+atexit.register(shutil.rmtree, _BASE, ignore_errors=True)
 _BASELINE_DB = _BASE / "baseline.duckdb"
 _VALID = _extract(2026).write(_BASE / "valid")
 (_VALID / "advice.csv").write_text(ADVICE)
@@ -55,7 +57,7 @@ def _baseline() -> Path:
 
 
 def _run(files: list[Path]) -> tuple[int, str, str, Path]:
-    work = Path(tempfile.mkdtemp(prefix="fuzz-"))
+    work = Path(tempfile.mkdtemp(prefix="fuzz-", dir=_BASE))
     db = work / "app.duckdb"
     shutil.copy(_baseline(), db)
     out, err = io.StringIO(), io.StringIO()
@@ -77,7 +79,7 @@ def _check(rc: int, out: str, err: str, db: Path, strict: bool) -> None:
 
 
 def _copy_valid() -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="fuzz-files-"))
+    folder = Path(tempfile.mkdtemp(prefix="fuzz-files-", dir=_BASE))
     for p in _VALID.iterdir():
         shutil.copy(p, folder / p.name)
     return folder
@@ -143,7 +145,7 @@ def test_byte_level_damage_never_crashes(name, at, data, kind):
 @settings(max_examples=10, deadline=None, derandomize=True, database=None)
 @given(at=st.floats(0, 1), data=st.binary(min_size=1, max_size=64), kind=st.sampled_from(["overwrite", "truncate"]))
 def test_damaged_workbooks_never_crash(at, data, kind):
-    work = Path(tempfile.mkdtemp(prefix="fuzz-xlsx-"))
+    work = Path(tempfile.mkdtemp(prefix="fuzz-xlsx-", dir=_BASE))
     raw = _TEMPLATE.read_bytes()
     i = int(at * len(raw))
     raw = raw[:i] + data + raw[i + len(data):] if kind == "overwrite" else raw[:i]
