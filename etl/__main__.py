@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -103,7 +104,10 @@ def run_load(paths: list[Path], db: Path, area: str | None = None, groups: list[
 def cmd_demo(args: argparse.Namespace) -> int:
     from demo.areas import generate_areas
 
-    out = Path(args.out) if args.out else Path(args.db).resolve().parent / "demo_extract"
+    db = Path(args.db).resolve()
+    out = Path(args.out) if args.out else db.parent / f"{db.stem}_demo_extract"
+    if not args.out and out.exists():  # the last demo's files for this database: never loaded again beside new ones
+        shutil.rmtree(out)
     history = args.scale != "england"  # earlier extracts carry the review history; england's bench loads one
     try:
         areas = generate_areas(out, scale=args.scale, seed=args.seed, start=args.start, months=args.months,
@@ -202,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--months", type=int, default=72, help="months of history from --start (default 72)")
     demo.add_argument("--start", default="2019-01", help="first month, YYYY-MM (default 2019-01)")
     demo.add_argument("--scale", choices=["la", "region", "england"], default="la")
-    demo.add_argument("--out", help="folder for the generated CSVs (default: demo_extract/ beside the database)")
+    demo.add_argument("--out", help="folder for the generated CSVs, loaded whole (default: "
+                                    "<database name>_demo_extract/ beside the database, replaced on each run)")
     demo.set_defaults(func=cmd_demo)
     load = sub.add_parser("load", help="load extract files or folders (layout detected from headers)")
     load.add_argument("paths", nargs="+", help="files or folders")

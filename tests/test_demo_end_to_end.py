@@ -106,3 +106,19 @@ def test_demo_loads_the_waiting_list_extract_with_shared_children(demo):
                        "ON p.person_key = r.patient_key") > 100
     jan = series[(series["kpi_id"] == "waiting_list_size_salt") & (series["period"] == "2024-01")]
     assert jan["value"].iloc[0] > 0
+
+
+def test_a_new_demo_replaces_the_last_ones_files_beside_its_database(tmp_path, monkeypatch):
+    """The default folder is the database's own (two demo databases in one folder do not share it) and holds only
+    the latest demo: a shorter window's files are never loaded beside a longer one's."""
+    monkeypatch.setenv("APP_PSEUDONYM_KEY", "ab" * 32)
+    db = tmp_path / "small.duckdb"
+    assert etl_main(["demo", "--db", str(db), "--months", "14", "--start", "2023-01"]) == 0
+    folder = tmp_path / "small_demo_extract"
+    first = {p.name for p in folder.glob("*.csv")}
+    assert first and not (tmp_path / "demo_extract").exists()
+    assert etl_main(["demo", "--db", str(tmp_path / "other.duckdb"), "--months", "13", "--start", "2023-01"]) == 0
+    assert {p.name for p in folder.glob("*.csv")} == first  # the other database's demo did not touch it
+    assert etl_main(["demo", "--db", str(db), "--months", "13", "--start", "2023-01"]) == 0
+    second = {p.name for p in folder.glob("*.csv")}
+    assert second and second != first and not (second & {n for n in first if "Blade-Export" in n})
