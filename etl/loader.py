@@ -68,7 +68,7 @@ class Loader:
         key, birth = module.key, next(f for f in module.fields if f.source == "personbirthdate")
         self.con.execute(
             f"INSERT INTO _person_dob SELECT {literal(area)}, {typed_expr(key, raw_text(key, mapping), self.key)}, "
-            f"{typed_expr(birth, raw_text(birth, mapping), self.key)} FROM _raw")
+            f"{typed_expr(birth, raw_text(birth, mapping), self.key)} FROM _raw WHERE NOT _blank")
 
     def load_file(self, source: src.Source, module: Module, mapping: dict[str, str], load_id: int,
                   area: str) -> FileResult:
@@ -110,8 +110,8 @@ class Loader:
         read = src.csv_read_sql(paths, first, names, rejects=(scan, err), buffer_size=buffer)
         blank = " AND ".join(f"nullif(trim({ident(n)}), '') IS NULL" for n in names) or "FALSE"
         cols = ", ".join(ident(n) for n in names)
-        raw = (f"(SELECT CAST(file_index AS INTEGER) AS _fidx, {cols}, CAST(NULL AS VARCHAR) AS _extra FROM {read} "
-               f"WHERE NOT ({blank}))")
+        raw = (f"(SELECT CAST(file_index AS INTEGER) AS _fidx, {cols}, CAST(NULL AS VARCHAR) AS _extra, "
+               f"({blank}) AS _blank FROM {read})")
         self._build_chk(module, mapping, names, raw)
         bad_paths = {r[0] for r in con.execute(
             f"SELECT DISTINCT s.file_path FROM {err} e JOIN {scan} s ON s.scan_id = e.scan_id "
@@ -164,8 +164,8 @@ class Loader:
             chk_cols.append(f"_bl{j}")
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _chk_t AS SELECT *, ({row_flag_sql(module)}) AS _flag FROM "
-            f"(SELECT _fidx, _extra, {', '.join(chk_cols)} FROM "
-            f"(SELECT _fidx, _extra, {', '.join(raw_cols)} FROM {raw}))")
+            f"(SELECT _fidx, _extra, _blank, {', '.join(chk_cols)} FROM "
+            f"(SELECT _fidx, _extra, _blank, {', '.join(raw_cols)} FROM {raw}))")
 
     def _validate_and_insert(self, module: Module, mapping: dict[str, str], files: list[BatchFile],
                              columns: list[str], raw: str | None, indexes: list[int] | None = None
@@ -204,20 +204,21 @@ class Loader:
         """The view ``_chk``: ``_chk_t`` with each row's number in its file, area and load_id. Returns the rows
         read per file, and whether any row fails a field check (else that costly query is not even planned)."""
         con = self.con
-        per_file = con.execute("SELECT _fidx, count(*), min(rowid), count(*) FILTER (_flag) "
-                               "FROM _chk_t GROUP BY 1").fetchall()
+        per_file = con.execute("SELECT _fidx, count(*) FILTER (NOT _blank), min(rowid), "
+                               "count(*) FILTER (_flag AND NOT _blank) FROM _chk_t GROUP BY 1").fetchall()
         aliases = "".join(f", c._r{i} AS _t{i}" for i in self._as_written)
         # Row numbers count per file: the row's place in the read less its file's first place, plus one.
         if len(per_file) == 1:  # one file's rows: its first place, area and load_id are constants (no join)
             fidx, _, g0, _ = per_file[0]
             f = files[indexes.index(fidx)]
             con.execute(f"CREATE OR REPLACE TEMP VIEW _chk AS SELECT c.rowid - {int(g0)} + 1 AS _row, "
-                        f"{literal(f.area)} AS _area, {int(f.load_id)} AS _load_id, c.*{aliases} FROM _chk_t c")
+                        f"{literal(f.area)} AS _area, {int(f.load_id)} AS _load_id, c.*{aliases} FROM _chk_t c "
+                        "WHERE NOT c._blank")
         else:
             con.execute("CREATE OR REPLACE TEMP TABLE _first AS SELECT f._fidx, f._area, f._load_id, "
                         "min(c.rowid) AS _g0 FROM _files f JOIN _chk_t c ON c._fidx = f._fidx GROUP BY ALL")
             con.execute("CREATE OR REPLACE TEMP VIEW _chk AS SELECT c.rowid - f._g0 + 1 AS _row, f._area, f._load_id, "
-                        f"c.*{aliases} FROM _chk_t c JOIN _first f ON f._fidx = c._fidx")
+                        f"c.*{aliases} FROM _chk_t c JOIN _first f ON f._fidx = c._fidx WHERE NOT c._blank")
         return {fidx: n for fidx, n, *_ in per_file}, any(flagged for *_, flagged in per_file)
 
     def _create_typed(self, module: Module, derived: dict[str, str]) -> None:

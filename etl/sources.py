@@ -15,10 +15,12 @@ the file looks like, and must find the header itself. This module hides:
   stored as floats stay as written (``12.0``, which the typed layer reads as 12), error cells (``#REF!``)
   are kept as text so validation can report them.
 
-A :class:`Source` is materialised as the temp view ``_raw``: one VARCHAR column per heading as written and
-``_extra``, data rows below the header in file order, blank lines dropped. A clean UTF-8 CSV stays in the file
-(DuckDB reads it wherever ``_raw`` is scanned); anything else is a temp table behind the view. Rows keep file
-order when copied into a table, so a copy's ``row_number() OVER ()`` is the 1-based row number problems cite.
+A :class:`Source` is materialised as the temp view ``_raw``: one VARCHAR column per heading as written, ``_extra``
+and ``_blank``, data rows below the header in file order, empty lines dropped; a row of empty cells is kept,
+marked ``_blank`` (a spreadsheet shows it as a row, so the rows after it are numbered as the person counts them),
+and never validated or loaded. A clean UTF-8 CSV stays in the file (DuckDB reads it wherever ``_raw`` is scanned);
+anything else is a temp table behind the view. Rows keep file order when copied into a table, so a row's place in
+the copy is the 1-based row number problems cite.
 """
 
 from __future__ import annotations
@@ -266,12 +268,13 @@ def _unique(headers: list[str]) -> list[str]:
 
 
 def materialise(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
-    """Create temp view ``_raw`` (one VARCHAR column per heading, then ``_extra``) and return the column names.
+    """Create temp view ``_raw`` (one VARCHAR column per heading, then ``_extra`` and ``_blank``) and return the
+    column names.
 
-    Blank rows are dropped, and the rows keep file order, so the Nth row of a copy of ``_raw`` is the Nth
-    non-blank row below the header. Cells beyond the header's width are counted in ``_extra`` (never kept: they
-    may be identifiers shifted by an unquoted comma) so that validation can report the row. A clean UTF-8 CSV is
-    read by DuckDB directly (fast path); anything unusual goes through Python's csv.
+    Empty lines are dropped, rows of empty cells kept and marked ``_blank``, and the rows keep file order, so the
+    Nth row of a copy of ``_raw`` is row N below the header. Cells beyond the header's width are counted in
+    ``_extra`` (never kept: they may be identifiers shifted by an unquoted comma) so that validation can report the
+    row. A clean UTF-8 CSV is read by DuckDB directly (fast path); anything unusual goes through Python's csv.
     """
     names = _unique(source.headers)
     if source.is_excel:
@@ -309,8 +312,8 @@ def _duckdb_csv(con: duckdb.DuckDBPyConnection, source: Source, names: list[str]
     finally:
         probe.close()
     _drop_raw(con)
-    con.execute(f"CREATE TEMP VIEW _raw AS SELECT {cols}, CAST(NULL AS VARCHAR) AS _extra FROM {read} "
-                f"WHERE NOT ({blank})")
+    con.execute(f"CREATE TEMP VIEW _raw AS SELECT {cols}, CAST(NULL AS VARCHAR) AS _extra, ({blank}) AS _blank "
+                f"FROM {read}")
     return True
 
 
@@ -375,12 +378,14 @@ def _drop_raw(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _from_rows(con: duckdb.DuckDBPyConnection, names: list[str], rows) -> None:
-    """Rows of text (any width) → ``_raw``: blank rows dropped, short rows padded, overflow counted in _extra."""
+    """Rows of text (any width) → ``_raw``: empty lines dropped, rows of empty cells kept as ``_blank``, short rows
+    padded, overflow counted in _extra."""
     width = len(names)
-    kept, extra = [], []
+    kept, extra, blank = [], [], []
     for r in rows:
-        if not _filled(r):
+        if not r:  # an empty line of a CSV: not a row (DuckDB's reader skips it too)
             continue
+        blank.append(not _filled(r))
         cells = [None if c is None or str(c).strip() == "" else str(c) for c in r]
         over = [c for c in cells[width:] if c is not None]
         kept.append((cells + [None] * width)[:width])
@@ -389,12 +394,13 @@ def _from_rows(con: duckdb.DuckDBPyConnection, names: list[str], rows) -> None:
     frame = pd.DataFrame(kept, columns=names, dtype=object) if kept else pd.DataFrame(
         {n: pd.Series([], dtype=object) for n in names})
     frame["_extra"] = pd.Series(extra, dtype=object)
+    frame["_blank"] = pd.Series(blank, dtype=bool)
     _drop_raw(con)
     con.register("_rows_frame", frame)
     try:
         cols = ", ".join(f"CAST({_q(n)} AS VARCHAR) AS {_q(n)}" for n in names)
-        con.execute(f"CREATE TEMP TABLE _rows_table AS SELECT {cols}, CAST(_extra AS VARCHAR) AS _extra "
-                    "FROM _rows_frame")
+        con.execute(f"CREATE TEMP TABLE _rows_table AS SELECT {cols}, CAST(_extra AS VARCHAR) AS _extra, "
+                    "CAST(_blank AS BOOLEAN) AS _blank FROM _rows_frame")
     finally:
         con.unregister("_rows_frame")
     con.execute("CREATE TEMP VIEW _raw AS SELECT * FROM _rows_table")

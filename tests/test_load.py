@@ -270,6 +270,29 @@ def test_a_file_whose_lines_end_oddly_loads_every_row_the_careful_way(tmp_path, 
     assert (requests.rows_read, requests.rows_quarantined) == (len(b.rows["requests"]), 0)
 
 
+@pytest.mark.parametrize("path", ["DuckDB", "Python"])
+def test_a_row_of_empty_cells_counts_in_the_row_numbers_but_is_not_a_record(tmp_path, monkeypatch, path):
+    """A row of empty cells (",,,,", as a spreadsheet leaves after a row is cleared) is a row a person counts: the
+    rows after it keep their numbers. It is neither loaded, quarantined nor counted as read. Both read paths."""
+    if path == "Python":  # the path of workbooks, other encodings and CSVs DuckDB cannot read strictly
+        monkeypatch.setattr("etl.loader.batch_key", lambda *_: None)
+        monkeypatch.setattr("etl.sources._duckdb_csv", lambda *_: False)
+    b = _sample()
+    folder = b.write(tmp_path / "x")
+    file = next(folder.glob("*_requests.csv"))
+    lines = file.read_text().splitlines()
+    header = lines[0].split(",")
+    lines.insert(2, "," * (len(header) - 1))  # row 2: empty cells
+    bad = lines[3].split(",")  # row 3 (the second request)
+    bad[header.index("receiveddate")] = "31/02/2023"
+    lines[3] = ",".join(bad)
+    file.write_text("\n".join(lines) + "\n")
+    report = load_paths([folder], tmp_path / "app.duckdb")
+    requests = next(f for f in report.files if f.module == "requests")
+    assert [(p.row, p.column) for p in requests.problems] == [(3, "receiveddate")]
+    assert (requests.rows_read, requests.rows_quarantined) == (len(b.rows["requests"]), 1)
+
+
 HUGE = "x" * ((2 << 20) + 10)  # a 2 MB cell: over Python csv's field limit and DuckDB's line limit
 
 

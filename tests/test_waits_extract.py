@@ -180,3 +180,18 @@ def test_a_referral_csv_whose_lines_end_two_ways_loads_every_row(tmp_path):
     path.write_bytes(b"\n".join(lines))
     report = load_paths([path], tmp_path / "app.duckdb")
     assert (report.files[0].rows_read, report.files[0].rows_quarantined) == (len(GOOD), 0)
+
+
+def test_empty_lines_and_rows_of_empty_cells_are_numbered_alike_on_both_paths(tmp_path, monkeypatch):
+    """As in the SEN2 extracts: an empty line is not a row, a row of empty cells is (and is not loaded)."""
+    path = tmp_path / "waits.csv"
+    lines = write_csv(path, GOOD[:2]).read_text().splitlines()
+    bad = referral("X9", "DENTAL", "2023-01-10")  # a service not offered: quarantined
+    path.write_text("\n".join([lines[0], lines[1], "", ",,,,,,,", lines[2], ",".join(bad)]) + "\n")
+    seen = {}
+    for way in ("fast", "python"):
+        if way == "python":
+            _python_path(monkeypatch)
+        f = load_paths([path], tmp_path / f"{way}.duckdb").files[0]
+        seen[way] = (f.rows_read, [(p.row, p.column) for p in f.problems])
+    assert seen["fast"] == seen["python"] == (3, [(4, "service")])

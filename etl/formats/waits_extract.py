@@ -122,8 +122,10 @@ class WaitingListExtract:
         rows = read_table(path)
         headers = rows[0]
         cols = _required(path, headers)
+        # Rows numbered as the other extracts' are: an empty line is not a row, a row of empty cells is (and is
+        # then left out).
         table = [[0, n, *[(r[cols[c]] if c in cols and cols[c] < len(r) else "") for c in COLUMNS]]
-                 for n, r in enumerate(rows[1:], start=1) if any(c.strip() for c in r)]
+                 for n, r in enumerate((r for r in rows[1:] if r), start=1) if any(c.strip() for c in r)]
         con.execute("CREATE OR REPLACE TEMP TABLE _wl_raw (_fidx INTEGER, _row BIGINT, "
                     + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
         insert_rows(con, "_wl_raw", table)
@@ -161,7 +163,7 @@ class WaitingListExtract:
         picked = ", ".join(f"{f'c{cols[c]}' if c in cols else 'CAST(NULL AS VARCHAR)'} AS {c}" for c in COLUMNS)
         fidx = "CASE file_index " + " ".join(f"WHEN {j} THEN {i}" for j, i in enumerate(batch)) + " END"
         # Typed straight from the read, in one pass (on both cores where the read is split); rows keep the read's
-        # order, so a row's number is its place in the read (blank-cell rows counted, as Python's csv does).
+        # order, so a row's number is its place in the read (rows of empty cells counted, empty lines not).
         _type_rows(con, load_key_for(con), f"SELECT CAST({fidx} AS INTEGER) AS _fidx, NULL AS _given_row, "
                                            f"{picked}, {blank} AS _blank FROM {read}")
         bad_paths = {r[0] for r in con.execute(
@@ -234,9 +236,10 @@ _BLANK_CELL = r"[\t\n\v\f\r\x{1c}-\x{1f}\x{85}\pZ]*"
 
 def _fast_header(path: Path) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]] | None:
     """The header (and header map) of a CSV the DuckDB fast path can take, else None (the Python path): an XLSX,
-    a file that is not UTF-8, holds a blank line (Python's csv counts it as a row, DuckDB skips it, so row numbers
-    would differ) or a quote or bare carriage return in its header line, or lacks a required column. (A file
-    DuckDB cannot read strictly, e.g. ragged rows, is found by the read itself: its rejects.)"""
+    a file that is not UTF-8, starts with an empty line, has lines ending two ways or two carriage returns in a
+    row, a quote or bare carriage return in its header line, or lacks a required column. (A file DuckDB cannot
+    read strictly, e.g. ragged rows, is found by the read itself: its rejects. Empty lines are no reason: neither
+    path counts them as rows.)"""
     if path.suffix.lower() != ".csv":
         return None
     try:
@@ -246,7 +249,7 @@ def _fast_header(path: Path) -> tuple[tuple[str, ...], tuple[tuple[str, int], ..
         return None
     first = data.split(b"\n", 1)[0]
     if (b'"' in first or b"\r" in first.rstrip(b"\r") or data.startswith((b"\n", b"\r"))
-            or b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data
+            or b"\r\r" in data
             or 0 < data.count(b"\r\n") < data.count(b"\n")):  # lines ending in two ways stop DuckDB's reader
         return None
     rows = read_rows(path, 1)
