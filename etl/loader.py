@@ -136,11 +136,13 @@ class Loader:
                          + ") t(_fidx, _area, _load_id, _name)")
 
     def _build_chk(self, module: Module, mapping: dict[str, str], columns: list[str], raw: str) -> None:
-        """One pass over the input (``raw``: ``_fidx``, one text column per heading, ``_extra``) computes every
-        field's trimmed raw text (_rN) and, from it, its typed value (_tN) into ``_chk_t``, and ``_blN``, the text
-        under blank headings (for the warning). A row's place in the read is its ``rowid`` in ``_chk_t``: DuckDB
-        keeps the read's order when it fills a table (rows in file order, files in the order given), even when it
-        reads a file in parallel, which a numbering window (``row_number() OVER ()``) would prevent."""
+        """One pass over the input (``raw``: ``_fidx``, one text column per heading, ``_extra``, ``_blank``)
+        computes every field's trimmed raw text (_rN) and, from it, its typed value (_tN) into ``_chk_t``, ``_blN``,
+        the text under blank headings (for the warning), and ``_flag`` (:func:`etl.checks.row_flag_sql`). Rows of
+        empty cells (``_blank``) stay in ``_chk_t``, so that they count in the row numbers, and nowhere else. A
+        row's place in the read is its ``rowid`` in ``_chk_t``: DuckDB keeps the read's order when it fills a table
+        (rows in file order, files in the order given), even when it reads a file in parallel, which a numbering
+        window (``row_number() OVER ()``) would prevent."""
         raw_cols, chk_cols = [], []
         self._as_written = []
         for i, f in enumerate(module.all_fields):
