@@ -108,7 +108,7 @@ class Loader:
         scan, err = f"_rej_scan{n}", f"_rej_err{n}"
         buffer = src.read_buffer(first.path) if len(files) == 1 else None  # a batch is split by its files already
         read = src.csv_read_sql(paths, first, names, rejects=(scan, err), buffer_size=buffer)
-        blank = " AND ".join(f"nullif(trim({ident(n)}), '') IS NULL" for n in names) or "FALSE"
+        blank = src.blank_row_sql(names)
         cols = ", ".join(ident(n) for n in names)
         raw = (f"(SELECT CAST(file_index AS INTEGER) AS _fidx, {cols}, CAST(NULL AS VARCHAR) AS _extra, "
                f"({blank}) AS _blank FROM {read})")

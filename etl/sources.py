@@ -293,6 +293,15 @@ def _csv_rows(source: Source):
                 yield row
 
 
+def blank_row_sql(names: list[str]) -> str:
+    """SQL: true when every cell of the row is empty. The test of every cell runs only on the rare rows whose first
+    cell is empty (a row is nearly always told by its first cell)."""
+    if not names:
+        return "FALSE"
+    every = " AND ".join(f"nullif(trim({_q(n)}), '') IS NULL" for n in names)
+    return f"CASE WHEN nullif(trim({_q(names[0])}), '') IS NOT NULL THEN FALSE ELSE {every} END"
+
+
 def _duckdb_csv(con: duckdb.DuckDBPyConnection, source: Source, names: list[str]) -> bool:
     """The fast path: ``_raw`` is a view reading the file; False when DuckDB cannot read it strictly (ragged
     rows, odd quoting).
@@ -301,7 +310,7 @@ def _duckdb_csv(con: duckdb.DuckDBPyConnection, source: Source, names: list[str]
     failed statement would abort the caller's transaction. The file itself is then read by the caller's
     connection, with no copy through Python.
     """
-    blank = " AND ".join(f"nullif(trim({_q(n)}), '') IS NULL" for n in names) or "FALSE"
+    blank = blank_row_sql(names)
     cols = ", ".join(_q(n) for n in names)
     read = csv_read_sql([str(source.path)], source, names)
     probe = duckdb.connect()
