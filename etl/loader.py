@@ -50,7 +50,6 @@ class Loader:
     def __init__(self, con: duckdb.DuckDBPyConnection, key: bytes):
         self.con = con
         self.key = key
-        self._as_written: list[int] = []  # fields of the table in hand whose typed value is their text
         # Module tables holding no record when the load began (a first load): nothing in them to supersede until
         # this load inserts into them, so the check for earlier records is skipped (one query, not one per table).
         # Right while :meth:`_store` is the only writer of module tables during a load (it discards the table).
@@ -144,19 +143,17 @@ class Loader:
         (rows in file order, files in the order given), even when it reads a file in parallel, which a numbering
         window (``row_number() OVER ()``) would prevent."""
         raw_cols, chk_cols = [], []
-        self._as_written = []
+        as_written = self._as_written(module, mapping)
         for i, f in enumerate(module.all_fields):
             raw_cols.append(f"{raw_text(f, mapping)} AS _r{i}")
             if is_free_text(f, mapping):  # stored whole, or replaced when it holds an identifier shape
                 chk_cols += [f"_r{i}", f"{ids.looks_like_identifier_sql(f'_r{i}')} AS _x{i}",
                              f"CASE WHEN _x{i} THEN {literal(ids.REMOVED)} ELSE _r{i} END AS _t{i}"]
                 continue
-            typed = typed_expr(f, f"_r{i}", self.key)
-            if typed == f"_r{i}":  # text kept as written: one column, its typed name an alias in the view _chk
+            if i in as_written:  # one column, its typed name an alias in the view _chk
                 chk_cols.append(f"_r{i}")
-                self._as_written.append(i)
                 continue
-            chk_cols += [f"_r{i}", f"{typed} AS _t{i}"]
+            chk_cols += [f"_r{i}", f"{typed_expr(f, f'_r{i}', self.key)} AS _t{i}"]
         derived = derived_columns(module, mapping)
         raw_cols += [f"{sql} AS _d_{name_}" for name_, sql in derived.items()]
         chk_cols += [f"_d_{name_}" for name_ in derived]
@@ -177,7 +174,7 @@ class Loader:
         indexes = indexes if indexes is not None else list(range(len(files)))
         if raw is not None:
             self._build_chk(module, mapping, columns, raw)
-        counts, flagged = self._number_rows(module, files, indexes)
+        counts, flagged = self._number_rows(module, mapping, files, indexes)
         derived = derived_columns(module, mapping)
         self._create_typed(module, derived)
         ctx = self._create_context(module)
@@ -202,13 +199,19 @@ class Loader:
                                       source_name=f.source.name))
         return results
 
-    def _number_rows(self, module: Module, files: list[BatchFile], indexes: list[int]) -> tuple[dict[int, int], bool]:
+    def _as_written(self, module: Module, mapping: dict[str, str]) -> list[int]:
+        """The fields whose typed value is their text as written (stored once in ``_chk_t``)."""
+        return [i for i, f in enumerate(module.all_fields)
+                if not is_free_text(f, mapping) and typed_expr(f, f"_r{i}", self.key) == f"_r{i}"]
+
+    def _number_rows(self, module: Module, mapping: dict[str, str], files: list[BatchFile],
+                     indexes: list[int]) -> tuple[dict[int, int], bool]:
         """The view ``_chk``: ``_chk_t`` with each row's number in its file, area and load_id. Returns the rows
         read per file, and whether any row fails a field check (else that costly query is not even planned)."""
         con = self.con
         per_file = con.execute("SELECT _fidx, count(*) FILTER (NOT _blank), min(rowid), "
                                "count(*) FILTER (_flag AND NOT _blank) FROM _chk_t GROUP BY 1").fetchall()
-        aliases = "".join(f", c._r{i} AS _t{i}" for i in self._as_written)
+        aliases = "".join(f", c._r{i} AS _t{i}" for i in self._as_written(module, mapping))
         # Row numbers count per file: the row's place in the read less its file's first place, plus one.
         if len(per_file) == 1:  # one file's rows: its first place, area and load_id are constants (no join)
             fidx, _, g0, _ = per_file[0]
