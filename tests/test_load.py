@@ -334,3 +334,23 @@ def test_a_cell_beyond_the_csv_field_limit_rejects_the_file_clearly(tmp_path, ca
     err = capsys.readouterr().err
     assert "_requests.csv" in err and "field larger than field limit" in err and "Traceback" not in err
     assert not db.exists() or _rows(db, "SELECT count(*) FROM load_log") == [(0,)]
+
+
+def test_the_writing_connection_writes_load_sized_row_groups_beside_its_file(tmp_path):
+    """etl.db.connect attaches the file with LOAD_ROW_GROUP_SIZE rows per row group (so a council's tables of
+    65,536 rows or more are compressed during their inserts, not one after another at the commit), as the
+    default database, with its working files spilling beside it as DuckDB's own connect(path) does."""
+    from etl.db import LOAD_ROW_GROUP_SIZE, connect
+
+    db = tmp_path / "area.duckdb"
+    con = connect(db)
+    try:
+        con.execute(f"CREATE TABLE t AS SELECT range AS i FROM range({LOAD_ROW_GROUP_SIZE + 10})")
+        groups = con.execute("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('t')").fetchone()[0]
+        assert LOAD_ROW_GROUP_SIZE < 122_880 and groups == 2  # DuckDB's default size would hold it in one
+        assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0] == f"{db}.tmp"
+        assert con.execute("SELECT count(*) FROM request").fetchone()[0] == 0  # the schema, unqualified
+    finally:
+        con.close()
+    with duckdb.connect(str(db), read_only=True) as reader:  # what was written is the file's, under its own name
+        assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == LOAD_ROW_GROUP_SIZE + 10
