@@ -6,11 +6,13 @@ decided before any layout is recognised or any row read.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import shutil
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from etl import sources as src
@@ -73,22 +75,82 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
 
 
 def sha256_of(path: Path) -> str:
-    return scan_file(path)[0]
+    return scan_file(path).sha256
 
 
-def scan_file(path: Path) -> tuple[str, bool]:
-    """The file's SHA-256, and whether its line ends are odd: some CR LF and some LF alone (a file edited on two
-    systems), or a CR not before an LF. DuckDB's strict CSV reader can stop at such a file with no reject recorded,
-    which would abort the load, so the loader reads it the careful way (:meth:`etl.loader.Loader.load_single`);
-    one read of the file answers both questions."""
+@dataclass(frozen=True)
+class FileScan:
+    """What one read of a file tells the loader, before any layout is recognised.
+
+    ``sha256``: its fingerprint ("already loaded"). ``odd_line_ends``: some lines end CR LF and some LF alone (a file
+    edited on two systems), or a CR is not followed by LF; DuckDB's strict CSV reader can stop at such a file with
+    no reject recorded, which would abort the load, so the loader reads it the careful way
+    (:meth:`etl.loader.Loader.load_single`). ``utf8``: the whole file decodes as UTF-8. ``buffer``: the ``read_csv``
+    buffer size for reading the file on its own (:func:`etl.sources.csv_read_sql`): :data:`etl.sources.SPLIT_BUFFER`
+    when the file spans several such buffers and provably no record is longer than a quarter of one (no quote
+    character, so a record is one line, and every line that short), None (DuckDB's default) otherwise.
+    """
+
+    sha256: str
+    odd_line_ends: bool
+    utf8: bool
+    buffer: int | None
+
+
+_SCAN_CHUNK = 8 << 20  # scan_file reads a file in parts this size: its memory stays small for any file
+
+
+def scan_file(path: Path) -> FileScan:
+    """Every :class:`FileScan` fact of the file, from one read of it in parts (C-speed byte searches, no loop over
+    lines: a line is too long for the split buffer exactly when some stretch of ``limit + 1`` bytes after a line's
+    start holds no newline, so the scan jumps from the last newline of one stretch to the next)."""
     h = hashlib.sha256()
     crlf = lf = cr = 0
     last = b""
+    quote = long = False
+    limit = src.SPLIT_BUFFER // 4
+    run = 0  # bytes of the line in progress (since the last newline)
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    decodes = True
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
+        while chunk := fh.read(_SCAN_CHUNK):
             h.update(chunk)
-            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk.startswith(b"\n"))
+            if b"\r" in chunk:
+                crlf += chunk.count(b"\r\n")
+                cr += chunk.count(b"\r")
+            crlf += last == b"\r" and chunk.startswith(b"\n")
             lf += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
             last = chunk[-1:]
-    return h.hexdigest(), 0 < crlf < lf or cr != crlf
+            quote = quote or b'"' in chunk
+            decodes = decodes and _decodes(utf8, chunk)
+            long = long or _long_line(chunk, run, limit)
+            end = chunk.rfind(b"\n")
+            run = run + len(chunk) if end < 0 else len(chunk) - end - 1
+    decodes = decodes and _decodes(utf8, b"", final=True)
+    split = path.stat().st_size >= 2 * src.SPLIT_BUFFER and not quote and not long and run <= limit
+    return FileScan(h.hexdigest(), 0 < crlf < lf or cr != crlf, decodes, src.SPLIT_BUFFER if split else None)
+
+
+def _decodes(decoder: codecs.IncrementalDecoder, chunk: bytes, final: bool = False) -> bool:
+    try:
+        decoder.decode(chunk, final)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _long_line(chunk: bytes, run: int, limit: int) -> bool:
+    """Whether a line ending in ``chunk`` is longer than ``limit`` bytes, ``run`` bytes of the first having come
+    before it (a line still in progress at the chunk's end is the next call's ``run``)."""
+    first = chunk.find(b"\n")
+    if first < 0:
+        return run + len(chunk) > limit
+    if run + first > limit:
+        return True
+    start, end = first + 1, chunk.rfind(b"\n")
+    while end - start > limit:  # the lines from start to end could hold one longer than limit
+        nl = chunk.rfind(b"\n", start, start + limit + 1)
+        if nl < 0:
+            return True
+        start = nl + 1
+    return False

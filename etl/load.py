@@ -30,7 +30,7 @@ from etl import sources as src
 from etl.as_at import record_as_at, record_reviews
 from etl.detect import ALL_MODULES, detect_module, layout_of, plan_file
 from etl.formats.sen2_blade import Module
-from etl.inputs import expand_paths, gunzip_inputs, is_gzip_name, is_input_file, scan_file
+from etl.inputs import FileScan, expand_paths, gunzip_inputs, is_gzip_name, is_input_file, scan_file
 from etl.loader import BatchFile, Loader, batch_key
 from etl.pseudonymise import load_key
 from etl.report import FileResult, LoadRejected, LoadReport, Problem
@@ -156,19 +156,16 @@ class _Run:
         self.next_id = 1
         self.known_files: set[tuple[str, str | None]] = set()
         self.known_sheets: set[tuple[str, str, str | None]] = set()
-        self.digests: dict[Path, str] = {}
-        self.odd_line_ends: set[Path] = set()  # read the careful way (etl.inputs.scan_file)
+        self.scans: dict[Path, FileScan] = {}  # each input file read once for its facts (etl.inputs.scan_file)
         self.results: list[FileResult] = []
         self.log: list[tuple[list, list[Problem]]] = []  # load_log rows and their warnings, written at the end
 
     def _fresh(self, item, handler, mapping, area) -> str | None:
         """The file's SHA-256 when it is to be loaded; None (reported unchanged) when this area loaded it before."""
         path = item.path if isinstance(item, src.Source) else item
-        if path not in self.digests:
-            self.digests[path], mixed = scan_file(path)
-            if mixed:
-                self.odd_line_ends.add(path)
-        digest = self.digests[path]
+        if path not in self.scans:
+            self.scans[path] = scan_file(path)
+        digest = self.scans[path].sha256
         sheet = isinstance(item, src.Source) and item.is_excel
         if ((digest, handler.name, area) in self.known_sheets) if sheet else ((digest, area) in self.known_files):
             if self.on_file:
@@ -203,9 +200,10 @@ class _Run:
                 continue
             k = seen.get(area, 0)
             seen[area] = k + 1
-            bkey = batch_key(item, mapping) if item.path not in self.odd_line_ends else None
+            scan = self.scans[item.path]
+            bkey = batch_key(item, mapping) if not scan.odd_line_ends else None  # odd ends: read the careful way
             batches.setdefault((k, bkey) if bkey is not None else (k, None, n), []).append(
-                (BatchFile(item, self.next_id, area), mapping, digest))
+                (BatchFile(item, self.next_id, area, scan.buffer), mapping, digest))
             self.next_id += 1
         for bkey in sorted(batches, key=lambda b: b[0]):  # stable: first appearance within each round
             self._load_batch(handler, batches[bkey], batched=bkey[1] is not None)
@@ -227,8 +225,10 @@ class _Run:
                 results = [done[id(f)] for f in files]
             else:
                 f = files[0]
-                load = self.loader.load_single if f.source.path in self.odd_line_ends else self.loader.load_file
-                results = [load(f.source, module, mapping, f.load_id, f.area)]
+                if self.scans[f.source.path].odd_line_ends:
+                    results = [self.loader.load_single(f.source, module, mapping, f.load_id, f.area)]
+                else:
+                    results = [self.loader.load_file(f.source, module, mapping, f.load_id, f.area, f.buffer)]
             if module.name == "sen2":
                 for f in files:
                     _check_header_area(self.con, f.load_id, f.area, f.source.name, mapping)
@@ -263,10 +263,10 @@ class _Run:
                     self.on_file(path)
             files = [(path, load_id, area) for path, load_id, area, _ in batch]
             try:
-                results, left_out = handler.load_batch(self.con, files) if len(files) > 1 else ([], files)
+                results, left_out = handler.load_batch(self.con, files, self.scans) if len(files) > 1 else ([], files)
                 done = dict(zip([f for f in files if f not in left_out], results, strict=True))
                 for f in left_out:
-                    done[f] = handler.load(self.con, *f)
+                    done[f] = handler.load(self.con, *f, self.scans[f[0]])
             except (duckdb.Error, src.SourceError, UnicodeDecodeError, ValueError, csv.Error) as exc:
                 what = files[0][0].name if len(files) == 1 else f"the {handler.name} files ({len(files)} areas)"
                 raise LoadRejected([Problem(what, None, None,

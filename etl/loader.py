@@ -29,11 +29,14 @@ _READS = itertools.count(1)  # numbers each batch read's rejects tables, unique 
 
 @dataclass
 class BatchFile:
-    """One table of a batch: the source, the load_id it is logged under and the area (ONS code) it is for."""
+    """One table of a batch: the source, the load_id it is logged under and the area (ONS code) it is for; and the
+    ``read_csv`` buffer size for reading its file on its own (:attr:`etl.inputs.FileScan.buffer`; None: DuckDB's
+    default)."""
 
     source: src.Source
     load_id: int
     area: str
+    buffer: int | None = None
 
 
 def batch_key(source: src.Source, mapping: dict[str, str]) -> tuple | None:
@@ -70,14 +73,14 @@ class Loader:
             f"{typed_expr(birth, raw_text(birth, mapping), self.key)} FROM _raw WHERE NOT _blank")
 
     def load_file(self, source: src.Source, module: Module, mapping: dict[str, str], load_id: int,
-                  area: str) -> FileResult:
+                  area: str, buffer: int | None = None) -> FileResult:
         """Validate one module's table (a CSV or a sheet) of one area's extract and insert its good rows; bad rows
         go to quarantine. Keys are unique within an area: ``area`` (ONS code) scopes every lookup and replacement.
 
         A UTF-8 CSV is read by DuckDB (:meth:`load_batch` of one); anything else, or a CSV DuckDB cannot read
-        strictly, takes :meth:`load_single`."""
+        strictly, takes :meth:`load_single`. ``buffer``: see :class:`BatchFile`."""
         if batch_key(source, mapping) is not None:
-            results, _ = self.load_batch([BatchFile(source, load_id, area)], module, mapping)
+            results, _ = self.load_batch([BatchFile(source, load_id, area, buffer)], module, mapping)
             if results:
                 return results[0]
         return self.load_single(source, module, mapping, load_id, area)
@@ -105,7 +108,7 @@ class Loader:
         paths = [str(f.source.path) for f in files]
         n = next(_READS)  # each read its own rejects tables (temporary, gone with the connection): none to drop
         scan, err = f"_rej_scan{n}", f"_rej_err{n}"
-        buffer = src.read_buffer(first.path) if len(files) == 1 else None  # a batch is split by its files already
+        buffer = files[0].buffer if len(files) == 1 else None  # a batch is split by its files already
         read = src.csv_read_sql(paths, first, names, rejects=(scan, err), buffer_size=buffer)
         blank = src.blank_row_sql(names)
         cols = ", ".join(ident(n) for n in names)

@@ -329,36 +329,8 @@ def _duckdb_csv(con: duckdb.DuckDBPyConnection, source: Source, names: list[str]
 # DuckDB reads a CSV on one core per buffer (32 MB by default), so a council's one large export would be read on one
 # core. A 512 KB buffer splits it across cores (faster than 256 KB or 1 MB on the 413,233-row export, see
 # docs/performance.md); but DuckDB 2.0.0 drops a line longer than its buffer without recording a reject, so the
-# smaller buffer is used only where no record can come near it (see :func:`read_buffer`).
+# smaller buffer is used only where no record can come near it (see :class:`etl.inputs.FileScan`).
 SPLIT_BUFFER = 1 << 19
-_SCAN_CHUNK = 8 << 20  # read_buffer scans a file in parts this size: its memory stays small for any file
-
-
-def read_buffer(path: Path) -> int | None:
-    """The ``read_csv`` buffer size for a file read on its own: :data:`SPLIT_BUFFER` when the file spans several such
-    buffers and provably no record is longer than a quarter of one (no quote character, so a record is one line, and
-    every line that short); None (DuckDB's default) otherwise."""
-    limit = SPLIT_BUFFER // 4
-    try:
-        if path.stat().st_size < 2 * SPLIT_BUFFER:
-            return None
-        run = 0  # bytes of the line in progress (since the last newline)
-        with open(path, "rb") as fh:
-            while chunk := fh.read(_SCAN_CHUNK):
-                if b'"' in chunk:
-                    return None
-                first, last = chunk.find(b"\n"), chunk.rfind(b"\n")
-                if first < 0:  # the line in progress goes on through the whole part
-                    run += len(chunk)
-                elif run + first > limit or any(len(line) > limit for line in chunk[first + 1:last].split(b"\n")):
-                    return None
-                else:
-                    run = len(chunk) - last - 1
-                if run > limit:
-                    return None
-    except OSError:
-        return None
-    return SPLIT_BUFFER
 
 
 def csv_read_sql(paths: list[str], source: Source, names: list[str],
@@ -368,7 +340,7 @@ def csv_read_sql(paths: list[str], source: Source, names: list[str],
     With ``rejects`` (scan table, error table) rows DuckDB cannot read strictly are recorded there instead of
     failing the statement (a failed statement would abort the caller's transaction): a file with any reject is
     not strictly readable. Several paths are read in one scan, rows in file order and files in the order given,
-    each row with ``file_index`` (its file's place in ``paths``). ``buffer_size``: see :func:`read_buffer`."""
+    each row with ``file_index`` (its file's place in ``paths``). ``buffer_size``: see :class:`etl.inputs.FileScan`."""
     columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
     files = literal(paths[0]) if len(paths) == 1 and rejects is None else "[" + ", ".join(map(literal, paths)) + "]"
     extra = ""

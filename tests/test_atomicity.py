@@ -29,8 +29,8 @@ from etl import load as L
 stop_after, ready = int(sys.argv[3]), Path(sys.argv[4])
 original, done = L.Loader.load_file, []
 
-def load_and_hang(self, source, module, mapping, load_id, area):
-    result = original(self, source, module, mapping, load_id, area)
+def load_and_hang(self, source, module, mapping, load_id, area, buffer=None):
+    result = original(self, source, module, mapping, load_id, area, buffer)
     done.append(module.name)
     if len(done) == stop_after:
         ready.write_text(",".join(done))

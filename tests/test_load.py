@@ -9,9 +9,10 @@ import duckdb
 import pytest
 
 from etl.__main__ import main as etl_main
+from etl.inputs import scan_file
 from etl.load import load_paths
 from etl.pseudonymise import pseudonym
-from etl.sources import SPLIT_BUFFER, read_buffer
+from etl.sources import SPLIT_BUFFER
 from tests.support.blade import Blade
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
@@ -128,10 +129,10 @@ def test_failure_mid_load_rolls_everything_back(tmp_path, monkeypatch):
 
     original = load_mod.Loader.load_file
 
-    def explode(self, path, module, mapping, load_id, area):
+    def explode(self, path, module, mapping, load_id, area, buffer=None):
         if module.name == "activeplans":
             raise RuntimeError("disk full")
-        return original(self, path, module, mapping, load_id, area)
+        return original(self, path, module, mapping, load_id, area, buffer)
 
     monkeypatch.setattr(load_mod.Loader, "load_file", explode)
     with pytest.raises(RuntimeError):
@@ -211,7 +212,7 @@ def test_row_numbers_hold_across_a_file_larger_than_a_duckdb_row_group(tmp_path)
                 fh.write("\n")  # a blank line: not a row
             year = "abc" if i in (5, 250_000, n) else "2025"
             fh.write(f"{i},SEN2,{year},2025-Jan-16 00:00:00,823\n")
-    assert read_buffer(path) == SPLIT_BUFFER  # read in parts, on both cores
+    assert scan_file(path).buffer == SPLIT_BUFFER  # read in parts, on both cores
     report = load_paths([path], tmp_path / "app.duckdb")
     assert report.files[0].rows_read == n
     q = _rows(tmp_path / "app.duckdb", "SELECT row_number, reason FROM quarantine ORDER BY row_number")
@@ -226,21 +227,27 @@ def test_a_file_is_read_in_parts_only_where_no_record_can_outgrow_a_part(tmp_pat
     file across cores is used only when every line is far shorter and no quoted cell can span lines."""
     line = "1,SEN2,2025,2025-Jan-16 00:00:00,823\n"
     rows = line * (3 * SPLIT_BUFFER // len(line))
+    limit = SPLIT_BUFFER // 4  # the longest line the smaller buffer is used with (newline not counted)
     cases = {"small.csv": (line * 100, None), "large.csv": (rows, SPLIT_BUFFER),
              "quoted.csv": (rows + '2,"SEN2",2025,2025-Jan-16 00:00:00,823\n', None),
-             "long line.csv": (rows + "3,SEN2,2025,2025-Jan-16 00:00:00," + "8" * (SPLIT_BUFFER // 3) + "\n", None)}
+             "long line.csv": (rows + "3,SEN2,2025,2025-Jan-16 00:00:00," + "8" * (SPLIT_BUFFER // 3) + "\n", None),
+             "line at the limit.csv": (rows + "8" * limit + "\n" + rows, SPLIT_BUFFER),
+             "line one over.csv": (rows + "8" * (limit + 1) + "\n" + rows, None),
+             "last line over, unended.csv": (rows + "8" * (limit + 1), None)}
     for name, (text, expected) in cases.items():
         (tmp_path / name).write_text("sen2tableid,collection,year,referencedate,lea\n" + text)
-        assert read_buffer(tmp_path / name) == expected, name
+        assert scan_file(tmp_path / name).buffer == expected, name
 
 
 @pytest.mark.parametrize("long_at", [0, 999, 1000, 1001, 2500, 5_000, None])
 def test_the_scan_for_long_lines_sees_a_line_that_crosses_its_parts(tmp_path, monkeypatch, long_at):
-    """read_buffer scans a file in parts (8 MB; 1,000 bytes here): a line too long for the smaller buffer is found
-    wherever it starts or ends, across a part's edge too."""
-    import etl.sources as sources
+    """scan_file reads a file in parts (8 MB; 1,000 bytes here): a line too long for the smaller buffer is found
+    wherever it starts or ends, across a part's edge too, and its fingerprint is the whole file's."""
+    import hashlib
 
-    monkeypatch.setattr(sources, "_SCAN_CHUNK", 1000)
+    import etl.inputs as inputs
+
+    monkeypatch.setattr(inputs, "_SCAN_CHUNK", 1000)
     limit = SPLIT_BUFFER // 4
     lines = [f"{i},SEN2,2025,2025-Jan-16 00:00:00,823" for i in range(2 * SPLIT_BUFFER // 30)]
     text = "\n".join(lines) + "\n"
@@ -250,7 +257,32 @@ def test_the_scan_for_long_lines_sees_a_line_that_crosses_its_parts(tmp_path, mo
     path.write_text(text)
     expected = SPLIT_BUFFER if max(map(len, text.split("\n"))) <= limit else None
     assert (long_at is None) == (expected is not None)
-    assert read_buffer(path) == expected
+    scan = scan_file(path)
+    assert scan.buffer == expected
+    assert scan.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() and scan.utf8 and not scan.odd_line_ends
+
+
+@pytest.mark.parametrize("text, odd, utf8", [
+    (b"a,b\r\n1,2\r\n", False, True),  # Windows line ends throughout
+    (b"a,b\n1,2\n", False, True),
+    (b"a,b\r\n1,2\n", True, True),  # two ways
+    (b"a,b\r\r\n1,2\r\n", True, True),  # a carriage return before a carriage return
+    (b"a,b\n1,2\r", True, True),  # one not followed by a line feed
+    (b"a,b\n1,caf\xc3\xa9\n", False, True),
+    (b"a,b\n1,caf\xe9\n", False, False),  # Windows-1252, not UTF-8
+])
+def test_one_read_of_a_file_tells_its_line_ends_and_encoding_whatever_its_parts(tmp_path, monkeypatch, text, odd,
+                                                                                 utf8):
+    """scan_file's facts hold wherever its parts (8 MB; here every possible split of these few bytes) cut the file:
+    inside a CR LF pair or a two-byte character."""
+    import etl.inputs as inputs
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(text)
+    for part in range(1, len(text) + 1):
+        monkeypatch.setattr(inputs, "_SCAN_CHUNK", part)
+        scan = scan_file(path)
+        assert (scan.odd_line_ends, scan.utf8, scan.buffer) == (odd, utf8, None), part
 
 
 @pytest.mark.parametrize("ends", ["one CR LF among LF lines", "CR CR LF"])

@@ -147,7 +147,7 @@ def test_same_child_in_sen2_and_the_referral_extract_gets_the_same_pseudonym_fro
 def _python_path(monkeypatch):
     from etl.formats import waits_extract
 
-    monkeypatch.setattr(waits_extract, "_fast_header", lambda path: None)
+    monkeypatch.setattr(waits_extract, "_fast_header", lambda path, scan: None)
 
 
 @pytest.mark.parametrize("tail", ["", "\n", ",,, ,\t,,,\n", "X20,OT,2023-03-10,,,,4,north,extra\n",

@@ -19,6 +19,7 @@ row. Rows breaking a rule go to ``quarantine`` with file, row, column and reason
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -26,10 +27,10 @@ import duckdb
 from etl import identifiers as ids
 from etl.formats.dfe_csv import norm, read_rows
 from etl.formats.sen2_blade import date_sql
+from etl.inputs import FileScan, scan_file
 from etl.insert import insert_rows
 from etl.pseudonymise import hmac_sql, load_key
 from etl.report import FileResult, LoadRejected, Problem
-from etl.sources import read_buffer
 from etl.sql_text import in_list, literal
 from etl.wording import plural
 
@@ -114,8 +115,11 @@ class WaitingListExtract:
             rows = read_rows(path, 1)
         return bool(rows) and SIGNATURE <= {norm(h) for h in rows[0]}
 
-    def load(self, con: duckdb.DuckDBPyConnection, path: Path, load_id: int, area: str) -> FileResult:
-        results, _ = self.load_batch(con, [(path, load_id, area)])
+    def load(self, con: duckdb.DuckDBPyConnection, path: Path, load_id: int, area: str,
+             scan: FileScan | None = None) -> FileResult:
+        """One area's referral extract: the DuckDB fast path (:meth:`load_batch` of one), else Python's readers.
+        ``scan``: the file's facts as the load read them (None: read here)."""
+        results, _ = self.load_batch(con, [(path, load_id, area)], {path: scan} if scan else {})
         if results:
             return results[0]
         # The Python path: an XLSX, or a CSV the DuckDB fast path does not take (see _fast_header).
@@ -134,13 +138,15 @@ class WaitingListExtract:
         _number_rows(con, [0], 1)
         return self._finish(con, [(path, load_id, area)], [0], _shown(headers, cols))[0]
 
-    def load_batch(self, con: duckdb.DuckDBPyConnection, files: list[tuple[Path, int, str]]
-                   ) -> tuple[list[FileResult], list[tuple[Path, int, str]]]:
+    def load_batch(self, con: duckdb.DuckDBPyConnection, files: list[tuple[Path, int, str]],
+                   scans: Mapping[Path, FileScan]) -> tuple[list[FileResult], list[tuple[Path, int, str]]]:
         """Several areas' referral CSVs (each (path, load_id, area); one file per area) read by DuckDB in one
         ``read_csv`` and validated in one pass, every rule partitioned by file. Files the fast path does not take
         (another header, not a clean UTF-8 CSV, not strictly readable) are returned for :meth:`load`; the results
-        are those of the other files, in order."""
-        heads = [_fast_header(path) for path, _, _ in files]
+        are those of the other files, in order. ``scans``: the files' facts as the load read them (a file missing from
+        it is read here)."""
+        facts = {path: scans.get(path) or scan_file(path) for path, _, _ in files}
+        heads = [_fast_header(path, facts[path]) for path, _, _ in files]
         first = next((h for h in heads if h is not None), None)
         if first is None:
             return [], list(files)
@@ -151,7 +157,7 @@ class WaitingListExtract:
         paths = "[" + in_list(str(files[i][0]) for i in batch) + "]"
         con.execute("DROP TABLE IF EXISTS _wl_rej_err")
         con.execute("DROP TABLE IF EXISTS _wl_rej_scan")
-        buffer = read_buffer(files[batch[0]][0]) if len(batch) == 1 else None  # a batch is split by its files
+        buffer = facts[files[batch[0]][0]].buffer if len(batch) == 1 else None  # a batch is split by its files
         read = (f"read_csv({paths}, header=false, skip=1, delim=',', quote='\"', escape='\"', columns={columns}, "
                 "strict_mode=true, auto_detect=false, null_padding=false, ignore_errors=true, store_rejects=true, "
                 "rejects_scan='_wl_rej_scan', rejects_table='_wl_rej_err', rejects_limit=0"
@@ -234,23 +240,20 @@ def _required(path: Path, headers: list[str]) -> dict[str, int]:
 _BLANK_CELL = r"[\t\n\v\f\r\x{1c}-\x{1f}\x{85}\pZ]*"
 
 
-def _fast_header(path: Path) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]] | None:
+def _fast_header(path: Path, scan: FileScan) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]] | None:
     """The header (and header map) of a CSV the DuckDB fast path can take, else None (the Python path): an XLSX,
-    a file that is not UTF-8, starts with an empty line, has lines ending two ways or two carriage returns in a
-    row, a quote or bare carriage return in its header line, or lacks a required column. (A file DuckDB cannot
-    read strictly, e.g. ragged rows, is found by the read itself: its rejects. Empty lines are no reason: neither
-    path counts them as rows.)"""
-    if path.suffix.lower() != ".csv":
+    a file that is not UTF-8 or has odd line ends (:class:`etl.inputs.FileScan`: lines ending two ways, a carriage
+    return not before a line feed), starts with an empty line, has a quote in its header line, or lacks a required
+    column. (A file DuckDB cannot read strictly, e.g. ragged rows, is found by the read itself: its rejects. Empty
+    lines are no reason: neither path counts them as rows.)"""
+    if path.suffix.lower() != ".csv" or not scan.utf8 or scan.odd_line_ends:
         return None
     try:
-        data = path.read_bytes()
-        data.decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+        with open(path, "rb") as fh:
+            first = fh.readline()
+    except OSError:
         return None
-    first = data.split(b"\n", 1)[0]
-    if (b'"' in first or b"\r" in first.rstrip(b"\r") or data.startswith((b"\n", b"\r"))
-            or b"\r\r" in data
-            or 0 < data.count(b"\r\n") < data.count(b"\n")):  # lines ending in two ways stop DuckDB's reader
+    if b'"' in first or first.startswith((b"\n", b"\r")):
         return None
     rows = read_rows(path, 1)
     if not rows:
