@@ -23,11 +23,12 @@ LOAD_MEMORY_LIMIT = os.environ.get("APP_LOAD_MEMORY_LIMIT", "1GB")
 
 # A load writes its tables in row groups of this many rows, not DuckDB's default 122,880. DuckDB writes the row
 # groups of an insert that fills at least one straight to the file, compressed as the insert runs; a smaller insert
-# it keeps in memory and compresses at the commit, one table after another. A council of 100,000 people has tables
-# of 65,000 to 122,880 rows, which were all compressed at the commit (0.69 s of a 3 s load); at this size they are
-# compressed during their inserts, which cost 0.23 s more between them, and the commit takes 0.02 s. The file grows
-# by about 6%; smaller sizes cost more space (32,768: about 40%). See docs/performance.md.
-LOAD_ROW_GROUP_SIZE = 65_536
+# it keeps in memory and compresses at the commit, one table after another on one core. A council's tables (30,000
+# to 120,000 rows for 30,000 to 100,000 people) were all compressed at the commit: 0.41 s of a 1.6 s load at 52,303
+# people, 0.69 s of 3 s at 100,443. At this size they are compressed during their inserts, and those loads take
+# 1.35 s and 2.2 s. The file grows: 10 to 14 MB at 52,303 people, 9% at england scale (435 to 475 MB); 65,536 grew
+# it less but left the 52,303-person tables to the commit. See docs/performance.md (5 December 2026, 10:30).
+LOAD_ROW_GROUP_SIZE = 32_768
 WRITE_ALIAS = "app"  # the database's name on a writing connection (readers open the file under its own stem)
 
 
