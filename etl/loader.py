@@ -254,7 +254,7 @@ class Loader:
         if module.context is None:
             return "_typed"
         columns, joins = module.context
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW _ctx AS SELECT t.*, {columns} FROM _typed t {joins}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _ctx AS SELECT t.*, {columns} FROM _typed t {joins}")
         return "_ctx"
 
     def _find_problems(self, module: Module, mapping: dict[str, str], columns: list[str], ctx: str,
