@@ -27,7 +27,7 @@ LOAD_MEMORY_LIMIT = os.environ.get("APP_LOAD_MEMORY_LIMIT", "1GB")
 # to 120,000 rows for 30,000 to 100,000 people) were all compressed at the commit: 0.41 s of a 1.6 s load at 52,303
 # people, 0.69 s of 3 s at 100,443. At this size they are compressed during their inserts, and those loads take
 # 1.35 s and 2.2 s. The file grows: 10 to 14 MB at 52,303 people, 9% at england scale (435 to 475 MB); 65,536 grew
-# it less but left the 52,303-person tables to the commit. See docs/performance.md (5 December 2026, 10:30).
+# it less but left the 52,303-person tables to the commit. See docs/performance.md (5 December 2026, 10:26–11:15 UTC).
 LOAD_ROW_GROUP_SIZE = 32_768
 WRITE_ALIAS = "app"  # the database's name on a writing connection (readers open the file under its own stem)
 
@@ -70,9 +70,10 @@ def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The row group size is an option of ATTACH (not of connect), so the file is attached to an in-memory
     # connection and made the default database; working files spill beside it, as they do for connect(path).
+    # TYPE DUCKDB: a file of another kind (SQLite, say) is refused as not a DuckDB file, not handed to an extension.
     con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
     try:
-        con.execute(f"ATTACH {literal(str(path))} AS {WRITE_ALIAS} (ROW_GROUP_SIZE {LOAD_ROW_GROUP_SIZE})")
+        con.execute(f"ATTACH {literal(str(path))} AS {WRITE_ALIAS} (TYPE DUCKDB, ROW_GROUP_SIZE {LOAD_ROW_GROUP_SIZE})")
         con.execute(f"USE {WRITE_ALIAS}")
         con.execute("SET enable_progress_bar = false")  # the CLI draws its own bar (rich, on a terminal only)
         check_current(con, path, writing=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
+import os
 import shutil
 import zlib
 from collections.abc import Iterable
@@ -95,6 +96,14 @@ class FileScan:
     odd_line_ends: bool
     utf8: bool
     buffer: int | None
+    size: int  # bytes read
+    mtime_ns: int  # the file's modification time when the read began
+
+    def changed(self, path: Path) -> bool:
+        """Whether the file is no longer the one scanned (written to or replaced since): its facts would not hold
+        for the read, nor its SHA-256 for the load log."""
+        st = path.stat()
+        return (st.st_size, st.st_mtime_ns) != (self.size, self.mtime_ns)
 
 
 _SCAN_CHUNK = 8 << 20  # scan_file reads a file in parts this size: its memory stays small for any file
@@ -112,8 +121,11 @@ def scan_file(path: Path) -> FileScan:
     run = 0  # bytes of the line in progress (since the last newline)
     utf8 = codecs.getincrementaldecoder("utf-8")()
     decodes = True
+    size = 0
     with open(path, "rb") as fh:
+        mtime_ns = os.fstat(fh.fileno()).st_mtime_ns
         while chunk := fh.read(_SCAN_CHUNK):
+            size += len(chunk)
             h.update(chunk)
             if b"\r" in chunk:
                 crlf += chunk.count(b"\r\n")
@@ -127,8 +139,9 @@ def scan_file(path: Path) -> FileScan:
             end = chunk.rfind(b"\n")
             run = run + len(chunk) if end < 0 else len(chunk) - end - 1
     decodes = decodes and _decodes(utf8, b"", final=True)
-    split = path.stat().st_size >= 2 * src.SPLIT_BUFFER and not quote and not long and run <= limit
-    return FileScan(h.hexdigest(), 0 < crlf < lf or cr != crlf, decodes, src.SPLIT_BUFFER if split else None)
+    split = size >= 2 * src.SPLIT_BUFFER and not quote and not long and run <= limit
+    return FileScan(h.hexdigest(), 0 < crlf < lf or cr != crlf, decodes, src.SPLIT_BUFFER if split else None,
+                    size, mtime_ns)
 
 
 def _decodes(decoder: codecs.IncrementalDecoder, chunk: bytes, final: bool = False) -> bool:

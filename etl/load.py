@@ -175,7 +175,18 @@ class _Run:
         """The file's SHA-256 when it is to be loaded; None (reported unchanged) when this area loaded it before."""
         path = item.path if isinstance(item, src.Source) else item
         if path not in self.scans:
-            self.scans[path] = self.pending[path].result() if path in self.pending else scan_file(path)
+            # The scan ran ahead, on its thread: the file must still be the one it read, now, just before DuckDB
+            # reads it (as when the scan ran here).
+            try:
+                scan = self.pending[path].result() if path in self.pending else scan_file(path)
+                changed = scan.changed(path)
+            except OSError as exc:  # moved, deleted or locked since the load began
+                raise LoadRejected([Problem(path.name, None, None,
+                                            f"cannot be read ({exc.strerror or exc})")]) from exc
+            if changed:
+                raise LoadRejected([Problem(path.name, None, None, "changed while the load was reading it (still "
+                                            "being written or copied?): load it again once it is complete")])
+            self.scans[path] = scan
         digest = self.scans[path].sha256
         sheet = isinstance(item, src.Source) and item.is_excel
         if ((digest, handler.name, area) in self.known_sheets) if sheet else ((digest, area) in self.known_files):

@@ -69,7 +69,10 @@ def refresh_load(paths: Iterable[Path | str], db_path: Path | str,
     work = db.with_name(f".{db.name}.loading-{os.getpid()}")
     with exclusive(db):
         for stale in db.parent.glob(f".{db.name}.loading-*"):  # left by a load that was killed: under the
-            stale.unlink(missing_ok=True)                       # lock, no other load can be using one
+            if stale.is_dir():                                  # lock, no other load can be using one. The
+                shutil.rmtree(stale, ignore_errors=True)        # folder is DuckDB's spill (working rows)
+            else:
+                stale.unlink(missing_ok=True)
         _discard(work)
         try:
             if db.exists():

@@ -370,7 +370,7 @@ def test_a_cell_beyond_the_csv_field_limit_rejects_the_file_clearly(tmp_path, ca
 
 def test_the_writing_connection_writes_load_sized_row_groups_beside_its_file(tmp_path):
     """etl.db.connect attaches the file with LOAD_ROW_GROUP_SIZE rows per row group (so a council's tables of
-    65,536 rows or more are compressed during their inserts, not one after another at the commit), as the
+    32,768 rows or more are compressed during their inserts, not one after another at the commit), as the
     default database, with its working files spilling beside it as DuckDB's own connect(path) does."""
     from etl.db import LOAD_ROW_GROUP_SIZE, connect
 
@@ -386,3 +386,68 @@ def test_the_writing_connection_writes_load_sized_row_groups_beside_its_file(tmp
         con.close()
     with duckdb.connect(str(db), read_only=True) as reader:  # what was written is the file's, under its own name
         assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == LOAD_ROW_GROUP_SIZE + 10
+
+
+def test_a_file_gone_between_planning_and_loading_is_a_clear_rejection(tmp_path, monkeypatch):
+    """A file deleted (or moved, or locked) after the load has recognised it is named with the reason, the load is
+    rejected and the database is unchanged: no traceback."""
+    import etl.load as load_mod
+    from etl.report import LoadRejected
+
+    folder = _sample().write(tmp_path / "x")
+    gone = next(folder.glob("*_requests.csv"))
+    planned = load_mod.plan_file
+
+    def plan_then_delete(path):
+        result = planned(path)
+        if path == gone:
+            path.unlink()
+        return result
+
+    monkeypatch.setattr(load_mod, "plan_file", plan_then_delete)
+    db = tmp_path / "app.duckdb"
+    with pytest.raises(LoadRejected) as err:
+        load_paths([folder], db)
+    [problem] = err.value.problems
+    assert (problem.file, problem.reason) == (gone.name, "cannot be read (No such file or directory)")
+    assert _rows(db, "SELECT count(*) FROM person") == [(0,)]
+
+
+def test_a_file_written_to_after_it_was_scanned_is_refused_not_half_trusted(tmp_path, monkeypatch):
+    """The facts that decide how a file is read (and the SHA-256 the load log keeps) come from a scan made ahead of
+    the read: a file still being written or copied into the folder meanwhile is refused with the reason."""
+    import etl.load as load_mod
+    from etl.report import LoadRejected
+
+    folder = _sample().write(tmp_path / "x")
+    growing = next(folder.glob("*_requests.csv"))
+    scan = load_mod.scan_file
+
+    def scan_then_append(path):
+        facts = scan(path)
+        if path == growing:
+            with open(path, "a") as fh:
+                fh.write("99,1,2024-Jan-02 00:00:00,Parent,0,,,0,0\n")
+        return facts
+
+    monkeypatch.setattr(load_mod, "scan_file", scan_then_append)
+    db = tmp_path / "app.duckdb"
+    with pytest.raises(LoadRejected) as err:
+        load_paths([folder], db)
+    [problem] = err.value.problems
+    assert problem.file == growing.name and problem.reason.startswith("changed while the load was reading it")
+    assert _rows(db, "SELECT count(*) FROM person") == [(0,)]
+
+
+def test_a_database_path_that_is_not_a_duckdb_file_is_refused_plainly(tmp_path, capsys):
+    """A SQLite file (or anything else) where the database should be: the load says the file is not a DuckDB
+    database, rather than DuckDB reaching for its SQLite extension over the network."""
+    import sqlite3
+
+    db = tmp_path / "app.duckdb"
+    with sqlite3.connect(db) as lite:
+        lite.execute("CREATE TABLE t (x)")
+    lite.close()
+    code = etl_main(["load", "--db", str(db), str(_sample().write(tmp_path / "x"))])
+    err = capsys.readouterr().err
+    assert code == 2 and f"cannot open the database {db}" in err and "not a valid DuckDB database file" in err

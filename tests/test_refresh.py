@@ -137,11 +137,14 @@ def test_an_open_session_sees_the_new_data_with_a_notice_on_its_next_interaction
 
 
 def test_a_copy_left_by_a_killed_load_is_cleared_by_the_next_load(served_db, tmp_path):
-    """A load killed mid-way (SIGKILL: no clean-up ran) leaves its copy beside the database; the next load, holding
-    the lock, removes it before starting its own."""
+    """A load killed mid-way (SIGKILL: no clean-up ran) leaves its copy, its log and the folder DuckDB spilled working
+    rows to beside the database; the next load, holding the lock, removes them before starting its own."""
     stale = tmp_path / f".{served_db.name}.loading-999999"
     stale.write_bytes(b"half a database")
     stale.with_name(stale.name + ".wal").write_bytes(b"its log")
+    spill = stale.with_name(stale.name + ".tmp")  # DuckDB's spill folder: working rows, names and UPNs among them
+    spill.mkdir()
+    (spill / "duckdb_temp_storage_S32K-0.tmp").write_bytes(b"spilled rows")
     assert refresh_load([_later_extract(tmp_path / "second")], served_db).exit_code == 0
     assert _leftovers(tmp_path) == [] and _plans(served_db) == 45
 

@@ -182,6 +182,26 @@ def test_a_referral_csv_whose_lines_end_two_ways_loads_every_row(tmp_path):
     assert (report.files[0].rows_read, report.files[0].rows_quarantined) == (len(GOOD), 0)
 
 
+@pytest.mark.parametrize("where", ["ending the file", "inside a cell"])
+def test_a_referral_csv_with_a_carriage_return_alone_loads_and_loses_nothing(tmp_path, where):
+    """A CR not followed by LF stopped DuckDB's strict reader and with it the whole load ("CSV Parser state machine
+    reached an invalid state"). The extract takes the Python path, which reads a lone CR as a line end, as a
+    spreadsheet does: a CR inside a cell splits its row, and the split-off part is quarantined and shown."""
+    path = write_csv(tmp_path / "waits.csv", GOOD)
+    data = path.read_bytes().replace(b"\r\n", b"\n")
+    if where == "ending the file":
+        data = data.rstrip(b"\n") + b"\r"
+    else:
+        lines = data.split(b"\n")
+        lines[2] = lines[2][:-2] + b"\r" + lines[2][-2:]  # two characters before the end of the second row
+        data = b"\n".join(lines)
+    path.write_bytes(data)
+    f = load_paths([path], tmp_path / "app.duckdb").files[0]
+    split = where == "inside a cell"
+    assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (len(GOOD) + split, len(GOOD), int(split))
+    assert {p.row for p in f.problems} == ({3} if split else set())
+
+
 def test_empty_lines_and_rows_of_empty_cells_are_numbered_alike_on_both_paths(tmp_path, monkeypatch):
     """As in the SEN2 extracts: an empty line is not a row, a row of empty cells is (and is not loaded)."""
     path = tmp_path / "waits.csv"
