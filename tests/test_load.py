@@ -451,3 +451,17 @@ def test_a_database_path_that_is_not_a_duckdb_file_is_refused_plainly(tmp_path, 
     code = etl_main(["load", "--db", str(db), str(_sample().write(tmp_path / "x"))])
     err = capsys.readouterr().err
     assert code == 2 and f"cannot open the database {db}" in err and "not a valid DuckDB database file" in err
+
+
+def test_a_request_sent_again_without_its_person_keeps_its_age_at_request(tmp_path):
+    """A corrected requests file loaded on its own supersedes the request; the child's age at the request is kept
+    from the stored record (the person file, with the birth date, is not in this load). Found in review: a context
+    joined afresh after the old record's deletion would have lost the age and recorded no revision."""
+    b = Blade()
+    b.request(b.person(birth="2014-03-05"), "2023-03-04", "A", None)
+    db = tmp_path / "app.duckdb"
+    load_paths([b.write(tmp_path / "jan")], db)
+    assert _rows(db, "SELECT request_outcome, age_at_request FROM request") == [("A", 8)]
+    b.rows["requests"][0].update(requestoutcome="N", requestoutcomedate="2023-Apr-02 00:00:00")
+    load_paths([next(b.write(tmp_path / "feb").glob("*_requests.csv"))], db)
+    assert _rows(db, "SELECT request_outcome, age_at_request FROM request") == [("N", 8)]
