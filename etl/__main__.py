@@ -14,7 +14,7 @@ import duckdb
 from etl.db import OutdatedDatabase, default_db_path
 from etl.load import AreaPaths, LoadRejected, LoadReport, expand_paths
 from etl.pseudonymise import KeyError_
-from etl.refresh import LoadInProgress, refresh_load
+from etl.refresh import LoadInProgress, named_as_database, refresh_load
 from etl.wording import counted
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_REJECTED = 0, 1, 2
@@ -85,7 +85,8 @@ def run_load(paths: list[Path], db: Path, area: str | None = None, groups: list[
             print(f"  {p}", file=sys.stderr)
         return EXIT_REJECTED
     except duckdb.IOException as exc:
-        print(f"Load rejected: cannot open the database {db}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        reason = named_as_database(str(exc).splitlines()[0], Path(db))
+        print(f"Load rejected: cannot open the database {db}: {reason}", file=sys.stderr)
         return EXIT_REJECTED
     except OutdatedDatabase as exc:
         print(f"Load rejected: {exc}", file=sys.stderr)

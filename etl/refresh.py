@@ -15,6 +15,7 @@ happen.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -52,6 +53,12 @@ def exclusive(db: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def named_as_database(message: str, db: Path) -> str:
+    """``message`` with the load's working copy of ``db`` (``.<name>.loading-<pid>``, an internal name) called by
+    the database's own path, which is the one the user gave."""
+    return re.sub(re.escape(str(db.with_name(f".{db.name}.loading-"))) + r"\d+", lambda _: str(db), message)
 
 
 def _discard(path: Path) -> None:

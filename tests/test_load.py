@@ -450,7 +450,8 @@ def test_a_database_path_that_is_not_a_duckdb_file_is_refused_plainly(tmp_path, 
     lite.close()
     code = etl_main(["load", "--db", str(db), str(_sample().write(tmp_path / "x"))])
     err = capsys.readouterr().err
-    assert code == 2 and f"cannot open the database {db}" in err and "not a valid DuckDB database file" in err
+    assert code == 2 and f"cannot open the database {db}: " in err and "not a valid DuckDB database file" in err
+    assert ".loading-" not in err  # the load's working copy is called by the name the user gave
 
 
 def test_a_request_sent_again_without_its_person_keeps_its_age_at_request(tmp_path):
