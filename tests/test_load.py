@@ -388,54 +388,44 @@ def test_the_writing_connection_writes_load_sized_row_groups_beside_its_file(tmp
         assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == LOAD_ROW_GROUP_SIZE + 10
 
 
-def test_a_file_gone_between_planning_and_loading_is_a_clear_rejection(tmp_path, monkeypatch):
-    """A file deleted (or moved, or locked) after the load has recognised it is named with the reason, the load is
-    rejected and the database is unchanged: no traceback."""
+def _delete(path):
+    path.unlink()
+
+
+def _append(path):
+    with open(path, "a") as fh:
+        fh.write("99,1,2024-Jan-02 00:00:00,Parent,0,,,0,0\n")
+
+
+@pytest.mark.parametrize("step, action, reason", [
+    ("plan_file", _delete, "cannot be read (No such file or directory)"),  # deleted, moved or locked
+    ("scan_file", _append, "changed while the load was reading it (still being written or copied?): load it "
+                           "again once it is complete"),
+])
+def test_a_file_gone_or_changed_after_the_load_first_read_it_is_a_clear_rejection(tmp_path, monkeypatch, step,
+                                                                                  action, reason):
+    """A file deleted after the load recognised it (``plan_file``), or written to after it was scanned
+    (``scan_file``: the facts that decide how it is read, and the SHA-256 the load log keeps, come from a scan made
+    ahead of the read), is named with the reason; the load is rejected and the database unchanged: no traceback."""
     import etl.load as load_mod
     from etl.report import LoadRejected
 
     folder = _sample().write(tmp_path / "x")
-    gone = next(folder.glob("*_requests.csv"))
-    planned = load_mod.plan_file
+    target = next(folder.glob("*_requests.csv"))
+    original = getattr(load_mod, step)
 
-    def plan_then_delete(path):
-        result = planned(path)
-        if path == gone:
-            path.unlink()
+    def then_act(path):
+        result = original(path)
+        if path == target:
+            action(path)
         return result
 
-    monkeypatch.setattr(load_mod, "plan_file", plan_then_delete)
+    monkeypatch.setattr(load_mod, step, then_act)
     db = tmp_path / "app.duckdb"
     with pytest.raises(LoadRejected) as err:
         load_paths([folder], db)
     [problem] = err.value.problems
-    assert (problem.file, problem.reason) == (gone.name, "cannot be read (No such file or directory)")
-    assert _rows(db, "SELECT count(*) FROM person") == [(0,)]
-
-
-def test_a_file_written_to_after_it_was_scanned_is_refused_not_half_trusted(tmp_path, monkeypatch):
-    """The facts that decide how a file is read (and the SHA-256 the load log keeps) come from a scan made ahead of
-    the read: a file still being written or copied into the folder meanwhile is refused with the reason."""
-    import etl.load as load_mod
-    from etl.report import LoadRejected
-
-    folder = _sample().write(tmp_path / "x")
-    growing = next(folder.glob("*_requests.csv"))
-    scan = load_mod.scan_file
-
-    def scan_then_append(path):
-        facts = scan(path)
-        if path == growing:
-            with open(path, "a") as fh:
-                fh.write("99,1,2024-Jan-02 00:00:00,Parent,0,,,0,0\n")
-        return facts
-
-    monkeypatch.setattr(load_mod, "scan_file", scan_then_append)
-    db = tmp_path / "app.duckdb"
-    with pytest.raises(LoadRejected) as err:
-        load_paths([folder], db)
-    [problem] = err.value.problems
-    assert problem.file == growing.name and problem.reason.startswith("changed while the load was reading it")
+    assert (problem.file, problem.reason) == (target.name, reason)
     assert _rows(db, "SELECT count(*) FROM person") == [(0,)]
 
 
