@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import threading
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -109,10 +110,15 @@ class FileScan:
 _SCAN_CHUNK = 8 << 20  # scan_file reads a file in parts this size: its memory stays small for any file
 
 
-def scan_file(path: Path) -> FileScan:
+class ScanStopped(Exception):
+    """A scan given up part-way because its load no longer needs it (the load failed or was interrupted)."""
+
+
+def scan_file(path: Path, stop: threading.Event | None = None) -> FileScan:
     """Every :class:`FileScan` fact of the file, from one read of it in parts (C-speed byte searches, no loop over
     lines: a line is too long for the split buffer exactly when some stretch of ``limit + 1`` bytes after a line's
-    start holds no newline, so the scan jumps from the last newline of one stretch to the next)."""
+    start holds no newline, so the scan jumps from the last newline of one stretch to the next). Raises
+    :class:`ScanStopped` at the next part once ``stop`` is set (a scan running ahead of a load that has ended)."""
     h = hashlib.sha256()
     crlf = lf = cr = 0
     last = b""
@@ -125,6 +131,8 @@ def scan_file(path: Path) -> FileScan:
     with open(path, "rb") as fh:
         mtime_ns = os.fstat(fh.fileno()).st_mtime_ns
         while chunk := fh.read(_SCAN_CHUNK):
+            if stop is not None and stop.is_set():
+                raise ScanStopped(path)
             size += len(chunk)
             h.update(chunk)
             if b"\r" in chunk:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import getpass
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -121,14 +122,14 @@ def _load_areas(groups: Iterable[AreaPaths], db_path: Path, on_file: Callable[[P
     # Each file is read for its facts (etl.inputs.scan_file) on a second thread, in plan order, while DuckDB
     # loads the files before it: the scan is Python's work on one core, a load's statements are often DuckDB's on
     # the other (0.1 s of 2.4 for the 100,000-person export).
-    scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-scan")
+    scanner, stop = ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-scan"), threading.Event()
     try:
         con.execute("BEGIN TRANSACTION")
         run = _Run(con, Loader(con, key), who, on_file)
         for item, *_ in plan:
             path = item.path if isinstance(item, src.Source) else item
             if path not in run.pending:
-                run.pending[path] = scanner.submit(scan_file, path)
+                run.pending[path] = scanner.submit(scan_file, path, stop)
         run.next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
         logged = con.execute("SELECT file_sha256, module, area_code FROM load_log").fetchall()
         run.known_files = {(r[0], r[2]) for r in logged}
@@ -150,6 +151,7 @@ def _load_areas(groups: Iterable[AreaPaths], db_path: Path, on_file: Callable[[P
         con.execute("ROLLBACK")
         raise
     finally:
+        stop.set()  # a failed or interrupted load does not wait for the scan of a large file to finish
         scanner.shutdown(cancel_futures=True)
         con.execute("RESET memory_limit")
         con.execute("RESET checkpoint_threshold")

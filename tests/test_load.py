@@ -285,6 +285,41 @@ def test_one_read_of_a_file_tells_its_line_ends_and_encoding_whatever_its_parts(
         assert (scan.odd_line_ends, scan.utf8, scan.buffer) == (odd, utf8, None), part
 
 
+def test_a_scan_running_ahead_of_a_load_that_has_ended_stops_at_its_next_part(tmp_path, monkeypatch):
+    """The load scans files ahead on a second thread; when the load fails or is interrupted it sets ``stop``, and
+    a scan in progress gives up at its next part (8 MB; 10 bytes here) rather than reading a large file to the end."""
+    import threading
+
+    import etl.inputs as inputs
+
+    monkeypatch.setattr(inputs, "_SCAN_CHUNK", 10)
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n" * 100)
+    stop = threading.Event()
+    assert scan_file(path, stop).size == 400  # not set: the whole file
+    parts = []
+    real_update = inputs.hashlib.sha256
+
+    class Counting:  # counts the parts hashed, and sets stop after the third
+        def __init__(self):
+            self.h = real_update()
+
+        def update(self, chunk):
+            parts.append(chunk)
+            if len(parts) == 3:
+                stop.set()
+            self.h.update(chunk)
+
+        def hexdigest(self):
+            return self.h.hexdigest()
+
+    monkeypatch.setattr(inputs.hashlib, "sha256", Counting)
+    stop.clear()
+    with pytest.raises(inputs.ScanStopped):
+        scan_file(path, stop)
+    assert len(parts) == 3  # of 40
+
+
 @pytest.mark.parametrize("ends", ["one CR LF among LF lines", "CR CR LF"])
 def test_a_file_whose_lines_end_oddly_loads_every_row_the_careful_way(tmp_path, ends):
     """DuckDB's strict reader stops at a file with mixed line ends (no reject recorded, the load would be aborted):
