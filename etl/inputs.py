@@ -1,7 +1,8 @@
-"""The files a load reads: folders expanded to their CSV and Excel files, gzip copies unpacked, files fingerprinted.
+"""The files a load reads: folders expanded to their CSV and Excel files, gzip copies unpacked, each file scanned once.
 
-Why apart from the loader: which files are inputs, and what their bytes are (SHA-256, for "already loaded"), is
-decided before any layout is recognised or any row read.
+Why apart from the loader: which files are inputs, and what their bytes are (SHA-256, for "already loaded"; line
+ends, encoding and longest line, for how DuckDB may read them: :class:`FileScan`), is decided before any layout is
+recognised or any row read.
 """
 
 from __future__ import annotations
