@@ -127,7 +127,7 @@ def _load_areas(groups: Iterable[AreaPaths], db_path: Path, on_file: Callable[[P
         con.execute("BEGIN TRANSACTION")
         run = _Run(con, Loader(con, key), who, on_file)
         for item, *_ in plan:
-            path = item.path if isinstance(item, src.Source) else item
+            path = _path_of(item)
             if path not in run.pending:
                 run.pending[path] = scanner.submit(scan_file, path, stop)
         run.next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
@@ -159,6 +159,11 @@ def _load_areas(groups: Iterable[AreaPaths], db_path: Path, on_file: Callable[[P
     return LoadReport(run.results, warnings)
 
 
+def _path_of(item: src.Source | Path) -> Path:
+    """The file a plan item reads (a table of a CSV or workbook, or a file another layout loads whole)."""
+    return item.path if isinstance(item, src.Source) else item
+
+
 class _Run:
     """The state of one load_areas transaction: load ids, files already loaded (by SHA and area), results."""
 
@@ -175,12 +180,12 @@ class _Run:
 
     def _fresh(self, item, handler, mapping, area) -> str | None:
         """The file's SHA-256 when it is to be loaded; None (reported unchanged) when this area loaded it before."""
-        path = item.path if isinstance(item, src.Source) else item
+        path = _path_of(item)
         if path not in self.scans:
             # The scan ran ahead, on its thread: the file must still be the one it read, now, just before DuckDB
             # reads it (as when the scan ran here).
             try:
-                scan = self.pending[path].result() if path in self.pending else scan_file(path)
+                scan = self.pending[path].result()  # every planned file's scan was started (_load_areas)
                 changed = scan.changed(path)
             except OSError as exc:  # moved, deleted or locked since the load began
                 raise LoadRejected([Problem(path.name, None, None,
@@ -300,7 +305,7 @@ class _Run:
                 self.results.append(done[f])
 
     def _load_other(self, item, handler, area: str | None, digest: str) -> None:
-        path = item.path if isinstance(item, src.Source) else item
+        path = _path_of(item)
         if self.on_file:
             self.on_file(path)
         started = datetime.now()

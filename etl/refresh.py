@@ -55,10 +55,15 @@ def exclusive(db: Path) -> Iterator[None]:
         lock.release()
 
 
+def _work_prefix(db: Path) -> str:
+    """The name of a load's working copy of ``db`` before its process id: ``.<name>.loading-<pid>``."""
+    return f".{db.name}.loading-"
+
+
 def named_as_database(message: str, db: Path) -> str:
-    """``message`` with the load's working copy of ``db`` (``.<name>.loading-<pid>``, an internal name) called by
-    the database's own path, which is the one the user gave."""
-    return re.sub(re.escape(str(db.with_name(f".{db.name}.loading-"))) + r"\d+", lambda _: str(db), message)
+    """``message`` with the load's working copy of ``db`` (an internal name, :func:`_work_prefix`) called by the
+    database's own path, which is the one the user gave."""
+    return re.sub(re.escape(str(db.with_name(_work_prefix(db)))) + r"\d+", lambda _: str(db), message)
 
 
 def _discard(path: Path) -> None:
@@ -73,9 +78,9 @@ def refresh_load(paths: Iterable[Path | str], db_path: Path | str,
     :func:`etl.load.load_areas`, but into a copy that replaces ``db_path`` only after a successful commit.
     Raises what load_paths raises (LoadRejected, duckdb errors) with the database unchanged, or LoadInProgress."""
     db = Path(db_path)
-    work = db.with_name(f".{db.name}.loading-{os.getpid()}")
+    work = db.with_name(f"{_work_prefix(db)}{os.getpid()}")
     with exclusive(db):
-        for stale in db.parent.glob(f".{db.name}.loading-*"):  # left by a load that was killed: under the
+        for stale in db.parent.glob(f"{_work_prefix(db)}*"):  # left by a load that was killed: under the
             if stale.is_dir():                                  # lock, no other load can be using one. The
                 shutil.rmtree(stale, ignore_errors=True)        # folder is DuckDB's spill (working rows)
             else:
