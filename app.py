@@ -85,6 +85,8 @@ if (picked.isoformat() if picked else None) != as_of:  # a day chosen or cleared
         url.forget_url("as_of")
     st.rerun()
 series = states.load_series_or_explain(db_path, area, as_of)
+if data.swapped_during_run(db_path):  # a load swapped the file in after the notice was decided: draw the run again,
+    st.rerun()                        # the notice and the figures both on the new data
 if series is None:
     st.stop()
 book = data.plan_book()

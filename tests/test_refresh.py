@@ -136,6 +136,35 @@ def test_an_open_session_sees_the_new_data_with_a_notice_on_its_next_interaction
 
 
 
+@pytest.mark.slow  # a page under AppTest
+def test_a_load_landing_between_the_notice_and_the_figures_redraws_the_run(served_db, tmp_path, monkeypatch):
+    """A load swaps the new file in after a run has decided there is no notice but before it reads the figures:
+    the run is drawn again, so the new figures never show without the notice (seen with 20 sessions on 2 cores)."""
+    from pages import _states as states
+
+    monkeypatch.setenv("APP_DB", str(served_db))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["period"] = "2023-07"
+    at.run()
+    at.switch_page("pages/kpi_trajectory.py").run()  # a page with one read of the figures (Overview checks twice)
+    assert not at.exception
+    mtime = served_db.stat().st_mtime
+    read_series = states.load_series_or_explain
+    swapped = []
+
+    def load_lands_first(*args, **kwargs):
+        if not swapped:  # the load's swap, just before this run's first read of the figures
+            refresh_load([_later_extract(tmp_path / "second")], served_db)
+            os.utime(served_db, (mtime + 60, mtime + 60))
+            swapped.append(True)
+        return read_series(*args, **kwargs)
+
+    monkeypatch.setattr(states, "load_series_or_explain", load_lands_first)
+    at.run()
+    assert not at.exception and swapped
+    assert [i.value for i in at.info if "Data refreshed" in i.value] == [refresh_message(mtime + 60)]
+
+
 def test_a_copy_left_by_a_killed_load_is_cleared_by_the_next_load(served_db, tmp_path):
     """A load killed mid-way (SIGKILL: no clean-up ran) leaves its copy, its log and the folder DuckDB spilled working
     rows to beside the database; the next load, holding the lock, removes them before starting its own."""
