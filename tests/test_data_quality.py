@@ -219,7 +219,8 @@ def test_the_data_quality_page(quality_db, monkeypatch):
     quarantine = next(f for f in frames if "Reason" in f.columns and "Row" in f.columns)
     assert quarantine["Reason"].tolist() == ["not a valid date"]
     assert any("Changed" in f.columns for f in frames)
-    shown = "\n".join(f.to_csv() for f in frames) + text
+    # the database's own path is shown to the analyst, and pytest's folder for it may be "pytest-501"
+    shown = ("\n".join(f.to_csv() for f in frames) + text).replace(str(quality_db), "<database>")
     # the child's name and person id (501) nowhere; digits inside a load's timestamp are not an id
     assert "Featherstonehaugh" not in shown and not re.search(r"(?<![\d.:])501(?!\d)", shown)
     assert [t.label for t in at.tabs][:3] == ["Load history (12)", "Quarantined rows (1)", "Revisions (2)"]
