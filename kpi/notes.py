@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from etl.db import NOTES_SCHEMA
 from etl.identifiers import WRITTEN_TEXT_SHAPES
@@ -33,6 +36,7 @@ ACTION_STATUSES = (OPEN, DONE, WITHDRAWN)
 MAX_TEXT = 2000  # characters: a paragraph or two for a meeting, not a report
 MAX_NAME = 200
 _RETRY_S = 1.0
+_DECIDE_S = 10.0  # seconds a writer waits for another to finish saving a note
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -189,6 +193,20 @@ def actions_due(db_path: Path | str, on: date, within_days: int = 0, area_code: 
     return due_actions(list_notes(db_path, kpi_id, area_code=area_code), on, within_days)
 
 
+@contextmanager
+def _deciding(db_path: Path | str) -> Iterator[None]:
+    """One writer at a time reads the notes, decides the new row and writes it, across sessions and processes:
+    otherwise two people saving the first narrative of a month at once would make two narratives, and two edits
+    of one note the same version twice."""
+    path = notes_path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(path.with_name(path.name + ".lock"), timeout=_DECIDE_S):
+            yield
+    except Timeout:
+        raise NoteRefused("another note is being saved and has not finished; try again in a moment") from None
+
+
 def _insert(path: Path, row: dict) -> None:
     side_db.insert(path, NOTES_SCHEMA, "note", COLUMNS, row)
 
@@ -208,14 +226,15 @@ def add_narrative(db_path: Path | str, *, area_code: str, kpi_id: str, period: s
                   page: str | None = None) -> dict:
     """Write the narrative of a KPI, month and area: a new note, or the next version of the one there is."""
     check_writer(role, config)
-    notes = current(history(db_path))
-    there = notes[(notes["kind"] == NARRATIVE) & (notes["area_code"] == area_code) & (notes["kpi_id"] == kpi_id)
-                  & (notes["period"] == period)]
-    if len(there):
-        row = next_version(there.iloc[-1][COLUMNS].to_dict(), author, role, at, text=text, status=CURRENT)
-        return _write(db_path, row, "edit_narrative", page)
-    row = new_row(NARRATIVE, area_code, kpi_id, period, text, author, role, at=at, taken=set(notes["note_id"]))
-    return _write(db_path, row, "add_narrative", page)
+    with _deciding(db_path):
+        notes = current(history(db_path))
+        there = notes[(notes["kind"] == NARRATIVE) & (notes["area_code"] == area_code)
+                      & (notes["kpi_id"] == kpi_id) & (notes["period"] == period)]
+        if len(there):
+            row = next_version(there.iloc[-1][COLUMNS].to_dict(), author, role, at, text=text, status=CURRENT)
+            return _write(db_path, row, "edit_narrative", page)
+        row = new_row(NARRATIVE, area_code, kpi_id, period, text, author, role, at=at, taken=set(notes["note_id"]))
+        return _write(db_path, row, "add_narrative", page)
 
 
 def add_action(db_path: Path | str, *, area_code: str, kpi_id: str, period: str, text: str, owner: str, due: date,
@@ -223,9 +242,10 @@ def add_action(db_path: Path | str, *, area_code: str, kpi_id: str, period: str,
                page: str | None = None) -> dict:
     """Write a new action (open) for a KPI, month and area."""
     check_writer(role, config)
-    taken = set(history(db_path)["note_id"])
-    row = new_row(ACTION, area_code, kpi_id, period, text, author, role, owner, due, at, taken)
-    return _write(db_path, row, "add_action", page)
+    with _deciding(db_path):
+        taken = set(history(db_path)["note_id"])
+        row = new_row(ACTION, area_code, kpi_id, period, text, author, role, owner, due, at, taken)
+        return _write(db_path, row, "add_action", page)
 
 
 def update_note(db_path: Path | str, note_id: str, *, author: str, role: str,
@@ -233,12 +253,13 @@ def update_note(db_path: Path | str, note_id: str, *, author: str, role: str,
                 **changes) -> dict:
     """Write the next version of a note with ``changes`` (status, due, text, owner); NoteRefused for an unknown id."""
     check_writer(role, config)
-    notes = current(history(db_path))
-    found = notes[notes["note_id"] == note_id]
-    if found.empty:
-        raise NoteRefused(f"no note {note_id!r} (see `python -m kpi note list`)")
-    row = next_version(found.iloc[0][COLUMNS].to_dict(), author, role, at, **changes)
-    return _write(db_path, row, f"update_{row['kind']}", page)
+    with _deciding(db_path):
+        notes = current(history(db_path))
+        found = notes[notes["note_id"] == note_id]
+        if found.empty:
+            raise NoteRefused(f"no note {note_id!r} (see `python -m kpi note list`)")
+        row = next_version(found.iloc[0][COLUMNS].to_dict(), author, role, at, **changes)
+        return _write(db_path, row, f"update_{row['kind']}", page)
 
 
 def update_action(db_path: Path | str, note_id: str, *, author: str, role: str, status: str | None = None,

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -192,6 +193,69 @@ def test_a_note_is_kept_aside_not_lost_when_another_process_holds_the_file(tmp_p
     listed = notes.list_notes(db).set_index("kind")
     assert listed.loc["action", "status"] == "done" and listed.loc["action", "due"] == date(2024, 5, 1)
     assert done["version"] == 2 and listed.loc["narrative", "text"] == "Before."
+
+
+def _slow_reads(monkeypatch) -> None:
+    """Widen the window between reading the notes and writing the new row, as a busy server would."""
+    read = notes.history
+
+    def slow(db_path):
+        out = read(db_path)
+        time.sleep(0.05)
+        return out
+
+    monkeypatch.setattr(notes, "history", slow)
+
+
+def test_people_saving_the_first_narrative_at_once_make_one_narrative_with_every_version(tmp_path, monkeypatch):
+    """Two people in the meeting save the month's first narrative together: one narrative, each text a version of
+    it (never two narratives for one month, never one version number twice)."""
+    db = tmp_path / "app.duckdb"
+    _slow_reads(monkeypatch)
+    texts = [f"Reason {i}." for i in range(6)]
+    with ThreadPoolExecutor(len(texts)) as pool:
+        list(pool.map(lambda t: notes.add_narrative(db, text=t, **WHERE, **ANALYST), texts))
+    kept = notes.history(db)
+    assert kept["note_id"].nunique() == 1
+    assert sorted(kept["version"]) == list(range(1, 7)) and sorted(kept["text"]) == texts
+    assert len(notes.list_notes(db, KPI, "2024-03", AREA)) == 1
+
+
+def test_edits_of_one_action_at_once_each_get_their_own_version(tmp_path, monkeypatch):
+    db = tmp_path / "app.duckdb"
+    action = notes.add_action(db, text="Recruit EPs", owner="Head of SEND", due=date(2024, 5, 1), **WHERE,
+                              **ANALYST)
+    _slow_reads(monkeypatch)
+    dues = [date(2024, 5, d) for d in range(2, 7)]
+    with ThreadPoolExecutor(len(dues)) as pool:
+        list(pool.map(lambda d: notes.update_action(db, action["note_id"], due=d, **ANALYST), dues))
+    assert sorted(notes.history(db)["version"]) == list(range(1, 7))
+
+
+def test_a_writer_that_cannot_get_its_turn_is_told_to_try_again(tmp_path, monkeypatch):
+    db = tmp_path / "app.duckdb"
+    monkeypatch.setattr(notes, "_DECIDE_S", 0.2)
+    path = notes.notes_path(db)
+    holder = subprocess.Popen([sys.executable, "-c", DECIDING, str(path.with_name(path.name + ".lock"))],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(notes.NoteRefused, match="another note is being saved.*try again"):
+            notes.add_narrative(db, text="Waited.", **WHERE, **ANALYST)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert notes.history(db).empty  # nothing half-written
+    assert notes.add_narrative(db, text="Now.", **WHERE, **ANALYST)["version"] == 1
+
+
+DECIDING = """
+import sys, time
+from filelock import FileLock
+with FileLock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(60)
+"""
 
 
 # --- the command line ---------------------------------------------------------------------------------------
