@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi.views.charts import format_period, table_csv
 from kpi.views.exports import portfolio_export
-from kpi.views.portfolio import chart_alt, portfolio, small_multiples
+from kpi.views.portfolio import chart_alt, off_track_list, portfolio, small_multiples
 from pages import _audit as audit
 from pages import _auth as auth
 from pages import _data as data
@@ -39,19 +39,27 @@ if rows["demo"].any():
     st.caption("Plans marked (demo) are synthetic, shipped with the region demo data: not real areas' plans.")
 shown = rows.assign(overview="?" + ("area=" + rows["area_code"] + f"&period={period}"))
 shown["overview"] = "/?" + shown["overview"].str.lstrip("?")
-st.dataframe(
+st.dataframe(  # the verdict first (visible without scrolling at 1,400 px), the details after it
     shown, hide_index=True, width="stretch",
-    column_order=["area_name", "overview", "plan", "plan_month", "on_track", "within_tolerance", "off_track",
-                  "no_data", "not_judged", "off_track_kpis", "as_at", "freshness"],
+    column_order=["area_name", "overview", "plan_month", "freshness", "on_track", "within_tolerance", "off_track",
+                  "no_data", "not_judged", "off_track_names", "as_at", "plan"],
     column_config={
-        "area_name": "Area", "plan": "Plan", "plan_month": "Month of plan",
-        "overview": st.column_config.LinkColumn("Overview", display_text="Open"),
-        "on_track": "On track", "within_tolerance": "Within tolerance", "off_track": "Off track",
-        "no_data": "No data", "not_judged": "Not judged", "off_track_kpis": "KPIs off track",
-        "as_at": st.column_config.DateColumn("Data as at", format="D MMM YYYY"),
+        "area_name": st.column_config.TextColumn("Area", width=150),
+        "overview": st.column_config.LinkColumn("Overview", display_text="Open", width=75),
+        "plan_month": st.column_config.TextColumn("Month of plan", width=105),
         "freshness": st.column_config.TextColumn(
-            "Freshness", help=f"Whether the area's newest extract covers {format_period(period)} in full"),
+            "Freshness", width=110, help=f"Whether the area's newest extract covers {format_period(period)} in full"),
+        "on_track": st.column_config.NumberColumn("On track", width=75),
+        "within_tolerance": st.column_config.NumberColumn("Within tolerance", width=120),
+        "off_track": st.column_config.NumberColumn("Off track", width=75),
+        "no_data": st.column_config.NumberColumn("No data", width=70),
+        "not_judged": st.column_config.NumberColumn("Not judged", width=90),
+        "off_track_names": st.column_config.TextColumn("KPIs off track", width="large"),
+        "as_at": st.column_config.DateColumn("Data as at", format="D MMM YYYY", width=100),
+        "plan": st.column_config.TextColumn("Plan", width="large"),
     })
+if listed := off_track_list(rows, period):
+    st.markdown(listed)
 st.download_button("Download the portfolio (CSV)", table_csv(portfolio_export(rows, period)),
                    file_name=f"portfolio_{period}.csv", mime="text/csv", icon=":material/download:",
                    key="portfolio_download", on_click=audit.download,

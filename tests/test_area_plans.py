@@ -13,7 +13,7 @@ from kpi.access import roles
 from kpi.cli_portfolio import scoped_areas
 from kpi.engine.series import add_area_plans
 from kpi.views.palette import SERIES
-from kpi.views.portfolio import portfolio, small_multiples
+from kpi.views.portfolio import off_track_list, portfolio, small_multiples
 
 HOME, LUTON, ESSEX, THURROCK = "E06000056", "E06000032", "E10000012", "E06000034"
 KPI = "ehcna_open_over_20wk"  # a month-end count, judged on the month (lower is better)
@@ -221,9 +221,13 @@ def test_portfolio_rows_count_statuses_under_the_plan_in_force(tmp_path, catalog
     row = rows.iloc[0]
     assert (row["plan"], row["plan_month"], row["off_track"], row["on_track"]) == ("Improvement plan", "3 of 6", 1, 0)
     assert row["off_track_kpis"] == KPI and row["as_at"] == "2024-01-01" and bool(row["demo"])
+    assert row["off_track_names"] == "Open assessments over 20 weeks"  # people read names, machines the ids
+    assert off_track_list(rows, "2023-10") == ("Off track in October 2023:\n\n"
+                                               "- **Luton** (1): Open assessments over 20 weeks")
     assert row["freshness"] == "Up to date"  # data as at January 2024 cover October 2023
     empty = portfolio(series[series["period"] != "2023-10"], book, "2023-10", {}, {}, [LUTON])
     assert empty.iloc[0]["no_data"] == 1 and empty.iloc[0]["off_track"] == 0
+    assert empty.iloc[0]["off_track_names"] == "" and off_track_list(empty, "2023-10") == ""  # nothing to list
     assert empty.iloc[0]["freshness"] == "No as-at date"
     behind = portfolio(series, book, "2023-10", {}, {LUTON: "2023-08-31"}, [LUTON])
     assert behind.iloc[0]["freshness"] == "Stale: 2 months behind the chosen month"

@@ -19,7 +19,8 @@ from kpi.views.palette import GRID, SERIES, TEXT
 
 PORTFOLIO_COLUMNS = [
     "area_code", "area_name", "plan", "demo", "plan_start", "plan_end", "plan_month", "on_track",
-    "within_tolerance", "off_track", "no_data", "not_judged", "off_track_kpis", "as_at", "freshness",
+    "within_tolerance", "off_track", "no_data", "not_judged", "off_track_kpis", "off_track_names", "as_at",
+    "freshness",
 ]
 
 
@@ -36,9 +37,11 @@ def portfolio(series: pd.DataFrame, plans: PlanBook, period: str, names: dict[st
     """One row per area with a plan (of ``areas`` when given), in name order. A KPI counts under its status in
     ``period`` under the plan in force; 'no data' when the plan expects a figure and there is none (no row, or
     status no data); 'not judged' when there is a figure but no verdict (baseline or partial month, too few events,
-    suppressed). ``freshness`` says how the area's data as at ``as_at`` stands to ``period``
+    suppressed). The KPIs off track are listed by id (``off_track_kpis``, for machines) and by short name
+    (``off_track_names``, for people). ``freshness`` says how the area's data as at ``as_at`` stands to ``period``
     (kpi.engine.data_quality.month_freshness). ``series`` holds every area's rows, as the reader may see them."""
     wanted = plans.areas if areas is None else [a for a in areas if plans.plans(a)]
+    short = {k.id: k.short_name for k in plans.catalogue.kpis}
     month = series[series["period"] == period] if len(series) else series
     by_area = dict(tuple(month.groupby("area_code", sort=False))) if len(month) else {}
     rows = []
@@ -64,11 +67,22 @@ def portfolio(series: pd.DataFrame, plans: PlanBook, period: str, names: dict[st
         rows.append({
             "area_code": area, "area_name": names.get(area, area), "plan": plan.name, "demo": plan.demo,
             "plan_start": plan.start, "plan_end": plan.end, "plan_month": plan_month_text(plan, period),
-            **counts, "off_track_kpis": ", ".join(off), "as_at": as_at.get(area),
+            **counts, "off_track_kpis": ", ".join(off), "off_track_names": "; ".join(short.get(k, k) for k in off),
+            "as_at": as_at.get(area),
             "freshness": month_freshness(as_at.get(area), period),
         })
     out = pd.DataFrame(rows, columns=PORTFOLIO_COLUMNS)
     return out.sort_values(["area_name", "area_code"], ignore_index=True)
+
+
+def off_track_list(rows: pd.DataFrame, period: str) -> str:
+    """The KPIs off track, area by area, as a Markdown list to read below the portfolio table (whose cell is too
+    narrow for a long list); empty when no area has one."""
+    off = rows[rows["off_track_names"].astype(bool)]
+    if off.empty:
+        return ""
+    lines = [f"- **{r.area_name}** ({r.off_track}): {r.off_track_names}" for r in off.itertuples()]
+    return f"Off track in {format_period(period)}:\n\n" + "\n".join(lines)
 
 
 def small_multiples(series: pd.DataFrame, plans: PlanBook, kpi_id: str, period: str, names: dict[str, str],
