@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from kpi import definitions
-from kpi.views.board import board, board_table, forecast_note, sort_board, spc_for
+from kpi.views.board import board, board_row, board_table, forecast_note, sort_board, spc_for
 
 PERIODS = [f"{y}-{m:02d}" for y in (2022, 2023) for m in range(1, 13)]
 
@@ -42,6 +42,19 @@ def test_a_sustained_rise_reads_as_improvement_and_likely(tmp_path):
     assert "42.0% over the 12 months to July 2023" in row["sentence"]  # the figure the plan is judged on
     assert "significant improvement" in row["sentence"]
     assert "likely to reach the target of 49.2% by January 2024" in row["sentence"]
+
+
+def test_the_trajectory_pages_sentence_quotes_the_figure_the_status_is_judged_on(tmp_path):
+    """A rolling KPI's month of 57.7% inside 12 months of 50.3%: the sentence says 50.3% over the 12 months (with
+    the status judged on it), on the KPI trajectory page (no scorecard row) as on the Overview (its row)."""
+    cat = _catalogue(tmp_path)
+    kpi = cat.get("ehcp_20wk_excl")
+    s = _series([50.0] * 18, trajectory=[50.4] * 18)
+    s.loc[17, ["value", "rolling_12m", "status"]] = [57.7, 50.3, "within_tolerance"]
+    alone = board_row(s, kpi, "2023-06")["sentence"]
+    assert "was 50.3% over the 12 months to June 2023 against a planned 50.4% (within tolerance)" in alone
+    assert "57.7%" not in alone
+    assert board(s, cat, "2023-06").iloc[0]["sentence"] == alone
 
 
 def test_recalculation_starts_new_limits_at_the_configured_month(tmp_path):

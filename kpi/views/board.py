@@ -114,11 +114,15 @@ def sentence(kpi: KpiDefinition, row: dict, forecast: Forecast | None, variation
 
 
 def board_row(rows: pd.DataFrame, kpi: KpiDefinition, period: str, current: pd.Series | None = None) -> dict:
-    """One KPI's variation, assurance, forecast and sentence for ``period`` (``rows``: that KPI's series)."""
+    """One KPI's variation, assurance, forecast and sentence for ``period`` (``rows``: that KPI's series).
+    ``current``: the month's scorecard row (kpi.engine.series.scorecard); without it, the month's row of ``rows``
+    with its judged figure (the rolling 12 months for a rolling KPI, as the status is), never the month's own."""
     rows = rows.sort_values("period")
     if current is None:
         at = rows[rows["period"] == period]
-        current = at.iloc[0] if len(at) else pd.Series({"value": None, "trajectory": None, "status": None})
+        current = pd.Series({"value": at.iloc[0][kpi.basis_column], "trajectory": at.iloc[0]["trajectory"],
+                             "status": at.iloc[0]["status"]} if len(at) else
+                            {"value": None, "trajectory": None, "status": None})
     _, spc = spc_for(rows, kpi, period)
     variation = spc.variation_icon if spc is not None else None
     assurance = spc.assurance if spc is not None else None
