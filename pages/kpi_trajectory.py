@@ -13,6 +13,7 @@ from kpi.engine.series import scorecard
 from kpi.views.benchmark_charts import comparison_figure
 from kpi.views.board import board_row, spc_for
 from kpi.views.charts import (
+    basis_text,
     column_formats,
     format_amount,
     format_basis,
@@ -146,9 +147,7 @@ def about_and_plan() -> None:
                  for label, p, v, txt in plan_points(kpi)]
         lines.append(f"- **Tolerance:** up to {format_amount(kpi.plan.tolerance, unit, d)} worse than the trajectory"
                      " counts as within tolerance")
-        lines.append("- **Judged on:** " + ("the rolling 12 months to each month, the basis of its calendar-year "
-                                             "baseline and target (December's figure is the calendar year's)"
-                                             if kpi.basis == "rolling_12m" else "each month's own figure"))
+        lines.append(f"- **Judged on:** {basis_text(kpi)}")
         lines.append(f"- **Fewest events for a status:** {kpi.plan.min_denominator or cat.status_min_denominator}"
                      if not kpi.is_snapshot else "- **Status** is judged at each month end")
         if period > kpi.plan.target.period:

@@ -12,6 +12,7 @@ import yaml
 from kpi import definitions
 from kpi.engine.series import kpi_series, open_readonly
 from kpi.engine.trajectory import plan_phase
+from kpi.views.charts import basis_text
 from tests.support.blade import Blade, blade_date
 
 
@@ -39,6 +40,21 @@ def test_the_demo_plans_use_the_basis_of_their_numbers(catalogue):
     assert {"ehcp_20wk_excl", "ehcp_20wk_incl", "request_decision_6wk", "not_issue_16wk", "ar_decision_4wk"} <= rolling
     assert all(not catalogue.get(k).is_snapshot for k in rolling)
     assert catalogue.get("ehcna_open_over_20wk").plan.basis == "month"
+
+
+def test_the_plan_says_what_it_judges_and_calls_december_a_calendar_year_only_when_it_is_one(catalogue):
+    """A plan on DfE's calendar-year figures judges the rolling 12 months, December's being the year's; a local
+    plan whose baseline is the 12 months to September judges the rolling 12 months too, with no calendar year."""
+    kpi = catalogue.get("ehcp_20wk_excl")
+    assert kpi.plan.cites_calendar_year()
+    assert basis_text(kpi) == ("the rolling 12 months to each month, the basis its baseline and target are on "
+                               "(calendar-year figures: December's is the calendar year's)")
+    local = kpi.plan.model_copy(update={
+        "baseline": kpi.plan.baseline.model_copy(update={"note": "Twelve months to September 2023 (local data)"}),
+        "target": kpi.plan.target.model_copy(update={"source": "Local", "note": None, "benchmark": None})})
+    text = basis_text(kpi.model_copy(update={"plan": local}))
+    assert text == "the rolling 12 months to each month, the basis its baseline and target are on"
+    assert basis_text(catalogue.get("ehcna_open_over_20wk")) == "each month's own figure"
 
 
 def _late_year_then_good_month(late_per_month: int = 2) -> Blade:

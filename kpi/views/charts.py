@@ -209,6 +209,18 @@ def plan_points(kpi: KpiDefinition) -> list[tuple[str, str, float, str | None]]:
             + [("Target", p.target.period, p.target.value, p.target.source)])
 
 
+def basis_text(kpi: KpiDefinition) -> str:
+    """What a plan judges, in words: a rolling plan's 12 months (a calendar year's figure in December only when the
+    plan cites calendar-year or DfE figures: a local baseline of 12 months to September is not one), else each
+    month's own figure."""
+    if kpi.plan is None or kpi.plan.basis != "rolling_12m":
+        return "each month's own figure"
+    text = "the rolling 12 months to each month, the basis its baseline and target are on"
+    if kpi.plan.cites_calendar_year():
+        text += " (calendar-year figures: December's is the calendar year's)"
+    return text
+
+
 def polarity_text(polarity: str) -> str:
     return "Higher is better" if polarity == "up" else "Lower is better"
 
