@@ -26,7 +26,7 @@ from kpi.views.charts import (
 )
 from kpi.views.exports import board_export
 from kpi.views.icons import assurance_svg, variation_svg
-from kpi.views.meeting import previous_status_text, previous_statuses
+from kpi.views.meeting import previous_status_text, previous_statuses, tile_codes
 from pages import _audit as audit
 from pages import _auth as auth
 from pages import _data as data
@@ -45,7 +45,7 @@ previous = format_period(period_of(month_index(period) - 1))
 
 style.page_title(f"Overview: {format_period(period)}")
 st.header(f"Overview: {format_period(period)}", anchor=False)
-shown = card["status"].where(card["status"].notna(), card["unjudged"])  # baseline/partial: said, not hidden
+shown = tile_codes(card)  # baseline/partial: said, not hidden; a KPI without a plan is not in plan
 st.markdown(f"**{status_summary(shown, period)}**. Each KPI is judged on the figure its plan's "
             "baseline and target are on: the 12 months to the month for rates whose plan cites a calendar-year "
             "figure, the month itself for month-end counts, against the plan's trajectory for that month.")

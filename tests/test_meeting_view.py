@@ -38,11 +38,14 @@ def test_off_track_then_concern_then_the_rest_and_unplanned_last(catalogue):
 
 
 def test_tiles_filter_by_status_with_not_in_plan_and_unjudged_months(catalogue):
-    board = pd.DataFrame({"kpi_id": ["a", "b", "c", "d"], "status": ["off_track", None, None, "on_track"],
-                          "unjudged": [None, "baseline", None, None]})
-    assert list(tile_codes(board)) == ["off_track", "baseline", "not_in_plan", "on_track"]
-    assert list(with_tile(board, "not_in_plan")["kpi_id"]) == ["c"]
-    assert list(with_tile(board, None)["kpi_id"]) == ["a", "b", "c", "d"]
+    board = pd.DataFrame({"kpi_id": ["a", "b", "c", "d", "e"],
+                          "status": ["off_track", None, None, "on_track", "suppressed"],
+                          "unjudged": [None, "baseline", None, None, None], "target": [60, 60, 60, 60, None]})
+    # e: a KPI without a plan whose figure is suppressed is counted and filtered as not in plan, never suppressed
+    assert list(tile_codes(board)) == ["off_track", "baseline", "not_in_plan", "on_track", "not_in_plan"]
+    assert list(with_tile(board, "not_in_plan")["kpi_id"]) == ["c", "e"]
+    assert with_tile(board, "suppressed").empty
+    assert list(with_tile(board, None)["kpi_id"]) == ["a", "b", "c", "d", "e"]
 
 
 def _changes(**over) -> pd.DataFrame:

@@ -43,9 +43,12 @@ def exceptions_first(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
 
 
 def tile_codes(rows: pd.DataFrame) -> pd.Series:
-    """Each board row's status tile: its status, why it is not judged (baseline, partial), or not_in_plan."""
+    """Each board row's status tile: its status, why it is not judged (baseline, partial), or not_in_plan. A KPI
+    without a plan (no target) is not in plan even when its figure is suppressed: the Overview lists KPIs without
+    a plan only on request, so counting them as suppressed gave a tile more KPIs than its cards."""
     shown = rows["status"].where(rows["status"].notna(), rows["unjudged"])
-    return shown.map(lambda s: s if isinstance(s, str) and s else NOT_IN_PLAN)
+    codes = shown.map(lambda s: s if isinstance(s, str) and s else NOT_IN_PLAN)
+    return codes.where(rows["target"].notna(), NOT_IN_PLAN)
 
 
 def with_tile(rows: pd.DataFrame, code: str | None) -> pd.DataFrame:
