@@ -49,7 +49,8 @@ def test_tiles_filter_by_status_with_not_in_plan_and_unjudged_months(catalogue):
 
 
 def _changes(**over) -> pd.DataFrame:
-    base = {"kpi_id": ["x", "y", "z"], "name": ["Reviews", "Plans", "Backlog"],
+    base = {"kpi_id": ["x", "y", "z"], "name": ["Reviews", "Plans", "Backlog"], "since": "2024-02",
+            "then_known": [True, True, True],
             "status_then": ["off_track", "on_track", None], "status_now": ["on_track", "off_track", None],
             "status_change": ["improved", "worsened", ""], "revised": [True, False, False],
             "new_signals": ["2024-03 concern (high)", "", ""], "actions_due": [2, 0, 1],
@@ -68,6 +69,22 @@ def test_since_the_last_meeting_in_a_few_lines():
     assert quiet[0] == "Status: no KPI moved between on track, within tolerance and off track."
     assert quiet[1:] == ["Revised since presented: 0 figures.", "New special-cause signals: 0 KPIs.",
                          "Actions due: 0, of which 0 overdue."]
+
+
+def test_with_no_extract_dated_by_the_last_meeting_nothing_is_said_to_have_moved():
+    """Extracts as at 30 September 2024 and 1 January 2025, and a last meeting in November 2024: no extract dated by
+    then covers November, so what that meeting saw is not known and the block says so (never 'no KPI moved',
+    '0 figures revised') and no card claims a status then; the actions, which do not depend on extracts, are still
+    counted."""
+    unknown = _changes(then_known=[False] * 3, status_then=[None] * 3, status_change=["changed"] * 3,
+                       revised=[False] * 3, new_signals=[""] * 3)
+    lines = since_summary(unknown)
+    assert lines == ["Nothing to compare with: no extract dated by the end of February 2024 covers that month, so "
+                     "what that meeting was shown is not known (load the extract it used to compare).",
+                     "Actions due: 3, of which 1 overdue."]
+    assert previous_statuses(unknown) == {}
+    partly = previous_statuses(_changes(then_known=[True, False, True]))
+    assert partly == {"x": "off_track", "z": None}  # y's figures then are unknown: no claim, not 'no status'
 
 
 def test_the_status_at_the_last_meeting_per_kpi():

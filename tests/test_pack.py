@@ -5,6 +5,7 @@ The HTML is checked without a browser; the PDF (Chromium) is read back with pypd
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from datetime import date
@@ -108,6 +109,22 @@ def test_without_since_the_change_is_since_last_month(db, catalogue):
     text = _text(_html(db, catalogue, "analyst", since=None))
     assert "Changes are since last month" in text and "since last month" in text
     assert "Unchanged" not in text
+
+
+def test_a_last_meeting_no_extract_covered_is_said_unknown_never_unchanged(db, catalogue):
+    """Where no extract dated by the last meeting covered its month (kpi.views.changes: then_known false), no KPI
+    reads 'Unchanged' or '– → …' as if it had moved from nothing: the pack says the month as presented is not
+    known."""
+    config = roles.load(catalogue=catalogue)
+    pack = load_pack(db, catalogue, config, PERIOD, "analyst", since="2023-06", on=MEETING)
+    assert pack.changes["then_known"].all()  # this extract covers June: the usual comparison
+    unknown = dataclasses.replace(pack, changes=pack.changes.assign(then_known=False))
+    html = pack_html(unknown)
+    table = _text(html[html.index('<table class="board">'):html.index("</table>")])
+    planned = sum(k.plan is not None for k in catalogue.kpis)
+    assert table.count("June 2023 as presented: not known") == planned
+    assert "Unchanged" not in table and "– →" not in table
+    assert "Unchanged" in _text(pack_html(pack))
 
 
 def test_the_chart_spans_the_plan_window_with_the_target(db, catalogue):

@@ -23,7 +23,8 @@ from kpi.engine.series import kpi_series
 from kpi.engine.trajectory import OFF_TRACK, ON_TRACK, WITHIN_TOLERANCE
 from kpi.views.board import spc_for
 
-COLUMNS = ["area_code", "kpi_id", "name", "since", "period", "plan", "status_then", "status_now", "status_change",
+COLUMNS = ["area_code", "kpi_id", "name", "since", "period", "plan", "then_known", "status_then", "status_now",
+           "status_change",
            "value_then", "value_now", "since_value_now", "revision", "revised", "variation_then", "variation_now",
            "new_signals", "actions_due", "actions_overdue", "actions"]
 _RANK = {OFF_TRACK: 0, WITHIN_TOLERANCE: 1, ON_TRACK: 2}
@@ -102,7 +103,9 @@ def changes(now: pd.DataFrame, then: pd.DataFrame, catalogue: Catalogue, period:
             actions: pd.DataFrame | None = None, on: date | None = None,
             plans: PlanBook | None = None) -> pd.DataFrame:
     """One row per area and plan KPI: the status of ``since`` as it stood then (``then``) against the status of
-    ``period`` now (``now``); the judged figure of ``since`` as presented against today's figure for that month
+    ``period`` now (``now``; ``then_known`` is False where ``then`` has no row for ``since``: no extract dated by
+    then covered it, so what the meeting was shown is not known); the judged figure of ``since`` as presented against
+    today's figure for that month
     (``revised`` when it reads differently at the KPI's decimals); the variation icon then and now and the months
     after ``since`` that are special cause; and the notes' open actions (``actions``: :func:`kpi.notes.current`)
     due on or before ``on`` (default today), overdue ones counted apart. With ``plans`` (kpi/area_plans.py) each
@@ -119,6 +122,7 @@ def changes(now: pd.DataFrame, then: pd.DataFrame, catalogue: Catalogue, period:
             rows_now = now_by.get((area, kpi.id), now.iloc[:0]).sort_values("period")
             rows_then = then_by.get((area, kpi.id), then.iloc[:0]).sort_values("period")
             was, is_, since_now = _at(rows_then, since), _at(rows_now, period), _at(rows_now, since)
+            known = was is not None
             if not judged:
                 was, is_ = _unjudged(was), _unjudged(is_)
             value_then, since_value_now = _value(was, kpi.basis_column), _value(since_now, kpi.basis_column)
@@ -127,7 +131,7 @@ def changes(now: pd.DataFrame, then: pd.DataFrame, catalogue: Catalogue, period:
             mine = due[(due["area_code"] == area) & (due["kpi_id"] == kpi.id)] if due is not None else None
             rows.append({
                 "area_code": area, "kpi_id": kpi.id, "name": kpi.short_name, "since": since, "period": period,
-                "plan": plan_name,
+                "plan": plan_name, "then_known": known,
                 "status_then": _status(was), "status_now": _status(is_),
                 "status_change": status_change(_status(was), _status(is_)),
                 "value_then": value_then, "value_now": _value(is_, kpi.basis_column),

@@ -57,10 +57,12 @@ def with_tile(rows: pd.DataFrame, code: str | None) -> pd.DataFrame:
 
 
 def previous_statuses(changed: pd.DataFrame | None) -> dict[str, str | None]:
-    """KPI id -> its status at the last meeting (the month as presented then), from the changes frame."""
+    """KPI id -> its status at the last meeting (the month as presented then), from the changes frame; a KPI
+    whose figures then are not known (no extract dated by then) is left out, so nothing is claimed for it."""
     if changed is None or changed.empty:
         return {}
-    return {k: (s if isinstance(s, str) else None) for k, s in zip(changed["kpi_id"], changed["status_then"],
+    known = changed[changed["then_known"].astype(bool)]
+    return {k: (s if isinstance(s, str) else None) for k, s in zip(known["kpi_id"], known["status_then"],
                                                                      strict=True)}
 
 
@@ -79,6 +81,12 @@ def since_summary(changed: pd.DataFrame) -> list[str]:
     signals, actions due and overdue. Empty frame: one line saying there is nothing to compare."""
     if changed.empty:
         return ["No plan KPI to compare."]
+    due, overdue = int(changed["actions_due"].sum()), int(changed["actions_overdue"].sum())
+    actions = f"Actions due: {due}, of which {overdue} overdue."
+    if not changed["then_known"].astype(bool).any():  # never "no KPI moved" when there is nothing to move from
+        since = format_period(changed["since"].iloc[0])
+        return [f"Nothing to compare with: no extract dated by the end of {since} covers that month, so what "
+                "that meeting was shown is not known (load the extract it used to compare).", actions]
     moves = changed["status_change"].value_counts()
     names = lambda mask: ", ".join(changed.loc[mask, "name"])  # noqa: E731 - a short local helper
     lines = []
@@ -96,8 +104,7 @@ def since_summary(changed: pd.DataFrame) -> list[str]:
     signals = changed["new_signals"].fillna("") != ""
     lines.append(f"New special-cause signals: {_plural(int(signals.sum()), 'KPI')}"
                  + (f" ({names(signals)})." if signals.any() else "."))
-    due, overdue = int(changed["actions_due"].sum()), int(changed["actions_overdue"].sum())
-    lines.append(f"Actions due: {due}, of which {overdue} overdue.")
+    lines.append(actions)
     return lines
 
 

@@ -198,6 +198,8 @@ def _change_cell(pack: Pack, row, kpi: KpiDefinition) -> str:
     if found.empty:
         return "–"
     c = found.iloc[0]
+    if not c["then_known"]:  # no extract dated by the last meeting: claim no move and no status then
+        return f"{_e(_status(row))}<br><small>{_e(format_period(pack.since))} as presented: not known</small>"
     then = status_text(c["status_then"]) if isinstance(c["status_then"], str) else "–"
     if c["status_change"] == "unchanged":
         text = f"Unchanged<br><small>{_e(then)} then</small>"
