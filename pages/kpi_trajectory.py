@@ -25,6 +25,7 @@ from kpi.views.charts import (
     status_text,
     table_csv,
     table_frame,
+    telling_decimals,
     trajectory_alt,
     trajectory_figure,
 )
@@ -100,19 +101,20 @@ if auth.can_open("explain") and kpi_id in cat.event_ids:  # Explain reads SEN2 e
 with st.container(border=True):
     c = st.columns([1.4, 1.2, 1.4, 1.6, 1.6])
     hidden = now.status == "suppressed"
+    told = telling_decimals(now.value, now.trajectory, d)  # never '60.0%' against '60.0%' when they differ
     if kpi.basis == "rolling_12m":
         c[0].markdown(html.cell(f"12 months to {format_period(period)}",
-                              format_value(now.value, unit, d, suppressed=hidden),
+                              format_value(now.value, unit, told, suppressed=hidden),
                               format_basis(now.numerator, now.denominator, unit, suppressed=hidden)
                               + f" · {format_period(period)} alone: "
                               + format_value(now.monthly_value, unit, d, suppressed=hidden)),
                       unsafe_allow_html=True)
     else:
-        c[0].markdown(html.cell(format_period(period), format_value(now.value, unit, d, suppressed=hidden),
+        c[0].markdown(html.cell(format_period(period), format_value(now.value, unit, told, suppressed=hidden),
                               format_basis(now.numerator, now.denominator, unit,
                                            median.iloc[0] if len(median) else None, suppressed=hidden)),
                       unsafe_allow_html=True)
-    c[1].markdown(html.cell("Trajectory", format_value(now.trajectory, unit, d), "planned for the month"
+    c[1].markdown(html.cell("Trajectory", format_value(now.trajectory, unit, told), "planned for the month"
                           if pd.notna(now.trajectory) else "no plan this month", size="mid"), unsafe_allow_html=True)
     planned = isinstance(now.target_period, str)  # NaN, not None, for an unplanned KPI under pandas 3
     c[2].markdown(html.cell("Target", format_value(now.target, unit, d),

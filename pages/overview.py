@@ -23,6 +23,7 @@ from kpi.views.charts import (
     status_summary,
     status_text,
     table_csv,
+    telling_decimals,
 )
 from kpi.views.exports import board_export
 from kpi.views.icons import assurance_svg, variation_svg
@@ -119,19 +120,20 @@ def kpi_card(r, show_area: bool) -> None:
             c[0].page_link("pages/explain.py", label=f"Explain this number: {kpi.short_name}",
                            icon=":material/manage_search:", query_params={"kpi": r.kpi_id, "period": period})
         hidden = r.status == "suppressed"
+        told = telling_decimals(r.value, r.trajectory, d)  # never '60.0%' against '60.0%' when they differ
         if r.basis == "rolling_12m":  # the figure judged is the 12 months' one; the month's own sits beside it
             month_alone = (f"{format_period(period)} alone: "
                            f"{format_value(r.monthly_value, unit, d, suppressed=hidden)} ("
                            f"{format_basis(r.monthly_numerator, r.monthly_denominator, unit, suppressed=hidden)})")
             c[1].markdown(html.cell(f"12 months to {format_period(period)}",
-                                  format_value(r.value, unit, d, suppressed=hidden),
+                                  format_value(r.value, unit, told, suppressed=hidden),
                                   format_basis(r.numerator, r.denominator, unit, suppressed=hidden)
                                   + " · " + month_alone), unsafe_allow_html=True)
         else:
-            c[1].markdown(html.cell(format_period(period), format_value(r.value, unit, d, suppressed=hidden),
+            c[1].markdown(html.cell(format_period(period), format_value(r.value, unit, told, suppressed=hidden),
                                   format_basis(r.numerator, r.denominator, unit, medians.get(r.kpi_id),
                                                suppressed=hidden)), unsafe_allow_html=True)
-        c[2].markdown(html.cell("Trajectory", format_value(r.trajectory, unit, d),
+        c[2].markdown(html.cell("Trajectory", format_value(r.trajectory, unit, told),
                               "planned for the month" if pd.notna(r.trajectory) else "no plan this month",
                               size="mid"), unsafe_allow_html=True)
         judged = r.status if isinstance(r.status, str) else r.unjudged

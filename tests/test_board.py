@@ -57,6 +57,19 @@ def test_the_trajectory_pages_sentence_quotes_the_figure_the_status_is_judged_on
     assert board(s, cat, "2023-06").iloc[0]["sentence"] == alone
 
 
+def test_a_figure_just_under_its_trajectory_is_never_printed_equal_to_it(tmp_path):
+    """521 of 869 (59.95%) against a planned 60.0% is within tolerance, not on track: the sentence and the table
+    print 59.95% against 60.00%, so what the page shows supports the status it gives."""
+    cat = _catalogue(tmp_path)
+    s = _series([55.0] * 17 + [521 / 869 * 100], trajectory=[60.0] * 18)
+    s.loc[17, "status"] = "within_tolerance"
+    row = board(s, cat, "2023-06")
+    assert "was 59.95% over the 12 months to June 2023 against a planned 60.00% (within tolerance)" in \
+        row.iloc[0]["sentence"]
+    table = board_table(row, cat).iloc[0]
+    assert (table["Value"], table["Trajectory"]) == ("59.95%", "60.00%")
+
+
 def test_recalculation_starts_new_limits_at_the_configured_month(tmp_path):
     cat = _catalogue(tmp_path, method="mdc", recalculations=[{"period": "2023-01", "reason": "New triage"}])
     values = [12.0 + (i % 3) for i in range(12)] + [40.0 + (i % 3) for i in range(7)]

@@ -13,6 +13,19 @@ from kpi.engine.trajectory import month_index, period_of
 from kpi.views import charts, palette
 
 
+@pytest.mark.parametrize(("value", "trajectory", "decimals", "told"), [
+    (521 / 869 * 100, 60.0, 1, 2),  # 59.95% against 60%: '59.95%' against '60.00%', not '60.0%' against '60.0%'
+    (59.94, 60.0, 1, 1),  # 59.9% against 60.0%: the KPI's own decimals already tell them apart
+    (60.0, 60.0, 1, 1),  # equal: nothing to tell apart
+    (59.9999, 60.0, 1, 3),  # never more than two extra decimals
+    (None, 60.0, 1, 1), (59.95, None, 1, 1), (math.nan, 60.0, 1, 1),  # nothing to set against
+    (29.6, 30.0, 0, 1),  # a count judged against a fractional trajectory
+])
+def test_a_figure_and_its_trajectory_are_printed_at_decimals_that_tell_them_apart(value, trajectory, decimals,
+                                                                                  told):
+    assert charts.telling_decimals(value, trajectory, decimals) == told
+
+
 @pytest.mark.parametrize(("value", "unit", "decimals", "expected"), [
     (48.8, "percent", 1, "48.8%"),
     (48.84, "percent", 1, "48.8%"),

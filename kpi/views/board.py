@@ -14,7 +14,7 @@ from kpi.engine.forecast import LIKELY, MET, NOT_MET, TOO_FEW, UNCERTAIN, UNLIKE
 from kpi.engine.series import scorecard
 from kpi.engine.spc import XmrResult, xmr
 from kpi.engine.trajectory import STATUS_LABELS
-from kpi.views.charts import SUPPRESSED, format_change, format_period, format_value, status_text
+from kpi.views.charts import SUPPRESSED, format_change, format_period, format_value, status_text, telling_decimals
 
 VARIATION_LABELS = {
     "common_cause": "Common cause variation",
@@ -83,6 +83,7 @@ def forecast_for(rows: pd.DataFrame, kpi: KpiDefinition, as_of: str) -> Forecast
 def sentence(kpi: KpiDefinition, row: dict, forecast: Forecast | None, variation: str | None) -> str:
     """A plain-English summary a chair could read aloud."""
     fmt = lambda v: format_value(v, kpi.unit, kpi.decimals)  # noqa: E731
+    told = telling_decimals(row["value"], row["trajectory"], kpi.decimals)
     month = format_period(row["period"])
     if row["status"] == "suppressed":
         text = f"{kpi.short_name}: the {month} figure is suppressed (small numbers)."
@@ -90,11 +91,11 @@ def sentence(kpi: KpiDefinition, row: dict, forecast: Forecast | None, variation
         text = f"{kpi.short_name}: no value for {month}."
     else:
         over = f"over the 12 months to {month}" if kpi.basis == "rolling_12m" else f"in {month}"
-        text = f"{kpi.short_name} was {fmt(row['value'])} {over}"
+        text = f"{kpi.short_name} was {format_value(row['value'], kpi.unit, told)} {over}"
         if row["trajectory"] is not None:
             verdict = STATUS_LABELS.get(row["status"], "")
             judged = f" ({verdict.lower()})" if verdict else ""
-            text += f" against a planned {fmt(row['trajectory'])}{judged}"
+            text += f" against a planned {format_value(row['trajectory'], kpi.unit, told)}{judged}"
         text += "."
     if variation in ("improvement_high", "improvement_low"):
         text += " The latest month shows significant improvement."
@@ -219,16 +220,17 @@ def board_table(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
         unit, d = kpi.unit, kpi.decimals
         note = forecast_note(r.forecast, r.forecast_lower, r.forecast_upper, r.forecast_verdict, unit, d)
         forecast = r.forecast_label + (f": {note}" if note else "")
+        told = telling_decimals(r.value, r.trajectory, d)
         target = (f"{format_value(r.target, unit, d)} by {format_period(r.target_period)}"
                   if isinstance(r.target_period, str) else "No plan target")
         out.append({
             "KPI": kpi.short_name,
             "APP area": catalogue.area_name(kpi.app_area),
-            "Value": format_value(r.value, unit, d, suppressed=r.status == SUPPRESSED),
+            "Value": format_value(r.value, unit, told, suppressed=r.status == SUPPRESSED),
             "Basis": BASIS_LABELS[kpi.basis],
             "Month's own value": format_value(r.monthly_value, unit, d),
             "Change since last month": format_change(r.change, unit, d, kpi.polarity),
-            "Trajectory": format_value(r.trajectory, unit, d),
+            "Trajectory": format_value(r.trajectory, unit, told),
             "Target": target,
             "Status": status_text(r.status if isinstance(r.status, str) else getattr(r, "unjudged", None)),
             "Last month's status": status_text(getattr(r, "previous_status", None)),

@@ -73,6 +73,18 @@ def format_value(value, unit: str, decimals: int, suppressed: bool = False) -> s
     return text
 
 
+def telling_decimals(value, trajectory, decimals: int) -> int:
+    """The decimals to print a judged figure and its trajectory with: the KPI's own, or one or two more where the
+    KPI's own would print two different numbers the same (59.95% against a planned 60%: '59.95%' and '60.00%',
+    never '60.0%' against '60.0%' beside a status that says they differ). Status is judged on the exact figures."""
+    if _missing(value) or _missing(trajectory) or value == trajectory:
+        return decimals
+    for more in (decimals, decimals + 1, decimals + 2):
+        if format_number(value, more) != format_number(trajectory, more):
+            return more
+    return decimals + 2
+
+
 def format_amount(amount, unit: str, decimals: int) -> str:
     """A difference in the KPI's unit (no sign): '3.2 pts' for percentages, '9' for counts, '0.7 weeks'."""
     if _missing(amount):

@@ -26,6 +26,7 @@ from kpi.definitions import Catalogue, KpiDefinition
 from kpi.views.board import board, sort_board
 from kpi.views.changes import changes, meeting_as_of
 from kpi.views.charts import (
+    basis_text,
     format_basis,
     format_change,
     format_date,
@@ -34,6 +35,7 @@ from kpi.views.charts import (
     format_window,
     polarity_text,
     status_text,
+    telling_decimals,
 )
 from kpi.views.icons import assurance_svg, variation_svg
 from kpi.views.pack_chart import trajectory_svg
@@ -172,16 +174,18 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _value(row, kpi: KpiDefinition, column: str = "value") -> str:
-    return format_value(getattr(row, column), kpi.unit, kpi.decimals, suppressed=row.status == "suppressed")
+def _value(row, kpi: KpiDefinition) -> str:
+    """The judged figure, at the decimals that tell it from its trajectory (charts.telling_decimals)."""
+    return format_value(row.value, kpi.unit, telling_decimals(row.value, row.trajectory, kpi.decimals),
+                        suppressed=row.status == "suppressed")
 
 
 def _planned(value, kpi: KpiDefinition) -> str:
     return format_value(value, kpi.unit, kpi.decimals)
 
 
-def _judged_on(kpi: KpiDefinition) -> str:
-    return "the 12 months to each month" if kpi.basis == "rolling_12m" else "each month's own figure"
+def _trajectory(row, kpi: KpiDefinition) -> str:
+    return format_value(row.trajectory, kpi.unit, telling_decimals(row.value, row.trajectory, kpi.decimals))
 
 
 def _status(row) -> str:
@@ -256,7 +260,7 @@ def discussion(pack: Pack, rows: pd.DataFrame, reasons: dict[str, list[str]]) ->
         kpi = pack.catalogue.get(r.kpi_id)
         items.append(f"<li><strong>{_e(kpi.short_name)}</strong>: {_e('; '.join(reasons[r.kpi_id]))}. "
                      f"{_e(_value(r, kpi))} against a trajectory of "
-                     f"{_e(_planned(r.trajectory, kpi))} ({_e(_status(r))}).</li>")
+                     f"{_e(_trajectory(r, kpi))} ({_e(_status(r))}).</li>")
     return f'<section class="discussion"><h2>For discussion</h2><ul>{"".join(items)}</ul></section>'
 
 
@@ -278,7 +282,7 @@ def summary_table(pack: Pack, rows: pd.DataFrame, reasons: dict[str, list[str]])
             + (f"<br><small>For discussion: {_e('; '.join(reasons[r.kpi_id]))}</small>" if r.kpi_id in reasons
                else "")
             + f"</td><td class='num'>{_e(_value(r, kpi))}<br><small>{_e(basis)}</small></td>"
-            f"<td class='num'>{_e(_planned(r.trajectory, kpi))}</td>"
+            f"<td class='num'>{_e(_trajectory(r, kpi))}</td>"
             f"<td>{_e(_status(r))}</td><td>{_change_cell(pack, r, kpi)}</td>"
             f"<td><span class='icons'>{variation_svg(r.variation, 22)}{assurance_svg(r.assurance, 22)}</span>"
             f"<small>{_e(r.variation_label)}.<br>{_e(r.assurance_label)}.</small></td>"
@@ -352,12 +356,12 @@ def kpi_section(pack: Pack, row, reasons: list[str] | None) -> str:
 <div class="figures">
 <div><span class="label">{_e(format_period(pack.period))}</span><span class="big">{_e(_value(row, kpi))}</span>
 <small>{_e(made_of)}</small></div>
-<div><span class="label">Trajectory</span><span class="big">{_e(_planned(row.trajectory, kpi))}</span></div>
+<div><span class="label">Trajectory</span><span class="big">{_e(_trajectory(row, kpi))}</span></div>
 <div><span class="label">Status</span><span class="big">{_e(_status(row))}</span></div>
 <div><span class="label">Target</span><span class="big">{_e(_planned(target.value if target else None, kpi))}</span>
 <small>{_e(by)}</small></div>
 </div>
-<p class="small">{_e(polarity_text(kpi.polarity))}. Judged on {_e(_judged_on(kpi))}.
+<p class="small">{_e(polarity_text(kpi.polarity))}. Judged on {_e(basis_text(kpi))}.
 Variation: {_e(row.variation_label)}. Assurance: {_e(row.assurance_label)}. Forecast: {_forecast(row, ': ')}.</p>
 {chart}
 <p class="sentence">{_e(row.sentence)}</p>
