@@ -48,8 +48,9 @@ style.page_title(f"Overview: {format_period(period)}")
 st.header(f"Overview: {format_period(period)}", anchor=False)
 shown = tile_codes(card)  # baseline/partial: said, not hidden; a KPI without a plan is not in plan
 st.markdown(f"**{status_summary(shown, period)}**. Each KPI is judged on the figure its plan's "
-            "baseline and target are on: the 12 months to the month for rates whose plan cites a calendar-year "
-            "figure, the month itself for month-end counts, against the plan's trajectory for that month.")
+            "baseline and target are on: the 12 months to the month for rates planned on 12-month figures (a "
+            "calendar year's, or a local plan's), the month itself for month-end counts, against the plan's "
+            "trajectory for that month.")
 
 # --- for the meeting: what changed since the last one (pages/_meeting.py) ---
 since, changed = meeting.since_last_meeting_block()
