@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi.access import roles
+from kpi.views.comparison import KpiComparison
 from pages import _data as data
 from pages._session import current_role, sees_exact_figures
 
@@ -48,6 +49,27 @@ def empty_state(path: Path, reason: str, detail: str | None = None) -> None:
         f"```sh\npython -m etl load PATH --db {path}\n```\n\n"
         "The dashboard reads the file named by the `APP_DB` environment variable (default `data/app.duckdb`)."
     )
+
+
+def not_loaded(what: str, explain: str, commands: str, newer: str) -> None:
+    """A source that is not loaded: ``what`` and why it matters (``explain``) for everyone; for analysts, who run
+    loads, the command that loads the bundled copy (``commands``, with the database's path) and how a newer
+    download loads (``newer``); everyone else is told whom to ask."""
+    st.warning(what, icon=":material/database:")
+    if _sees_paths():
+        st.markdown(f"{explain} Load the copy the product bundles (`data/published`):\n\n```sh\n{commands}\n```\n\n"
+                    f"{newer}")
+    else:
+        st.markdown(f"{explain} Ask the dashboard's analysts to load them.")
+
+
+def comparison_problem(comparison: KpiComparison) -> None:
+    """Why a KPI has no published comparison, as a caption; 'nothing loaded' (whose remedy is a command) is told to
+    others than analysts as whom to ask."""
+    problem = comparison.problem
+    if comparison.nothing_loaded and not _sees_paths():
+        problem = "DfE's published statistics are not loaded in this dashboard yet: ask its analysts to load them."
+    st.caption(problem)
 
 
 def _sees_paths() -> bool:

@@ -16,6 +16,7 @@ from pages import _audit as audit
 from pages import _data as data
 from pages import _html as html
 from pages import _session as session
+from pages import _states as states
 from pages import _style as style
 from pages import _url as url
 from pages import _widgets as widgets
@@ -30,12 +31,11 @@ area_code = ctx.area  # the area chosen in the sidebar (the home area by default
 
 choices = data.comparable_kpis(db)
 if not choices:
-    st.warning("No DfE published statistics are loaded in this database yet.", icon=":material/database:")
-    st.markdown(
-        "Benchmarks compare the area with England, its region and its statistical neighbours on DfE's published "
-        "figures. The product bundles DfE's *Education, health and care plans* release and the statistical "
-        "neighbours list (`data/published`); load them (or a newer download, with `python -m etl load`):\n\n"
-        f"```sh\npython -m etl published load --db {db}\n```")
+    states.not_loaded("No DfE published statistics are loaded in this database yet.",
+                      "Benchmarks compare the area with England, its region and its statistical neighbours on DfE's "
+                      "published figures (the *Education, health and care plans* release and the statistical "
+                      "neighbours list).", f"python -m etl published load --db {db}",
+                      "A newer download loads with `python -m etl load`.")
     st.stop()
 
 short = {k.id: k.short_name for k in [*cat.kpis, *cat.published_measures]}

@@ -39,6 +39,7 @@ from pages import _data as data
 from pages import _html as html
 from pages import _notes as notes_ui
 from pages import _session as session
+from pages import _states as states
 from pages import _style as style
 from pages import _url as url
 from pages import _widgets as widgets
@@ -233,7 +234,7 @@ if waits_kpi:
         st.page_link("pages/waiting_lists.py", label="NHS England's waiting lists beside the local ones",
                      icon=":material/hourglass_top:", query_params={"period": period})
 elif comparison.problem:
-    st.caption(comparison.problem)
+    states.comparison_problem(comparison)
 else:
     local = local_calendar_years(rows) if kpi.is_rate else local_calendar_years(rows.iloc[0:0])
     st.plotly_chart(comparison_figure(kpi, comparison.area, comparison.history, local,

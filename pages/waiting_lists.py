@@ -23,6 +23,7 @@ from kpi.views.waits_view import service_table as local_table
 from pages import _data as data
 from pages import _html as html
 from pages import _session as session
+from pages import _states as states
 from pages import _style as style
 from pages import _url as url
 
@@ -124,9 +125,10 @@ st.warning(PROVIDER_CAVEAT, icon=":material/info:")
 orgs = data.db_call(organisations)
 nhs_key = NHS_SERVICE[service]
 if orgs.empty:
-    st.info("No NHS England Community Health Services workbooks are loaded. Load the bundled copy with "
-            f"`python -m etl published load --db {db}` (or a newer download with "
-            f"`python -m etl load PATH/nhs_chs/ --db {db}`).", icon=":material/database:")
+    states.not_loaded("No NHS England Community Health Services workbooks are loaded.",
+                      "They set the area's waits beside its NHS providers' published ones.",
+                      f"python -m etl published load --db {db}",
+                      f"A newer download loads with `python -m etl load PATH/nhs_chs/ --db {db}`.")
 elif nhs_key is None:
     st.info(f"NHS England's Community Health Services collection has no line for {label[0].lower() + label[1:]}.",
             icon=":material/info:")

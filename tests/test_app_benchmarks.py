@@ -79,7 +79,19 @@ def test_benchmarks_page_without_published_data_explains_how_to_load_it(build_db
     at = run_app(page=BENCHMARKS_PAGE)
     text = text_of(at)
     assert "No DfE published statistics are loaded" in text
-    assert "python -m etl load" in text
+    assert "python -m etl load" in text and "python -m etl published load --db" in text
+
+
+def test_a_monitor_is_told_whom_to_ask_never_the_servers_commands_or_paths(build_db, monkeypatch):
+    db = build_db(plan_extract())
+    monkeypatch.setenv("APP_DB", str(db))
+    monkeypatch.setenv("APP_ROLE", "monitor")
+    text = text_of(run_app(page=BENCHMARKS_PAGE))
+    assert "No DfE published statistics are loaded" in text and "Ask the dashboard's analysts to load them" in text
+    assert "python -m" not in text and str(db) not in text
+    trajectory = text_of(run_app(page=TRAJECTORY_PAGE))  # its comparison section says the same
+    assert "DfE's published statistics are not loaded in this dashboard yet: ask its analysts" in trajectory
+    assert "python -m" not in trajectory
 
 
 def test_benchmarks_page_shows_the_tribunal_appeal_rate(published_app_db):

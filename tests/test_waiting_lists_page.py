@@ -73,7 +73,8 @@ def test_without_nhs_workbooks_the_page_says_how_to_load_them(tmp_path, monkeypa
     load_paths([write_csv(tmp_path / "referrals_2023-04-30.csv", ROWS)], db)
     monkeypatch.setenv("APP_DB", str(db))
     at = run_app({"period": "2023-01"}, page=PAGE)
-    assert any("No NHS England Community Health Services workbooks are loaded" in i.value for i in at.info)
+    assert any("No NHS England Community Health Services workbooks are loaded" in w.value for w in at.warning)
+    assert f"python -m etl published load --db {db}" in text_of(at)  # analysts run loads: the command
 
 
 def test_trajectory_page_shows_an_unplanned_waiting_list_kpi(waits_app):

@@ -170,12 +170,13 @@ class KpiComparison:
     history: pd.DataFrame
     target: TargetCheck | None
     problem: str | None = None
+    nothing_loaded: bool = False  # the problem is that no published data is loaded (a load fixes it)
 
 
 def kpi_comparison(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, area_code: str) -> KpiComparison:
     """The home area's published history for a KPI and its target check; ``problem`` says why when there is none
     (no published data loaded, no published equivalent, unknown area)."""
-    from kpi.engine.benchmark import published_kpis, require_published, resolve_area
+    from kpi.engine.benchmark import NOTHING_LOADED, published_kpis, require_published, resolve_area
 
     empty = pd.DataFrame(columns=HISTORY_COLUMNS)
     try:
@@ -184,7 +185,8 @@ def kpi_comparison(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, area_code
         if kpi.id not in published_kpis(con):
             return KpiComparison(area, empty, None, "DfE publishes no figure on this KPI's definition.")
     except BenchmarkError as exc:
-        return KpiComparison(None, empty, None, str(exc)[0].upper() + str(exc)[1:] + ".")
+        return KpiComparison(None, empty, None, str(exc)[0].upper() + str(exc)[1:] + ".",
+                             nothing_loaded=str(exc) == NOTHING_LOADED)
     return KpiComparison(area, history(con, kpi.id, area, kpi.polarity), target_check(con, kpi, area))
 
 
