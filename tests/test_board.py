@@ -70,6 +70,16 @@ def test_a_figure_just_under_its_trajectory_is_never_printed_equal_to_it(tmp_pat
     assert (table["Value"], table["Trajectory"]) == ("59.95%", "60.00%")
 
 
+def test_a_suppressed_figure_is_said_so_with_why_a_12_month_figure_is_hidden_too(tmp_path):
+    cat = _catalogue(tmp_path)
+    s = _series([50.0] * 18, trajectory=[50.0] * 18)
+    s.loc[17, ["value", "rolling_12m", "status"]] = [None, None, "suppressed"]
+    said = board(s, cat, "2023-06").iloc[0]["sentence"]
+    assert said.startswith("EHCPs within 20 weeks (excl. exceptions): the 12 months to June 2023 are suppressed "
+                           "(small numbers in them, or in one of their months, which the 12-month figure would give "
+                           "away).")
+
+
 def test_recalculation_starts_new_limits_at_the_configured_month(tmp_path):
     cat = _catalogue(tmp_path, method="mdc", recalculations=[{"period": "2023-01", "reason": "New triage"}])
     values = [12.0 + (i % 3) for i in range(12)] + [40.0 + (i % 3) for i in range(7)]

@@ -86,7 +86,9 @@ def sentence(kpi: KpiDefinition, row: dict, forecast: Forecast | None, variation
     told = telling_decimals(row["value"], row["trajectory"], kpi.decimals)
     month = format_period(row["period"])
     if row["status"] == "suppressed":
-        text = f"{kpi.short_name}: the {month} figure is suppressed (small numbers)."
+        text = (f"{kpi.short_name}: the 12 months to {month} are suppressed (small numbers in them, or in one of "
+                "their months, which the 12-month figure would give away)." if kpi.basis == "rolling_12m" else
+                f"{kpi.short_name}: the {month} figure is suppressed (small numbers).")
     elif row["value"] is None:
         text = f"{kpi.short_name}: no value for {month}."
     else:
