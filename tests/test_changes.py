@@ -12,6 +12,7 @@ from kpi import notes
 from kpi.__main__ import main as kpi_main
 from kpi.engine.series import open_readonly
 from kpi.views.changes import changes, meeting_as_of, since_last_meeting, status_change
+from kpi.views.meeting import since_summary
 from tests.support.meetings import PSEUDONYM_KEY, load_two_meetings
 
 AREA = "E06000056"  # Blade's LA 823, Central Bedfordshire
@@ -41,6 +42,22 @@ def test_status_moves_are_named():
     assert status_change("on_track", "too_few") == "changed" and status_change(None, "on_track") == "changed"
     assert status_change(None, None) == ""
     assert meeting_as_of("2024-02") == date(2024, 2, 29) and meeting_as_of("2023-12") == date(2023, 12, 31)
+
+
+def test_a_last_meeting_whose_month_no_extract_covered_is_not_known_never_a_move(two_meetings, catalogue):
+    """As it stood on 31 January 2024 (before February's extract), February's figures did not exist: every plan
+    KPI's then is not known, no move is claimed, and the Overview's lines say so; as at 29 February it is known."""
+    con = open_readonly(two_meetings)
+    try:
+        early = since_last_meeting(con, catalogue, two_meetings, "2024-03", "2024-02", since_as_of=date(2024, 1, 31),
+                                   on=date(2024, 4, 2))
+        usual = since_last_meeting(con, catalogue, two_meetings, "2024-03", "2024-02", on=date(2024, 4, 2))
+    finally:
+        con.close()
+    assert not early["then_known"].any() and set(early["status_change"]) == {"not known"}
+    assert early["status_then"].isna().all() and not early["revised"].any()
+    assert since_summary(early)[0].startswith("Nothing to compare with: no extract dated by the end of February 2024")
+    assert usual["then_known"].all() and "not known" not in set(usual["status_change"])
 
 
 def test_status_then_and_now_and_the_figure_revised_since_it_was_presented(two_meetings, catalogue):

@@ -28,6 +28,7 @@ COLUMNS = ["area_code", "kpi_id", "name", "since", "period", "plan", "then_known
            "value_then", "value_now", "since_value_now", "revision", "revised", "variation_then", "variation_now",
            "new_signals", "actions_due", "actions_overdue", "actions"]
 _RANK = {OFF_TRACK: 0, WITHIN_TOLERANCE: 1, ON_TRACK: 2}
+NOT_KNOWN = "not known"  # the status change where no extract dated by the last meeting covered its month
 
 
 def meeting_as_of(since: str) -> date:
@@ -133,7 +134,7 @@ def changes(now: pd.DataFrame, then: pd.DataFrame, catalogue: Catalogue, period:
                 "area_code": area, "kpi_id": kpi.id, "name": kpi.short_name, "since": since, "period": period,
                 "plan": plan_name, "then_known": known,
                 "status_then": _status(was), "status_now": _status(is_),
-                "status_change": status_change(_status(was), _status(is_)),
+                "status_change": status_change(_status(was), _status(is_)) if known else NOT_KNOWN,
                 "value_then": value_then, "value_now": _value(is_, kpi.basis_column),
                 "since_value_now": since_value_now,
                 "revision": None if value_then is None or since_value_now is None else since_value_now - value_then,

@@ -98,6 +98,10 @@ def since_summary(changed: pd.DataFrame) -> list[str]:
         lines.append("Status: " + "; ".join(p for p in parts if p) + ".")
     else:
         lines.append("Status: no KPI moved between on track, within tolerance and off track.")
+    unknown = ~changed["then_known"].astype(bool)
+    if unknown.any():  # some KPIs' extracts (SEN2 or waiting lists) did not cover that month: said, not counted
+        lines.append(f"Not known then: {_plural(int(unknown.sum()), 'KPI')} ({names(unknown)}), whose extracts "
+                     "dated by then did not cover that month.")
     revised = changed["revised"].astype(bool)
     lines.append(f"Revised since presented: {_plural(int(revised.sum()), 'figure')}"
                  + (f" ({names(revised)})." if revised.any() else "."))
