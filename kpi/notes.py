@@ -36,7 +36,7 @@ ACTION_STATUSES = (OPEN, DONE, WITHDRAWN)
 MAX_TEXT = 2000  # characters: a paragraph or two for a meeting, not a report
 MAX_NAME = 200
 _RETRY_S = 1.0
-_DECIDE_S = 10.0  # seconds a writer waits for another to finish saving a note
+_DECIDE_S = 30.0  # seconds a writer waits for others to finish saving their notes
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 

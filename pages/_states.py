@@ -51,25 +51,29 @@ def empty_state(path: Path, reason: str, detail: str | None = None) -> None:
     )
 
 
-def not_loaded(what: str, explain: str, commands: str, newer: str) -> None:
+def not_loaded(what: str, explain: str, how: str) -> None:
     """A source that is not loaded: ``what`` and why it matters (``explain``) for everyone; for analysts, who run
-    loads, the command that loads the bundled copy (``commands``, with the database's path) and how a newer
-    download loads (``newer``); everyone else is told whom to ask."""
+    loads, ``how`` (Markdown: the commands, with the database's path); everyone else is told whom to ask."""
     st.warning(what, icon=":material/database:")
-    if _sees_paths():
-        st.markdown(f"{explain} Load the copy the product bundles (`data/published`):\n\n```sh\n{commands}\n```\n\n"
-                    f"{newer}")
-    else:
-        st.markdown(f"{explain} Ask the dashboard's analysts to load them.")
+    st.markdown(f"{explain} {how}" if _sees_paths() else f"{explain} Ask the dashboard's analysts to load them.")
 
 
-def comparison_problem(comparison: KpiComparison) -> None:
-    """Why a KPI has no published comparison, as a caption; 'nothing loaded' (whose remedy is a command) is told to
-    others than analysts as whom to ask."""
+def bundled(db: Path, newer: str) -> str:
+    """How an analyst loads the public statistics the product bundles, and a newer download (``newer``)."""
+    return (f"Load the copy the product bundles (`data/published`):\n\n```sh\npython -m etl published load --db {db}"
+            f"\n```\n\n{newer}")
+
+
+def comparison_problem(comparison: KpiComparison, warning: bool = False) -> None:
+    """Why a KPI has no published comparison, as a caption (or a warning, where it is all the page has); 'nothing
+    loaded' (whose remedy is a command) is told to others than analysts as whom to ask."""
     problem = comparison.problem
     if comparison.nothing_loaded and not _sees_paths():
         problem = "DfE's published statistics are not loaded in this dashboard yet: ask its analysts to load them."
-    st.caption(problem)
+    if warning:
+        st.warning(problem, icon=":material/info:")
+    else:
+        st.caption(problem)
 
 
 def _sees_paths() -> bool:

@@ -34,8 +34,7 @@ if not choices:
     states.not_loaded("No DfE published statistics are loaded in this database yet.",
                       "Benchmarks compare the area with England, its region and its statistical neighbours on DfE's "
                       "published figures (the *Education, health and care plans* release and the statistical "
-                      "neighbours list).", f"python -m etl published load --db {db}",
-                      "A newer download loads with `python -m etl load`.")
+                      "neighbours list).", states.bundled(db, "A newer download loads with `python -m etl load`."))
     st.stop()
 
 short = {k.id: k.short_name for k in [*cat.kpis, *cat.published_measures]}
@@ -51,7 +50,7 @@ if kpi_id not in cat.ids:
 
 comparison = data.kpi_comparison(db, kpi_id, area_code)
 if comparison.problem:
-    st.warning(comparison.problem, icon=":material/info:")
+    states.comparison_problem(comparison, warning=True)
     st.stop()
 area, hist = comparison.area, comparison.history
 years = sorted(hist.loc[hist["role"] == "area", "year"].unique(), reverse=True)

@@ -68,7 +68,7 @@ if kpi_id in published:
                "the case records do not hold every decision it counts")
     comparison = data.kpi_comparison(ctx_db, kpi_id, ctx.area)
     if comparison.problem:
-        st.warning(comparison.problem, icon=":material/info:")
+        states.comparison_problem(comparison, warning=True)
     else:
         st.plotly_chart(comparison_figure(measure, comparison.area, comparison.history,
                                           local_calendar_years(ctx.series.iloc[0:0]), None),

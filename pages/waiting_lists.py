@@ -48,8 +48,9 @@ table = local_table(ctx.series, service, cat)
 ids = kpi_ids(service, cat)
 
 if table.empty or table["waiting"].isna().all():
-    st.info("No local referral extract is loaded, so there are no local waits to show. Load one with "
-            f"`python -m etl load referrals.csv --db {db}` (see the README).", icon=":material/database:")
+    states.not_loaded("No local referral extract is loaded, so there are no local waits to show.",
+                      "The local waits come from the services' referral-level extract.",
+                      f"Load one with `python -m etl load referrals.csv --db {db}` (see the README).")
 else:
     now = table[table["period"] == period]
     row = now.iloc[0] if len(now) else None
@@ -127,8 +128,7 @@ nhs_key = NHS_SERVICE[service]
 if orgs.empty:
     states.not_loaded("No NHS England Community Health Services workbooks are loaded.",
                       "They set the area's waits beside its NHS providers' published ones.",
-                      f"python -m etl published load --db {db}",
-                      f"A newer download loads with `python -m etl load PATH/nhs_chs/ --db {db}`.")
+                      states.bundled(db, f"A newer download loads with `python -m etl load PATH/nhs_chs/ --db {db}`."))
 elif nhs_key is None:
     st.info(f"NHS England's Community Health Services collection has no line for {label[0].lower() + label[1:]}.",
             icon=":material/info:")

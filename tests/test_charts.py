@@ -17,7 +17,8 @@ from kpi.views import charts, palette
     (521 / 869 * 100, 60.0, 1, 2),  # 59.95% against 60%: '59.95%' against '60.00%', not '60.0%' against '60.0%'
     (59.94, 60.0, 1, 1),  # 59.9% against 60.0%: the KPI's own decimals already tell them apart
     (60.0, 60.0, 1, 1),  # equal: nothing to tell apart
-    (59.9999, 60.0, 1, 3),  # never more than two extra decimals
+    (59.9999, 60.0, 1, 1),  # two extra decimals still print them the same: the KPI's own, not '60.000%' twice
+    (0.1 + 0.2, 0.3, 1, 1),  # float noise is not a difference
     (None, 60.0, 1, 1), (59.95, None, 1, 1), (math.nan, 60.0, 1, 1),  # nothing to set against
     (29.6, 30.0, 0, 1),  # a count judged against a fractional trajectory
 ])

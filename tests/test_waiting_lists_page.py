@@ -75,6 +75,10 @@ def test_without_nhs_workbooks_the_page_says_how_to_load_them(tmp_path, monkeypa
     at = run_app({"period": "2023-01"}, page=PAGE)
     assert any("No NHS England Community Health Services workbooks are loaded" in w.value for w in at.warning)
     assert f"python -m etl published load --db {db}" in text_of(at)  # analysts run loads: the command
+    monkeypatch.setenv("APP_ROLE", "leadership")  # leadership is told whom to ask, never the server's path
+    text = text_of(run_app({"period": "2023-01"}, page=PAGE))
+    assert "No NHS England Community Health Services workbooks are loaded" in text
+    assert "Ask the dashboard's analysts to load them" in text and str(db) not in text and "python -m" not in text
 
 
 def test_trajectory_page_shows_an_unplanned_waiting_list_kpi(waits_app):

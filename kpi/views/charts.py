@@ -82,7 +82,7 @@ def telling_decimals(value, trajectory, decimals: int) -> int:
     for more in (decimals, decimals + 1, decimals + 2):
         if format_number(value, more) != format_number(trajectory, more):
             return more
-    return decimals + 2
+    return decimals  # equal but for float noise (or a hair's breadth): more decimals would not tell them apart
 
 
 def format_amount(amount, unit: str, decimals: int) -> str:
