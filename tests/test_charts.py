@@ -283,6 +283,43 @@ def test_trajectory_alt_uses_the_judged_figure(catalogue, basis):
         or "unchanged over the last 6 months" in text
 
 
+def test_the_table_hover_and_text_alternative_tell_a_figure_from_its_trajectory(catalogue):
+    """A month of 59.95% against a planned 60%: the table (and its CSV) gives the judged column and the trajectory
+    two decimals, the chart's hover and the text alternative print 59.95% against 60.00%; other columns keep the
+    KPI's own decimals."""
+    kpi = _on_basis(catalogue.get("ehcp_20wk_excl"), "month")
+    rows = _rows(catalogue, basis="month")
+    at = rows.index[rows["period"] == "2023-07"][0]
+    rows.loc[at, ["numerator", "denominator", "value", "trajectory", "status"]] = [
+        521.0, 869, 521 / 869 * 100, 60.0, "within_tolerance"]
+    table = charts.table_frame(rows, kpi)
+    row = table.set_index("Period").loc["2023-07"]
+    assert (row["Value"], row["Trajectory"]) == (59.95, 60.0)
+    formats = charts.column_formats(table, kpi.decimals)
+    assert (formats["Value"], formats["Trajectory"], formats["Rolling 12-month"]) == ("%.2f", "%.2f", "%.1f")
+    assert "2023-07,521,869,59.95," in charts.table_csv(table).decode()
+    fig = charts.trajectory_figure(rows, kpi, catalogue.plan_window, selected="2023-07")
+    monthly = next(t for t in fig.data if t.name == "Actual (monthly)")
+    hover = monthly.hovertext[list(monthly.x).index(pd.Timestamp("2023-07-01"))]
+    assert "59.95% (521 of 869)" in hover and "Trajectory 60.00%" in hover
+    alt = charts.chart_alt("EHCPs", "percent", 1, "value", "2023-07", [55.0, 521 / 869 * 100], 60.0, 60.0,
+                           "2024-01", "within_tolerance")
+    assert alt.startswith("EHCPs: 59.95% in July 2023 against a planned 60.00% (within tolerance)")
+
+
+def test_a_rolling_kpis_hover_gives_the_12_months_judged_then_the_month_alone(catalogue):
+    kpi = catalogue.get("ehcp_20wk_excl")
+    fig = charts.trajectory_figure(_rows(catalogue), kpi, catalogue.plan_window, selected="2023-07")
+    monthly = next(t for t in fig.data if t.name == "Monthly value")
+    hover = monthly.hovertext[list(monthly.x).index(pd.Timestamp("2023-07-01"))]
+    assert "12 months: " in hover and "Month alone: 30.0% (3 of 10)" in hover
+
+
+def test_a_whole_count_is_printed_whole_beside_a_fractional_trajectory():
+    assert charts.format_value(17.0, "count", 1) == "17" and charts.format_value(16.6, "count", 1) == "16.6"
+    assert charts.format_value(1234.0, "count", 2) == "1,234"
+
+
 def test_table_and_csv_are_rounded_as_displayed(catalogue):
     kpi = _on_basis(catalogue.get("ehcp_20wk_excl"), "month")
     table = charts.table_frame(_rows(catalogue, basis="month"), kpi)

@@ -65,6 +65,8 @@ def format_value(value, unit: str, decimals: int, suppressed: bool = False) -> s
     whose status is 'suppressed', kpi/access/suppress.py)."""
     if _missing(value):
         return SUPPRESSED_SYMBOL if suppressed else "–"
+    if unit == "count" and float(value).is_integer():
+        decimals = 0  # a count of children is whole ('17' against a planned '16.6', never '17.0')
     text = format_number(value, decimals)
     if unit == "percent":
         return f"{text}%"
@@ -256,16 +258,22 @@ def table_frame(rows: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
     """One KPI's monthly series as the page shows it and the CSV exports it: TABLE_COLUMNS, rounded as displayed,
     newest month first."""
     rows = rows.sort_values("period", ascending=False)
+    # The judged column and the trajectory at decimals that tell every month's pair apart (telling_decimals)
+    judged_column = "Rolling 12-month" if kpi.basis == "rolling_12m" else "Value"
+    told = max((telling_decimals(v, t, kpi.decimals) for v, t in zip(rows[kpi.basis_column], rows["trajectory"],
+                                                                      strict=True)), default=kpi.decimals)
+    places = {"Numerator": kpi.decimals, "Value": kpi.decimals, "Rolling 12-month": kpi.decimals,
+              judged_column: told, "Trajectory": told}
     out = pd.DataFrame({
         "Period": rows["period"].astype(str).to_numpy(),
         "Numerator": _rounded(rows["numerator"], kpi.decimals).to_numpy(),
         "Denominator": _rounded(rows["denominator"], 0).to_numpy(),
-        "Value": _rounded(rows["value"], kpi.decimals).to_numpy(),
-        "Rolling 12-month": _rounded(rows["rolling_12m"], kpi.decimals).to_numpy(),
+        "Value": _rounded(rows["value"], places["Value"]).to_numpy(),
+        "Rolling 12-month": _rounded(rows["rolling_12m"], places["Rolling 12-month"]).to_numpy(),
         "Judged on": "Rolling 12 months" if kpi.basis == "rolling_12m" else "The month",
         "Complete month": (["Yes" if bool(c) else "No (partial)" for c in rows["complete"]]
                            if "complete" in rows.columns else "Yes"),
-        "Trajectory": _rounded(rows["trajectory"], kpi.decimals).to_numpy(),
+        "Trajectory": _rounded(rows["trajectory"], told).to_numpy(),
         "Target": _rounded(rows["target"], kpi.decimals).to_numpy(),
         "Status": [NOT_IN_PLAN if _missing(s) else STATUS_LABELS[s] for s in rows["status"]],
     })
@@ -275,9 +283,12 @@ def table_frame(rows: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
                               ("Rolling 12-month", "rolling_12m")):
             mask = pd.Series(hidden).str.contains(f",{field},", regex=False).to_numpy()
             counts = column in ("Numerator", "Denominator")
-            text = out[column].astype(object).map(lambda v, counts=counts: _cell_text(v, kpi.decimals, counts))
+            text = out[column].astype(object).map(
+                lambda v, counts=counts, column=column: _cell_text(v, places.get(column, 0), counts))
             out[column] = text.where(~mask, SUPPRESSED_SYMBOL)
-    return out[TABLE_COLUMNS]
+    out = out[TABLE_COLUMNS].copy()
+    out.attrs["decimals"] = places  # column_formats displays each column at its own decimals
+    return out
 
 
 def _cell_text(value, decimals: int, counts: bool) -> str:
@@ -294,8 +305,10 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 
 
 def column_formats(frame: pd.DataFrame, decimals: int) -> dict[str, str]:
-    """printf formats that display each numeric table column exactly as it is exported."""
-    return {c: "%d" if pd.api.types.is_integer_dtype(frame[c]) else f"%.{decimals}f"
+    """printf formats that display each numeric table column exactly as it is exported (at the column's own
+    decimals where table_frame set them, else ``decimals``)."""
+    places = frame.attrs.get("decimals", {})
+    return {c: "%d" if pd.api.types.is_integer_dtype(frame[c]) else f"%.{places.get(c, decimals)}f"
             for c in TABLE_COLUMNS[1:-1] if pd.api.types.is_numeric_dtype(frame[c])}  # 'c' columns are text
 
 
@@ -391,16 +404,17 @@ def chart_alt(name: str, unit: str, decimals: int, basis: str, period: str, rece
     values = [None if _missing(v) else float(v) for v in recent]
     when = format_period(period)
     value = values[-1] if values else None
+    told = telling_decimals(value, trajectory, decimals)
     if value is None:
         why = "not shown (small numbers)" if status == "suppressed" else "no value"
         text = f"{name}: {why} for {when}"
     else:
         over = f"over the 12 months to {when}" if basis == "rolling_12m" else f"in {when}"
-        text = f"{name}: {format_value(value, unit, decimals)} {over}"
+        text = f"{name}: {format_value(value, unit, told)} {over}"
     if not _missing(trajectory):
         said = STATUS_LABELS.get(status, "").replace(" (not judged)", ", not judged").lower()
         judged = f" ({said})" if said and value is not None else ""
-        text += f" against a planned {format_value(trajectory, unit, decimals)}{judged}"
+        text += f" against a planned {format_value(trajectory, unit, told)}{judged}"
     if not _missing(target) and isinstance(target_period, str):
         text += (", target" if not _missing(trajectory) else "; target")
         text += f" {format_value(target, unit, decimals)} by {format_period(target_period)}"
@@ -436,12 +450,19 @@ def trajectory_alt(rows: pd.DataFrame, kpi: KpiDefinition, period: str, months: 
 
 
 def _hover(row, kpi: KpiDefinition) -> str:
+    """A month's point: its figure (for a rolling KPI the 12 months judged, then the month alone), the trajectory
+    at decimals that tell them apart, and the status."""
+    judged = getattr(row, kpi.basis_column)
+    told = telling_decimals(judged, row.trajectory, kpi.decimals)
+    rolling = kpi.basis == "rolling_12m"
     basis = format_basis(row.numerator, row.denominator, kpi.unit, row.median)
-    lines = [f"<b>{format_period(row.period)}</b>", f"{format_value(row.value, kpi.unit, kpi.decimals)} ({basis})"]
+    month = f"{format_value(row.value, kpi.unit, kpi.decimals if rolling else told)} ({basis})"
+    lines = [f"<b>{format_period(row.period)}</b>"]
+    lines += [f"12 months: {format_value(judged, kpi.unit, told)}", f"Month alone: {month}"] if rolling else [month]
     if row.status == "suppressed":  # kpi/access/suppress.py: never 'none in the month' for a hidden small count
-        lines[1] = "c: suppressed (small numbers)"
+        lines[1:] = ["c: suppressed (small numbers)"]
     if not _missing(row.trajectory):
-        lines.append(f"Trajectory {format_value(row.trajectory, kpi.unit, kpi.decimals)}")
+        lines.append(f"Trajectory {format_value(row.trajectory, kpi.unit, told)}")
     if not _missing(row.status):
         lines.append(status_text(row.status))
     return "<br>".join(lines)
