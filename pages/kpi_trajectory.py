@@ -163,7 +163,7 @@ def about_and_plan() -> None:
                    "and holds at the target after it.")
 
 
-table = table_frame(rows, kpi)
+table = table_frame(rows, kpi, upto=period)
 controls = st.columns([1, 2, 2], vertical_alignment="bottom")
 chart_column, about_column = st.columns([2.3, 1], gap="large")
 with about_column:
@@ -194,7 +194,8 @@ else:
                          + ("The shaded band is the APP monitoring window; the chart opens two years before it "
                             if plan_window else f"{NO_PLAN}; the chart opens on the last three years ")
                          + "(double-click the chart to see every month). Marker shape shows status: ● on track, "
-                         "◆ within tolerance, ✖ off track. The table view lists every month.")
+                         "◆ within tolerance, ✖ off track. The table view lists every month to "
+                         f"{format_period(period)}.")
 controls[2].download_button("Download the monthly figures (CSV)",
                             table_csv(trajectory_export(table, kpi, data.access_config().suppression)),
                             file_name=f"{kpi.id}_monthly.csv",

@@ -40,7 +40,7 @@ def test_a_sustained_rise_reads_as_improvement_and_likely(tmp_path):
     assert row["variation"] == "improvement_high"
     assert row["forecast_verdict"] == "likely"
     assert "42.0% over the 12 months to July 2023" in row["sentence"]  # the figure the plan is judged on
-    assert "significant improvement" in row["sentence"]
+    assert "SPC: the latest month is part of a special-cause improvement." in row["sentence"]
     assert "likely to reach the target of 49.2% by January 2024" in row["sentence"]
 
 
@@ -193,9 +193,9 @@ def test_board_table_says_everything_in_words(tmp_path):
     s["status"] = [None] * 13 + ["on_track"] * 6
     table = board_table(board(s, cat, "2023-07"), cat)
     row = table.iloc[0]
-    assert list(table.columns) == ["KPI", "APP area", "Value", "Basis", "Month's own value",
-                                   "Change since last month", "Trajectory", "Target", "Status",
-                                   "Last month's status", "Variation", "Assurance", "Forecast", "Summary"]
+    assert list(table.columns) == ["KPI", "Value", "Trajectory", "Status", "Change since last month",
+                                   "Last month's status", "Target", "Forecast", "Variation", "Assurance", "Basis",
+                                   "Month's own value", "APP area", "Summary"]
     assert row["Basis"] == "12 months to the month"
     assert (row["Value"], row["Trajectory"], row["Status"]) == ("42.0%", "36.0%", "✔ On track")
     # since June (38.0%), in the KPI's unit and with its meaning; the plan's target; June's status in words
@@ -217,6 +217,7 @@ def test_board_table_says_last_months_status_the_target_and_a_suppressed_value(t
     s["status"] = [None] * 13 + ["on_track"] * 3 + ["off_track", "suppressed", "suppressed"]
     june = board_table(board(s, cat, "2023-06"), cat).iloc[0]
     assert (june["Value"], june["Status"], june["Last month's status"]) == ("c", "⊘ Suppressed", "✖ Off track")
+    assert june["Month's own value"] == "c"  # hidden as the card hides it, never '–' (no data)
     assert june["Change since last month"] == "No comparison"
     january_2022 = board_table(board(s, cat, "2022-01"), cat).iloc[0]  # the first month: nothing before it
     assert january_2022["Last month's status"] == "Not in plan"

@@ -320,6 +320,19 @@ def test_a_whole_count_is_printed_whole_beside_a_fractional_trajectory():
     assert charts.format_value(1234.0, "count", 2) == "1,234"
 
 
+def test_the_table_runs_to_the_month_shown_and_says_not_in_plan_before_the_plan(catalogue):
+    """The page shows July 2023: its table (and CSV) lists the months to July, never the later ones; a month before
+    the plan whose figures are suppressed is 'Not in plan' (there is no status to hide), one in it 'Suppressed'."""
+    kpi = _on_basis(catalogue.get("ehcp_20wk_excl"), "month")
+    rows = _rows(catalogue, basis="month")
+    for period in ("2022-06", "2023-03"):  # before the plan (no trajectory), and inside it
+        rows.loc[rows["period"] == period, "status"] = "suppressed"
+    table = charts.table_frame(rows, kpi, upto="2023-07").set_index("Period")
+    assert table.index[0] == "2023-07" and "2023-08" not in table.index and "2022-01" in table.index
+    assert table.loc["2022-06", "Status"] == "Not in plan" and table.loc["2023-03", "Status"] == "Suppressed"
+    assert len(charts.table_frame(rows, kpi)) == 24  # without a month: every month
+
+
 def test_table_and_csv_are_rounded_as_displayed(catalogue):
     kpi = _on_basis(catalogue.get("ehcp_20wk_excl"), "month")
     table = charts.table_frame(_rows(catalogue, basis="month"), kpi)

@@ -42,8 +42,8 @@ def suppressed(catalogue):
 
 def test_board_csv_carries_month_kpi_unit_target_change_counts_and_note(catalogue):
     out = _board_export(catalogue, _series(catalogue))
-    assert list(out.columns[:8]) == ["Month", "KPI", "KPI id", "Unit", "APP area", "Value",
-                                                   "Numerator", "Denominator"]
+    assert list(out.columns[:8]) == ["Month", "KPI", "KPI id", "Unit", "Value", "Numerator", "Denominator",
+                                     "Trajectory"]
     for column in ("Target", "Change since last month", "Status", "Last month's status"):
         assert column in out.columns
     rate = out.loc[RATE]

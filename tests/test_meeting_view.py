@@ -86,8 +86,9 @@ def test_with_no_extract_dated_by_the_last_meeting_nothing_is_said_to_have_moved
     partly = _changes(then_known=[True, False, True], status_change=["improved", "not known", ""])
     assert previous_statuses(partly) == {"x": "off_track", "z": None}  # y's then is unknown: no claim at all
     lines = since_summary(partly)
-    assert lines[0] == "Status: 1 KPI improved (Reviews)."  # y is not counted as a move
+    assert lines[0] == "Status (of the 2 KPIs known then): 1 KPI improved (Reviews)."  # y is not counted as a move
     assert lines[1] == "Not known then: 1 KPI (Plans), whose extracts dated by then did not cover that month."
+    assert lines[2].startswith("Revised since presented (of the 2 KPIs known then): ")
 
 
 def test_the_status_at_the_last_meeting_per_kpi():

@@ -99,10 +99,10 @@ def sentence(kpi: KpiDefinition, row: dict, forecast: Forecast | None, variation
             judged = f" ({verdict.lower()})" if verdict else ""
             text += f" against a planned {format_value(row['trajectory'], kpi.unit, told)}{judged}"
         text += "."
-    if variation in ("improvement_high", "improvement_low"):
-        text += " The latest month shows significant improvement."
+    if variation in ("improvement_high", "improvement_low"):  # a signal the latest month is part of (a run, a shift)
+        text += " SPC: the latest month is part of a special-cause improvement."
     elif variation in ("concern_high", "concern_low"):
-        text += " The latest month is a cause for concern."
+        text += " SPC: the latest month is part of a special-cause concern."
     elif variation == "common_cause":
         text += " Variation is within the normal range."
     if forecast is not None and kpi.plan is not None:
@@ -208,8 +208,9 @@ def forecast_note(value, lower, upper, verdict: str | None, unit: str, decimals:
     return f"forecast {fmt(value)} (80% interval {fmt(lower)} to {fmt(upper)})"
 
 
-BOARD_COLUMNS = ["KPI", "APP area", "Value", "Basis", "Month's own value", "Change since last month", "Trajectory",
-                 "Target", "Status", "Last month's status", "Variation", "Assurance", "Forecast", "Summary"]
+# The verdict first (visible without scrolling at 1,400 px: the figure, its trajectory and status), the detail after
+BOARD_COLUMNS = ["KPI", "Value", "Trajectory", "Status", "Change since last month", "Last month's status", "Target",
+                 "Forecast", "Variation", "Assurance", "Basis", "Month's own value", "APP area", "Summary"]
 
 
 def board_table(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -230,7 +231,7 @@ def board_table(rows: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "APP area": catalogue.area_name(kpi.app_area),
             "Value": format_value(r.value, unit, told, suppressed=r.status == SUPPRESSED),
             "Basis": BASIS_LABELS[kpi.basis],
-            "Month's own value": format_value(r.monthly_value, unit, d),
+            "Month's own value": format_value(r.monthly_value, unit, d, suppressed=r.status == SUPPRESSED),
             "Change since last month": format_change(r.change, unit, d, kpi.polarity),
             "Trajectory": format_value(r.trajectory, unit, told),
             "Target": target,

@@ -254,10 +254,13 @@ def _rounded(values: pd.Series, decimals: int) -> pd.Series:
     return values.round(decimals)
 
 
-def table_frame(rows: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
+def table_frame(rows: pd.DataFrame, kpi: KpiDefinition, upto: str | None = None) -> pd.DataFrame:
     """One KPI's monthly series as the page shows it and the CSV exports it: TABLE_COLUMNS, rounded as displayed,
-    newest month first."""
+    newest month first (the months to ``upto`` when given: the month the page shows). A month without a trajectory
+    is 'Not in plan', whatever its figures (never 'Suppressed': there is no status to hide)."""
     rows = rows.sort_values("period", ascending=False)
+    if upto is not None:
+        rows = rows[rows["period"] <= upto]
     # The judged column and the trajectory at decimals that tell every month's pair apart (telling_decimals)
     judged_column = "Rolling 12-month" if kpi.basis == "rolling_12m" else "Value"
     told = max((telling_decimals(v, t, kpi.decimals) for v, t in zip(rows[kpi.basis_column], rows["trajectory"],
@@ -275,7 +278,8 @@ def table_frame(rows: pd.DataFrame, kpi: KpiDefinition) -> pd.DataFrame:
                            if "complete" in rows.columns else "Yes"),
         "Trajectory": _rounded(rows["trajectory"], told).to_numpy(),
         "Target": _rounded(rows["target"], kpi.decimals).to_numpy(),
-        "Status": [NOT_IN_PLAN if _missing(s) else STATUS_LABELS[s] for s in rows["status"]],
+        "Status": [NOT_IN_PLAN if _missing(s) or _missing(t) else STATUS_LABELS[s]
+                   for s, t in zip(rows["status"], rows["trajectory"], strict=True)],
     })
     if "suppressed" in rows.columns:  # a suppressed series (kpi/access/suppress.py): hidden cells read 'c', as shown
         hidden = ("," + rows["suppressed"].astype(str) + ",").to_numpy()

@@ -89,21 +89,23 @@ def since_summary(changed: pd.DataFrame) -> list[str]:
                 "that meeting was shown is not known (load the extract it used to compare).", actions]
     moves = changed["status_change"].value_counts()
     names = lambda mask: ", ".join(changed.loc[mask, "name"])  # noqa: E731 - a short local helper
+    unknown = ~changed["then_known"].astype(bool)
+    # some KPIs' extracts (SEN2 or waiting lists) did not cover that month: the counts are of the others only
+    of = f" (of the {_plural(int((~unknown).sum()), 'KPI')} known then)" if unknown.any() else ""
     lines = []
     worse, better = int(moves.get("worsened", 0)), int(moves.get("improved", 0))
     if worse or better:
         parts = [f"{_plural(worse, 'KPI')} worsened ({names(changed['status_change'] == 'worsened')})" if worse
                  else "", f"{_plural(better, 'KPI')} improved ({names(changed['status_change'] == 'improved')})"
                  if better else ""]
-        lines.append("Status: " + "; ".join(p for p in parts if p) + ".")
+        lines.append(f"Status{of}: " + "; ".join(p for p in parts if p) + ".")
     else:
-        lines.append("Status: no KPI moved between on track, within tolerance and off track.")
-    unknown = ~changed["then_known"].astype(bool)
-    if unknown.any():  # some KPIs' extracts (SEN2 or waiting lists) did not cover that month: said, not counted
+        lines.append(f"Status{of}: no KPI moved between on track, within tolerance and off track.")
+    if unknown.any():
         lines.append(f"Not known then: {_plural(int(unknown.sum()), 'KPI')} ({names(unknown)}), whose extracts "
                      "dated by then did not cover that month.")
     revised = changed["revised"].astype(bool)
-    lines.append(f"Revised since presented: {_plural(int(revised.sum()), 'figure')}"
+    lines.append(f"Revised since presented{of}: {_plural(int(revised.sum()), 'figure')}"
                  + (f" ({names(revised)})." if revised.any() else "."))
     signals = changed["new_signals"].fillna("") != ""
     lines.append(f"New special-cause signals: {_plural(int(signals.sum()), 'KPI')}"
