@@ -89,6 +89,12 @@ def test_with_no_extract_dated_by_the_last_meeting_nothing_is_said_to_have_moved
     assert lines[0] == "Status (of the 2 KPIs known then): 1 KPI improved (Reviews)."  # y is not counted as a move
     assert lines[1] == "Not known then: 1 KPI (Plans), whose extracts dated by then did not cover that month."
     assert lines[2].startswith("Revised since presented (of the 2 KPIs known then): ")
+    many = pd.concat([partly] + [partly.iloc[[1]].assign(kpi_id=f"k{i}", name=f"KPI {i}") for i in range(4)],
+                     ignore_index=True)  # five unknown: counted, and left to the table to name
+    assert since_summary(many)[1] == ("Not known then: 5 KPIs (the table below names them), whose extracts dated "
+                                      "by then did not cover that month.")
+    signalling = since_summary(many.assign(new_signals="2024-03 concern (high)"))
+    assert "New special-cause signals: 7 KPIs (the table below names them)." in signalling
 
 
 def test_the_status_at_the_last_meeting_per_kpi():

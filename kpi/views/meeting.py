@@ -76,6 +76,9 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
+NAMED_AT_MOST = 4  # KPIs named in a line of the "since the last meeting" block; more are counted
+
+
 def since_summary(changed: pd.DataFrame) -> list[str]:
     """The "since the last meeting" block as a few lines a chair reads aloud: status moves, revised figures, new
     signals, actions due and overdue. Empty frame: one line saying there is nothing to compare."""
@@ -89,6 +92,10 @@ def since_summary(changed: pd.DataFrame) -> list[str]:
                 "that meeting was shown is not known (load the extract it used to compare).", actions]
     moves = changed["status_change"].value_counts()
     names = lambda mask: ", ".join(changed.loc[mask, "name"])  # noqa: E731 - a short local helper
+
+    def which(mask) -> str:  # a few are named; a long list is left to the KPI-by-KPI table
+        return f" ({names(mask)})" if mask.sum() <= NAMED_AT_MOST else " (the table below names them)"
+
     unknown = ~changed["then_known"].astype(bool)
     # some KPIs' extracts (SEN2 or waiting lists) did not cover that month: the counts are of the others only
     of = f" (of the {_plural(int((~unknown).sum()), 'KPI')} known then)" if unknown.any() else ""
@@ -102,14 +109,14 @@ def since_summary(changed: pd.DataFrame) -> list[str]:
     else:
         lines.append(f"Status{of}: no KPI moved between on track, within tolerance and off track.")
     if unknown.any():
-        lines.append(f"Not known then: {_plural(int(unknown.sum()), 'KPI')} ({names(unknown)}), whose extracts "
-                     "dated by then did not cover that month.")
+        lines.append(f"Not known then: {_plural(int(unknown.sum()), 'KPI')}{which(unknown)}, whose extracts dated "
+                     "by then did not cover that month.")
     revised = changed["revised"].astype(bool)
     lines.append(f"Revised since presented{of}: {_plural(int(revised.sum()), 'figure')}"
-                 + (f" ({names(revised)})." if revised.any() else "."))
+                 + (f"{which(revised)}." if revised.any() else "."))
     signals = changed["new_signals"].fillna("") != ""
     lines.append(f"New special-cause signals: {_plural(int(signals.sum()), 'KPI')}"
-                 + (f" ({names(signals)})." if signals.any() else "."))
+                 + (f"{which(signals)}." if signals.any() else "."))
     lines.append(actions)
     return lines
 
