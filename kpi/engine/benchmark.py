@@ -52,6 +52,10 @@ class BenchmarkError(ValueError):
     """A request the published data cannot answer (unknown KPI or area, nothing loaded, year not available)."""
 
 
+class NothingPublished(BenchmarkError):
+    """No published figures are loaded at all: a load fixes it (the message says which command)."""
+
+
 # --- pure functions ----------------------------------------------------------------------------------------
 
 def _missing(v) -> bool:
@@ -174,13 +178,13 @@ def _fetch(con, sql: str, params: list | None = None) -> list[tuple]:
     try:
         return con.execute(sql, params or []).fetchall()
     except duckdb.CatalogException as exc:
-        raise BenchmarkError(NOTHING_LOADED) from exc
+        raise NothingPublished(NOTHING_LOADED) from exc
 
 
 def require_published(con: duckdb.DuckDBPyConnection) -> None:
     """Raise BenchmarkError unless some published figures are loaded."""
     if not _fetch(con, "SELECT 1 FROM published_value LIMIT 1") or not _fetch(con, "SELECT 1 FROM published_kpi_map"):
-        raise BenchmarkError(NOTHING_LOADED)
+        raise NothingPublished(NOTHING_LOADED)
 
 
 def published_map_problems(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[str]:

@@ -176,7 +176,7 @@ class KpiComparison:
 def kpi_comparison(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, area_code: str) -> KpiComparison:
     """The home area's published history for a KPI and its target check; ``problem`` says why when there is none
     (no published data loaded, no published equivalent, unknown area)."""
-    from kpi.engine.benchmark import NOTHING_LOADED, published_kpis, require_published, resolve_area
+    from kpi.engine.benchmark import NothingPublished, published_kpis, require_published, resolve_area
 
     empty = pd.DataFrame(columns=HISTORY_COLUMNS)
     try:
@@ -186,7 +186,7 @@ def kpi_comparison(con: duckdb.DuckDBPyConnection, kpi: KpiDefinition, area_code
             return KpiComparison(area, empty, None, "DfE publishes no figure on this KPI's definition.")
     except BenchmarkError as exc:
         return KpiComparison(None, empty, None, str(exc)[0].upper() + str(exc)[1:] + ".",
-                             nothing_loaded=str(exc) == NOTHING_LOADED)
+                             nothing_loaded=isinstance(exc, NothingPublished))
     return KpiComparison(area, history(con, kpi.id, area, kpi.polarity), target_check(con, kpi, area))
 
 
