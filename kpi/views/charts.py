@@ -254,6 +254,11 @@ def _rounded(values: pd.Series, decimals: int) -> pd.Series:
     return values.round(decimals)
 
 
+def judged_column(kpi: KpiDefinition) -> str:
+    """The table column holding the figure a KPI is judged on (its basis column, as table_frame names it)."""
+    return "Rolling 12-month" if kpi.basis == "rolling_12m" else "Value"
+
+
 def table_frame(rows: pd.DataFrame, kpi: KpiDefinition, upto: str | None = None) -> pd.DataFrame:
     """One KPI's monthly series as the page shows it and the CSV exports it: TABLE_COLUMNS, rounded as displayed,
     newest month first (the months to ``upto`` when given: the month the page shows). A month without a trajectory
@@ -262,11 +267,10 @@ def table_frame(rows: pd.DataFrame, kpi: KpiDefinition, upto: str | None = None)
     if upto is not None:
         rows = rows[rows["period"] <= upto]
     # The judged column and the trajectory at decimals that tell every month's pair apart (telling_decimals)
-    judged_column = "Rolling 12-month" if kpi.basis == "rolling_12m" else "Value"
     told = max((telling_decimals(v, t, kpi.decimals) for v, t in zip(rows[kpi.basis_column], rows["trajectory"],
                                                                       strict=True)), default=kpi.decimals)
     places = {"Numerator": kpi.decimals, "Value": kpi.decimals, "Rolling 12-month": kpi.decimals,
-              judged_column: told, "Trajectory": told}
+              judged_column(kpi): told, "Trajectory": told}
     out = pd.DataFrame({
         "Period": rows["period"].astype(str).to_numpy(),
         "Numerator": _rounded(rows["numerator"], kpi.decimals).to_numpy(),

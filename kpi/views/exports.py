@@ -13,7 +13,7 @@ import pandas as pd
 
 from kpi.access.suppress import DEFAULT_RULE, SYMBOL, SuppressionRule
 from kpi.definitions import Catalogue, KpiDefinition, PublishedMeasure
-from kpi.views.charts import SUPPRESSED, format_number
+from kpi.views.charts import SUPPRESSED, format_number, judged_column
 
 NOTE = "Suppression note"
 
@@ -71,7 +71,7 @@ def trajectory_export(table: pd.DataFrame, kpi: KpiDefinition, rule: Suppression
     """The KPI trajectory page's monthly CSV: its table (kpi.views.charts.table_frame, newest month first) with the
     KPI's name and unit, the change of the figure judged since the month before (blank when either is missing or
     suppressed), and the suppression note."""
-    judged = "Rolling 12-month" if kpi.basis == "rolling_12m" else "Value"
+    judged = judged_column(kpi)
     values = pd.to_numeric(table[judged], errors="coerce").astype("float64")
     change = (values - values.shift(-1)).round(kpi.decimals)
     shown = table.reset_index(drop=True)
