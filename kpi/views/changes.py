@@ -24,9 +24,8 @@ from kpi.engine.trajectory import OFF_TRACK, ON_TRACK, WITHIN_TOLERANCE
 from kpi.views.board import spc_for
 
 COLUMNS = ["area_code", "kpi_id", "name", "since", "period", "plan", "then_known", "status_then", "status_now",
-           "status_change",
-           "value_then", "value_now", "since_value_now", "revision", "revised", "variation_then", "variation_now",
-           "new_signals", "actions_due", "actions_overdue", "actions"]
+           "status_change", "value_then", "value_now", "since_value_now", "revision", "revised", "variation_then",
+           "variation_now", "new_signals", "actions_due", "actions_overdue", "actions"]
 _RANK = {OFF_TRACK: 0, WITHIN_TOLERANCE: 1, ON_TRACK: 2}
 NOT_KNOWN = "not known"  # the status change where no extract dated by the last meeting covered its month
 
@@ -105,13 +104,12 @@ def changes(now: pd.DataFrame, then: pd.DataFrame, catalogue: Catalogue, period:
             plans: PlanBook | None = None) -> pd.DataFrame:
     """One row per area and plan KPI: the status of ``since`` as it stood then (``then``) against the status of
     ``period`` now (``now``; ``then_known`` is False where ``then`` has no row for ``since``: no extract dated by
-    then covered it, so what the meeting was shown is not known); the judged figure of ``since`` as presented against
-    today's figure for that month
-    (``revised`` when it reads differently at the KPI's decimals); the variation icon then and now and the months
-    after ``since`` that are special cause; and the notes' open actions (``actions``: :func:`kpi.notes.current`)
-    due on or before ``on`` (default today), overdue ones counted apart. With ``plans`` (kpi/area_plans.py) each
-    area's KPIs are those of its own plan in force in ``period``; an area without a plan has a row for every KPI,
-    its figures without status (``plan`` says so)."""
+    then covered it, so what the meeting was shown is not known); the judged figure of ``since`` as presented
+    against today's figure for that month (``revised`` when it reads differently at the KPI's decimals); the
+    variation icon then and now and the months after ``since`` that are special cause; and the notes' open actions
+    (``actions``: :func:`kpi.notes.current`) due on or before ``on`` (default today), overdue ones counted apart.
+    With ``plans`` (kpi/area_plans.py) each area's KPIs are those of its own plan in force in ``period``; an area
+    without a plan has a row for every KPI, its figures without status (``plan`` says so)."""
     due = meeting_notes.due_actions(actions, on or date.today()) if actions is not None and len(actions) else None
     rows = []
     now_by = dict(tuple(now.groupby(["area_code", "kpi_id"], sort=False)))
